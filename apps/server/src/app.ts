@@ -1,0 +1,69 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyServerOptions } from 'fastify';
+import { hasZodFastifySchemaValidationErrors, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { Config } from './config.ts';
+import { errorBody, HttpError } from './lib/errors.ts';
+import { loggerOptions } from './lib/logger.ts';
+import activity from './plugins/activity.ts';
+import configPlugin from './plugins/config.ts';
+import database from './plugins/database.ts';
+import infra from './plugins/infra.ts';
+import metrics from './plugins/metrics.ts';
+import openapi from './plugins/openapi.ts';
+import rateLimit from './plugins/rate-limit.ts';
+import health from './routes/health.ts';
+
+export interface BuildOptions {
+  config: Config;
+  logger?: FastifyServerOptions['logger'];
+  /** Where the built activity lives (tests point this elsewhere). */
+  activityRoot?: string;
+}
+
+/**
+ * The app as one Fastify instance. Plugins load in a fixed order: external services (metrics,
+ * database, cache/store/bus, OpenAPI, rate limits) → capabilities → routes → the activity.
+ */
+export async function buildApp(options: BuildOptions) {
+  const app = Fastify({
+    logger: options.logger ?? loggerOptions(options.config),
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w-]{1,64}$/.test(given) ? given : randomUUID();
+    },
+    trustProxy: true,
+    forceCloseConnections: true,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  app.setErrorHandler((error, request, reply) => {
+    if (hasZodFastifySchemaValidationErrors(error)) {
+      const first = error.validation[0];
+      const where = first?.instancePath ? `${error.validationContext} ${first.instancePath}` : error.validationContext;
+      return reply.code(400).send(errorBody('bad_request', `Invalid ${where}: ${first?.message ?? 'bad input'}`));
+    }
+    if (error instanceof HttpError) {
+      return reply.code(error.statusCode).send(errorBody(error.code, error.message));
+    }
+    const status = (error as { statusCode?: number }).statusCode ?? 500;
+    if (status < 500) {
+      const code = (error as { code?: string }).code?.toLowerCase() ?? 'bad_request';
+      return reply.code(status).send(errorBody(code, error instanceof Error ? error.message : String(error)));
+    }
+    request.log.error({ err: error }, 'request failed');
+    return reply.code(status).send(errorBody('internal', 'Something went wrong on our side.'));
+  });
+
+  await app.register(configPlugin, { config: options.config });
+  await app.register(metrics);
+  await app.register(database);
+  await app.register(infra);
+  await app.register(openapi);
+  await app.register(rateLimit);
+
+  await app.register(health);
+
+  await app.register(activity, { root: options.activityRoot });
+  return app;
+}

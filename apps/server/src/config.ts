@@ -1,0 +1,187 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((s) => (s === '' ? undefined : s))
+  .optional();
+
+const url = (protocols: readonly string[]) =>
+  z
+    .string()
+    .trim()
+    .refine(
+      (value) => {
+        try {
+          return protocols.includes(new URL(value).protocol);
+        } catch {
+          return false;
+        }
+      },
+      { message: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
+    );
+
+const secretKey = z
+  .string()
+  .trim()
+  .refine((s) => Buffer.from(s, 'base64').length === 32, {
+    message: 'must be 32 bytes encoded as base64 (openssl rand -base64 32)',
+  });
+
+/** The one schema for the environment (DESIGN section 2). */
+export const envSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    PORT: z.coerce
+      .number({ message: 'must be a port number' })
+      .int('must be a whole number')
+      .min(0, 'must be between 0 and 65535')
+      .max(65535, 'must be between 0 and 65535')
+      .default(3000),
+    HOST: z.string().trim().min(1).default('127.0.0.1'),
+    PUBLIC_URL: url(['http:', 'https:']).default('http://localhost:3000'),
+    DATABASE_URL: z.preprocess(
+      (v) => (v === '' ? undefined : v),
+      url(['postgres:', 'postgresql:', 'memory:', 'file:']).optional(),
+    ),
+    REDIS_URL: z.preprocess((v) => (v === '' ? undefined : v), url(['redis:', 'rediss:']).optional()),
+    DISCORD_CLIENT_ID: optionalString,
+    DISCORD_CLIENT_SECRET: optionalString,
+    DISCORD_BOT_TOKEN: optionalString,
+    DISCORD_API_URL: url(['http:', 'https:']).default('https://discord.com/api'),
+    PLEX_URL: z.preprocess((v) => (v === '' ? undefined : v), url(['http:', 'https:']).optional()),
+    PLEX_TOKEN: optionalString,
+    PLEX_TV_URL: url(['http:', 'https:']).default('https://plex.tv'),
+    SECRET_KEY: z.preprocess((v) => (v === '' ? undefined : v), secretKey.optional()),
+    BOT_API_TOKEN: z.preprocess(
+      (v) => (v === '' ? undefined : v),
+      z.string().min(16, 'must be at least 16 characters').optional(),
+    ),
+    LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+    DATA_DIR: z.string().trim().min(1).default('./data'),
+  })
+  .superRefine((env, ctx) => {
+    const discord = [env.DISCORD_CLIENT_ID, env.DISCORD_CLIENT_SECRET, env.DISCORD_BOT_TOKEN];
+    const set = discord.filter(Boolean).length;
+    if (set > 0 && set < 3) {
+      const missing = ['DISCORD_CLIENT_ID', 'DISCORD_CLIENT_SECRET', 'DISCORD_BOT_TOKEN'].filter((_, i) => !discord[i]);
+      ctx.addIssue({
+        code: 'custom',
+        path: [missing[0] ?? 'DISCORD_CLIENT_ID'],
+        message: 'is required when any Discord credential is set (set all three, or none for dev auth mode)',
+      });
+    }
+    if (Boolean(env.PLEX_URL) !== Boolean(env.PLEX_TOKEN)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [env.PLEX_URL ? 'PLEX_TOKEN' : 'PLEX_URL'],
+        message: 'is required when the other of PLEX_URL/PLEX_TOKEN is set',
+      });
+    }
+    if (env.NODE_ENV === 'production') {
+      if (set === 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['DISCORD_CLIENT_ID'],
+          message: 'is required in production (dev auth mode is refused when NODE_ENV=production)',
+        });
+      }
+      for (const name of ['SECRET_KEY', 'BOT_API_TOKEN'] as const) {
+        if (!env[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'is required in production' });
+      }
+    }
+  });
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config {
+  env: Env['NODE_ENV'];
+  port: number;
+  host: string;
+  publicUrl: string;
+  /** `postgres://…`, `memory://`, or a PGlite directory. */
+  database: { kind: 'postgres'; url: string } | { kind: 'pglite'; dataDir: string | undefined };
+  redisUrl: string | undefined;
+  discord: { clientId: string; clientSecret: string; botToken: string; apiUrl: string } | undefined;
+  discordApiUrl: string;
+  plex: { url: string; token: string } | undefined;
+  plexTvUrl: string;
+  secretKey: Buffer;
+  botApiToken: string;
+  logLevel: Env['LOG_LEVEL'];
+  dataDir: string;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Validates the environment; the first problem becomes one line naming the variable. */
+export function parseEnv(source: NodeJS.ProcessEnv): Env {
+  const result = envSchema.safeParse(source);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const name = String(issue?.path[0] ?? 'environment');
+  const value = source[name];
+  const shown = value === undefined || /SECRET|TOKEN|KEY/.test(name) ? '' : ` (got ${JSON.stringify(value)})`;
+  throw new ConfigError(`${name} ${issue?.message ?? 'is invalid'}${shown}`);
+}
+
+/** Reads a value kept in the data directory, creating it once (dev defaults for secrets). */
+function keptSecret(dataDir: string, file: string, make: () => string): string {
+  const full = path.join(dataDir, file);
+  try {
+    return readFileSync(full, 'utf8').trim();
+  } catch {
+    mkdirSync(dataDir, { recursive: true });
+    const value = make();
+    writeFileSync(full, `${value}\n`, { mode: 0o600 });
+    return value;
+  }
+}
+
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const env = parseEnv(source);
+  const dataDir = path.resolve(env.DATA_DIR);
+  const url = env.DATABASE_URL;
+  const database: Config['database'] =
+    url === undefined
+      ? { kind: 'pglite', dataDir: path.join(dataDir, 'pglite') }
+      : url.startsWith('memory:')
+        ? { kind: 'pglite', dataDir: undefined }
+        : url.startsWith('file:')
+          ? { kind: 'pglite', dataDir: path.resolve(new URL(url).pathname) }
+          : { kind: 'postgres', url };
+  const secret = env.SECRET_KEY ?? keptSecret(dataDir, 'secret.key', () => randomBytes(32).toString('base64'));
+  const botApiToken =
+    env.BOT_API_TOKEN ?? keptSecret(dataDir, 'bot-api.token', () => randomBytes(24).toString('base64url'));
+  return {
+    env: env.NODE_ENV,
+    port: env.PORT,
+    host: env.HOST,
+    publicUrl: env.PUBLIC_URL.replace(/\/+$/, ''),
+    database,
+    redisUrl: env.REDIS_URL,
+    discord:
+      env.DISCORD_CLIENT_ID && env.DISCORD_CLIENT_SECRET && env.DISCORD_BOT_TOKEN
+        ? {
+            clientId: env.DISCORD_CLIENT_ID,
+            clientSecret: env.DISCORD_CLIENT_SECRET,
+            botToken: env.DISCORD_BOT_TOKEN,
+            apiUrl: env.DISCORD_API_URL,
+          }
+        : undefined,
+    discordApiUrl: env.DISCORD_API_URL,
+    plex: env.PLEX_URL && env.PLEX_TOKEN ? { url: env.PLEX_URL.replace(/\/+$/, ''), token: env.PLEX_TOKEN } : undefined,
+    plexTvUrl: env.PLEX_TV_URL.replace(/\/+$/, ''),
+    secretKey: Buffer.from(secret, 'base64'),
+    botApiToken,
+    logLevel: env.LOG_LEVEL,
+    dataDir,
+  };
+}

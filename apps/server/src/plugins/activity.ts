@@ -1,0 +1,35 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import fp from 'fastify-plugin';
+import { errorBody } from '../lib/errors.ts';
+
+export const ACTIVITY_DIST = fileURLToPath(new URL('../../../activity/dist', import.meta.url));
+
+const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>Discord Plex Player</title>
+<p>The activity is not built yet. Run <code>pnpm start</code> (it builds it), or <code>pnpm dev</code> while developing.</p>`;
+
+/** The built activity: static files, with the SPA fallback for every other GET that is not /api or /ws. */
+export default fp<{ root?: string }>(
+  async (app, options) => {
+    const root = options.root ?? ACTIVITY_DIST;
+    const built = existsSync(`${root}/index.html`);
+    if (built) {
+      await app.register(fastifyStatic, { root, wildcard: false, index: ['index.html'], maxAge: '1h' });
+    } else {
+      app.log.warn({ root }, 'activity not built; serving a placeholder page');
+    }
+
+    app.setNotFoundHandler((request, reply) => {
+      const isApi = request.url.startsWith('/api/') || request.url === '/ws';
+      if (request.method !== 'GET' || isApi) {
+        return reply
+          .code(404)
+          .send(errorBody('not_found', `No route for ${request.method} ${request.url.split('?')[0]}`));
+      }
+      reply.header('cache-control', 'no-cache');
+      return built ? reply.sendFile('index.html', { maxAge: 0 }) : reply.type('text/html').send(NOT_BUILT);
+    });
+  },
+  { name: 'activity' },
+);
