@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyServerOptions } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import auth from './auth/plugin.ts';
+import authRoutes from './auth/routes.ts';
 import type { Config } from './config.ts';
 import { errorBody, HttpError } from './lib/errors.ts';
 import { loggerOptions } from './lib/logger.ts';
@@ -61,8 +63,10 @@ export async function buildApp(options: BuildOptions) {
   await app.register(infra);
   await app.register(openapi);
   await app.register(rateLimit);
+  await app.register(auth);
 
   await app.register(health);
+  await app.register(authRoutes);
 
   await app.register(activity, { root: options.activityRoot });
   return app;

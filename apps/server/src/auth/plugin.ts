@@ -1,0 +1,104 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import fp from 'fastify-plugin';
+import { HttpError } from '../lib/errors.ts';
+import { SessionTokens } from './session-tokens.ts';
+import { upsertUser } from './users.ts';
+
+/** The signed-in caller, set by `app.requireSession`. */
+export interface Session {
+  /** users.id */
+  userId: string;
+  discordId: string;
+  name: string;
+  avatar: string | null;
+  /** A user's own session token, or the bot acting for a Discord user. */
+  via: 'session' | 'bot';
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    sessions: SessionTokens;
+    /** preHandler: 401 unless the request carries a session token, or the bot token with X-Acting-User. */
+    requireSession: preHandlerAsyncHookHandler;
+  }
+  interface FastifyRequest {
+    /** Set by `app.requireSession`; only read it on routes that use that preHandler. */
+    session: Session;
+  }
+}
+
+const SNOWFLAKE = /^\d{5,25}$/;
+
+export function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (!header) return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1];
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** Header values are Latin-1, Discord names are not: the bot sends the name URI-encoded. */
+function headerName(value: string | string[] | undefined): string | undefined {
+  if (typeof value !== 'string' || value.trim() === '') return undefined;
+  let name = value;
+  try {
+    name = decodeURIComponent(value);
+  } catch {
+    // Not encoded: take it as it is.
+  }
+  return name.trim().slice(0, 100) || undefined;
+}
+
+/** Session tokens and the `requireSession` guard (see PLAN: session contract). */
+export default fp(
+  async (app) => {
+    const sessions = new SessionTokens(app.config.secretKey);
+    app.decorate('sessions', sessions);
+    app.decorateRequest('session', null as unknown as Session);
+
+    const requireSession: preHandlerAsyncHookHandler = async (request) => {
+      const token = bearerToken(request);
+      if (!token)
+        throw new HttpError(401, 'unauthorized', 'Sign in first: send Authorization: Bearer <session token>.');
+
+      if (sameSecret(token, app.config.botApiToken)) {
+        const acting = request.headers['x-acting-user'];
+        if (typeof acting !== 'string' || !SNOWFLAKE.test(acting)) {
+          throw new HttpError(
+            400,
+            'acting_user_required',
+            'The bot must say who it acts for: X-Acting-User: <Discord user id>.',
+          );
+        }
+        const user = await upsertUser(app.database.db, {
+          discordId: acting,
+          name: headerName(request.headers['x-acting-user-name']),
+        });
+        request.session = {
+          userId: user.id,
+          discordId: user.discordId,
+          name: user.name,
+          avatar: user.avatar,
+          via: 'bot',
+        };
+        return;
+      }
+
+      const verified = sessions.verify(token);
+      if (!verified.ok) {
+        const message =
+          verified.reason === 'expired' ? 'The session has expired; sign in again.' : 'The session token is not valid.';
+        throw new HttpError(401, 'unauthorized', message);
+      }
+      request.session = { ...verified.claims, via: 'session' };
+    };
+    app.decorate('requireSession', requireSession);
+  },
+  { name: 'auth', dependencies: ['config', 'database'] },
+);
