@@ -1,0 +1,155 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { envSchema } from '../../apps/server/src/config.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const COMPOSE_FILE = 'docker/compose.yaml';
+const DOCKERFILE = readFileSync(path.join(ROOT, 'docker/Dockerfile'), 'utf8');
+
+interface Service {
+  image?: string;
+  build?: { context: string; dockerfile: string; target?: string };
+  environment?: Record<string, string | null>;
+  healthcheck?: { test: string[] | string };
+  volumes?: (string | { source?: string; target: string })[];
+  depends_on?: Record<string, { condition: string }> | string[];
+}
+
+interface ComposeConfig {
+  services: Record<string, Service>;
+  volumes?: Record<string, unknown>;
+}
+
+/** `docker-compose` (Debian's v1) or the `docker compose` v2 plugin, whichever answers. */
+function findCompose(): string[] | undefined {
+  for (const command of [['docker-compose'], ['docker', 'compose']]) {
+    try {
+      execFileSync(command[0]!, [...command.slice(1), 'version'], { stdio: 'ignore' });
+      return command;
+    } catch {}
+  }
+  return undefined;
+}
+
+const compose = findCompose();
+if (!compose) {
+  const bar = '!'.repeat(78);
+  console.warn(
+    `\n${bar}\n  SKIPPING tests/docker/compose.test.ts: neither docker-compose nor \`docker compose\` is installed\n` +
+      `  (Debian: apt-get install docker-compose).\n${bar}\n`,
+  );
+}
+
+/** Where a service mounts each volume, as `source -> target` (compose normalises the short syntax). */
+function mounts(service: Service): Map<string, string> {
+  return new Map(
+    (service.volumes ?? []).map((volume) => {
+      if (typeof volume !== 'string') return [volume.target, volume.source ?? ''];
+      const [source = '', target = ''] = volume.split(':');
+      return [target, source];
+    }),
+  );
+}
+
+const BOT_API_TOKEN = 'compose-test-bot-token-0123456789';
+
+describe.skipIf(!compose)('docker/compose.yaml, as compose resolves it', () => {
+  let config: ComposeConfig;
+
+  beforeAll(() => {
+    const [command, ...prefix] = compose!;
+    const output = execFileSync(command!, [...prefix, '-f', COMPOSE_FILE, 'config'], {
+      cwd: ROOT,
+      env: { ...process.env, BOT_API_TOKEN },
+      encoding: 'utf8',
+    });
+    config = parse(output) as ComposeConfig;
+  });
+
+  it('defines postgres, redis, the server and the bot', () => {
+    expect(Object.keys(config.services).sort()).toEqual(['bot', 'postgres', 'redis', 'server']);
+  });
+
+  it('gives postgres, redis and the server a health check', () => {
+    expect(config.services.postgres?.healthcheck?.test).toContain('pg_isready');
+    expect(config.services.redis?.healthcheck?.test).toEqual(['CMD', 'redis-cli', 'ping']);
+    expect(String(config.services.server?.healthcheck?.test)).toContain('/healthz');
+  });
+
+  it('keeps the database, redis and the server data directory on named volumes', () => {
+    expect(mounts(config.services.postgres!).get('/var/lib/postgresql/data')).toBe('postgres-data');
+    expect(mounts(config.services.redis!).get('/data')).toBe('redis-data');
+    expect(mounts(config.services.server!).get('/data')).toBe('server-data');
+    expect(Object.keys(config.volumes ?? {}).sort()).toEqual(['postgres-data', 'redis-data', 'server-data']);
+  });
+
+  it('starts the server after healthy postgres and redis, and the bot after a healthy server', () => {
+    expect(config.services.server?.depends_on).toEqual({
+      postgres: { condition: 'service_healthy' },
+      redis: { condition: 'service_healthy' },
+    });
+    expect(config.services.bot?.depends_on).toEqual({ server: { condition: 'service_healthy' } });
+  });
+
+  it('points the server at the compose services and listens on every interface', () => {
+    const env = config.services.server?.environment ?? {};
+    expect(env.HOST).toBe('0.0.0.0');
+    expect(env.DATA_DIR).toBe('/data');
+    expect(new URL(env.DATABASE_URL ?? '').hostname).toBe('postgres');
+    expect(new URL(env.REDIS_URL ?? '').hostname).toBe('redis');
+  });
+
+  it('passes every variable of the server configuration schema through to the server', () => {
+    const env = config.services.server?.environment ?? {};
+    expect(Object.keys(envSchema.shape).filter((name) => !(name in env))).toEqual([]);
+  });
+
+  it('gives the bot the server URL and the same service token as the server', () => {
+    const bot = config.services.bot?.environment ?? {};
+    expect(bot.SERVER_URL).toBe('http://server:3000');
+    expect(bot.BOT_API_TOKEN).toBe(BOT_API_TOKEN);
+    expect(config.services.server?.environment?.BOT_API_TOKEN).toBe(BOT_API_TOKEN);
+  });
+
+  it('builds both images from docker/Dockerfile with the repository as context', () => {
+    for (const [name, target] of [
+      ['server', 'server'],
+      ['bot', 'bot'],
+    ] as const) {
+      const build = config.services[name]?.build;
+      expect(build?.target).toBe(target);
+      expect(path.resolve(ROOT, build?.context ?? '')).toBe(ROOT);
+      expect(build?.dockerfile).toBe('docker/Dockerfile');
+    }
+  });
+});
+
+describe('docker/Dockerfile', () => {
+  const stages = [...DOCKERFILE.matchAll(/^FROM\s+\S+\s+AS\s+(\S+)\s*$/gim)].map((match) => match[1]);
+
+  it('has the server and bot targets that compose builds', () => {
+    expect(stages).toEqual(expect.arrayContaining(['server', 'bot']));
+    const services = (parse(readFileSync(path.join(ROOT, COMPOSE_FILE), 'utf8')) as ComposeConfig).services;
+    const targets = Object.values(services).flatMap((service) => service.build?.target ?? []);
+    expect(targets.filter((target) => !stages.includes(target))).toEqual([]);
+  });
+
+  it('copies the manifest of every workspace package before installing', () => {
+    const workspaces = ['apps', 'packages'].flatMap((dir) =>
+      readdirSync(path.join(ROOT, dir))
+        .map((name) => `${dir}/${name}`)
+        .filter((name) => existsSync(path.join(ROOT, name, 'package.json'))),
+    );
+    expect(workspaces.length).toBeGreaterThan(0);
+    const missing = workspaces.filter((dir) => !DOCKERFILE.includes(`COPY ${dir}/package.json ${dir}/`));
+    expect(missing).toEqual([]);
+  });
+
+  it('runs both images as an unprivileged user and checks /healthz', () => {
+    expect(DOCKERFILE.match(/^USER node$/gm)).toHaveLength(2);
+    expect(DOCKERFILE).toMatch(/^HEALTHCHECK [\s\S]*\/healthz/m);
+  });
+});
