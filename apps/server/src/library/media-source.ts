@@ -1,0 +1,235 @@
+/**
+ * A library the party can watch from: a Plex Media Server (PlexSource) or the built-in demo clips
+ * (DemoSource). Routes, the bot API and the stream proxy see only this interface; they get a source
+ * from `app.library.sourceFor(guildId)`.
+ *
+ * Ids: item and section ids are strings, stable for a source (Plex rating keys / section keys;
+ * `demo-<name>` for the demo library). Art is named by an `ArtRef`, a source-private reference
+ * (a Plex image path, a demo file name) that must never reach a client: the library routes turn
+ * it into a signed, expiring `/api/art/<artId>` URL.
+ *
+ * ## Streams: the contract with the stream proxy
+ *
+ * `resolveStream(itemId, quality, { sessionKey })` answers where the bytes come from, as a
+ * {@link StreamDescriptor}. Descriptors are plain JSON (no functions, no class instances) on
+ * purpose: the proxy caches one per room item and quality under the `stream:` cache namespace
+ * (Redis when configured), and any instance may read it back, serve from it, and stop it. Four kinds:
+ *
+ * - `file`: a direct-play file on the Plex server. `url` is absolute and carries no secret; send
+ *   `headers` (they hold `X-Plex-Token`) on every upstream request and pass `Range`/`If-Range`
+ *   through. Never forward `headers` or `url` to a client, never log `headers`.
+ * - `hls`: a Plex transcode. `url` is the master playlist (`start.m3u8`); fetching it starts the
+ *   transcode session named `sessionKey`. Resolve every URI in the playlists against the URL of the
+ *   playlist that contains it (they stay on the same Plex origin) and send `headers` on every
+ *   request. Stop the session with `stopStream(descriptor)` (or `source.stopStream`) when the room
+ *   changes item or empties; `stop` holds the request that does it, so no source object is needed.
+ * - `local-file`: a file on this machine (the demo library). Serve `path` with byte ranges.
+ * - `local-hls`: pre-segmented HLS on this machine (the demo library). `playlist` is a path relative
+ *   to `dir` (a master or a media playlist); every URI inside resolves relative to its playlist and
+ *   must stay inside `dir` (refuse anything that escapes it). Nothing to stop.
+ *
+ * Quality: `original` asks Plex for direct play and falls back to a remux/transcode (`hls`) when the
+ * client profile cannot play the file; `1080p`, `720p` and `480p` always give `hls` capped at that
+ * height and a matching bitrate. The demo library gives its MP4 for `original` and its HLS ladder
+ * (renditions no taller than the quality) otherwise.
+ *
+ * `sessionKey`: pass one to name the Plex transcode session yourself (say, one per room + quality,
+ * so every member shares it); without it the source makes a random one. The descriptor echoes it.
+ *
+ * Errors: sources throw the typed Plex errors (apps/server/src/plex/errors.ts: unreachable, token
+ * rejected, item gone, upstream) or {@link InvalidCursorError}; `toHttpError` maps them for the API.
+ */
+import type { Readable } from 'node:stream';
+
+export const QUALITIES = ['original', '1080p', '720p', '480p'] as const;
+export type Quality = (typeof QUALITIES)[number];
+
+/** Height and video bitrate cap (kbps) for each transcoded quality. */
+export const QUALITY_LIMITS: Record<Exclude<Quality, 'original'>, { width: number; height: number; kbps: number }> = {
+  '1080p': { width: 1920, height: 1080, kbps: 8000 },
+  '720p': { width: 1280, height: 720, kbps: 4000 },
+  '480p': { width: 854, height: 480, kbps: 1500 },
+};
+
+/** A request the proxy (or anyone holding a descriptor) makes upstream, with its secret headers. */
+export interface UpstreamRequest {
+  method: 'GET' | 'DELETE';
+  url: string;
+  headers: Record<string, string>;
+}
+
+export interface RemoteFileStream {
+  kind: 'file';
+  /** Absolute upstream URL of the file; no token in it. */
+  url: string;
+  /** Secret: carries the Plex token. Send upstream only. */
+  headers: Record<string, string>;
+  mimeType: string;
+  sizeBytes: number | null;
+}
+
+export interface RemoteHlsStream {
+  kind: 'hls';
+  /** Absolute URL of the master playlist (`start.m3u8`); requesting it starts the transcode. */
+  url: string;
+  /** Secret: carries the Plex token. Send upstream only, on every playlist and segment request. */
+  headers: Record<string, string>;
+  mimeType: 'application/vnd.apple.mpegurl';
+  /** The Plex transcode session this descriptor owns. */
+  sessionKey: string;
+  /** What stops the transcode session (used by `stopStream`). */
+  stop: UpstreamRequest;
+}
+
+export interface LocalFileStream {
+  kind: 'local-file';
+  /** Absolute path of the file on this machine. */
+  path: string;
+  mimeType: string;
+  sizeBytes: number;
+}
+
+export interface LocalHlsStream {
+  kind: 'local-hls';
+  /** Absolute directory; nothing outside it may be served. */
+  dir: string;
+  /** Playlist to start from, relative to `dir` (master or media playlist). */
+  playlist: string;
+  mimeType: 'application/vnd.apple.mpegurl';
+}
+
+/** Where a stream's bytes come from. Plain JSON: cache it, send it between instances. */
+export type StreamDescriptor = RemoteFileStream | RemoteHlsStream | LocalFileStream | LocalHlsStream;
+
+export interface ResolveStreamOptions {
+  /** Names the upstream transcode session (shared by everyone watching the same room item). */
+  sessionKey?: string;
+}
+
+export type SectionType = 'movie' | 'show' | 'other';
+export type ItemType = 'movie' | 'show' | 'season' | 'episode' | 'other';
+
+/** Source-private reference to an image; turned into a signed `/api/art/<id>` URL by the routes. */
+export type ArtRef = string;
+
+/** Image sizes the API serves; each source maps them to what it has. */
+export const ART_SIZES = {
+  poster: { width: 300, height: 450 },
+  backdrop: { width: 1280, height: 720 },
+  thumb: { width: 400, height: 225 },
+} as const;
+export type ArtSize = keyof typeof ART_SIZES;
+
+export interface LibrarySection {
+  id: string;
+  title: string;
+  type: SectionType;
+}
+
+export interface MediaItem {
+  id: string;
+  type: ItemType;
+  title: string;
+  year: number | null;
+  summary: string | null;
+  durationMs: number | null;
+  /** Poster (movies, shows, seasons) or frame (episodes). */
+  thumb: ArtRef | null;
+  /** Background art. */
+  art: ArtRef | null;
+  /** Season of an episode, show of a season. */
+  parentId: string | null;
+  parentTitle: string | null;
+  /** Show of an episode. */
+  grandparentTitle: string | null;
+  /** Episode number of an episode, season number of a season. */
+  index: number | null;
+  /** Season number of an episode. */
+  parentIndex: number | null;
+  /** Seasons of a show, episodes of a season. */
+  childCount: number | null;
+  /** Can be played directly (movies, episodes), as opposed to browsed (shows, seasons). */
+  playable: boolean;
+}
+
+export interface MediaInfo {
+  container: string | null;
+  videoCodec: string | null;
+  audioCodec: string | null;
+  width: number | null;
+  height: number | null;
+  bitrateKbps: number | null;
+}
+
+export interface MediaItemDetail extends MediaItem {
+  contentRating: string | null;
+  genres: string[];
+  /** The first media version, for display ("1080p · h264"). */
+  media: MediaInfo | null;
+}
+
+export interface ItemPage {
+  items: MediaItem[];
+  /** Opaque; undefined on the last page. */
+  nextCursor: string | undefined;
+  /** Items in the section, when the source knows. */
+  total: number | null;
+}
+
+export interface ArtImage {
+  body: Readable;
+  contentType: string;
+  sizeBytes: number | null;
+}
+
+export interface MediaSource {
+  /** Stable identity of this source for cache keys and art ids (`demo`, `env`, `srv-<uuid>`). */
+  readonly key: string;
+  readonly kind: 'plex' | 'demo';
+  /** Shown to users ("Living-room Plex", "Demo library"). */
+  readonly name: string;
+
+  sections(): Promise<LibrarySection[]>;
+  items(sectionId: string, cursor: string | undefined, limit: number): Promise<ItemPage>;
+  search(query: string, limit: number): Promise<MediaItem[]>;
+  /** Throws PlexNotFoundError when the item is gone. */
+  item(id: string): Promise<MediaItemDetail>;
+  /** Seasons of a show, episodes of a season; empty for leaves. */
+  children(id: string): Promise<MediaItem[]>;
+  art(ref: ArtRef, size: ArtSize): Promise<ArtImage>;
+
+  resolveStream(itemId: string, quality: Quality, options?: ResolveStreamOptions): Promise<StreamDescriptor>;
+  /** Stops what `resolveStream` started (a Plex transcode); a no-op for the other kinds. */
+  stopStream(descriptor: StreamDescriptor): Promise<void>;
+}
+
+/** A cursor the source did not issue, or one it can no longer honour. */
+export class InvalidCursorError extends Error {
+  override name = 'InvalidCursorError';
+  constructor() {
+    super('The cursor is not valid; start again from the first page.');
+  }
+}
+
+/** Offset cursors: opaque to clients, trivially checked here. */
+export function encodeOffsetCursor(offset: number): string {
+  return Buffer.from(`o:${offset}`).toString('base64url');
+}
+
+export function decodeOffsetCursor(cursor: string | undefined): number {
+  if (cursor === undefined || cursor === '') return 0;
+  const match = /^o:(\d{1,9})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!match?.[1]) throw new InvalidCursorError();
+  return Number(match[1]);
+}
+
+/**
+ * Stops a stream from its descriptor alone (any instance, no source needed). Idempotent: a session
+ * that is already gone counts as stopped. Rejects only when the upstream cannot be reached.
+ */
+export async function stopStream(descriptor: StreamDescriptor, timeoutMs = 5000): Promise<void> {
+  if (descriptor.kind !== 'hls') return;
+  const { method, url, headers } = descriptor.stop;
+  const response = await fetch(url, { method, headers, signal: AbortSignal.timeout(timeoutMs) });
+  await response.body?.cancel();
+}
