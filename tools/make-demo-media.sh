@@ -1,0 +1,193 @@
+#!/usr/bin/env bash
+# Generates the demo library's clips in apps/server/media/demo/ (committed: nothing here runs at
+# run time, so a fresh machine needs no ffmpeg).
+#
+# Each clip is synthetic (lavfi sources only, no third-party footage): a coloured background, a title,
+# a big burned-in running timecode (hh:mm:ss.ff) with the frame number, a marker sweeping across the
+# bottom once per second, and a tone whose pitch differs per clip with a short beep (one octave up)
+# at the start of every second, so picture/sound sync can be checked by eye and ear: the beep sounds
+# while the frame counter reads ".00" and the marker is at the left edge.
+#
+# Per clip <id>/:
+#   clip.mp4              640x360 25 fps H.264 Main + AAC-LC mono, faststart, keyframe every 2 s
+#   hls/master.m3u8       master playlist of the renditions below
+#   hls/360p/index.m3u8   the same stream as clip.mp4, remuxed into 2 s MPEG-TS segments
+#   hls/240p/index.m3u8   426x240 H.264 Baseline re-encode, 2 s MPEG-TS segments
+#   poster.jpg            300x450 portrait poster
+#   thumb.jpg             480x270 frame grab
+# and manifest.json describing them all (read by the demo library and the fake Plex server).
+#
+# Usage: tools/make-demo-media.sh [output dir]   (default: apps/server/media/demo)
+# Needs ffmpeg + ffprobe with libx264, libfreetype (drawtext), and node (for the manifest).
+# Re-running overwrites the output; with the same ffmpeg/x264 versions the bytes are identical.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+OUT="${1:-$ROOT/apps/server/media/demo}"
+FONT_DIR="${FONT_DIR:-/usr/share/fonts/truetype/dejavu}"
+MONO="$FONT_DIR/DejaVuSansMono-Bold.ttf"
+SANS="$FONT_DIR/DejaVuSans-Bold.ttf"
+FPS=25
+SEGMENT_SECONDS=2
+GOP=$((FPS * SEGMENT_SECONDS))
+
+for tool in ffmpeg ffprobe node; do
+  command -v "$tool" >/dev/null || { echo "make-demo-media: '$tool' not found (apt-get install -y ffmpeg nodejs)" >&2; exit 1; }
+done
+for font in "$MONO" "$SANS"; do
+  [[ -f "$font" ]] || { echo "make-demo-media: font $font missing (apt-get install -y fonts-dejavu-core, or set FONT_DIR)" >&2; exit 1; }
+done
+
+# id | title | year | seconds | background | tone Hz | summary
+CLIPS=(
+  "sunrise-sync|Sunrise Sync Check|2021|30|0xC2571A|440|An orange countdown with a 440 Hz tone (A4) and a beep every second. Watch the frame counter and listen for the beep to check that everyone in the party is in sync."
+  "deep-blue-timecode|Deep Blue Timecode|2022|24|0x1B4F8C|523.25|A blue timecode reel with a 523 Hz tone (C5). Seek around and compare the burned-in frame numbers between viewers."
+  "green-room-countdown|Green Room Countdown|2023|20|0x2E7D32|659.25|A short green clip with a 659 Hz tone (E5), handy for testing queueing and skipping between items."
+)
+
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+mkdir -p "$OUT"
+BITEXACT=(-fflags +bitexact -flags:v +bitexact -flags:a +bitexact -map_metadata -1 -map_chapters -1)
+X264_COMMON=(-pix_fmt yuv420p -g "$GOP" -keyint_min "$GOP" -sc_threshold 0 -bf 2 -preset slow -threads 2)
+
+index=0
+for spec in "${CLIPS[@]}"; do
+  index=$((index + 1))
+  IFS='|' read -r id title year seconds colour tone summary <<<"$spec"
+  dir="$OUT/$id"
+  rm -rf "$dir"
+  mkdir -p "$dir/hls/360p" "$dir/hls/240p"
+  echo "== $id ($seconds s, $tone Hz)"
+
+  # drawtext expansions read from files: no filtergraph escaping of ':' and ','.
+  printf '%s' "$title" >"$WORK/title.txt"
+  printf 'clip %d of %d  ·  %s Hz  ·  beep = .00' "$index" "${#CLIPS[@]}" "$tone" >"$WORK/sub.txt"
+  printf '%s' '%{eif:floor(n/90000):d:2}:%{eif:mod(floor(n/1500),60):d:2}:%{eif:mod(floor(n/25),60):d:2}.%{eif:mod(n,25):d:2}' >"$WORK/tc.txt"
+  printf '%s' 'frame %{eif:n:d:5}' >"$WORK/frame.txt"
+  printf '%s' '█' >"$WORK/marker.txt"
+
+  video="color=c=${colour}:s=640x360:r=${FPS}:d=${seconds}[bg];"
+  video+="smptebars=s=160x90:r=${FPS}:d=${seconds}[inset];"
+  video+="[bg][inset]overlay=x=W-w-16:y=16[v0];"
+  video+="[v0]drawtext=fontfile=${SANS}:textfile=${WORK}/title.txt:fontsize=30:fontcolor=white:x=20:y=24,"
+  video+="drawtext=fontfile=${SANS}:textfile=${WORK}/sub.txt:fontsize=16:fontcolor=white@0.85:x=20:y=64,"
+  video+="drawbox=x=40:y=118:w=560:h=150:color=black@0.45:t=fill,"
+  video+="drawtext=fontfile=${MONO}:textfile=${WORK}/tc.txt:expansion=normal:fontsize=72:fontcolor=white:x=(w-tw)/2:y=128,"
+  video+="drawtext=fontfile=${MONO}:textfile=${WORK}/frame.txt:expansion=normal:fontsize=40:fontcolor=yellow:x=(w-tw)/2:y=214,"
+  video+="drawtext=fontfile=${MONO}:textfile=${WORK}/marker.txt:fontsize=28:fontcolor=white:x=(w-tw)*mod(n\,${FPS})/$((FPS - 1)):y=h-th-14[v]"
+  # A quiet tone and, during the first 100 ms of every second, a louder beep one octave up.
+  audio="aevalsrc=exprs=0.18*sin(2*PI*${tone}*t)*gte(mod(t\,1)\,0.1)+0.5*sin(4*PI*${tone}*t)*lt(mod(t\,1)\,0.1):s=48000:d=${seconds}[a]"
+
+  ffmpeg -hide_banner -loglevel error -y -filter_complex "${video};${audio}" -map '[v]' -map '[a]' \
+    -c:v libx264 -profile:v main -level:v 3.0 -crf 30 -maxrate 260k -bufsize 520k "${X264_COMMON[@]}" \
+    -c:a aac -b:a 32k -ac 1 "${BITEXACT[@]}" -movflags +faststart "$dir/clip.mp4"
+
+  # 360p: the very same stream, only remuxed (so direct play and the HLS rendition show identical frames).
+  ffmpeg -hide_banner -loglevel error -y -i "$dir/clip.mp4" -c copy "${BITEXACT[@]}" \
+    -f hls -hls_time "$SEGMENT_SECONDS" -hls_playlist_type vod -hls_segment_type mpegts \
+    -hls_segment_filename "$dir/hls/360p/seg-%03d.ts" "$dir/hls/360p/index.m3u8"
+
+  ffmpeg -hide_banner -loglevel error -y -i "$dir/clip.mp4" -vf scale=426:240:flags=bicubic \
+    -c:v libx264 -profile:v baseline -level:v 2.1 -crf 32 -maxrate 120k -bufsize 240k "${X264_COMMON[@]}" -bf 0 \
+    -c:a copy "${BITEXACT[@]}" \
+    -f hls -hls_time "$SEGMENT_SECONDS" -hls_playlist_type vod -hls_segment_type mpegts \
+    -hls_segment_filename "$dir/hls/240p/seg-%03d.ts" "$dir/hls/240p/index.m3u8"
+
+  # Poster (portrait) and thumbnail (a frame from the middle of the clip).
+  printf '%s' "${title// /$'\n'}" >"$WORK/poster-title.txt"
+  ffmpeg -hide_banner -loglevel error -y -f lavfi -i "color=c=${colour}:s=300x450:d=1" -frames:v 1 \
+    -vf "drawbox=x=0:y=300:w=300:h=150:color=black@0.35:t=fill,drawtext=fontfile=${SANS}:textfile=${WORK}/poster-title.txt:fontsize=34:line_spacing=8:fontcolor=white:x=22:y=40,drawtext=fontfile=${MONO}:text=${year}:fontsize=28:fontcolor=white:x=22:y=320,drawtext=fontfile=${MONO}:text=${seconds} s demo:fontsize=20:fontcolor=white@0.8:x=22:y=366" \
+    -q:v 4 "${BITEXACT[@]}" "$dir/poster.jpg"
+  ffmpeg -hide_banner -loglevel error -y -ss "$((seconds / 2))" -i "$dir/clip.mp4" -frames:v 1 -vf scale=480:270 \
+    -q:v 5 "${BITEXACT[@]}" "$dir/thumb.jpg"
+
+  printf '%s\n' "$id|$title|$year|$summary|$tone" >>"$WORK/clips.txt"
+done
+
+# Master playlists and manifest.json, from what ffprobe sees in the files just written.
+OUT="$OUT" WORK="$WORK" node --input-type=module - <<'EOF'
+import { execFileSync } from 'node:child_process';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+const out = process.env.OUT;
+const probe = (file) =>
+  JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-show_format', '-show_streams', '-of', 'json', file], { encoding: 'utf8' }));
+const codecTag = (s) =>
+  s.codec_name === 'h264'
+    ? `avc1.${{ Baseline: '42', 'Constrained Baseline': '42', Main: '4d', High: '64' }[s.profile] ?? '4d'}${s.profile.includes('Baseline') ? 'c0' : '40'}${s.level.toString(16).padStart(2, '0')}`
+    : 'mp4a.40.2';
+const dirSize = (files) => files.reduce((sum, f) => sum + statSync(path.join(out, f)).size, 0);
+
+const lines = readFileSync(path.join(process.env.WORK, 'clips.txt'), 'utf8').trim().split('\n');
+const items = lines.map((line) => {
+  const [id, title, year, summary, tone] = line.split('|');
+  const mp4 = probe(path.join(out, id, 'clip.mp4'));
+  const video = mp4.streams.find((s) => s.codec_type === 'video');
+  const audio = mp4.streams.find((s) => s.codec_type === 'audio');
+  const renditions = ['360p', '240p'].map((name) => {
+    const playlist = `${id}/hls/${name}/index.m3u8`;
+    const text = readFileSync(path.join(out, playlist), 'utf8');
+    const segments = text.split('\n').filter((l) => l.endsWith('.ts')).map((l) => `${id}/hls/${name}/${l}`);
+    const first = probe(path.join(out, segments[0]));
+    const v = first.streams.find((s) => s.codec_type === 'video');
+    const durations = [...text.matchAll(/#EXTINF:([\d.]+)/g)].map((m) => Number(m[1]));
+    const seconds = durations.reduce((a, b) => a + b, 0);
+    const bytes = dirSize(segments);
+    const peak = Math.max(...segments.map((s, i) => (statSync(path.join(out, s)).size * 8) / durations[i]));
+    return {
+      name,
+      width: v.width,
+      height: v.height,
+      bandwidth: Math.ceil(peak / 1000) * 1000,
+      averageBandwidth: Math.ceil((bytes * 8) / seconds / 1000) * 1000,
+      codecs: `${codecTag(v)},mp4a.40.2`,
+      playlist,
+      segments: segments.length,
+      bytes,
+    };
+  });
+  const master = ['#EXTM3U', '#EXT-X-VERSION:3', '#EXT-X-INDEPENDENT-SEGMENTS'];
+  for (const r of renditions) {
+    master.push(
+      `#EXT-X-STREAM-INF:BANDWIDTH=${r.bandwidth},AVERAGE-BANDWIDTH=${r.averageBandwidth},RESOLUTION=${r.width}x${r.height},FRAME-RATE=25.000,CODECS="${r.codecs}"`,
+      `${r.name}/index.m3u8`,
+    );
+  }
+  writeFileSync(path.join(out, id, 'hls', 'master.m3u8'), `${master.join('\n')}\n`);
+  return {
+    id,
+    title,
+    summary,
+    year: Number(year),
+    durationMs: Math.round(Number(mp4.format.duration) * 1000),
+    width: video.width,
+    height: video.height,
+    frameRate: 25,
+    toneHz: Number(tone),
+    container: 'mp4',
+    videoCodec: 'h264',
+    videoProfile: video.profile.toLowerCase(),
+    videoLevel: video.level,
+    audioCodec: 'aac',
+    audioChannels: audio.channels,
+    audioSamplingRate: Number(audio.sample_rate),
+    bitrate: Math.round(Number(mp4.format.bit_rate) / 1000),
+    poster: `${id}/poster.jpg`,
+    thumb: `${id}/thumb.jpg`,
+    files: {
+      mp4: { path: `${id}/clip.mp4`, bytes: statSync(path.join(out, id, 'clip.mp4')).size, mimeType: 'video/mp4', codecs: `${codecTag(video)},mp4a.40.2` },
+      hls: { master: `${id}/hls/master.m3u8`, segmentSeconds: 2, segmentFormat: 'mpegts', renditions },
+    },
+  };
+});
+const manifest = {
+  description: 'Demo library: synthetic clips made by tools/make-demo-media.sh. Paths are relative to this file.',
+  license: 'CC0-1.0',
+  items,
+};
+writeFileSync(path.join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+EOF
+
+du -sh "$OUT"
