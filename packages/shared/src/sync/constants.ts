@@ -1,0 +1,66 @@
+/**
+ * The numbers of the synchronized-playback algorithm, in one place so the server, the activity, the
+ * tests and docs/sync-algorithm.md agree. Times are milliseconds; rates are multipliers of the room rate.
+ */
+export const SYNC = {
+  /** Clock samples kept; the estimate comes from the best of them. */
+  clockWindow: 8,
+  /** Samples in the join burst; the clock is `ready` once this many were accepted. */
+  clockBurstSamples: 5,
+  /** Spacing of the join burst's pings. */
+  clockBurstIntervalMs: 100,
+  /** Spacing of the pings after the burst. */
+  clockPingIntervalMs: 2000,
+  /**
+   * How fast a client clock may drift from the server's, at most. A sample's RTT is inflated by the
+   * drift its age may have accumulated (NTP's clock filter does the same), so a fresh sample beats a
+   * stale one of almost equal RTT. 100 ppm is a generous bound for quartz clocks.
+   */
+  clockSkewBoundPpm: 100,
+
+  /** How often the client evaluates the correction (also right after every state broadcast). */
+  tickIntervalMs: 250,
+  /**
+   * The promise: every member within ±20 ms of where the group is. The simulation holds the
+   * algorithm to it; the activity may use it for an "in sync" indicator.
+   */
+  targetBandMs: 20,
+  /**
+   * Dead band: no correction starts while the measured |drift| is within it. It sits 5 ms inside the
+   * target band because the measurement itself is off by the clock estimate's error (a few ms).
+   */
+  enterBandMs: 15,
+  /** Hysteresis: a running rate nudge continues until |drift| is within this band. */
+  exitBandMs: 5,
+  /** Proportional rate nudge: a drift of d ms asks for a rate change of d / rateHorizonMs. */
+  rateHorizonMs: 500,
+  /** Cap of the rate nudge, as a fraction of the room rate (0.1 = ±10%). */
+  maxRateDelta: 0.1,
+  /** Smaller rate changes than this fraction are not worth a `playbackRate` write. */
+  minRateChange: 0.002,
+  /** Past this |drift| a rate nudge would take too long: seek instead. */
+  seekThresholdMs: 500,
+  /** For players that cannot nudge their rate, seeks are the only tool: they seek past this |drift|. */
+  seekThresholdNoRateMs: 100,
+  /**
+   * A compensated seek still lands off by the error of the latency estimate. A player that cannot
+   * nudge would seek again and again if its threshold were below that, so its threshold is at least
+   * this many mean deviations of its measured seek latency (× room rate). Players that can nudge
+   * need no such guard: the nudge absorbs what a seek misses by.
+   */
+  seekSpreadFactor: 2,
+  /** Seek latency assumed before any seek was measured. */
+  seekLatencyInitialMs: 300,
+  /** Weight of a new measurement in the seek-latency EWMA. */
+  seekLatencyAlpha: 0.25,
+  /** A single measurement counts as at most this much (a seek that hung on the network is not typical). */
+  seekLatencyMaxMs: 3000,
+
+  /** Scheduling lead = slowest member's RTT + margin, bounded. */
+  leadMarginMs: 100,
+  leadMinMs: 150,
+  leadMaxMs: 1500,
+} as const;
+
+/** The same numbers, as plain numbers, for experiments (tests and the report compare policies). */
+export type SyncTuning = { readonly [K in keyof typeof SYNC]: number };

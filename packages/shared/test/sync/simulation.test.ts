@@ -1,0 +1,154 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { SYNC } from '../../src/sync/index.ts';
+import { type SimParams, type SimResult, simulate, TYPICAL } from './sim/simulation.ts';
+import { WORLD_SEED, worldArbitrary } from './sim/worlds.ts';
+
+/** Virtual time a client may take to settle once a command took effect (measured worst: ~11 s). */
+const SETTLE_BOUND_MS = 15_000;
+/** Seeks in a run: join, pause, seek, stall, seek need about five; more means seeking in a loop. */
+const SEEK_BOUND = 12;
+
+const settleTimes = (result: SimResult) =>
+  result.segments.map((s) => ({
+    kind: s.kind,
+    afterEffectMs:
+      s.convergedAfterMs === undefined ? Number.POSITIVE_INFINITY : s.startMs + s.convergedAfterMs - s.effectiveMs,
+  }));
+
+/** Converges after every command, then stays in the target band. */
+function expectInSync(result: SimResult): void {
+  for (const { kind, afterEffectMs } of settleTimes(result)) {
+    expect(afterEffectMs, `settling after ${kind}`).toBeLessThanOrEqual(SETTLE_BOUND_MS);
+  }
+  expect(result.steady.p95, 'p95 |drift| once settled').toBeLessThanOrEqual(SYNC.targetBandMs);
+  expect(result.steady.max, 'max |drift| once settled').toBeLessThanOrEqual(2 * SYNC.targetBandMs);
+  expect(result.seeks, 'seeks').toBeLessThanOrEqual(SEEK_BOUND);
+}
+
+/** A player that cannot nudge only seeks: it must not loop, and stays within what its seeks can do. */
+function expectSeekOnlyHolds(result: SimResult): void {
+  expect(result.seeks, 'seeks').toBeLessThanOrEqual(SEEK_BOUND);
+  expect(result.rateChanges, 'rate writes (the room rate change only)').toBeLessThanOrEqual(1);
+  expect(result.afterEffect.p95, 'p95 |drift| after each command').toBeLessThanOrEqual(250);
+}
+
+describe('a simulated viewer (virtual time)', () => {
+  it('joins a playing room and follows pause, play, seek, a stall and a 1.5× rate in a typical world', () => {
+    const result = simulate(TYPICAL);
+    expectInSync(result);
+    expect(result.segments.map((s) => s.kind)).toEqual(['join', 'pause', 'play', 'seek', 'stall', 'rate', 'seek']);
+    // The scheduled play and the seeks went out with a lead of the client's RTT + margin.
+    for (const lead of result.leadMs) expect(lead).toBeGreaterThanOrEqual(SYNC.leadMinMs);
+  });
+
+  it('replays a world exactly from its seed', () => {
+    const a = simulate(TYPICAL);
+    const b = simulate(TYPICAL);
+    expect(b.steady).toEqual(a.steady);
+    expect(b.seeks).toBe(a.seeks);
+    expect(simulate({ ...TYPICAL, seed: 2 }).steady).not.toEqual(a.steady);
+  });
+
+  it('converges after every command and stays in the band, whatever the clocks, link and player', () => {
+    fc.assert(
+      fc.property(worldArbitrary(), (world) => expectInSync(simulate(world))),
+      { seed: WORLD_SEED, numRuns: 25 },
+    );
+  });
+
+  describe('pinned worlds', () => {
+    it('a −200 ppm clock on a link with 20 ms of jitter each way (once past the band with a 20 ms dead band)', () => {
+      const world: SimParams = {
+        seed: 1_074_009_880,
+        clockSkewPpm: -200,
+        clockOffsetMs: -4_880,
+        minRttMs: 70,
+        asymmetryMs: -10,
+        jitterMs: 20,
+        spikeChance: 0,
+        clientLagMs: 0,
+        stallMs: 2_830,
+        player: {
+          rateDelayMs: 1,
+          startDelayMs: 18,
+          seekMinMs: 237,
+          seekMaxMs: 279,
+          readNoiseMs: 0,
+          canNudgeRate: true,
+        },
+      };
+      expectInSync(simulate(world));
+    });
+
+    it('a fixed 8 ms path asymmetry on a 15 ms link is not held against the client', () => {
+      const world: SimParams = {
+        seed: 26,
+        clockSkewPpm: -7,
+        clockOffsetMs: -293,
+        minRttMs: 15,
+        asymmetryMs: -8,
+        jitterMs: 0,
+        spikeChance: 0,
+        clientLagMs: 0,
+        stallMs: 1_072,
+        player: {
+          rateDelayMs: 150,
+          startDelayMs: 1,
+          seekMinMs: 274,
+          seekMaxMs: 382,
+          readNoiseMs: 0,
+          canNudgeRate: true,
+        },
+      };
+      expectInSync(simulate(world));
+    });
+
+    it('a slow, erratic seeker (0.3–1.5 s) still settles: the nudge absorbs what its seeks miss by', () => {
+      expectInSync(simulate({ ...TYPICAL, player: { ...TYPICAL.player, seekMinMs: 300, seekMaxMs: 1_500 } }));
+    });
+  });
+
+  describe('players that cannot nudge their rate', () => {
+    it('only seek, never in a loop, and stay within what their seeks can do', () => {
+      fc.assert(
+        fc.property(worldArbitrary(false), (world) => expectSeekOnlyHolds(simulate(world))),
+        { seed: WORLD_SEED, numRuns: 10 },
+      );
+    });
+
+    it('take the room rate instead of seeking after it (once a seek storm after the 1.5× change)', () => {
+      const world: SimParams = {
+        seed: 1_736_161_709,
+        clockSkewPpm: 3,
+        clockOffsetMs: 4_293,
+        minRttMs: 249,
+        asymmetryMs: 8,
+        jitterMs: 0,
+        spikeChance: 0,
+        clientLagMs: 0,
+        stallMs: 3_351,
+        player: {
+          rateDelayMs: 144,
+          startDelayMs: 45,
+          seekMinMs: 226,
+          seekMaxMs: 240,
+          readNoiseMs: 0,
+          canNudgeRate: false,
+        },
+      };
+      expectSeekOnlyHolds(simulate(world));
+    });
+
+    it('with slow, erratic seeks (0.3–1.5 s) do not seek in a loop (once 18–64 seeks a run)', () => {
+      for (const seed of [1, 2, 3]) {
+        const result = simulate({
+          ...TYPICAL,
+          seed,
+          player: { ...TYPICAL.player, seekMinMs: 300, seekMaxMs: 1_500, canNudgeRate: false },
+        });
+        expect(result.seeks, `seeks with seed ${seed}`).toBeLessThanOrEqual(SEEK_BOUND);
+      }
+    });
+  });
+});
