@@ -1,0 +1,130 @@
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { HttpError } from '../lib/errors.ts';
+import type { Quality, StreamDescriptor } from '../library/media-source.ts';
+import { CurrentItems, type StreamRooms } from './ports.ts';
+import { STREAM_ID_TTL_MS, type StreamClaims, StreamIds, StreamRefs } from './stream-ids.ts';
+import { extensionOf, FILE_NAME, MASTER_NAME, StreamProxy } from './stream-proxy.ts';
+import { type StreamKey, type StreamLibrary, StreamSessions } from './stream-sessions.ts';
+import { UpstreamHttp } from './upstream-http.ts';
+import { libraryPort, roomsPort } from './wiring.ts';
+
+/** What a member gets to play the room's current item: an opaque proxy URL, never an upstream one. */
+export interface StreamOffer {
+  kind: 'hls' | 'file';
+  url: string;
+  mimeType: string;
+  quality: Quality;
+  expiresAt: number;
+}
+
+export interface Streams {
+  readonly ids: StreamIds;
+  readonly sessions: StreamSessions;
+  readonly proxy: StreamProxy;
+  /** The room's current item as a stream at `quality`: resolves it (once per room) and signs an id. */
+  offer(roomId: string, quality: Quality): Promise<StreamOffer>;
+  isMember(roomId: string, userId: string): Promise<boolean>;
+  /** Checks a stream id for a request: signature, expiry, and that its room still plays its item. */
+  admit(streamId: string, userId?: string): Promise<StreamClaims>;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    streams: Streams;
+  }
+}
+
+export function offerFor(id: string, descriptor: StreamDescriptor, claims: StreamClaims): StreamOffer {
+  const hls = descriptor.kind === 'hls' || descriptor.kind === 'local-hls';
+  const name = hls ? MASTER_NAME : `${FILE_NAME}.${extensionOf(descriptor.mimeType)}`;
+  return {
+    kind: hls ? 'hls' : 'file',
+    url: `/api/stream/${id}/${name}`,
+    mimeType: descriptor.mimeType,
+    quality: claims.quality,
+    expiresAt: claims.exp,
+  };
+}
+
+export function createStreams(
+  app: FastifyInstance,
+  rooms: StreamRooms,
+  library: StreamLibrary,
+): Streams & { close(): Promise<void> } {
+  const ids = new StreamIds(app.config.secretKey);
+  const refs = new StreamRefs(app.config.secretKey);
+  const http = new UpstreamHttp();
+  const sessions = new StreamSessions({ cache: app.cache, library, log: app.log });
+  const proxy = new StreamProxy({ http, refs, cache: app.cache, sessions, metrics: app.metrics });
+  const current = new CurrentItems(rooms);
+
+  const stopOnItem = rooms.onItemChanged((roomId, itemId) => {
+    current.remember(roomId, itemId);
+    void sessions.roomMovedOn(roomId, itemId);
+  });
+  const stopOnEmpty = rooms.onEmptied((roomId) => {
+    current.remember(roomId, undefined);
+    void sessions.roomEmptied(roomId);
+  });
+
+  return {
+    ids,
+    sessions,
+    proxy,
+    isMember: (roomId, userId) => rooms.isMember(roomId, userId),
+    async offer(roomId, quality) {
+      const itemId = await rooms.currentItem(roomId);
+      current.remember(roomId, itemId);
+      if (itemId === null || itemId === undefined) {
+        throw new HttpError(409, 'nothing_playing', 'Nothing is playing in this room; load an item first.');
+      }
+      const key: StreamKey = { roomId, itemId, quality };
+      const descriptor = await sessions.descriptor(key);
+      const signed = ids.sign(key, STREAM_ID_TTL_MS);
+      return offerFor(signed.id, descriptor, signed.claims);
+    },
+    async admit(streamId, userId) {
+      const verified = ids.verify(streamId);
+      if (!verified.ok) {
+        if (verified.reason === 'expired') {
+          throw new HttpError(
+            410,
+            'stream_expired',
+            'This stream link has expired; ask the room for the stream again.',
+          );
+        }
+        throw new HttpError(403, 'stream_invalid', 'This stream link is not valid.');
+      }
+      const { claims } = verified;
+      if (userId !== undefined && !(await rooms.isMember(claims.roomId, userId))) {
+        throw new HttpError(403, 'stream_not_member', 'This stream belongs to a room you are not in.');
+      }
+      if ((await current.get(claims.roomId)) !== claims.itemId) {
+        throw new HttpError(410, 'stream_ended', 'The room has moved on from this item; ask for the stream again.');
+      }
+      return claims;
+    },
+    async close() {
+      stopOnItem();
+      stopOnEmpty();
+      await sessions.close();
+      await http.close();
+    },
+  };
+}
+
+/**
+ * The stream proxy capability: signed stream ids, the shared per-room streams (one transcode per
+ * room item and quality), and the proxy that serves them. Room events end streams; so does closing.
+ */
+export default fp(
+  async (app) => {
+    const streams = createStreams(app, roomsPort(app), libraryPort(app));
+    app.decorate('streams', streams);
+    app.addHook('onClose', async () => {
+      await streams.close();
+    });
+  },
+  { name: 'streams', dependencies: ['config', 'metrics', 'infra', 'auth'] },
+);

@@ -1,0 +1,85 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { HttpError } from '../lib/errors.ts';
+import { QUALITIES } from '../library/media-source.ts';
+import { PlaylistParseError } from './hls-rewrite.ts';
+
+const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+
+export const streamOfferSchema = z.object({
+  kind: z.enum(['hls', 'file']),
+  url: z.string().describe('Opaque proxy URL: /api/stream/<signed id>/<name>; fetch it on this origin'),
+  mimeType: z.string(),
+  quality: z.enum(QUALITIES),
+  expiresAt: z.number().int().describe('Epoch ms after which the URL stops working; ask again before'),
+});
+
+/**
+ * `GET /api/rooms/:roomId/stream` hands a member the room's current item as an opaque stream URL;
+ * `GET|HEAD /api/stream/:streamId/*` serves it. A media element cannot send headers, so the signed
+ * id is the credential; a caller that does present a session must also be in the stream's room.
+ */
+const streamRoutes: FastifyPluginAsyncZod = async (app) => {
+  app.get(
+    '/api/rooms/:roomId/stream',
+    {
+      preHandler: app.requireSession,
+      schema: {
+        tags: ['streams'],
+        summary: "The room's current item as a stream for this member (HLS or a direct-play file)",
+        security: [{ session: [] }, { bot: [] }],
+        params: z.object({ roomId: z.string().min(1).max(200) }),
+        querystring: z.object({ quality: z.enum(QUALITIES).default('original') }),
+        response: {
+          200: streamOfferSchema,
+          401: errorSchema,
+          403: errorSchema,
+          404: errorSchema,
+          409: errorSchema,
+          502: errorSchema,
+          503: errorSchema,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { roomId } = request.params;
+      if (!(await app.streams.isMember(roomId, request.session.userId))) {
+        throw new HttpError(403, 'not_a_member', 'Join the room before asking for its stream.');
+      }
+      reply.header('cache-control', 'no-store');
+      return app.streams.offer(roomId, request.query.quality);
+    },
+  );
+
+  app.route({
+    method: ['GET', 'HEAD'],
+    url: '/api/stream/:streamId/*',
+    exposeHeadRoute: false,
+    schema: {
+      tags: ['streams'],
+      summary: 'The stream proxy: playlists, segments and files, with byte ranges',
+      params: z.object({ streamId: z.string().min(1).max(2048), '*': z.string().max(4096) }),
+    },
+    handler: async (request, reply) => {
+      const token = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1];
+      const session = token === undefined ? undefined : app.sessions.verify(token);
+      const userId = session?.ok ? session.claims.userId : undefined;
+      const claims = await app.streams.admit(request.params.streamId, userId);
+      try {
+        return await app.streams.proxy.serve(request, reply, claims, request.params['*']);
+      } catch (error) {
+        if (error instanceof PlaylistParseError) {
+          request.log.warn({ err: error.message }, 'upstream playlist refused');
+          throw new HttpError(
+            502,
+            'upstream_playlist_invalid',
+            'The media server sent a playlist the proxy cannot use.',
+          );
+        }
+        throw error;
+      }
+    },
+  });
+};
+
+export default streamRoutes;

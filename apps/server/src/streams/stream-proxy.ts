@@ -1,0 +1,319 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Cache } from '../infra/cache.ts';
+import type { Metrics } from '../infra/metrics.ts';
+import { HttpError } from '../lib/errors.ts';
+import type { LocalHlsStream, RemoteFileStream, RemoteHlsStream } from '../library/media-source.ts';
+import { PlaylistParseError, type RewrittenPlaylist, rewritePlaylist, type UriRole } from './hls-rewrite.ts';
+import { bufferAnswer, insideDir, localFileAnswer, type RangedAnswer } from './local-media.ts';
+import type { StreamRefs } from './stream-ids.ts';
+import type { StreamKey, StreamSessions } from './stream-sessions.ts';
+import { FORWARDED_HEADERS, pickHeaders, statusFailure, type UpstreamHttp } from './upstream-http.ts';
+
+/** Name of the entry playlist of an HLS stream, under `/api/stream/<id>/`. */
+export const MASTER_NAME = 'index.m3u8';
+/** Prefix of the name of a file stream (`media.mp4`); the extension is cosmetic. */
+export const FILE_NAME = 'media';
+
+export const HLS_MIME = 'application/vnd.apple.mpegurl';
+
+/** A media playlist still growing (a transcode in progress) is re-read at most this often. */
+export const LIVE_PLAYLIST_TTL_MS = 1000;
+/** Segments are immutable; they stay while a party's members are likely to ask for them. */
+export const SEGMENT_TTL_MS = 3 * 60 * 1000;
+const MAX_PLAYLIST_BYTES = 4 * 1024 * 1024;
+const MAX_SEGMENT_BYTES = 64 * 1024 * 1024;
+
+const TYPES: Record<string, string> = {
+  m3u8: HLS_MIME,
+  ts: 'video/mp2t',
+  m4s: 'video/iso.segment',
+  mp4: 'video/mp4',
+  m4a: 'audio/mp4',
+  m4v: 'video/mp4',
+  aac: 'audio/aac',
+  vtt: 'text/vtt; charset=utf-8',
+  webvtt: 'text/vtt; charset=utf-8',
+  mkv: 'video/x-matroska',
+  webm: 'video/webm',
+  json: 'application/json',
+};
+
+const ROLE_EXTENSIONS: Record<UriRole, string> = {
+  playlist: 'm3u8',
+  segment: 'ts',
+  key: 'key',
+  init: 'mp4',
+  data: 'json',
+};
+
+const contentTypeOf = (extension: string) => TYPES[extension] ?? 'application/octet-stream';
+
+/** The file name extension for a mime type, for the cosmetic name of a file stream. */
+export function extensionOf(mimeType: string): string {
+  const base = mimeType.split(';', 1)[0]?.trim().toLowerCase() ?? '';
+  for (const [extension, type] of Object.entries(TYPES)) if (type.split(';', 1)[0] === base) return extension;
+  return 'bin';
+}
+
+function extensionFor(upstreamPath: string, role: UriRole): string {
+  const match = /\.([a-z0-9]{1,6})$/i.exec(upstreamPath);
+  return match?.[1]?.toLowerCase() ?? ROLE_EXTENSIONS[role];
+}
+
+const digest = (text: string) => createHash('sha256').update(text).digest('base64url').slice(0, 32);
+
+type ProxyKind = 'file' | 'playlist' | 'segment';
+
+export interface ProxyDeps {
+  http: UpstreamHttp;
+  refs: StreamRefs;
+  cache: Cache;
+  sessions: StreamSessions;
+  metrics: Metrics;
+}
+
+/**
+ * Serves `/api/stream/<id>/<name>` for a stream whose id has been checked. Names are
+ * `index.m3u8` (the entry playlist of an HLS stream), `media.<ext>` (a file stream), or
+ * `<sealed ref>.<ext>`: an entry of a rewritten playlist. Playlists are served with relative names,
+ * so one rewritten text serves every member whatever their stream id, and stays under that id.
+ */
+export class StreamProxy {
+  private readonly inflightPlaylists = new Map<string, Promise<string>>();
+  private readonly inflightSegments = new Map<string, Promise<Buffer>>();
+
+  constructor(private readonly deps: ProxyDeps) {}
+
+  async serve(request: FastifyRequest, reply: FastifyReply, key: StreamKey, name: string): Promise<FastifyReply> {
+    const descriptor = await this.deps.sessions.descriptor(key);
+    switch (descriptor.kind) {
+      case 'file':
+        this.expectFileName(name);
+        return this.remoteFile(request, reply, descriptor);
+      case 'local-file':
+        this.expectFileName(name);
+        return this.sendRanged(reply, await localFileAnswer(descriptor.path, request), descriptor.mimeType, 'file');
+      case 'hls':
+        return this.remoteHls(request, reply, key, descriptor, name);
+      case 'local-hls':
+        return this.localHls(request, reply, key, descriptor, name);
+    }
+  }
+
+  private expectFileName(name: string) {
+    if (!name.startsWith(`${FILE_NAME}.`)) throw unknownName();
+  }
+
+  // Direct play from Plex: ranges and validators go up, the allowed headers and the bytes come down,
+  // streamed with backpressure. The upstream request dies with the client's connection.
+  private async remoteFile(request: FastifyRequest, reply: FastifyReply, descriptor: RemoteFileStream) {
+    const headers: Record<string, string> = { ...descriptor.headers };
+    for (const name of FORWARDED_HEADERS) {
+      const value = request.headers[name];
+      if (typeof value === 'string') headers[name] = value;
+    }
+    const controller = new AbortController();
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) controller.abort();
+    });
+    const method = request.method === 'HEAD' ? 'HEAD' : 'GET';
+    const upstream = await this.deps.http.open(method, descriptor.url, headers, controller.signal);
+    if (![200, 206, 304, 416].includes(upstream.status)) {
+      upstream.body.destroy();
+      throw statusFailure(upstream.status);
+    }
+    const passed = pickHeaders(upstream.headers);
+    if (!passed['content-type'] && upstream.status < 300) passed['content-type'] = descriptor.mimeType;
+    reply.code(upstream.status).headers(passed);
+    if (method === 'HEAD' || upstream.status === 304 || upstream.status === 416) {
+      upstream.body.destroy();
+      return reply.send();
+    }
+    return reply.send(this.counted(upstream.body, reply, 'file'));
+  }
+
+  private async remoteHls(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    key: StreamKey,
+    descriptor: RemoteHlsStream,
+    name: string,
+  ) {
+    const context = contextOf(key, descriptor.sessionKey);
+    const origin = new URL(descriptor.url).origin;
+    const mapper = (playlistUrl: string) => (uri: string, role: UriRole) => {
+      const target = new URL(uri, playlistUrl);
+      if (target.origin !== origin) throw new PlaylistParseError('a playlist entry points to another server');
+      const ref = `${target.pathname}${target.search}`;
+      return `${this.deps.refs.seal(context, ref)}.${extensionFor(target.pathname, role)}`;
+    };
+    const fetchPlaylist = async (url: string) => {
+      try {
+        const text = (await this.deps.http.fetchBytes(url, descriptor.headers, MAX_PLAYLIST_BYTES)).toString('utf8');
+        return rewritePlaylist(text, mapper(url));
+      } catch (error) {
+        // Plex forgot the session (it ends idle transcodes): drop it, so asking again starts afresh.
+        if (error instanceof HttpError && error.code === 'stream_source_gone') {
+          await this.deps.sessions.forget(key, descriptor);
+          throw new HttpError(410, 'stream_restart', 'The transcode has ended; ask the room for the stream again.');
+        }
+        throw error;
+      }
+    };
+
+    if (name === MASTER_NAME) {
+      // Fetching the master starts the transcode, so it is fetched once per session, ever.
+      const text = await this.playlist(`streampl:${descriptor.sessionKey}:master`, () => fetchPlaylist(descriptor.url));
+      return this.sendPlaylist(request, reply, text);
+    }
+    const { sealed, extension } = splitName(name);
+    const ref = this.deps.refs.open(context, sealed);
+    if (ref === undefined || !ref.startsWith('/')) throw unknownName();
+    const url = `${origin}${ref}`;
+    if (extension === 'm3u8') {
+      const text = await this.playlist(`streampl:${descriptor.sessionKey}:${digest(ref)}`, () => fetchPlaylist(url));
+      return this.sendPlaylist(request, reply, text);
+    }
+    const cacheKey = `streamseg:${descriptor.sessionKey}:${digest(ref)}`;
+    const bytes = await this.segment(cacheKey, () =>
+      this.deps.http.fetchBytes(url, descriptor.headers, MAX_SEGMENT_BYTES),
+    );
+    return this.sendRanged(
+      reply,
+      bufferAnswer(bytes, `"${digest(ref)}"`, request),
+      contentTypeOf(extension),
+      'segment',
+    );
+  }
+
+  private async localHls(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    key: StreamKey,
+    descriptor: LocalHlsStream,
+    name: string,
+  ) {
+    const context = contextOf(key, 'local');
+    const read = async (relative: string): Promise<RewrittenPlaylist> => {
+      let text: string;
+      try {
+        text = await readFile(path.join(descriptor.dir, relative), 'utf8');
+      } catch {
+        throw new HttpError(404, 'stream_source_gone', 'This playlist is no longer available.');
+      }
+      return rewritePlaylist(text, (uri, role) => {
+        const target = insideDir(relative, uri);
+        if (target === undefined) throw new PlaylistParseError('a playlist entry points outside its directory');
+        return `${this.deps.refs.seal(context, target)}.${extensionFor(target, role)}`;
+      });
+    };
+
+    if (name === MASTER_NAME) {
+      const start = insideDir('', descriptor.playlist);
+      if (start === undefined) throw new PlaylistParseError('the playlist is outside its directory');
+      return this.sendPlaylist(request, reply, (await read(start)).text);
+    }
+    const { sealed, extension } = splitName(name);
+    const relative = this.deps.refs.open(context, sealed);
+    if (relative === undefined || insideDir('', relative) !== relative) throw unknownName();
+    if (extension === 'm3u8') return this.sendPlaylist(request, reply, (await read(relative)).text);
+    const answer = await localFileAnswer(path.join(descriptor.dir, relative), request);
+    return this.sendRanged(reply, answer, contentTypeOf(extension), 'segment');
+  }
+
+  /** A rewritten playlist from the cache, or loaded once for everyone asking at the same time. */
+  private async playlist(cacheKey: string, load: () => Promise<RewrittenPlaylist>): Promise<string> {
+    const { cache, metrics } = this.deps;
+    const cached = await cache.get<string>(cacheKey).catch(() => undefined);
+    if (cached !== undefined) {
+      metrics.cacheRequests.inc({ namespace: 'streampl', result: 'hit' });
+      return cached;
+    }
+    const pending = this.inflightPlaylists.get(cacheKey);
+    if (pending) {
+      metrics.cacheRequests.inc({ namespace: 'streampl', result: 'hit' });
+      return pending;
+    }
+    metrics.cacheRequests.inc({ namespace: 'streampl', result: 'miss' });
+    const flight = (async () => {
+      const rewritten = await load();
+      const ttl = rewritten.isMaster || rewritten.complete ? SEGMENT_TTL_MS * 20 : LIVE_PLAYLIST_TTL_MS;
+      await cache.set(cacheKey, rewritten.text, ttl).catch(() => {});
+      return rewritten.text;
+    })().finally(() => this.inflightPlaylists.delete(cacheKey));
+    this.inflightPlaylists.set(cacheKey, flight);
+    return flight;
+  }
+
+  /** A segment's bytes: fetched from upstream once, then served to every member from the cache. */
+  private async segment(cacheKey: string, load: () => Promise<Buffer>): Promise<Buffer> {
+    const { cache, metrics } = this.deps;
+    const cached = await cache.getBytes(cacheKey).catch(() => undefined);
+    if (cached !== undefined) {
+      metrics.cacheRequests.inc({ namespace: 'streamseg', result: 'hit' });
+      return cached;
+    }
+    const pending = this.inflightSegments.get(cacheKey);
+    if (pending) {
+      metrics.cacheRequests.inc({ namespace: 'streamseg', result: 'hit' });
+      return pending;
+    }
+    metrics.cacheRequests.inc({ namespace: 'streamseg', result: 'miss' });
+    const flight = (async () => {
+      const bytes = await load();
+      await cache.setBytes(cacheKey, bytes, SEGMENT_TTL_MS).catch(() => {});
+      return bytes;
+    })().finally(() => this.inflightSegments.delete(cacheKey));
+    this.inflightSegments.set(cacheKey, flight);
+    return flight;
+  }
+
+  private sendPlaylist(request: FastifyRequest, reply: FastifyReply, text: string) {
+    const body = Buffer.from(text, 'utf8');
+    reply.code(200).header('content-type', HLS_MIME).header('cache-control', 'no-cache');
+    if (request.method === 'HEAD') return reply.header('content-length', String(body.length)).send();
+    this.deps.metrics.proxiedBytes.inc({ kind: 'playlist' }, body.length);
+    return reply.send(body);
+  }
+
+  private sendRanged(reply: FastifyReply, answer: RangedAnswer, contentType: string, kind: ProxyKind) {
+    reply.code(answer.status).headers(answer.headers);
+    if (answer.status === 200 || answer.status === 206) reply.header('content-type', contentType);
+    if (answer.body === undefined) return reply.send();
+    if (Buffer.isBuffer(answer.body)) {
+      this.deps.metrics.proxiedBytes.inc({ kind }, answer.body.length);
+      return reply.send(answer.body);
+    }
+    return reply.send(this.counted(answer.body, reply, kind));
+  }
+
+  /** Counts what flows to the client without taking the stream out of paused mode before the pipe. */
+  private counted(body: Readable, reply: FastifyReply, kind: ProxyKind): Readable {
+    let bytes = 0;
+    body.pause();
+    body.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+    });
+    reply.raw.once('close', () => {
+      if (bytes > 0) this.deps.metrics.proxiedBytes.inc({ kind }, bytes);
+    });
+    return body;
+  }
+}
+
+/** Authenticated context of sealed names: a name from one stream (or one transcode) opens in no other. */
+function contextOf(key: StreamKey, session: string) {
+  return `${key.roomId}\n${key.itemId}\n${key.quality}\n${session}`;
+}
+
+function splitName(name: string): { sealed: string; extension: string } {
+  const match = /^([A-Za-z0-9_-]{20,4096})\.([a-z0-9]{1,6})$/.exec(name);
+  if (!match?.[1] || !match[2]) throw unknownName();
+  return { sealed: match[1], extension: match[2] };
+}
+
+const unknownName = () => new HttpError(404, 'stream_part_unknown', 'This stream has no such part.');

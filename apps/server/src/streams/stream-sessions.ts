@@ -1,0 +1,132 @@
+import { randomBytes } from 'node:crypto';
+import type { Cache } from '../infra/cache.ts';
+import type { Quality, StreamDescriptor } from '../library/media-source.ts';
+
+/** One quality of one item in one room: the unit that shares a stream (and a transcode). */
+export interface StreamKey {
+  roomId: string;
+  itemId: string;
+  quality: Quality;
+}
+
+/** What the sessions need from the library: resolve a stream under a session key, stop one. */
+export interface StreamLibrary {
+  resolve(key: StreamKey, sessionKey: string): Promise<StreamDescriptor>;
+  stop(descriptor: StreamDescriptor): Promise<void>;
+}
+
+export interface SessionsLogger {
+  warn(details: object, message: string): void;
+  info(details: object, message: string): void;
+}
+
+/** Descriptors live as long as the room stays on the item; this bounds a forgotten one. */
+export const DESCRIPTOR_TTL_MS = 12 * 60 * 60 * 1000;
+
+const keyString = (key: StreamKey) => `${key.roomId}\n${key.itemId}\n${key.quality}`;
+const cacheKey = (key: StreamKey) => `stream:${key.roomId}:${key.itemId}:${key.quality}`;
+
+interface Entry {
+  key: StreamKey;
+  descriptor: Promise<StreamDescriptor>;
+  state: { ended: boolean };
+}
+
+/**
+ * The shared streams of every room on this instance. The first request for a (room, item, quality)
+ * resolves it once (one transcode session key, made here) and every other member reuses it; the
+ * descriptor also goes into the shared cache (`stream:` namespace) so another instance serving the
+ * same room reads it back instead of starting a second transcode. Ending a stream (the room moved
+ * on or emptied, or the server closes) stops its upstream session exactly once from here.
+ */
+export class StreamSessions {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(private readonly deps: { cache: Cache; library: StreamLibrary; log: SessionsLogger; ttlMs?: number }) {}
+
+  /** The stream's descriptor, resolving it on first use (concurrent first uses share one resolve). */
+  descriptor(key: StreamKey): Promise<StreamDescriptor> {
+    const id = keyString(key);
+    const existing = this.entries.get(id);
+    if (existing) return existing.descriptor;
+    const state = { ended: false };
+    const entry: Entry = { key, descriptor: this.load(key, state), state };
+    this.entries.set(id, entry);
+    // A failed resolve is not kept: the next request tries again.
+    entry.descriptor.catch(() => {
+      if (this.entries.get(id) === entry) this.entries.delete(id);
+    });
+    return entry.descriptor;
+  }
+
+  /** Whether this instance holds the stream (for tests and metrics). */
+  has(key: StreamKey): boolean {
+    return this.entries.has(keyString(key));
+  }
+
+  private async load(key: StreamKey, state: { ended: boolean }): Promise<StreamDescriptor> {
+    const { cache, library } = this.deps;
+    // Read-through: another instance may already hold this stream. The session key is made here,
+    // so the library names the upstream transcode after the room's stream, not after a viewer.
+    const descriptor = await cache.wrap(cacheKey(key), this.deps.ttlMs ?? DESCRIPTOR_TTL_MS, () =>
+      library.resolve(key, `dpp-${randomBytes(12).toString('base64url')}`),
+    );
+    if (state.ended) await cache.delete(cacheKey(key)).catch(() => {});
+    return descriptor;
+  }
+
+  /** The room now plays `itemId` (or nothing): end its streams of any other item. */
+  roomMovedOn(roomId: string, itemId: string | null): Promise<void> {
+    return this.endWhere((key) => key.roomId === roomId && key.itemId !== itemId, 'the room changed item');
+  }
+
+  /** The room emptied: end all its streams. */
+  roomEmptied(roomId: string): Promise<void> {
+    return this.endWhere((key) => key.roomId === roomId, 'the room emptied');
+  }
+
+  /**
+   * The upstream says the session is gone (Plex ended an idle transcode): forget it without a stop,
+   * so the next request for the stream resolves a fresh one.
+   */
+  async forget(key: StreamKey, descriptor: StreamDescriptor): Promise<void> {
+    const id = keyString(key);
+    const entry = this.entries.get(id);
+    if (entry && (await entry.descriptor.catch(() => undefined)) === descriptor) this.entries.delete(id);
+    await this.deps.cache.delete(cacheKey(key)).catch(() => {});
+  }
+
+  /** Ends every stream this instance holds (server shutdown). */
+  close(): Promise<void> {
+    return this.endWhere(() => true, 'the server is closing');
+  }
+
+  private async endWhere(match: (key: StreamKey) => boolean, why: string): Promise<void> {
+    const ending: Entry[] = [];
+    for (const [id, entry] of this.entries) {
+      if (!match(entry.key)) continue;
+      this.entries.delete(id);
+      entry.state.ended = true;
+      ending.push(entry);
+    }
+    await Promise.all(ending.map((entry) => this.end(entry, why)));
+  }
+
+  private async end(entry: Entry, why: string): Promise<void> {
+    await this.deps.cache.delete(cacheKey(entry.key)).catch(() => {});
+    const descriptor = await entry.descriptor.catch(() => undefined);
+    if (!descriptor) return;
+    // A resolve that finished after the end began may have written the cache back: clear it again.
+    await this.deps.cache.delete(cacheKey(entry.key)).catch(() => {});
+    if (descriptor.kind !== 'hls') return;
+    try {
+      await this.deps.library.stop(descriptor);
+      this.deps.log.info({ roomId: entry.key.roomId, quality: entry.key.quality, why }, 'transcode session stopped');
+    } catch (error) {
+      this.deps.log.warn(
+        { roomId: entry.key.roomId, err: error instanceof Error ? error.message : String(error) },
+        'could not stop a transcode session',
+      );
+    }
+  }
+}
