@@ -13,6 +13,7 @@ import infra from './plugins/infra.ts';
 import metrics from './plugins/metrics.ts';
 import openapi from './plugins/openapi.ts';
 import rateLimit from './plugins/rate-limit.ts';
+import rooms from './rooms/plugin.ts';
 import health from './routes/health.ts';
 
 export interface BuildOptions {
@@ -64,6 +65,7 @@ export async function buildApp(options: BuildOptions) {
   await app.register(openapi);
   await app.register(rateLimit);
   await app.register(auth);
+  await app.register(rooms);
 
   await app.register(health);
   await app.register(authRoutes);

@@ -205,6 +205,7 @@ export const ERROR_REASONS = {
   no_item: 'Nothing is loaded.',
   unknown_item: 'No such item in the library.',
   unknown_entry: 'No such queue entry.',
+  invalid_move: 'The current item stays at the head of the queue; skip it or load another instead.',
   queue_full: `The queue holds at most ${PROTOCOL_LIMITS.maxQueueLength} entries.`,
   rate_limited: 'Too many messages; slow down.',
   conflict: 'The room is busy; try again.',
@@ -280,7 +281,7 @@ export const causeSchema = z.discriminatedUnion('type', [
     event: z.enum(['joined', 'returned', 'away', 'left', 'state']),
     userId: z.string(),
   }),
-  z.object({ type: z.literal('system'), event: z.enum(['wait-timeout', 'item-ended', 'host-changed']) }),
+  z.object({ type: z.literal('system'), event: z.enum(['wait-timeout', 'item-ended']) }),
 ]);
 export type Cause = z.infer<typeof causeSchema>;
 

@@ -1,0 +1,56 @@
+import fp from 'fastify-plugin';
+import type { Metrics } from '../infra/metrics.ts';
+import { noLibrary, type RoomObserver } from './ports.ts';
+import { RoomEngine } from './room-engine.ts';
+import { DatabaseWatchLog } from './watch-log.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /**
+     * The room engine: `snapshot(roomId)`, `isMember(roomId, userId)`, `command(roomId, actor, intent)`
+     * (what the bot API calls), and `events` ('item', 'empty').
+     */
+    rooms: RoomEngine;
+  }
+}
+
+export function metricsObserver(metrics: Metrics): RoomObserver {
+  return {
+    socketMessage: (direction, type) => metrics.messages.inc({ direction, type }),
+    broadcast: (latencyMs) => metrics.broadcastLatency.observe(latencyMs / 1000),
+    localRooms: (count) => metrics.rooms.set(count),
+  };
+}
+
+/**
+ * Rooms as a capability: the transport-free engine on the app's RoomStore and EventBus, with
+ * sessions for `hello`, watch history in PostgreSQL and metrics. The WebSocket host is ws-route.ts.
+ */
+export default fp(
+  async (app) => {
+    const watchLog = new DatabaseWatchLog(app.database.db, app.log);
+    const engine = new RoomEngine({
+      store: app.roomStore,
+      bus: app.eventBus,
+      authenticate: (token) => {
+        const verified = app.sessions.verify(token);
+        if (!verified.ok) return undefined;
+        const { userId, name, avatar } = verified.claims;
+        return { userId, name, avatar };
+      },
+      // Until the library capability exists every item is unknown (loads answer `unknown_item`);
+      // then this becomes a lookup through `app.library` (tests swap it with `setItemLookup`).
+      lookup: noLibrary,
+      watchLog,
+      observer: metricsObserver(app.metrics),
+      log: app.log,
+    });
+    await engine.start();
+    app.decorate('rooms', engine);
+    app.addHook('onClose', async () => {
+      await engine.close();
+      await watchLog.flush();
+    });
+  },
+  { name: 'rooms', dependencies: ['config', 'metrics', 'database', 'infra', 'auth'] },
+);

@@ -1,0 +1,75 @@
+/**
+ * What the room engine needs from the world, as small interfaces: a socket, a clock, the library,
+ * the guild's permissions and the watch history. The Fastify host wires the real ones; tests pass fakes.
+ */
+import type { ItemInfo } from './room-logic.ts';
+
+/** The transport, reduced to what the engine uses (a `ws` socket, or an in-memory pair in tests). */
+export interface RoomSocket {
+  readonly isOpen: boolean;
+  send(text: string): void;
+  close(code: number, reason: string): void;
+}
+
+/** Whatever the clock's setTimeout returned; only given back to its clearTimeout. */
+export type TimerHandle = unknown;
+
+export interface Clock {
+  /** Server time, epoch milliseconds. */
+  now(): number;
+  setTimeout(callback: () => void, ms: number): TimerHandle;
+  clearTimeout(handle: TimerHandle): void;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (callback, ms) => {
+    const timer = setTimeout(callback, ms);
+    timer.unref();
+    return timer;
+  },
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+/**
+ * Title, duration and thumbnail of a library item, for queue entries. Resolves undefined for an
+ * id the library does not know; rejects when the library cannot answer.
+ */
+export type ItemLookup = (itemId: string, roomId: string) => Promise<ItemInfo | undefined>;
+
+export class LibraryUnavailableError extends Error {
+  override name = 'LibraryUnavailableError';
+}
+
+/** Until a library is wired in, every item is unknown (loads and queue adds answer `unknown_item`). */
+export const noLibrary: ItemLookup = async () => undefined;
+
+/** Whether the guild grants this user host powers (DJ role, Manage Server). Discord mode fills this in. */
+export type PrivilegeCheck = (roomId: string, userId: string) => Promise<boolean>;
+
+export const noPrivileges: PrivilegeCheck = async () => false;
+
+/** Watch history in PostgreSQL. Best effort: implementations never throw and never block a command. */
+export interface WatchLog {
+  started(session: { sessionId: string; roomId: string; instanceId: string | null; at: number }): void;
+  item(sessionId: string, roomId: string, item: { itemId: string; title: string; startedAt: number }): void;
+  ended(sessionId: string, roomId: string, at: number): void;
+}
+
+export const noWatchLog: WatchLog = { started() {}, item() {}, ended() {} };
+
+/** Counters and timings for /metrics, without tying the engine to prom-client. */
+export interface RoomObserver {
+  socketMessage(direction: 'in' | 'out', type: string): void;
+  /** Time from accepting an input to handing its broadcast to every local socket. */
+  broadcast(latencyMs: number): void;
+  /** Rooms with members on this instance. */
+  localRooms(count: number): void;
+}
+
+export const noObserver: RoomObserver = { socketMessage() {}, broadcast() {}, localRooms() {} };
+
+export interface RoomLogger {
+  warn(details: object, message: string): void;
+  error(details: object, message: string): void;
+}

@@ -1,0 +1,578 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import {
+  type Cause,
+  type CommandIntent,
+  ERROR_REASONS,
+  type ErrorCode,
+  type Hello,
+  PROTOCOL_VERSION,
+  type Report,
+  type RoomSnapshot,
+  type StateMessage,
+  type Welcome,
+} from '@dpp/shared';
+import type { EventBus } from '../infra/event-bus.ts';
+import { RoomConflictError, type RoomStore, updateRoom } from '../infra/room-store.ts';
+import { type ConnectionLimits, DEFAULT_LIMITS, RoomConnection } from './connection.ts';
+import {
+  type Clock,
+  type ItemLookup,
+  noLibrary,
+  noObserver,
+  noPrivileges,
+  noWatchLog,
+  type PrivilegeCheck,
+  type RoomLogger,
+  type RoomObserver,
+  type RoomSocket,
+  systemClock,
+  type TimerHandle,
+  type WatchLog,
+} from './ports.ts';
+import { type Envelope, type HubHost, type HubMember, RoomHub, roomChannel } from './room-hub.ts';
+import {
+  type Actor,
+  addConnection,
+  applyCommand,
+  applyReport,
+  type Context,
+  DEFAULT_TUNING,
+  dropConnection,
+  type ItemInfo,
+  itemEnded,
+  type Outcome,
+  type RoomTuning,
+  setRtt,
+  settle,
+  sweepAway,
+  waitTimedOut,
+} from './room-logic.ts';
+import { diffSnapshots, newRoom, type RoomRecord, toSnapshot } from './room-record.ts';
+
+/** A signed-in user, as the engine knows them. */
+export interface RoomUser {
+  userId: string;
+  name: string;
+  avatar: string | null;
+}
+
+export type RoomEvents = {
+  /** The current item changed (a new item, or nothing: itemId null). Emitted once on every instance. */
+  item: [roomId: string, itemId: string | null];
+  /** The last member left and the room was closed. Emitted once on every instance. */
+  empty: [roomId: string];
+};
+
+export type CommandResult = { ok: true } | { ok: false; code: ErrorCode; message: string };
+
+export interface RoomEngineOptions {
+  store: RoomStore<unknown>;
+  bus: EventBus;
+  /** Verifies a session token from `hello`. */
+  authenticate: (token: string) => RoomUser | undefined;
+  /** Whether the user may join this room (Discord mode checks the activity instance here). */
+  authorizeJoin?: (user: RoomUser, roomId: string, instanceId: string | undefined) => Promise<boolean>;
+  lookup?: ItemLookup;
+  privileges?: PrivilegeCheck;
+  watchLog?: WatchLog;
+  observer?: RoomObserver;
+  log?: RoomLogger;
+  clock?: Clock;
+  tuning?: Partial<RoomTuning>;
+  limits?: Partial<ConnectionLimits>;
+}
+
+const EVENTS_CHANNEL = 'rooms:events';
+type RoomEventMessage = { kind: 'item'; roomId: string; itemId: string | null } | { kind: 'empty'; roomId: string };
+
+const perfNow = () => performance.timeOrigin + performance.now();
+const quietLog: RoomLogger = { warn() {}, error() {} };
+
+function asRecord(value: unknown): RoomRecord {
+  if ((value as RoomRecord | undefined)?.schema !== 1) throw new Error('room store holds a room of an unknown schema');
+  return value as RoomRecord;
+}
+
+interface Transaction {
+  outcome: Outcome;
+  /** The room after the write, or as it was when nothing was written (undefined: no room). */
+  record: RoomRecord | undefined;
+  wrote: boolean;
+}
+
+interface TransactOptions {
+  /** Create the room when it does not exist. */
+  create?: { creatorId: string | null; instanceId: string | null };
+  /** Who caused it, for the broadcast's cause when the step itself names none. */
+  actorId?: string;
+  acceptedAt?: number;
+}
+
+/**
+ * The server-authoritative room, free of any transport: connections come in as `RoomSocket`s, state
+ * lives in the `RoomStore` (compare-and-set), and every visible change is published atomically with
+ * its write, so all instances see one ordered stream with one seq per room.
+ */
+export class RoomEngine {
+  readonly events = new EventEmitter<RoomEvents>();
+  readonly tuning: RoomTuning;
+  readonly limits: ConnectionLimits;
+  readonly clock: Clock;
+  private readonly store: RoomStore<unknown>;
+  private readonly bus: EventBus;
+  private lookup: ItemLookup;
+  private readonly privileges: PrivilegeCheck;
+  private readonly watchLog: WatchLog;
+  readonly observer: RoomObserver;
+  private readonly log: RoomLogger;
+  private readonly hubs = new Map<string, { hub: RoomHub; ready: Promise<void> }>();
+  private readonly connections = new Set<RoomConnection>();
+  private readonly pending = new Set<Promise<unknown>>();
+  private readonly awayTimers = new Map<string, TimerHandle>();
+  private readonly cleanups: (() => unknown)[] = [];
+  private readonly hubHost: HubHost;
+  private closing = false;
+
+  constructor(private readonly options: RoomEngineOptions) {
+    this.store = options.store;
+    this.bus = options.bus;
+    this.clock = options.clock ?? systemClock;
+    this.lookup = options.lookup ?? noLibrary;
+    this.privileges = options.privileges ?? noPrivileges;
+    this.watchLog = options.watchLog ?? noWatchLog;
+    this.observer = options.observer ?? noObserver;
+    this.log = options.log ?? quietLog;
+    this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.hubHost = {
+      now: () => this.clock.now(),
+      setTimer: (callback, ms) => this.clock.setTimeout(callback, ms),
+      clearTimer: (handle) => this.clock.clearTimeout(handle),
+      readRoom: async (roomId) => {
+        const found = await this.store.get(roomId);
+        return found && asRecord(found.value);
+      },
+      subscribe: (channel, handler) => this.bus.subscribe(channel, handler),
+      itemTimer: (roomId, rev) => void this.track(this.onTimer(roomId, 'item', rev)),
+      waitTimer: (roomId, rev) => void this.track(this.onTimer(roomId, 'wait', rev)),
+      rejoin: (roomId, members) => void this.track(this.rejoin(roomId, members)),
+      observeBroadcast: (latencyMs) => this.observer.broadcast(latencyMs),
+      reportError: (error, message) => this.log.warn({ err: error }, message),
+    };
+  }
+
+  /** Subscribes to the room events of every instance. */
+  async start(): Promise<void> {
+    this.cleanups.push(
+      await this.bus.subscribe(EVENTS_CHANNEL, (message) => {
+        const event = message as RoomEventMessage;
+        switch (event.kind) {
+          case 'item':
+            this.events.emit('item', event.roomId, event.itemId);
+            break;
+          case 'empty':
+            this.events.emit('empty', event.roomId);
+            break;
+          default:
+            break;
+        }
+      }),
+    );
+    // Pub/sub may have dropped messages while the bus was away: every local room re-reads its state.
+    this.cleanups.push(
+      this.bus.onReconnect(() => {
+        for (const { hub } of this.hubs.values()) hub.refresh();
+      }),
+    );
+  }
+
+  /** Swaps the library the engine asks about items (the library plugin, or a fake in tests). */
+  setItemLookup(lookup: ItemLookup) {
+    this.lookup = lookup;
+  }
+
+  /** A new transport connection; the engine drives it from its first frame to its close. */
+  connect(socket: RoomSocket): RoomConnection {
+    const connection = new RoomConnection(this, socket, randomUUID());
+    this.connections.add(connection);
+    return connection;
+  }
+
+  get connectionCount() {
+    return this.connections.size;
+  }
+
+  async snapshot(roomId: string): Promise<RoomSnapshot | undefined> {
+    const found = await this.store.get(roomId);
+    return found && toSnapshot(asRecord(found.value));
+  }
+
+  async isMember(roomId: string, userId: string): Promise<boolean> {
+    const found = await this.store.get(roomId);
+    return found !== undefined && asRecord(found.value).members.some((m) => m.userId === userId);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // What connections (and the bot API) ask of the engine
+  // ---------------------------------------------------------------------------------------------
+
+  /** Verifies a hello's token; undefined when it is not a valid session. */
+  authenticate(token: string): RoomUser | undefined {
+    return this.options.authenticate(token);
+  }
+
+  authorizeJoin(user: RoomUser, roomId: string, instanceId: string | undefined): Promise<boolean> {
+    return this.options.authorizeJoin?.(user, roomId, instanceId) ?? Promise.resolve(true);
+  }
+
+  /** Adds the connection to the room (creating the room), sends its welcome, then its broadcasts. */
+  async join(connection: RoomConnection, user: RoomUser, hello: Hello): Promise<void> {
+    const { roomId } = hello;
+    const entry = this.hubFor(roomId);
+    entry.hub.attach(connection);
+    try {
+      await entry.ready;
+      let returned = false;
+      const result = await this.transact(
+        roomId,
+        (room, ctx) => {
+          const added = addConnection(room, user, connection.id, ctx);
+          returned = added.returned;
+          if (hello.instanceId && room.instanceId === null) room.instanceId = hello.instanceId;
+          return added.outcome;
+        },
+        {
+          create: { creatorId: user.userId, instanceId: hello.instanceId ?? null },
+          actorId: user.userId,
+          acceptedAt: perfNow(),
+        },
+      );
+      const record = result.record;
+      if (!record) throw new Error('join wrote no room');
+      const welcome: Welcome = {
+        type: 'welcome',
+        protocolVersion: PROTOCOL_VERSION,
+        you: { userId: user.userId, name: user.name, avatar: user.avatar, connectionId: connection.id },
+        serverTime: this.clock.now(),
+        snapshot: toSnapshot(record),
+        resumed: hello.lastSeq !== undefined && returned,
+      };
+      connection.send(welcome);
+      entry.hub.activate(connection, record, connection.id, user.userId);
+      this.cancelAway(roomId, user.userId);
+    } catch (error) {
+      this.release(roomId, connection);
+      throw error;
+    }
+  }
+
+  /** The connection closed: its member stays while another connection is open, turns away, or leaves. */
+  async leave(connection: RoomConnection, roomId: string, userId: string, intentional: boolean): Promise<void> {
+    this.release(roomId, connection);
+    try {
+      await this.transact(roomId, (room, ctx) => dropConnection(room, userId, connection.id, intentional, ctx), {
+        actorId: userId,
+        acceptedAt: perfNow(),
+      });
+    } catch (error) {
+      this.log.warn({ err: error, roomId }, 'could not record a member leaving');
+    }
+  }
+
+  /** Runs a command for an actor (a member's connection, or the bot acting for a Discord user). */
+  async command(
+    roomId: string,
+    actor: RoomUser,
+    intent: CommandIntent,
+    acceptedAt = perfNow(),
+  ): Promise<CommandResult> {
+    const fail = (code: ErrorCode, message: string = ERROR_REASONS[code]): CommandResult => ({
+      ok: false,
+      code,
+      message,
+    });
+    let item: ItemInfo | undefined;
+    if (intent.op === 'load' || intent.op === 'queue.add') {
+      try {
+        item = await this.lookup(intent.itemId, roomId);
+      } catch (error) {
+        this.log.warn({ err: error, roomId, itemId: intent.itemId }, 'item lookup failed');
+        return fail('unavailable', 'The library did not answer; try again shortly.');
+      }
+      if (!item) return fail('unknown_item', `No item "${intent.itemId}" in this room's library.`);
+    }
+    const who: Actor = { userId: actor.userId, name: actor.name };
+    const attempt = (privileged: boolean) =>
+      this.transact(roomId, (room, ctx) => applyCommand(room, who, privileged, intent, item, ctx), {
+        create: { creatorId: actor.userId, instanceId: null },
+        actorId: actor.userId,
+        acceptedAt,
+      });
+    try {
+      let result = await attempt(false);
+      if (result.outcome.kind === 'rejected' && result.outcome.code === 'not_allowed') {
+        if (await this.privileges(roomId, actor.userId)) result = await attempt(true);
+      }
+      const { outcome } = result;
+      switch (outcome.kind) {
+        case 'changed':
+        case 'unchanged':
+          return { ok: true };
+        case 'rejected':
+          return fail(outcome.code, outcome.message);
+        case 'early':
+          return fail('internal');
+        default: {
+          const never: never = outcome;
+          throw new Error(`unknown outcome ${JSON.stringify(never)}`);
+        }
+      }
+    } catch (error) {
+      if (error instanceof RoomConflictError) return fail('conflict');
+      this.log.warn({ err: error, roomId, op: intent.op }, 'command failed');
+      return fail('unavailable');
+    }
+  }
+
+  async report(connection: RoomConnection, roomId: string, userId: string, report: Report): Promise<void> {
+    // Fast path: the mirror (at least as new as this connection's own last write) says nothing would change.
+    const mirror = this.hubs.get(roomId)?.hub.mirror;
+    const member = mirror?.members.find((m) => m.userId === userId);
+    if (mirror && member && mirror.seq >= connection.lastWriteSeq && mirror.playback.rev === report.rev) {
+      const same = member.state === report.state || (report.state === 'buffering' && member.state === 'lagging');
+      if (same) return;
+    }
+    try {
+      const result = await this.transact(roomId, (room, ctx) => applyReport(room, userId, report, ctx), {
+        actorId: userId,
+        acceptedAt: perfNow(),
+      });
+      if (result.wrote && result.record) connection.lastWriteSeq = result.record.seq;
+    } catch (error) {
+      this.log.warn({ err: error, roomId }, 'could not apply a report');
+    }
+  }
+
+  /** Heartbeat round trips feed the scheduling lead; written (silently) only when they change notably. */
+  async observeRtt(roomId: string, userId: string, rttMs: number): Promise<void> {
+    try {
+      await this.transact(roomId, (room) => setRtt(room, userId, rttMs), { actorId: userId });
+    } catch (error) {
+      this.log.warn({ err: error, roomId }, 'could not record a round-trip time');
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Lifecycle
+  // ---------------------------------------------------------------------------------------------
+
+  /** Keeps track of work in flight, so shutdown and tests can wait for it. */
+  track<T>(promise: Promise<T>): Promise<T> {
+    this.pending.add(promise);
+    void promise.then(
+      () => this.pending.delete(promise),
+      () => this.pending.delete(promise),
+    );
+    return promise;
+  }
+
+  /** Resolves once no connection has work queued and no write is in flight. */
+  async idle(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
+  forget(connection: RoomConnection) {
+    this.connections.delete(connection);
+  }
+
+  /** Graceful shutdown: every socket closes with 1012 (clients reconnect elsewhere); members turn away. */
+  async shutdown(): Promise<void> {
+    this.closing = true;
+    for (const connection of [...this.connections]) connection.closeFor('serviceRestart');
+    await this.idle();
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const timer of this.awayTimers.values()) this.clock.clearTimeout(timer);
+    this.awayTimers.clear();
+    const hubs = [...this.hubs.values()];
+    this.hubs.clear();
+    await Promise.allSettled(hubs.map(({ hub }) => hub.close()));
+    for (const cleanup of this.cleanups.splice(0)) await cleanup();
+    this.events.removeAllListeners();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Internals
+  // ---------------------------------------------------------------------------------------------
+
+  private hubFor(roomId: string) {
+    const existing = this.hubs.get(roomId);
+    if (existing) return existing;
+    const hub = new RoomHub(roomId, this.hubHost);
+    const ready = hub.open();
+    const entry = { hub, ready };
+    this.hubs.set(roomId, entry);
+    this.observer.localRooms(this.hubs.size);
+    // A failed open surfaces through the joins awaiting it; the hub is dropped when they release it.
+    ready.catch(() => {});
+    return entry;
+  }
+
+  private release(roomId: string, member: HubMember) {
+    const entry = this.hubs.get(roomId);
+    if (!entry) return;
+    entry.hub.detach(member);
+    if (entry.hub.size > 0) return;
+    this.hubs.delete(roomId);
+    this.observer.localRooms(this.hubs.size);
+    void entry.hub.close().catch((error: unknown) => this.log.warn({ err: error, roomId }, 'unsubscribe failed'));
+  }
+
+  private async onTimer(roomId: string, kind: 'item' | 'wait', rev: number) {
+    try {
+      const result = await this.transact(roomId, (room, ctx) =>
+        kind === 'item' ? itemEnded(room, rev, ctx) : waitTimedOut(room, rev, ctx),
+      );
+      if (result.outcome.kind === 'early') {
+        this.hubs.get(roomId)?.hub.schedule({ kind, inMs: result.outcome.remainingMs + this.tuning.timerToleranceMs });
+      }
+    } catch (error) {
+      this.log.warn({ err: error, roomId, kind }, 'room timer failed; will retry');
+      this.hubs.get(roomId)?.hub.schedule({ kind, inMs: 1000 });
+    }
+  }
+
+  /** Local connections the store lost (Redis restarted empty): put them back so the room goes on. */
+  private async rejoin(roomId: string, members: HubMember[]) {
+    for (const member of members) {
+      if (!(member instanceof RoomConnection) || !member.membership) continue;
+      const { user } = member.membership;
+      await this.transact(roomId, (room, ctx) => addConnection(room, user, member.id, ctx).outcome, {
+        create: { creatorId: user.userId, instanceId: null },
+        actorId: user.userId,
+      }).catch((error: unknown) => this.log.warn({ err: error, roomId }, 'could not rejoin a connection'));
+    }
+  }
+
+  private scheduleAway(roomId: string, userId: string, awaySince: number) {
+    const key = `${roomId}\n${userId}`;
+    this.cancelAway(roomId, userId);
+    if (this.closing) return;
+    const delay = Math.max(0, awaySince + this.tuning.awayGraceMs - this.clock.now());
+    const timer = this.clock.setTimeout(() => {
+      this.awayTimers.delete(key);
+      // The sweep inside every write removes members whose grace is over.
+      void this.track(
+        this.transact(roomId, () => ({ kind: 'unchanged' })).catch((error: unknown) =>
+          this.log.warn({ err: error, roomId }, 'away sweep failed'),
+        ),
+      );
+    }, delay);
+    this.awayTimers.set(key, timer);
+  }
+
+  private cancelAway(roomId: string, userId: string) {
+    const key = `${roomId}\n${userId}`;
+    const timer = this.awayTimers.get(key);
+    if (timer === undefined) return;
+    this.clock.clearTimeout(timer);
+    this.awayTimers.delete(key);
+  }
+
+  /**
+   * One read-modify-write of a room: sweep expired members, apply `step`, settle, and write with
+   * compare-and-set. A visible change bumps seq and goes out on the room channel in the same write.
+   */
+  private async transact(
+    roomId: string,
+    step: (room: RoomRecord, ctx: Context) => Outcome,
+    options: TransactOptions = {},
+  ): Promise<Transaction> {
+    let last: Transaction = { outcome: { kind: 'unchanged' }, record: undefined, wrote: false };
+    let effects: { before: RoomRecord | undefined; after: RoomRecord } | undefined;
+    const written = await updateRoom(this.store, roomId, (versioned) => {
+      const ctx: Context = { now: this.clock.now(), tuning: this.tuning };
+      const current = versioned && asRecord(versioned.value);
+      effects = undefined;
+      if (!current && !options.create) {
+        last = { outcome: { kind: 'rejected', code: 'not_joined' }, record: undefined, wrote: false };
+        return undefined;
+      }
+      const draft =
+        current !== undefined
+          ? structuredClone(current)
+          : newRoom({ roomId, epoch: randomUUID(), sessionId: randomUUID(), now: ctx.now, ...options.create! });
+      const removed = sweepAway(draft, ctx);
+      const outcome = step(draft, ctx);
+      last = { outcome, record: current, wrote: false };
+      if (outcome.kind === 'rejected' || outcome.kind === 'early') return undefined;
+      if (!current && outcome.kind === 'unchanged') return undefined;
+      settle(draft, ctx);
+
+      const before = current && toSnapshot(current);
+      const changes = diffSnapshots(before, toSnapshot(draft));
+      const visible = Object.keys(changes).length > 0;
+      if (!visible && JSON.stringify(draft) === JSON.stringify(current)) return undefined;
+
+      let announce: { channel: string; message: Envelope } | undefined;
+      if (visible) {
+        draft.seq = (current?.seq ?? 0) + 1;
+        const firstRemoved = removed[0];
+        const cause: Cause =
+          outcome.kind === 'changed'
+            ? outcome.cause
+            : firstRemoved !== undefined
+              ? { type: 'member', event: 'left', userId: firstRemoved }
+              : { type: 'member', event: 'state', userId: options.actorId ?? '' };
+        const frame: StateMessage = { type: 'state', seq: draft.seq, changes, cause };
+        announce = {
+          channel: roomChannel(roomId),
+          message: { epoch: draft.epoch, frame, acceptedAt: options.acceptedAt ?? perfNow() },
+        };
+      }
+      last = { outcome, record: draft, wrote: true };
+      effects = { before: current, after: draft };
+      return { next: draft, announce, result: undefined };
+    });
+    if (!written) return last;
+    if (effects) await this.afterWrite(roomId, written.version, effects.before, effects.after);
+    return last;
+  }
+
+  /** Side effects of a write that must not hold the room: events, watch history, timers, closing. */
+  private async afterWrite(roomId: string, version: number, before: RoomRecord | undefined, after: RoomRecord) {
+    const now = this.clock.now();
+    if (!before) {
+      this.watchLog.started({ sessionId: after.sessionId, roomId, instanceId: after.instanceId, at: now });
+    }
+    const entry = after.playback.itemId === null ? undefined : after.queue[0];
+    const entryBefore = before?.playback.itemId == null ? undefined : before.queue[0];
+    if (entry?.entryId !== entryBefore?.entryId) {
+      this.publishEvent({ kind: 'item', roomId, itemId: entry?.itemId ?? null });
+      if (entry)
+        this.watchLog.item(after.sessionId, roomId, { itemId: entry.itemId, title: entry.title, startedAt: now });
+    }
+    for (const member of after.members) {
+      const was = before?.members.find((m) => m.userId === member.userId);
+      if (member.awaySince !== null && member.connections.length === 0 && was?.awaySince !== member.awaySince) {
+        this.scheduleAway(roomId, member.userId, member.awaySince);
+      }
+    }
+    if (before && before.members.length > 0 && after.members.length === 0) {
+      // The last member left: close the room, unless someone joined meanwhile (then the delete is refused).
+      if (await this.store.delete(roomId, version)) {
+        this.publishEvent({ kind: 'empty', roomId });
+        this.watchLog.ended(after.sessionId, roomId, now);
+      }
+    }
+  }
+
+  private publishEvent(event: RoomEventMessage) {
+    void this.bus
+      .publish(EVENTS_CHANNEL, event)
+      .catch((error: unknown) => this.log.warn({ err: error, event }, 'could not publish a room event'));
+  }
+}

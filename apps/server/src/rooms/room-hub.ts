@@ -1,0 +1,233 @@
+import { applyState, type RoomSnapshot, type StateMessage } from '@dpp/shared';
+import type { TimerHandle } from './ports.ts';
+import { itemEndsAt } from './room-logic.ts';
+import type { RoomRecord } from './room-record.ts';
+import { toSnapshot } from './room-record.ts';
+
+/** What travels on the room's bus channel with every write that changes what clients see. */
+export interface Envelope {
+  epoch: string;
+  frame: StateMessage;
+  /** When the input that caused it was accepted (performance clock, ms), for the latency histogram. */
+  acceptedAt: number;
+}
+
+export const roomChannel = (roomId: string) => `room:${roomId}`;
+
+/** A connection as the hub sees it: somewhere to send text. */
+export interface HubMember {
+  sendText(text: string, type: 'state' | 'snapshot'): void;
+}
+
+/** What the hub needs from its engine. */
+export interface HubHost {
+  readonly now: () => number;
+  setTimer(callback: () => void, ms: number): TimerHandle;
+  clearTimer(handle: TimerHandle): void;
+  readRoom(roomId: string): Promise<RoomRecord | undefined>;
+  subscribe(channel: string, handler: (message: unknown) => void): Promise<() => Promise<void>>;
+  /** Timers: the engine re-checks against the store; a duplicate from another instance is a no-op. */
+  itemTimer(roomId: string, rev: number): void;
+  waitTimer(roomId: string, rev: number): void;
+  /** Local connections whose member the store no longer has (the store lost data): join them again. */
+  rejoin(roomId: string, members: HubMember[], record: RoomRecord | undefined): void;
+  observeBroadcast(latencyMs: number): void;
+  reportError(error: unknown, message: string): void;
+}
+
+type Position =
+  | { kind: 'pending' }
+  | { kind: 'active'; epoch: string; seq: number; connectionId: string; userId: string };
+
+const perfNow = () => performance.timeOrigin + performance.now();
+
+function isEnvelope(value: unknown): value is Envelope {
+  if (typeof value !== 'object' || value === null) return false;
+  const { epoch, frame } = value as Partial<Envelope>;
+  return typeof epoch === 'string' && frame?.type === 'state' && typeof frame.seq === 'number';
+}
+
+/**
+ * The room on this instance: one bus subscription, a mirror of the public state, and the local
+ * connections. Each connection gets the broadcasts in seq order with no gap: a connection that
+ * would see one (it joined while broadcasts were in flight, the bus dropped a message, the room was
+ * recreated) gets a snapshot instead. The mirror also drives the room's timers on this instance.
+ */
+export class RoomHub {
+  mirror: RoomSnapshot | undefined;
+  epoch: string | undefined;
+  private readonly positions = new Map<HubMember, Position>();
+  private unsubscribe: (() => Promise<void>) | undefined;
+  private resyncing: Promise<void> | undefined;
+  private resyncAgain = false;
+  private buffered: Envelope[] = [];
+  private timers: TimerHandle[] = [];
+  private closed = false;
+
+  constructor(
+    readonly roomId: string,
+    private readonly host: HubHost,
+  ) {}
+
+  get size() {
+    return this.positions.size;
+  }
+
+  async open(): Promise<void> {
+    this.unsubscribe = await this.host.subscribe(roomChannel(this.roomId), (message) => this.receive(message));
+    await this.resync();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.clearTimers();
+    this.positions.clear();
+    await this.unsubscribe?.();
+  }
+
+  /** A connection that is joining: it gets nothing until `activate` (after its welcome). */
+  attach(member: HubMember) {
+    this.positions.set(member, { kind: 'pending' });
+  }
+
+  detach(member: HubMember) {
+    this.positions.delete(member);
+  }
+
+  /** The connection got a welcome with this room state; from here on it follows the broadcasts. */
+  activate(member: HubMember, record: RoomRecord, connectionId: string, userId: string) {
+    if (!this.positions.has(member)) return;
+    this.positions.set(member, { kind: 'active', epoch: record.epoch, seq: record.seq, connectionId, userId });
+    if (this.resyncing) return;
+    if (this.epoch !== record.epoch || !this.mirror) {
+      void this.resync();
+    } else if (this.mirror.seq > record.seq) {
+      this.sendSnapshot(member, 'gap');
+    }
+  }
+
+  /** Re-reads the room after the bus may have lost messages (it reconnected). */
+  refresh() {
+    void this.resync();
+  }
+
+  private receive(message: unknown) {
+    if (this.closed || !isEnvelope(message)) return;
+    if (this.resyncing) {
+      this.buffered.push(message);
+      return;
+    }
+    this.apply(message);
+  }
+
+  private apply(envelope: Envelope) {
+    const { frame } = envelope;
+    if (!this.mirror || envelope.epoch !== this.epoch) {
+      this.buffered.push(envelope);
+      void this.resync();
+      return;
+    }
+    if (frame.seq <= this.mirror.seq) return;
+    if (frame.seq > this.mirror.seq + 1) {
+      this.buffered.push(envelope);
+      void this.resync();
+      return;
+    }
+    this.mirror = applyState(this.mirror, frame);
+    const text = JSON.stringify(frame);
+    for (const [member, position] of this.positions) {
+      if (position.kind !== 'active') continue;
+      if (position.epoch !== envelope.epoch || frame.seq > position.seq + 1) {
+        this.sendSnapshot(member, 'gap');
+      } else if (frame.seq === position.seq + 1) {
+        position.seq = frame.seq;
+        member.sendText(text, 'state');
+      }
+    }
+    this.host.observeBroadcast(perfNow() - envelope.acceptedAt);
+    this.schedule();
+  }
+
+  private sendSnapshot(member: HubMember, reason: 'gap' | 'resync') {
+    const position = this.positions.get(member);
+    if (!this.mirror || !this.epoch || position?.kind !== 'active') return;
+    position.epoch = this.epoch;
+    position.seq = this.mirror.seq;
+    member.sendText(JSON.stringify({ type: 'snapshot', reason, snapshot: this.mirror }), 'snapshot');
+  }
+
+  /** One resync at a time; a request while one runs makes it run once more. */
+  private resync(): Promise<void> {
+    if (this.resyncing) {
+      this.resyncAgain = true;
+      return this.resyncing;
+    }
+    this.resyncing = (async () => {
+      do {
+        this.resyncAgain = false;
+        await this.resyncOnce();
+      } while (this.resyncAgain && !this.closed);
+    })().finally(() => {
+      this.resyncing = undefined;
+    });
+    return this.resyncing;
+  }
+
+  private async resyncOnce(): Promise<void> {
+    let record: RoomRecord | undefined;
+    try {
+      record = await this.host.readRoom(this.roomId);
+    } catch (error) {
+      // The store is unreachable: keep what we have; the next message or reconnect tries again.
+      this.host.reportError(error, 'room resync failed');
+      return;
+    }
+    if (this.closed) return;
+    this.mirror = record && toSnapshot(record);
+    this.epoch = record?.epoch;
+    const pending = this.buffered;
+    this.buffered = [];
+    for (const [member, position] of this.positions) {
+      if (position.kind !== 'active') continue;
+      if (position.epoch !== this.epoch || position.seq < (this.mirror?.seq ?? 0)) this.sendSnapshot(member, 'resync');
+    }
+    for (const envelope of pending) {
+      if (this.mirror && envelope.epoch === this.epoch && envelope.frame.seq > this.mirror.seq) this.apply(envelope);
+    }
+    this.schedule();
+    const orphans = [...this.positions].filter(
+      ([, p]) =>
+        p.kind === 'active' &&
+        !record?.members.some((m) => m.userId === p.userId && m.connections.includes(p.connectionId)),
+    );
+    if (orphans.length > 0)
+      this.host.rejoin(
+        this.roomId,
+        orphans.map(([member]) => member),
+        record,
+      );
+  }
+
+  private clearTimers() {
+    for (const timer of this.timers) this.host.clearTimer(timer);
+    this.timers = [];
+  }
+
+  /** (Re)arms the timers this instance runs for the room: end of item and end of a wait. */
+  schedule(retry?: { kind: 'item' | 'wait'; inMs: number }) {
+    this.clearTimers();
+    const room = this.mirror;
+    if (this.closed || !room) return;
+    const now = this.host.now();
+    const { rev } = room.playback;
+    const endsAt = itemEndsAt(room);
+    if (endsAt !== undefined) {
+      const inMs = retry?.kind === 'item' ? retry.inMs : endsAt - now;
+      this.timers.push(this.host.setTimer(() => this.host.itemTimer(this.roomId, rev), Math.max(0, inMs)));
+    }
+    if (room.playback.status === 'waiting' && room.playback.waitUntil !== null) {
+      const inMs = retry?.kind === 'wait' ? retry.inMs : room.playback.waitUntil - now;
+      this.timers.push(this.host.setTimer(() => this.host.waitTimer(this.roomId, rev), Math.max(0, inMs)));
+    }
+  }
+}

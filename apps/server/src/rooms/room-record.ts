@@ -1,0 +1,105 @@
+import type { Member, Playback, QueueEntry, RoomChanges, RoomSettings, RoomSnapshot } from '@dpp/shared';
+
+/** A member as the store keeps it: the public fields plus what only the server needs. */
+export interface MemberRecord extends Member {
+  /** Open connections of this user in the room, on any instance. */
+  connections: string[];
+  joinedAt: number;
+  /**
+   * True while the member is not in step with the room: just joined, back from away, or lagging.
+   * Such a member's buffering never makes the room wait (late joiners never pause the room).
+   */
+  catchingUp: boolean;
+  /** When the last connection dropped; the member is removed after the away grace period. */
+  awaySince: number | null;
+  /** When the room last stopped waiting for this member; a stall soon after does not make it wait again. */
+  laggedAt: number | null;
+  /** Round-trip time measured by the heartbeat, for the scheduling lead. */
+  rttMs: number | null;
+}
+
+/** The whole room in the RoomStore. Live state only; watch history goes to PostgreSQL. */
+export interface RoomRecord {
+  schema: 1;
+  roomId: string;
+  /** Changes when the room is deleted and created again, so a stale mirror notices. */
+  epoch: string;
+  createdAt: number;
+  /** Who created the room: a host whenever present. */
+  creatorId: string | null;
+  /** The Discord activity instance the room belongs to, when known. */
+  instanceId: string | null;
+  /** watch_sessions.id */
+  sessionId: string;
+  seq: number;
+  playback: Playback;
+  queue: QueueEntry[];
+  members: MemberRecord[];
+  settings: RoomSettings;
+  nextEntry: number;
+}
+
+export function newRoom(options: {
+  roomId: string;
+  epoch: string;
+  sessionId: string;
+  creatorId: string | null;
+  instanceId: string | null;
+  now: number;
+}): RoomRecord {
+  return {
+    schema: 1,
+    roomId: options.roomId,
+    epoch: options.epoch,
+    createdAt: options.now,
+    creatorId: options.creatorId,
+    instanceId: options.instanceId,
+    sessionId: options.sessionId,
+    seq: 0,
+    playback: {
+      rev: 0,
+      itemId: null,
+      status: 'paused',
+      positionMs: 0,
+      atServerMs: options.now,
+      rate: 1,
+      waitUntil: null,
+    },
+    queue: [],
+    members: [],
+    settings: { control: 'everyone' },
+    nextEntry: 1,
+  };
+}
+
+export const publicMember = (m: MemberRecord): Member => ({
+  userId: m.userId,
+  name: m.name,
+  avatar: m.avatar,
+  role: m.role,
+  state: m.state,
+});
+
+export function toSnapshot(room: RoomRecord): RoomSnapshot {
+  return {
+    roomId: room.roomId,
+    seq: room.seq,
+    playback: { ...room.playback },
+    queue: room.queue.map((entry) => ({ ...entry })),
+    members: room.members.map(publicMember),
+    settings: { ...room.settings },
+  };
+}
+
+const SECTIONS = ['playback', 'queue', 'members', 'settings'] as const;
+
+/** The public sections that differ between two snapshots (all of them when there was none before). */
+export function diffSnapshots(before: RoomSnapshot | undefined, after: RoomSnapshot): RoomChanges {
+  const changes: RoomChanges = {};
+  for (const section of SECTIONS) {
+    if (!before || JSON.stringify(before[section]) !== JSON.stringify(after[section])) {
+      Object.assign(changes, { [section]: after[section] });
+    }
+  }
+  return changes;
+}
