@@ -14,7 +14,8 @@ export const SYNC = {
   /**
    * How fast a client clock may drift from the server's, at most. A sample's RTT is inflated by the
    * drift its age may have accumulated (NTP's clock filter does the same), so a fresh sample beats a
-   * stale one of almost equal RTT. 100 ppm is a generous bound for quartz clocks.
+   * stale one of almost equal RTT. Quartz clocks are usually within ±50 ppm; the simulation's
+   * ±200 ppm clocks still hold the target band.
    */
   clockSkewBoundPpm: 100,
 
@@ -41,7 +42,7 @@ export const SYNC = {
   /** Past this |drift| a rate nudge would take too long: seek instead. */
   seekThresholdMs: 500,
   /** For players that cannot nudge their rate, seeks are the only tool: they seek past this |drift|. */
-  seekThresholdNoRateMs: 100,
+  seekThresholdNoNudgeMs: 100,
   /**
    * A compensated seek still lands off by the error of the latency estimate. A player that cannot
    * nudge would seek again and again if its threshold were below that, so its threshold is at least

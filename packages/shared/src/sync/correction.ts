@@ -61,7 +61,7 @@ export function decideCorrection(input: CorrectionInput, tuning: SyncTuning = SY
     return magnitude > tuning.enterBandMs ? seek() : reset();
   }
   const spread = tuning.seekSpreadFactor * Math.max(0, input.seekLatencyDeviationMs ?? 0) * baseRate;
-  if (!canNudgeRate) return magnitude > Math.max(tuning.seekThresholdNoRateMs, spread) ? seek() : reset();
+  if (!canNudgeRate) return magnitude > Math.max(tuning.seekThresholdNoNudgeMs, spread) ? seek() : reset();
   if (magnitude > tuning.seekThresholdMs) return seek();
   if (nudging ? magnitude <= tuning.exitBandMs : magnitude <= tuning.enterBandMs) return reset();
 

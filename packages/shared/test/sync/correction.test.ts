@@ -90,8 +90,8 @@ describe('decideCorrection', () => {
 
   it('only seeks, and sooner, for a player that cannot nudge its rate', () => {
     const noNudge = { canNudgeRate: false };
-    expect(decide(SYNC.seekThresholdNoRateMs, noNudge)).toMatchObject({ kind: 'none' });
-    expect(decide(SYNC.seekThresholdNoRateMs + 1, noNudge)).toMatchObject({ kind: 'seek', toMs: EXPECTED + 400 });
+    expect(decide(SYNC.seekThresholdNoNudgeMs, noNudge)).toMatchObject({ kind: 'none' });
+    expect(decide(SYNC.seekThresholdNoNudgeMs + 1, noNudge)).toMatchObject({ kind: 'seek', toMs: EXPECTED + 400 });
     // The room rate itself still applies.
     const fast = { ...playing, rate: 1.5 };
     expect(decide(30, { ...noNudge, playback: fast, playerRate: 1 })).toEqual({ kind: 'rate', rate: 1.5, driftMs: 30 });
