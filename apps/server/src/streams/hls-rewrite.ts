@@ -20,8 +20,8 @@ export interface RewrittenPlaylist {
  * Parses a playlist (hls-parser) and replaces every URI in it: variants and I-frame variants,
  * renditions (EXT-X-MEDIA audio/video/subtitles), session keys and data, segments, keys, init
  * sections (EXT-X-MAP), partial segments and preload hints, prefetch segments, rendition reports.
- * One object may be shared by many entries (a key or a map for a run of segments, a rendition for
- * every variant of a group), so each object is rewritten once.
+ * One object may be shared by many entries (a key or a map for a run of segments), and a rendition
+ * is repeated in every variant of its group: each object is rewritten once, each URI mapped once.
  */
 export function rewritePlaylist(text: string, map: UriMapper): RewrittenPlaylist {
   let playlist: ReturnType<typeof HLS.parse>;
@@ -31,13 +31,19 @@ export function rewritePlaylist(text: string, map: UriMapper): RewrittenPlaylist
     throw new PlaylistParseError(`not a valid HLS playlist: ${error instanceof Error ? error.message : String(error)}`);
   }
   const done = new WeakSet<object>();
+  const mapped = new Map<string, string>();
   const visit = <T extends object>(holder: T | undefined | null, field: keyof T & string, role: UriRole) => {
     if (!holder || done.has(holder)) return;
     done.add(holder);
     const value = holder[field];
-    if (typeof value === 'string' && value !== '') {
-      (holder as Record<string, unknown>)[field] = map(value, role);
+    if (typeof value !== 'string' || value === '') return;
+    const memo = `${role}\n${value}`;
+    let replacement = mapped.get(memo);
+    if (replacement === undefined) {
+      replacement = map(value, role);
+      mapped.set(memo, replacement);
     }
+    (holder as Record<string, unknown>)[field] = replacement;
   };
 
   if (playlist.isMasterPlaylist) {
