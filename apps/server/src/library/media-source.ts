@@ -37,7 +37,8 @@
  * so every member shares it); without it the source makes a random one. The descriptor echoes it.
  *
  * Errors: sources throw the typed Plex errors (apps/server/src/plex/errors.ts: unreachable, token
- * rejected, item gone, upstream) or {@link InvalidCursorError}; `toHttpError` maps them for the API.
+ * rejected, item gone, upstream), {@link ItemNotFoundError}, {@link NotPlayableError} or
+ * {@link InvalidCursorError}; `toHttpError` (./http-errors.ts) maps them for the API.
  */
 import type { Readable } from 'node:stream';
 
@@ -208,6 +209,22 @@ export class InvalidCursorError extends Error {
   override name = 'InvalidCursorError';
   constructor() {
     super('The cursor is not valid; start again from the first page.');
+  }
+}
+
+/** An id the source does not know (the demo library; Plex sources throw PlexNotFoundError). */
+export class ItemNotFoundError extends Error {
+  override name = 'ItemNotFoundError';
+  constructor(what: string) {
+    super(`There is no ${what} here.`);
+  }
+}
+
+/** Shows and seasons are browsed, not played. */
+export class NotPlayableError extends Error {
+  override name = 'NotPlayableError';
+  constructor(title: string) {
+    super(`"${title}" cannot be played itself: pick an episode or a movie.`);
   }
 }
 

@@ -1,0 +1,211 @@
+import { randomUUID } from 'node:crypto';
+import type { Cache } from '../infra/cache.ts';
+import { PlexUpstreamError } from '../plex/errors.ts';
+import type { PlexClient } from '../plex/plex-client.ts';
+import type { PlexDecision, PlexMetadata } from '../plex/schemas.ts';
+import {
+  ART_SIZES,
+  type ArtImage,
+  type ArtRef,
+  type ArtSize,
+  decodeOffsetCursor,
+  encodeOffsetCursor,
+  type ItemPage,
+  type ItemType,
+  type LibrarySection,
+  type MediaItem,
+  type MediaItemDetail,
+  type MediaSource,
+  NotPlayableError,
+  type Quality,
+  type ResolveStreamOptions,
+  type SectionType,
+  type StreamDescriptor,
+  stopStream,
+} from './media-source.ts';
+import { videoMimeType } from './mime.ts';
+
+/** Cache lifetimes (DESIGN 5). */
+export const LIBRARY_TTL_MS = 10 * 60_000;
+export const METADATA_TTL_MS = 30 * 60_000;
+export const SEARCH_TTL_MS = 5 * 60_000;
+
+/** What is cached per item: the public detail plus the file to direct-play (server-side only). */
+interface ItemRecord {
+  detail: MediaItemDetail;
+  part: { key: string; sizeBytes: number | null; container: string | null } | null;
+}
+
+const ITEM_TYPES: Record<string, ItemType> = { movie: 'movie', show: 'show', season: 'season', episode: 'episode' };
+const SECTION_TYPES: Record<string, SectionType> = { movie: 'movie', show: 'show' };
+const SEARCHABLE = new Set(['movie', 'show', 'episode']);
+
+/**
+ * A Plex Media Server as a MediaSource. Reads go through the shared cache (`lib:`, `meta:`,
+ * `search:` namespaces, keyed by this source's key) with single flight, so a burst of identical
+ * requests makes one upstream call.
+ */
+export class PlexSource implements MediaSource {
+  readonly kind = 'plex' as const;
+
+  constructor(
+    readonly key: string,
+    readonly name: string,
+    private readonly client: PlexClient,
+    private readonly cache: Cache,
+  ) {}
+
+  sections(): Promise<LibrarySection[]> {
+    return this.cache.wrap(`lib:${this.key}:sections`, LIBRARY_TTL_MS, async () => {
+      const sections = await this.client.sections();
+      return sections.flatMap((section): LibrarySection[] => {
+        const type = SECTION_TYPES[section.type];
+        return type ? [{ id: section.key, title: section.title, type }] : [];
+      });
+    });
+  }
+
+  async items(sectionId: string, cursor: string | undefined, limit: number): Promise<ItemPage> {
+    const offset = decodeOffsetCursor(cursor);
+    const page = await this.cache.wrap(
+      `lib:${this.key}:items:${sectionId}:${offset}:${limit}`,
+      LIBRARY_TTL_MS,
+      async () => {
+        const result = await this.client.sectionItems(sectionId, offset, limit);
+        return { items: result.items.map(toItem), total: result.total };
+      },
+    );
+    const end = offset + page.items.length;
+    const more = page.total === null ? page.items.length === limit : end < page.total;
+    return { items: page.items, total: page.total, nextCursor: more ? encodeOffsetCursor(end) : undefined };
+  }
+
+  search(query: string, limit: number): Promise<MediaItem[]> {
+    const normalized = query.trim().toLowerCase().replace(/\s+/g, ' ');
+    return this.cache.wrap(`search:${this.key}:${limit}:${normalized}`, SEARCH_TTL_MS, async () => {
+      const hubs = await this.client.searchHubs(normalized, limit);
+      const seen = new Set<string>();
+      const items: MediaItem[] = [];
+      for (const hub of hubs) {
+        if (!SEARCHABLE.has(hub.type)) continue;
+        for (const metadata of hub.Metadata) {
+          if (!SEARCHABLE.has(metadata.type) || seen.has(metadata.ratingKey)) continue;
+          seen.add(metadata.ratingKey);
+          items.push(toItem(metadata));
+        }
+      }
+      return items.slice(0, limit);
+    });
+  }
+
+  async item(id: string): Promise<MediaItemDetail> {
+    return (await this.record(id)).detail;
+  }
+
+  children(id: string): Promise<MediaItem[]> {
+    return this.cache.wrap(`meta:${this.key}:children:${id}`, METADATA_TTL_MS, async () =>
+      (await this.client.children(id)).map(toItem),
+    );
+  }
+
+  async art(ref: ArtRef, size: ArtSize): Promise<ArtImage> {
+    const { width, height } = ART_SIZES[size];
+    return this.client.photo(ref, width, height);
+  }
+
+  async resolveStream(itemId: string, quality: Quality, options: ResolveStreamOptions = {}): Promise<StreamDescriptor> {
+    const record = await this.record(itemId);
+    if (!record.detail.playable) throw new NotPlayableError(record.detail.title);
+    const sessionKey = options.sessionKey ?? randomUUID();
+    const decision = await this.client.decision(itemId, quality, sessionKey);
+
+    if (quality === 'original' && record.part && directPlay(decision)) {
+      return {
+        kind: 'file',
+        url: this.client.partUrl(record.part.key),
+        headers: this.client.headers(),
+        mimeType: videoMimeType(record.part.container),
+        sizeBytes: record.part.sizeBytes,
+      };
+    }
+    if (!canTranscode(decision)) {
+      const reason = decision.transcodeDecisionText ?? decision.generalDecisionText ?? 'no reason given';
+      throw new PlexUpstreamError('decision', `Plex cannot stream this item (${reason}).`);
+    }
+    return {
+      kind: 'hls',
+      url: this.client.startUrl(itemId, quality, sessionKey),
+      headers: this.client.transcodeHeaders(sessionKey),
+      mimeType: 'application/vnd.apple.mpegurl',
+      sessionKey,
+      stop: this.client.stopRequest(sessionKey),
+    };
+  }
+
+  async stopStream(descriptor: StreamDescriptor): Promise<void> {
+    if (descriptor.kind === 'hls') await this.client.stopTranscode(descriptor.sessionKey);
+    else await stopStream(descriptor);
+  }
+
+  private record(id: string): Promise<ItemRecord> {
+    return this.cache.wrap(`meta:${this.key}:item:${id}`, METADATA_TTL_MS, async () => {
+      const metadata = await this.client.metadata(id);
+      const media = metadata.Media[0];
+      const part = media?.Part[0];
+      return {
+        detail: {
+          ...toItem(metadata),
+          contentRating: metadata.contentRating ?? null,
+          genres: metadata.Genre.map((genre) => genre.tag),
+          media: media
+            ? {
+                container: media.container ?? null,
+                videoCodec: media.videoCodec ?? null,
+                audioCodec: media.audioCodec ?? null,
+                width: media.width ?? null,
+                height: media.height ?? null,
+                bitrateKbps: media.bitrate ?? null,
+              }
+            : null,
+        },
+        part: part
+          ? { key: part.key, sizeBytes: part.size ?? null, container: part.container ?? media?.container ?? null }
+          : null,
+      };
+    });
+  }
+}
+
+/** Plex's verdict: direct play is possible for this client profile. */
+function directPlay(decision: PlexDecision): boolean {
+  const part = decision.Metadata[0]?.Media[0]?.Part[0];
+  if (part?.decision) return part.decision === 'directplay';
+  return decision.directPlayDecisionCode === 1000;
+}
+
+/** 1xxx codes mean playback can succeed; 2xxx–4xxx are failures (general, direct play, transcode). */
+function canTranscode(decision: PlexDecision): boolean {
+  const code = decision.transcodeDecisionCode ?? decision.generalDecisionCode;
+  return code === undefined || code < 2000;
+}
+
+export function toItem(metadata: PlexMetadata): MediaItem {
+  const type = ITEM_TYPES[metadata.type] ?? 'other';
+  return {
+    id: metadata.ratingKey,
+    type,
+    title: metadata.title,
+    year: metadata.year ?? null,
+    summary: metadata.summary || null,
+    durationMs: metadata.duration ?? null,
+    thumb: metadata.thumb ?? metadata.parentThumb ?? metadata.grandparentThumb ?? null,
+    art: metadata.art ?? metadata.grandparentArt ?? null,
+    parentId: metadata.parentRatingKey ?? null,
+    parentTitle: metadata.parentTitle ?? null,
+    grandparentTitle: metadata.grandparentTitle ?? null,
+    index: metadata.index ?? null,
+    parentIndex: metadata.parentIndex ?? null,
+    childCount: (type === 'season' ? metadata.leafCount : metadata.childCount) ?? null,
+    playable: type === 'movie' || type === 'episode',
+  };
+}

@@ -1,0 +1,93 @@
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { ArtIds } from './art-ids.ts';
+import { DemoSource } from './demo-source.ts';
+import type { ArtRef, ArtSize, MediaSource } from './media-source.ts';
+import { PlexSource } from './plex-source.ts';
+
+export interface Library {
+  /**
+   * The library a guild plays from: its linked Plex server, else the server linked for every guild,
+   * else PLEX_URL/PLEX_TOKEN, else the demo library. `undefined` (standalone rooms) skips the first.
+   */
+  sourceFor(guildId: string | undefined): Promise<MediaSource>;
+  /** The same for a room id (`<guildId>:<channelId>`, or `dev:<name>` which has no guild). */
+  sourceForRoom(roomId: string): Promise<MediaSource>;
+  /** A source by `MediaSource.key` (art ids name their source this way); undefined when it is gone. */
+  sourceByKey(key: string): Promise<MediaSource | undefined>;
+  /** `/api/art/<signed id>` for an image of a source, or null without one. */
+  artUrl(source: MediaSource, ref: ArtRef | null, size: ArtSize): string | null;
+  readonly artIds: ArtIds;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    library: Library;
+  }
+}
+
+const STORED_PREFIX = 'srv-';
+
+export function guildOfRoom(roomId: string): string | undefined {
+  return roomId.startsWith('dev:') ? undefined : roomId.split(':', 1)[0];
+}
+
+function createLibrary(app: FastifyInstance, options: { demoDir?: string }): Library {
+  const artIds = new ArtIds(app.config.secretKey);
+  let demo: Promise<DemoSource> | undefined;
+  const demoSource = () => {
+    demo ??= DemoSource.load(options.demoDir).catch((error: Error) => {
+      demo = undefined;
+      throw new Error(`The demo library cannot be loaded: ${error.message}`, { cause: error });
+    });
+    return demo;
+  };
+
+  const env = app.config.plex;
+  const envSource = env ? new PlexSource('env', 'Plex', app.plex.client(env.url, env.token), app.cache) : undefined;
+
+  // One PlexSource per stored row version: a relink (new token or address) makes a new one.
+  const stored = new Map<string, { version: number; source: PlexSource }>();
+  const storedSource = async (row: { id: string; name: string; baseUrl: string; updatedAt: Date }) => {
+    const known = stored.get(row.id);
+    if (known && known.version === row.updatedAt.getTime()) return known.source;
+    const token = await app.plex.servers.token(row.id);
+    if (token === undefined) return undefined;
+    const source = new PlexSource(STORED_PREFIX + row.id, row.name, app.plex.client(row.baseUrl, token), app.cache);
+    stored.set(row.id, { version: row.updatedAt.getTime(), source });
+    return source;
+  };
+
+  const library: Library = {
+    artIds,
+    async sourceFor(guildId) {
+      const row = await app.plex.servers.forGuild(guildId);
+      const source = row ? await storedSource(row) : undefined;
+      return source ?? envSource ?? demoSource();
+    },
+    sourceForRoom(roomId) {
+      return library.sourceFor(guildOfRoom(roomId));
+    },
+    async sourceByKey(key) {
+      if (key === 'demo') return demoSource();
+      if (key === 'env') return envSource;
+      if (!key.startsWith(STORED_PREFIX)) return undefined;
+      const id = key.slice(STORED_PREFIX.length);
+      if (!/^[0-9a-f-]{36}$/.test(id)) return undefined;
+      const row = await app.plex.servers.get(id);
+      return row ? storedSource(row) : undefined;
+    },
+    artUrl(source, ref, size) {
+      return ref ? `/api/art/${artIds.issue({ source: source.key, ref, size })}` : null;
+    },
+  };
+  return library;
+}
+
+/** `app.library`: which MediaSource a guild or room uses, and signed art URLs for its images. */
+export default fp<{ demoDir?: string }>(
+  async (app, options) => {
+    app.decorate('library', createLibrary(app, options));
+  },
+  { name: 'library', dependencies: ['config', 'database', 'infra', 'plex'] },
+);

@@ -1,0 +1,71 @@
+import { createHash, hkdfSync } from 'node:crypto';
+import fp from 'fastify-plugin';
+import { defaultIdentity, type PlexClientIdentity } from './headers.ts';
+import { PlexLinking } from './linking.ts';
+import { PlexClient } from './plex-client.ts';
+import { PlexTvClient } from './plex-tv-client.ts';
+import { PlexServerStore } from './server-store.ts';
+import { TokenCipher } from './token-crypto.ts';
+
+export interface Plex {
+  identity: PlexClientIdentity;
+  tv: PlexTvClient;
+  cipher: TokenCipher;
+  servers: PlexServerStore;
+  linking: PlexLinking;
+  /**
+   * The client for a server: one per origin and token for the life of the app, so its circuit
+   * breaker sees every request to that server.
+   */
+  client(baseUrl: string, token: string): PlexClient;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    plex: Plex;
+  }
+}
+
+const MAX_CLIENTS = 200;
+const PROBE_TIMEOUT_MS = 3000;
+
+/** Stable per installation: Plex lists this app as one device across restarts. */
+function clientIdentifier(secretKey: Buffer): string {
+  const bytes = Buffer.from(hkdfSync('sha256', secretKey, 'discord-plex-player', 'plex-client-identifier', 16));
+  return `dpp-${bytes.toString('hex')}`;
+}
+
+/** Plex capabilities: clients, plex.tv, token encryption, linked servers and the sign-in flow. */
+export default fp(
+  async (app) => {
+    const identity = defaultIdentity(clientIdentifier(app.config.secretKey));
+    const cipher = new TokenCipher(app.config.secretKey);
+    const tv = new PlexTvClient({ baseUrl: app.config.plexTvUrl, identity, metrics: app.metrics });
+    const servers = new PlexServerStore(app.database.db, cipher);
+    const clients = new Map<string, PlexClient>();
+
+    const client = (baseUrl: string, token: string) => {
+      const key = `${baseUrl}\n${createHash('sha256').update(token).digest('hex')}`;
+      let found = clients.get(key);
+      if (!found) {
+        if (clients.size >= MAX_CLIENTS) clients.delete(clients.keys().next().value!);
+        found = new PlexClient({ baseUrl, token, identity, metrics: app.metrics });
+        clients.set(key, found);
+      }
+      return found;
+    };
+
+    const linking = new PlexLinking({
+      cache: app.cache,
+      tv,
+      cipher,
+      servers,
+      probeClient: (baseUrl, token) =>
+        new PlexClient({ baseUrl, token, identity, metrics: app.metrics, resilience: { retries: 0 } }),
+      probeTimeoutMs: PROBE_TIMEOUT_MS,
+    });
+
+    app.decorate('plex', { identity, tv, cipher, servers, linking, client } satisfies Plex);
+  },
+  { name: 'plex', dependencies: ['config', 'metrics', 'database', 'infra'] },
+);

@@ -1,0 +1,149 @@
+import { and, desc, eq, isNull } from 'drizzle-orm';
+import type { Db } from '../db/database.ts';
+import { auditLog, guilds, plexServers } from '../db/schema.ts';
+import type { TokenCipher } from './token-crypto.ts';
+
+export interface StoredServer {
+  id: string;
+  name: string;
+  baseUrl: string;
+  machineId: string;
+  /** Discord guild id, or null for the server every guild uses. */
+  guildId: string | null;
+  updatedAt: Date;
+  createdAt: Date;
+}
+
+const columns = {
+  id: plexServers.id,
+  name: plexServers.name,
+  baseUrl: plexServers.baseUrl,
+  machineId: plexServers.machineId,
+  guildId: guilds.discordGuildId,
+  updatedAt: plexServers.updatedAt,
+  createdAt: plexServers.createdAt,
+};
+
+/** The `plex_servers` table: linked servers, their tokens encrypted (never read back in clear here). */
+export class PlexServerStore {
+  constructor(
+    private readonly db: Db,
+    private readonly cipher: TokenCipher,
+  ) {}
+
+  /** Servers of a guild (and the global ones), or every server without a guild. */
+  async list(guildId?: string): Promise<StoredServer[]> {
+    const query = this.db.select(columns).from(plexServers).leftJoin(guilds, eq(plexServers.guildId, guilds.id));
+    const rows = await query.orderBy(desc(plexServers.updatedAt));
+    return guildId === undefined ? rows : rows.filter((row) => row.guildId === guildId || row.guildId === null);
+  }
+
+  async get(id: string): Promise<StoredServer | undefined> {
+    const [row] = await this.db
+      .select(columns)
+      .from(plexServers)
+      .leftJoin(guilds, eq(plexServers.guildId, guilds.id))
+      .where(eq(plexServers.id, id));
+    return row;
+  }
+
+  /** The server a guild plays from: its own most recent link, else the most recent global one. */
+  async forGuild(guildId: string | undefined): Promise<StoredServer | undefined> {
+    if (guildId !== undefined) {
+      const [own] = await this.db
+        .select(columns)
+        .from(plexServers)
+        .innerJoin(guilds, eq(plexServers.guildId, guilds.id))
+        .where(eq(guilds.discordGuildId, guildId))
+        .orderBy(desc(plexServers.updatedAt))
+        .limit(1);
+      if (own) return own;
+    }
+    const [global] = await this.db
+      .select(columns)
+      .from(plexServers)
+      .leftJoin(guilds, eq(plexServers.guildId, guilds.id))
+      .where(isNull(plexServers.guildId))
+      .orderBy(desc(plexServers.updatedAt))
+      .limit(1);
+    return global;
+  }
+
+  /** The decrypted token of a stored server (throws TokenDecryptionError when it was altered). */
+  async token(id: string): Promise<string | undefined> {
+    const [row] = await this.db
+      .select({ encryptedToken: plexServers.encryptedToken })
+      .from(plexServers)
+      .where(eq(plexServers.id, id));
+    return row ? this.cipher.decrypt(row.encryptedToken) : undefined;
+  }
+
+  /** Stores (or refreshes) a server for a guild or for everyone, with an audit row. */
+  async save(input: {
+    guildId: string | undefined;
+    name: string;
+    baseUrl: string;
+    machineId: string;
+    token: string;
+    actorId: string;
+  }): Promise<StoredServer> {
+    const id = await this.db.transaction(async (tx) => {
+      let guildRowId: string | null = null;
+      if (input.guildId !== undefined) {
+        const [guild] = await tx
+          .insert(guilds)
+          .values({ discordGuildId: input.guildId })
+          .onConflictDoUpdate({ target: guilds.discordGuildId, set: { updatedAt: new Date() } })
+          .returning({ id: guilds.id });
+        guildRowId = guild!.id;
+      }
+      const values = {
+        name: input.name,
+        baseUrl: input.baseUrl,
+        encryptedToken: this.cipher.encrypt(input.token),
+        linkedBy: input.actorId,
+      };
+      const sameTarget = and(
+        guildRowId === null ? isNull(plexServers.guildId) : eq(plexServers.guildId, guildRowId),
+        eq(plexServers.machineId, input.machineId),
+      );
+      const [existing] = await tx.select({ id: plexServers.id }).from(plexServers).where(sameTarget);
+      const [row] = existing
+        ? await tx
+            .update(plexServers)
+            .set({ ...values, updatedAt: new Date() })
+            .where(eq(plexServers.id, existing.id))
+            .returning({ id: plexServers.id })
+        : await tx
+            .insert(plexServers)
+            .values({ ...values, guildId: guildRowId, machineId: input.machineId })
+            .returning({ id: plexServers.id });
+      await tx.insert(auditLog).values({
+        actorId: input.actorId,
+        guildId: guildRowId,
+        action: 'plex.server.link',
+        details: { serverId: row!.id, name: input.name, machineId: input.machineId, relinked: Boolean(existing) },
+      });
+      return row!.id;
+    });
+    return (await this.get(id))!;
+  }
+
+  /** Forgets a server, with an audit row. False when there was no such server. */
+  async remove(id: string, actorId: string): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const [row] = await tx
+        .delete(plexServers)
+        .where(eq(plexServers.id, id))
+        .returning({ guildId: plexServers.guildId, name: plexServers.name, machineId: plexServers.machineId });
+      if (!row) return false;
+      await tx.insert(auditLog).values({
+        actorId,
+        guildId: row.guildId,
+        action: 'plex.server.unlink',
+        details: { serverId: id, name: row.name, machineId: row.machineId },
+      });
+      return true;
+    });
+  }
+}
