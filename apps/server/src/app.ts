@@ -6,6 +6,10 @@ import authRoutes from './auth/routes.ts';
 import type { Config } from './config.ts';
 import { errorBody, HttpError } from './lib/errors.ts';
 import { loggerOptions } from './lib/logger.ts';
+import library from './library/plugin.ts';
+import libraryRoutes from './library/routes.ts';
+import plex from './plex/plugin.ts';
+import plexRoutes from './plex/routes.ts';
 import activity from './plugins/activity.ts';
 import configPlugin from './plugins/config.ts';
 import database from './plugins/database.ts';
@@ -65,10 +69,14 @@ export async function buildApp(options: BuildOptions) {
   await app.register(openapi);
   await app.register(rateLimit);
   await app.register(auth);
+  await app.register(plex);
+  await app.register(library);
   await app.register(rooms);
 
   await app.register(health);
   await app.register(authRoutes);
+  await app.register(libraryRoutes);
+  await app.register(plexRoutes);
 
   await app.register(activity, { root: options.activityRoot });
   return app;

@@ -167,19 +167,20 @@ const libraryRoutes: FastifyPluginAsyncZod = async (app) => {
   // Concurrent misses of one image share one upstream fetch (per process).
   const loading = new Map<string, Promise<Buffer>>();
 
+  // A wildcard rather than `:artId`: ids are longer than the router's 100-character parameter limit.
   app.get(
-    '/api/art/:artId',
+    '/api/art/*',
     {
       // No session: <img> cannot send one. The signed, expiring id is the permission.
       config: { rateLimit: { max: 1200, timeWindow: '1 minute' } },
       schema: {
         tags: ['library'],
         summary: 'An image (poster, background) by the signed id a library response gave',
-        params: z.object({ artId: z.string().min(20).max(2048) }),
+        params: z.object({ '*': z.string().min(20).max(2048) }),
       },
     },
     async (request, reply) => {
-      const opened = app.library.artIds.open(request.params.artId);
+      const opened = app.library.artIds.open(request.params['*']);
       if (!opened.ok) {
         throw opened.reason === 'expired'
           ? new HttpError(410, 'expired', 'This image link has expired; reload the library.')
