@@ -126,5 +126,5 @@ export default fp(
       await streams.close();
     });
   },
-  { name: 'streams', dependencies: ['config', 'metrics', 'infra', 'auth'] },
+  { name: 'streams', dependencies: ['config', 'metrics', 'infra', 'auth', 'rooms', 'library'] },
 );

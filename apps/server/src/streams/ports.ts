@@ -13,13 +13,6 @@ export interface StreamRooms {
   onEmptied(listener: (roomId: string) => void): () => void;
 }
 
-/** The guild a room belongs to (room ids are `<guildId>:<channelId>`, or `dev:<name>` standalone). */
-export function guildOf(roomId: string): string | undefined {
-  if (roomId.startsWith('dev:')) return undefined;
-  const colon = roomId.indexOf(':');
-  return colon > 0 ? roomId.slice(0, colon) : undefined;
-}
-
 /**
  * The room's current item, remembered for a moment: every segment request checks that its stream's
  * room still plays its item, and a player asks for many segments. Room events update it at once.

@@ -51,22 +51,26 @@ const streamRoutes: FastifyPluginAsyncZod = async (app) => {
     },
   );
 
+  // One wildcard rather than `:streamId/*`: ids are longer than the router's parameter limit.
   app.route({
     method: ['GET', 'HEAD'],
-    url: '/api/stream/:streamId/*',
+    url: '/api/stream/*',
     exposeHeadRoute: false,
     schema: {
       tags: ['streams'],
-      summary: 'The stream proxy: playlists, segments and files, with byte ranges',
-      params: z.object({ streamId: z.string().min(1).max(2048), '*': z.string().max(4096) }),
+      summary: 'The stream proxy (`/api/stream/<streamId>/<name>`): playlists, segments and files, with byte ranges',
+      params: z.object({ '*': z.string().max(8192) }),
     },
     handler: async (request, reply) => {
+      const path = request.params['*'];
+      const slash = path.indexOf('/');
+      if (slash <= 0) throw new HttpError(404, 'stream_part_unknown', 'This stream has no such part.');
       const token = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1];
       const session = token === undefined ? undefined : app.sessions.verify(token);
       const userId = session?.ok ? session.claims.userId : undefined;
-      const claims = await app.streams.admit(request.params.streamId, userId);
+      const claims = await app.streams.admit(path.slice(0, slash), userId);
       try {
-        return await app.streams.proxy.serve(request, reply, claims, request.params['*']);
+        return await app.streams.proxy.serve(request, reply, claims, path.slice(slash + 1));
       } catch (error) {
         if (error instanceof PlaylistParseError) {
           request.log.warn({ err: error.message }, 'upstream playlist refused');

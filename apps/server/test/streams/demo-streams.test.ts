@@ -1,0 +1,182 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../../../../tests/support/wait.ts';
+import { StreamIds } from '../../src/streams/stream-ids.ts';
+import { command, join, leave, type Member, signIn } from './support/party.ts';
+import { type App, bytesOf, startApp } from './support/stream-app.ts';
+
+const DEMO = path.resolve(import.meta.dirname, '../../media/demo');
+const ROOM = 'dev:stream-demo';
+const CLIP = readFileSync(path.join(DEMO, 'sunrise-sync/clip.mp4'));
+
+/** URIs of a playlist: the non-comment lines and every URI="…" attribute. */
+function playlistUris(text: string): string[] {
+  return text.split('\n').flatMap((line) => {
+    if (line.startsWith('#')) return [...line.matchAll(/URI="([^"]*)"/g)].map((m) => m[1] ?? '');
+    return line.trim() ? [line.trim()] : [];
+  });
+}
+
+describe('streams of the demo library (no Plex configured)', () => {
+  let app: App;
+  let base: string;
+  let alice: Member;
+  let bob: Member;
+
+  const offer = async (member: Pick<Member, 'auth'>, quality: string, room = ROOM) => {
+    const response = await fetch(`${base}/api/rooms/${room}/stream?quality=${quality}`, { headers: member.auth });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> & { url: string } };
+  };
+
+  beforeAll(async () => {
+    ({ app, url: base } = await startApp());
+    alice = await join(base, ROOM, 'Alice');
+    bob = await join(base, ROOM, 'Bob');
+    await command(alice, { op: 'load', itemId: 'demo-sunrise-sync' });
+  });
+
+  afterAll(async () => {
+    await Promise.all([alice, bob].filter(Boolean).map(leave));
+    await app?.close();
+  });
+
+  it('offers a member the original as a direct-play file behind an opaque URL', async () => {
+    const { status, body } = await offer(alice, 'original');
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ kind: 'file', mimeType: 'video/mp4', quality: 'original' });
+    expect(body.url).toMatch(/^\/api\/stream\/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\/media\.mp4$/);
+    expect(JSON.stringify(body)).not.toContain('sunrise-sync/clip');
+  });
+
+  it('serves the file with byte ranges: 200, 206, 416, HEAD and If-Range', async () => {
+    const { body } = await offer(bob, 'original');
+    const url = `${base}${body.url}`;
+    const size = CLIP.length;
+
+    const whole = await fetch(url);
+    expect(whole.status).toBe(200);
+    expect(whole.headers.get('content-length')).toBe(String(size));
+    expect(whole.headers.get('accept-ranges')).toBe('bytes');
+    expect(whole.headers.get('content-type')).toBe('video/mp4');
+    expect((await bytesOf(whole)).equals(CLIP)).toBe(true);
+    const etag = whole.headers.get('etag');
+    expect(etag).toMatch(/^"/);
+
+    const part = await fetch(url, { headers: { range: 'bytes=100-1123' } });
+    expect(part.status).toBe(206);
+    expect(part.headers.get('content-range')).toBe(`bytes 100-1123/${size}`);
+    expect((await bytesOf(part)).equals(CLIP.subarray(100, 1124))).toBe(true);
+
+    const tail = await fetch(url, { headers: { range: 'bytes=-10' } });
+    expect(tail.status).toBe(206);
+    expect((await bytesOf(tail)).equals(CLIP.subarray(size - 10))).toBe(true);
+
+    const past = await fetch(url, { headers: { range: `bytes=${size}-` } });
+    expect(past.status).toBe(416);
+    expect(past.headers.get('content-range')).toBe(`bytes */${size}`);
+
+    const head = await fetch(url, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-length')).toBe(String(size));
+    expect((await bytesOf(head)).length).toBe(0);
+
+    const fresh = await fetch(url, { headers: { range: 'bytes=0-9', 'if-range': etag ?? '' } });
+    expect(fresh.status).toBe(206);
+    const stale = await fetch(url, { headers: { range: 'bytes=0-9', 'if-range': '"not-the-same"' } });
+    expect(stale.status).toBe(200);
+    expect((await bytesOf(stale)).length).toBe(size);
+  });
+
+  it('serves HLS with every playlist entry coming back through the proxy under the same stream id', async () => {
+    const { status, body } = await offer(alice, '720p');
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ kind: 'hls', mimeType: 'application/vnd.apple.mpegurl' });
+    const master = new URL(body.url, base);
+    const prefix = master.pathname.slice(0, master.pathname.lastIndexOf('/') + 1);
+
+    const seen = new Set<string>();
+    const queue = [master.toString()];
+    let segments = 0;
+    while (queue.length > 0) {
+      const next = queue.shift() ?? '';
+      if (seen.has(next)) continue;
+      seen.add(next);
+      const response = await fetch(next);
+      expect(response.status, next).toBe(200);
+      if (!next.endsWith('.m3u8')) {
+        segments += 1;
+        expect(response.headers.get('content-type')).toBe('video/mp2t');
+        expect((await bytesOf(response)).length).toBeGreaterThan(0);
+        continue;
+      }
+      expect(response.headers.get('content-type')).toBe('application/vnd.apple.mpegurl');
+      const text = await response.text();
+      expect(text).not.toMatch(/360p|240p|seg-\d+|index\.m3u8/);
+      for (const uri of playlistUris(text)) {
+        const resolved = new URL(uri, next);
+        expect(resolved.origin).toBe(master.origin);
+        expect(resolved.pathname.startsWith(prefix)).toBe(true);
+        queue.push(resolved.toString());
+      }
+    }
+    // The sunrise clip: 30 s in 2 s segments, in two renditions.
+    expect(segments).toBe(30);
+  });
+
+  it('refuses the stream to someone who is not in the room', async () => {
+    const outsider = await signIn(base, 'Mallory');
+    const refused = await offer({ auth: { authorization: `Bearer ${outsider.token}` } }, 'original');
+    expect(refused.status).toBe(403);
+    expect(refused.body).toMatchObject({ error: { code: 'not_a_member' } });
+
+    // A stream URL leaked to a signed-in outsider is refused when they present their session.
+    const { body } = await offer(alice, 'original');
+    const leaked = await fetch(`${base}${body.url}`, { headers: { authorization: `Bearer ${outsider.token}` } });
+    expect(leaked.status).toBe(403);
+    expect(await leaked.json()).toMatchObject({ error: { code: 'stream_not_member' } });
+  });
+
+  it('refuses forged and expired stream ids, and names the stream never gave out', async () => {
+    const { body } = await offer(alice, '480p');
+    const [, , , id = '', name = ''] = body.url.split('/');
+    const [payload = '', mac = ''] = id.split('.');
+
+    const forgedPayload = Buffer.from(JSON.stringify([1, 'dev:elsewhere', 'demo-sunrise-sync', '480p', 9e12])).toString(
+      'base64url',
+    );
+    const forged = await fetch(`${base}/api/stream/${forgedPayload}.${mac}/${name}`);
+    expect(forged.status).toBe(403);
+    expect(await forged.json()).toMatchObject({ error: { code: 'stream_invalid' } });
+
+    const garbage = await fetch(`${base}/api/stream/${payload}/${name}`);
+    expect(garbage.status).toBe(403);
+
+    const expired = new StreamIds(app.config.secretKey).sign(
+      { roomId: ROOM, itemId: 'demo-sunrise-sync', quality: '480p' },
+      -1,
+    ).id;
+    const late = await fetch(`${base}/api/stream/${expired}/index.m3u8`);
+    expect(late.status).toBe(410);
+    expect(await late.json()).toMatchObject({ error: { code: 'stream_expired' } });
+
+    const invented = await fetch(`${base}/api/stream/${id}/${'A'.repeat(40)}.ts`);
+    expect(invented.status).toBe(404);
+    expect(await invented.json()).toMatchObject({ error: { code: 'stream_part_unknown' } });
+    const traversal = await fetch(`${base}/api/stream/${id}/..%2F..%2Fmanifest.json`);
+    expect(traversal.status).toBe(404);
+  });
+
+  it('ends the old stream when the room moves to another item', async () => {
+    const { body: before } = await offer(alice, 'original');
+    expect((await fetch(`${base}${before.url}`, { method: 'HEAD' })).status).toBe(200);
+    await command(alice, { op: 'load', itemId: 'demo-deep-blue-timecode' });
+    // The room's 'item' event reaches the streams through the event bus.
+    await waitFor(async () => (await fetch(`${base}${before.url}`, { method: 'HEAD' })).status === 410, {
+      what: 'the old stream to end',
+    });
+    const { body: after } = await offer(bob, 'original');
+    expect(after.url).not.toBe(before.url);
+    expect((await fetch(`${base}${after.url}`, { method: 'HEAD' })).status).toBe(200);
+  });
+});

@@ -1,0 +1,62 @@
+import { WebSocket } from 'ws';
+import { waitFor } from '../../../../../tests/support/wait.ts';
+
+/** A guest signed in through the dev auth, joined to a room over the real WebSocket. */
+export interface Member {
+  name: string;
+  token: string;
+  userId: string;
+  socket: WebSocket;
+  /** Every frame the server sent, parsed. */
+  frames: { type: string; id?: string; code?: string }[];
+  /** Authorization header for the REST API. */
+  auth: { authorization: string };
+}
+
+export async function signIn(baseUrl: string, name: string): Promise<{ token: string; userId: string }> {
+  const response = await fetch(`${baseUrl}/api/auth/dev`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name }),
+  });
+  if (!response.ok) throw new Error(`sign-in failed: ${response.status} ${await response.text()}`);
+  const body = (await response.json()) as { token: string; user: { id: string } };
+  return { token: body.token, userId: body.user.id };
+}
+
+export async function join(baseUrl: string, roomId: string, name: string): Promise<Member> {
+  const { token, userId } = await signIn(baseUrl, name);
+  const socket = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/ws`);
+  const frames: Member['frames'] = [];
+  socket.on('message', (data) => frames.push(JSON.parse(String(data))));
+  await new Promise<void>((resolve, reject) => {
+    socket.once('open', () => resolve());
+    socket.once('error', reject);
+  });
+  socket.send(JSON.stringify({ type: 'hello', protocolVersion: 1, token, roomId }));
+  await waitFor(() => frames.some((f) => f.type === 'welcome'), { what: `${name}'s welcome` });
+  return { name, token, userId, socket, frames, auth: { authorization: `Bearer ${token}` } };
+}
+
+let commandSeq = 0;
+
+/** Sends a command and waits for its ack (fails on an error frame). */
+export async function command(member: Member, intent: Record<string, unknown>): Promise<void> {
+  const id = `c${++commandSeq}`;
+  member.socket.send(JSON.stringify({ type: 'command', id, ...intent }));
+  const reply = await waitFor(
+    () => member.frames.find((f) => f.id === id && (f.type === 'ack' || f.type === 'error')),
+    {
+      what: `the answer to ${String(intent.op)}`,
+    },
+  );
+  if (reply.type === 'error') throw new Error(`${String(intent.op)} refused: ${JSON.stringify(reply)}`);
+}
+
+/** Closes the socket deliberately (code 1000): the member leaves at once. */
+export async function leave(member: Member): Promise<void> {
+  if (member.socket.readyState === WebSocket.CLOSED) return;
+  const closed = new Promise((resolve) => member.socket.once('close', resolve));
+  member.socket.close(1000, 'bye');
+  await closed;
+}
