@@ -19,6 +19,8 @@ import openapi from './plugins/openapi.ts';
 import rateLimit from './plugins/rate-limit.ts';
 import rooms from './rooms/plugin.ts';
 import health from './routes/health.ts';
+import streams from './streams/plugin.ts';
+import streamRoutes from './streams/routes.ts';
 
 export interface BuildOptions {
   config: Config;
@@ -72,11 +74,13 @@ export async function buildApp(options: BuildOptions) {
   await app.register(plex);
   await app.register(library);
   await app.register(rooms);
+  await app.register(streams);
 
   await app.register(health);
   await app.register(authRoutes);
   await app.register(libraryRoutes);
   await app.register(plexRoutes);
+  await app.register(streamRoutes);
 
   await app.register(activity, { root: options.activityRoot });
   return app;
