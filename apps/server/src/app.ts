@@ -18,6 +18,8 @@ import metrics from './plugins/metrics.ts';
 import openapi from './plugins/openapi.ts';
 import rateLimit from './plugins/rate-limit.ts';
 import rooms from './rooms/plugin.ts';
+import roomRoutes from './rooms/routes.ts';
+import roomsWs from './rooms/ws-route.ts';
 import health from './routes/health.ts';
 import streams from './streams/plugin.ts';
 import streamRoutes from './streams/routes.ts';
@@ -78,6 +80,8 @@ export async function buildApp(options: BuildOptions) {
 
   await app.register(health);
   await app.register(authRoutes);
+  await app.register(roomsWs);
+  await app.register(roomRoutes);
   await app.register(libraryRoutes);
   await app.register(plexRoutes);
   await app.register(streamRoutes);

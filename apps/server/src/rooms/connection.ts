@@ -62,6 +62,8 @@ export class RoomConnection {
   private readonly badFrames: TokenBucket;
   private toldRateLimited = false;
   private recordedRtt: number | undefined;
+  /** The heartbeat's latest measurement, kept from before the join (the first ping goes out at once). */
+  private latestRtt: number | undefined;
 
   constructor(
     private readonly engine: RoomEngine,
@@ -158,6 +160,7 @@ export class RoomConnection {
 
   /** Heartbeat round trip measured by the transport. */
   observeRtt(rttMs: number) {
+    this.latestRtt = rttMs;
     const membership = this.membership;
     if (!membership || this.phase !== 'joined') return;
     const last = this.recordedRtt;
@@ -234,7 +237,10 @@ export class RoomConnection {
         try {
           this.membership = { roomId: message.roomId, user };
           await this.engine.join(this, user, message);
-          if (!this.isClosed()) this.phase = 'joined';
+          if (!this.isClosed()) {
+            this.phase = 'joined';
+            if (this.latestRtt !== undefined) this.observeRtt(this.latestRtt);
+          }
         } catch {
           this.membership = undefined;
           this.sendError('unavailable');
