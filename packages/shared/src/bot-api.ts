@@ -1,0 +1,325 @@
+/**
+ * The bot API: what the Discord bot asks of the server under `/api/bot/*`. The bot presents
+ * `Authorization: Bearer <BOT_API_TOKEN>` and acts for the Discord user who typed the command
+ * (`X-Acting-User`), so the server applies the same permission rules as to the activity.
+ *
+ * Every route is listed in `BOT_API_ROUTES` with its method, path and schemas: the bot's client
+ * and the server's routes both read that table. Errors are `{error: {code, message}}`; the message
+ * is shown to the Discord user as it is, so it must be safe and friendly.
+ */
+import { z } from 'zod';
+import { commandSchemas, controlModeSchema, itemIdSchema, roomIdSchema, roomResponseSchema } from './protocol.ts';
+
+/** Headers the bot sends besides `Authorization`. Names in lower case, as Node reports them. */
+export const BOT_API_HEADERS = {
+  /** The Discord user id the bot acts for (required on every route). */
+  actingUser: 'x-acting-user',
+  /** Their display name, URI-encoded UTF-8 (header values are Latin-1). */
+  actingUserName: 'x-acting-user-name',
+  /**
+   * Their role ids in the guild, comma-separated, and their guild permissions bitfield as a decimal
+   * string: the bot reads both from the interaction, so the server can apply the DJ-role and
+   * Manage Server rules without asking Discord. Absent on system calls (voice sync, empty rooms).
+   */
+  actingUserRoles: 'x-acting-user-roles',
+  actingUserPermissions: 'x-acting-user-permissions',
+  /** On POSTs: the same key on a retried request means the same intent (apply it once). */
+  idempotencyKey: 'idempotency-key',
+} as const;
+
+/** Discord's Manage Server permission bit, for the server's checks of `x-acting-user-permissions`. */
+export const MANAGE_GUILD_PERMISSION = 1n << 5n;
+
+/** Error codes the bot treats specially; any other code is shown to the user with its message. */
+export const BOT_API_ERRORS = {
+  /** The guild's Plex server did not answer: 503. The bot says so kindly and does not retry. */
+  plexUnavailable: 'plex_unavailable',
+  /** No room in that voice channel: 404. */
+  noRoom: 'no_room',
+  /** The acting user may not do that (control is for hosts, or Manage Server is needed): 403. */
+  notAllowed: 'not_allowed',
+  /** The server is starting or its storage is unreachable: 503, worth retrying. */
+  unavailable: 'unavailable',
+} as const;
+
+export const snowflakeSchema = z.string().regex(/^\d{5,25}$/, 'must be a Discord id (a snowflake)');
+
+export const botApiErrorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+export type BotApiError = z.infer<typeof botApiErrorSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Search
+// ---------------------------------------------------------------------------------------------
+
+/** Discord allows at most 25 autocomplete choices. */
+export const BOT_SEARCH_LIMIT = 25;
+
+/** `GET /api/bot/search?guildId&q&limit`: the guild's library (its Plex server or the demo library). */
+export const botSearchQuerySchema = z.object({
+  guildId: snowflakeSchema,
+  q: z.string().trim().min(1).max(100),
+  limit: z.coerce.number().int().min(1).max(BOT_SEARCH_LIMIT).default(BOT_SEARCH_LIMIT),
+});
+export type BotSearchQuery = z.input<typeof botSearchQuerySchema>;
+
+export const botSearchItemSchema = z.object({
+  id: itemIdSchema,
+  title: z.string(),
+  type: z.enum(['movie', 'show', 'season', 'episode', 'clip', 'other']),
+  year: z.number().int().nullable(),
+  /** Context for the choice label, e.g. "Show name · S01E02"; null when the title says it all. */
+  subtitle: z.string().nullable(),
+  durationMs: z.number().min(0).nullable(),
+});
+export type BotSearchItem = z.infer<typeof botSearchItemSchema>;
+
+export const botSearchResponseSchema = z.object({
+  items: z.array(botSearchItemSchema).max(BOT_SEARCH_LIMIT),
+  /** Where the items come from: a linked or configured Plex server, or the built-in demo library. */
+  source: z.enum(['plex', 'demo']),
+});
+export type BotSearchResponse = z.infer<typeof botSearchResponseSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Rooms
+// ---------------------------------------------------------------------------------------------
+
+const envelope = { type: true, id: true } as const;
+
+/**
+ * `POST /api/bot/rooms/:roomId/commands`: one room intent, exactly as the WebSocket `command` without
+ * its envelope. The room is created (the acting user its host) when it does not exist yet.
+ * Answers `roomResponseSchema` (the snapshot after the command), or an error with the room
+ * protocol's code (`not_allowed`, `no_item`, `unknown_item`, `queue_full`, …) and a 4xx status.
+ */
+export const botRoomCommandSchema = z.discriminatedUnion('op', [
+  commandSchemas.play.omit(envelope),
+  commandSchemas.pause.omit(envelope),
+  commandSchemas.seek.omit(envelope),
+  commandSchemas.load.omit(envelope),
+  commandSchemas['queue.add'].omit(envelope),
+  commandSchemas['queue.remove'].omit(envelope),
+  commandSchemas['queue.move'].omit(envelope),
+  commandSchemas.next.omit(envelope),
+  commandSchemas.rate.omit(envelope),
+  commandSchemas.settings.omit(envelope),
+]);
+export type BotRoomCommand = z.infer<typeof botRoomCommandSchema>;
+
+export const botRoomParamsSchema = z.object({ roomId: roomIdSchema });
+
+/**
+ * `POST /api/bot/rooms/:roomId/end`: ends the room and records its watch session.
+ * `stop`: a user's /stop (the room's control rules apply). `empty`: the voice channel stayed empty
+ * for the bot's grace period (a system call). Answers `{ended}`: false when there was no room.
+ */
+export const botEndRoomRequestSchema = z.object({ reason: z.enum(['stop', 'empty']) });
+export type BotEndRoomRequest = z.infer<typeof botEndRoomRequestSchema>;
+export const botEndRoomResponseSchema = z.object({ ended: z.boolean() });
+export type BotEndRoomResponse = z.infer<typeof botEndRoomResponseSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Voice presence: the voice channel is the room
+// ---------------------------------------------------------------------------------------------
+
+const voiceUserSchema = z.object({
+  userId: snowflakeSchema,
+  name: z.string().max(100).nullable(),
+  /** Avatar URL, or null for the default avatar. */
+  avatar: z.string().max(512).nullable(),
+});
+
+/**
+ * `POST /api/bot/voice/events`: a person joined or left a voice channel (a move is a leave then a
+ * join). The server marks the member present or away in the channel's room, if there is one.
+ * Answers 204. Bots are never reported.
+ */
+export const botVoiceEventSchema = voiceUserSchema.extend({
+  kind: z.enum(['join', 'leave']),
+  guildId: snowflakeSchema,
+  channelId: snowflakeSchema,
+});
+export type BotVoiceEvent = z.infer<typeof botVoiceEventSchema>;
+
+/**
+ * `PUT /api/bot/voice/guilds/:guildId`: everyone in the guild's voice channels, sent when the bot
+ * (re)connects and after it failed to report events. The server reconciles: people not listed are
+ * away from every room of the guild. Answers 204.
+ */
+export const botVoiceSyncSchema = z.object({
+  channels: z
+    .array(z.object({ channelId: snowflakeSchema, users: z.array(voiceUserSchema).max(5000) }))
+    .max(500),
+});
+export type BotVoiceSync = z.infer<typeof botVoiceSyncSchema>;
+
+export const botGuildParamsSchema = z.object({ guildId: snowflakeSchema });
+
+// ---------------------------------------------------------------------------------------------
+// Plex linking (Manage Server)
+// ---------------------------------------------------------------------------------------------
+
+/** `GET /api/bot/guilds/:guildId/plex`: which library the guild plays from. */
+export const botPlexStatusSchema = z.object({
+  /** `guild`: linked by an admin; `global`: PLEX_URL for every guild; `demo`: nothing configured. */
+  source: z.enum(['guild', 'global', 'demo']),
+  server: z
+    .object({
+      name: z.string(),
+      machineId: z.string().nullable(),
+      reachable: z.boolean(),
+      version: z.string().nullable(),
+      libraries: z.array(z.object({ id: z.string(), title: z.string(), type: z.string() })),
+    })
+    .nullable(),
+});
+export type BotPlexStatus = z.infer<typeof botPlexStatusSchema>;
+
+/**
+ * `POST /api/bot/guilds/:guildId/plex/pins`: starts Plex PIN sign-in for the guild. The admin opens
+ * `authUrl` (app.plex.tv) and signs in; the bot polls the pin until it is linked or expires.
+ */
+export const botPlexPinSchema = z.object({
+  pinId: z.string().min(1).max(64),
+  code: z.string().min(1).max(32),
+  authUrl: z.url(),
+  /** ISO 8601. */
+  expiresAt: z.string(),
+});
+export type BotPlexPin = z.infer<typeof botPlexPinSchema>;
+
+export const botPlexPinParamsSchema = botGuildParamsSchema.extend({ pinId: z.string().min(1).max(64) });
+
+/**
+ * `GET /api/bot/guilds/:guildId/plex/pins/:pinId`: `linked` once the admin signed in and the server
+ * chose their Plex server for the guild (`server` names it).
+ */
+export const botPlexPinStatusSchema = z.object({
+  status: z.enum(['pending', 'linked', 'expired']),
+  server: z.object({ name: z.string(), machineId: z.string().nullable() }).nullable(),
+});
+export type BotPlexPinStatus = z.infer<typeof botPlexPinStatusSchema>;
+
+/** `DELETE /api/bot/guilds/:guildId/plex`: forget the guild's Plex server. Answers `{unlinked}`. */
+export const botPlexUnlinkSchema = z.object({ unlinked: z.boolean() });
+export type BotPlexUnlink = z.infer<typeof botPlexUnlinkSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Guild settings (Manage Server)
+// ---------------------------------------------------------------------------------------------
+
+/** `GET /api/bot/guilds/:guildId/settings`, and the answer to PATCH. */
+export const botGuildSettingsSchema = z.object({
+  /** Members with this role are hosts in every room of the guild. */
+  djRoleId: snowflakeSchema.nullable(),
+  /** The control mode new rooms start with. */
+  control: controlModeSchema,
+});
+export type BotGuildSettings = z.infer<typeof botGuildSettingsSchema>;
+
+/** `PATCH /api/bot/guilds/:guildId/settings`: the fields to change. */
+export const botGuildSettingsPatchSchema = botGuildSettingsSchema
+  .partial()
+  .refine((patch) => patch.djRoleId !== undefined || patch.control !== undefined, {
+    message: 'change at least one of djRoleId, control',
+  });
+export type BotGuildSettingsPatch = z.infer<typeof botGuildSettingsPatchSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// The route table
+// ---------------------------------------------------------------------------------------------
+
+const noContent = z.undefined();
+
+/**
+ * Every `/api/bot/*` route. `path` uses Fastify's `:param` syntax; `params`, `query` and `body`
+ * validate the request, `response` the successful answer (`noContent` for 204).
+ */
+export const BOT_API_ROUTES = {
+  search: {
+    method: 'GET',
+    path: '/api/bot/search',
+    query: botSearchQuerySchema,
+    response: botSearchResponseSchema,
+  },
+  room: {
+    method: 'GET',
+    path: '/api/bot/rooms/:roomId',
+    params: botRoomParamsSchema,
+    response: roomResponseSchema,
+  },
+  roomCommand: {
+    method: 'POST',
+    path: '/api/bot/rooms/:roomId/commands',
+    params: botRoomParamsSchema,
+    body: botRoomCommandSchema,
+    response: roomResponseSchema,
+  },
+  endRoom: {
+    method: 'POST',
+    path: '/api/bot/rooms/:roomId/end',
+    params: botRoomParamsSchema,
+    body: botEndRoomRequestSchema,
+    response: botEndRoomResponseSchema,
+  },
+  voiceEvent: {
+    method: 'POST',
+    path: '/api/bot/voice/events',
+    body: botVoiceEventSchema,
+    response: noContent,
+  },
+  voiceSync: {
+    method: 'PUT',
+    path: '/api/bot/voice/guilds/:guildId',
+    params: botGuildParamsSchema,
+    body: botVoiceSyncSchema,
+    response: noContent,
+  },
+  plexStatus: {
+    method: 'GET',
+    path: '/api/bot/guilds/:guildId/plex',
+    params: botGuildParamsSchema,
+    response: botPlexStatusSchema,
+  },
+  plexLink: {
+    method: 'POST',
+    path: '/api/bot/guilds/:guildId/plex/pins',
+    params: botGuildParamsSchema,
+    response: botPlexPinSchema,
+  },
+  plexPin: {
+    method: 'GET',
+    path: '/api/bot/guilds/:guildId/plex/pins/:pinId',
+    params: botPlexPinParamsSchema,
+    response: botPlexPinStatusSchema,
+  },
+  plexUnlink: {
+    method: 'DELETE',
+    path: '/api/bot/guilds/:guildId/plex',
+    params: botGuildParamsSchema,
+    response: botPlexUnlinkSchema,
+  },
+  guildSettings: {
+    method: 'GET',
+    path: '/api/bot/guilds/:guildId/settings',
+    params: botGuildParamsSchema,
+    response: botGuildSettingsSchema,
+  },
+  updateGuildSettings: {
+    method: 'PATCH',
+    path: '/api/bot/guilds/:guildId/settings',
+    params: botGuildParamsSchema,
+    body: botGuildSettingsPatchSchema,
+    response: botGuildSettingsSchema,
+  },
+} as const;
+export type BotApiRouteName = keyof typeof BOT_API_ROUTES;
+
+/** Fills a route's `:params` (URI-encoded). */
+export function botApiPath(template: string, params: Record<string, string> = {}): string {
+  return template.replace(/:(\w+)/g, (_, name: string) => {
+    const value = params[name];
+    if (value === undefined) throw new Error(`missing path parameter ${name} for ${template}`);
+    return encodeURIComponent(value);
+  });
+}
