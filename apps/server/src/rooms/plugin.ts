@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin';
 import type { Metrics } from '../infra/metrics.ts';
-import { noLibrary, type RoomObserver } from './ports.ts';
+import { libraryLookup } from './library-lookup.ts';
+import type { RoomObserver } from './ports.ts';
 import { RoomEngine } from './room-engine.ts';
 import { DatabaseWatchLog } from './watch-log.ts';
 
@@ -38,9 +39,8 @@ export default fp(
         const { userId, name, avatar } = verified.claims;
         return { userId, name, avatar };
       },
-      // Until the library capability exists every item is unknown (loads answer `unknown_item`);
-      // then this becomes a lookup through `app.library` (tests swap it with `setItemLookup`).
-      lookup: noLibrary,
+      // Queue entries come from the room's library (tests swap it with `setItemLookup`).
+      lookup: libraryLookup(app.library),
       watchLog,
       observer: metricsObserver(app.metrics),
       log: app.log,
@@ -52,5 +52,5 @@ export default fp(
       await watchLog.flush();
     });
   },
-  { name: 'rooms', dependencies: ['config', 'metrics', 'database', 'infra', 'auth'] },
+  { name: 'rooms', dependencies: ['config', 'metrics', 'database', 'infra', 'auth', 'library'] },
 );

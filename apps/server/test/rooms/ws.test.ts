@@ -196,6 +196,37 @@ describe('GET /ws', () => {
   });
 });
 
+describe('queue entries from the library', () => {
+  it('come from the demo library when no Plex server is configured', async () => {
+    const database = await testDatabase(services.postgres);
+    const app = await buildTestApp({ DATABASE_URL: database.url });
+    try {
+      const { token } = (await app.inject({ method: 'POST', url: '/api/auth/dev', payload: { name: 'Ada' } })).json();
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      const address = app.server.address();
+      if (typeof address !== 'object' || !address) throw new Error('not listening');
+      const client = await WsClient.connect(`ws://127.0.0.1:${address.port}/ws`);
+      await client.hello(token, 'dev:demo');
+      expect(await client.command({ op: 'queue.add', itemId: 'demo-sunrise-sync' })).toMatchObject({ type: 'ack' });
+      const snapshot = await client.until((s) => s.queue.length === 1);
+      expect(snapshot.queue[0]).toMatchObject({
+        itemId: 'demo-sunrise-sync',
+        title: 'Sunrise Sync Check',
+        durationMs: 30_000,
+        thumb: expect.stringMatching(/^\/api\/art\//),
+      });
+      expect(await client.command({ op: 'load', itemId: 'no-such-clip' })).toMatchObject({
+        type: 'error',
+        code: 'unknown_item',
+      });
+      await client.close();
+    } finally {
+      await app.close();
+      await database.drop();
+    }
+  });
+});
+
 describe('graceful shutdown', () => {
   it('closes every room socket with 1012 and keeps the members as away', async () => {
     const database = await testDatabase(services.postgres);
