@@ -11,7 +11,7 @@ import { PlaylistParseError, type RewrittenPlaylist, rewritePlaylist, type UriRo
 import { bufferAnswer, insideDir, localFileAnswer, type RangedAnswer } from './local-media.ts';
 import type { StreamRefs } from './stream-ids.ts';
 import type { StreamKey, StreamSessions } from './stream-sessions.ts';
-import { FORWARDED_HEADERS, pickHeaders, statusFailure, type UpstreamHttp } from './upstream-http.ts';
+import { discard, FORWARDED_HEADERS, pickHeaders, statusFailure, type UpstreamHttp } from './upstream-http.ts';
 
 /** Name of the entry playlist of an HLS stream, under `/api/stream/<id>/`. */
 export const MASTER_NAME = 'index.m3u8';
@@ -116,21 +116,25 @@ export class StreamProxy {
       const value = request.headers[name];
       if (typeof value === 'string') headers[name] = value;
     }
+    // Gone before the upstream answered: abort the request. Once the body flows, Fastify destroys it
+    // when the client's connection closes, and destroying an undici body aborts its request.
     const controller = new AbortController();
-    reply.raw.once('close', () => {
-      if (!reply.raw.writableFinished) controller.abort();
-    });
+    const abort = () => controller.abort();
+    reply.raw.once('close', abort);
     const method = request.method === 'HEAD' ? 'HEAD' : 'GET';
     const upstream = await this.deps.http.open(method, descriptor.url, headers, controller.signal);
+    reply.raw.off('close', abort);
+    // Errors after the client left (the abort itself) have nobody left to tell.
+    upstream.body.on('error', () => {});
     if (![200, 206, 304, 416].includes(upstream.status)) {
-      upstream.body.destroy();
+      discard(upstream.body);
       throw statusFailure(upstream.status);
     }
     const passed = pickHeaders(upstream.headers);
     if (!passed['content-type'] && upstream.status < 300) passed['content-type'] = descriptor.mimeType;
     reply.code(upstream.status).headers(passed);
     if (method === 'HEAD' || upstream.status === 304 || upstream.status === 416) {
-      upstream.body.destroy();
+      discard(upstream.body);
       return reply.send();
     }
     return reply.send(this.counted(upstream.body, reply, 'file'));
@@ -151,12 +155,11 @@ export class StreamProxy {
       const ref = `${target.pathname}${target.search}`;
       return `${this.deps.refs.seal(context, ref)}.${extensionFor(target.pathname, role)}`;
     };
-    const fetchPlaylist = async (url: string) => {
+    // Plex forgot the session (it ends idle transcodes): drop it, so asking again starts afresh.
+    const upstream = async <T>(load: () => Promise<T>): Promise<T> => {
       try {
-        const text = (await this.deps.http.fetchBytes(url, descriptor.headers, MAX_PLAYLIST_BYTES)).toString('utf8');
-        return rewritePlaylist(text, mapper(url));
+        return await load();
       } catch (error) {
-        // Plex forgot the session (it ends idle transcodes): drop it, so asking again starts afresh.
         if (error instanceof HttpError && error.code === 'stream_source_gone') {
           await this.deps.sessions.forget(key, descriptor);
           throw new HttpError(410, 'stream_restart', 'The transcode has ended; ask the room for the stream again.');
@@ -164,6 +167,11 @@ export class StreamProxy {
         throw error;
       }
     };
+    const fetchPlaylist = (url: string) =>
+      upstream(async () => {
+        const text = (await this.deps.http.fetchBytes(url, descriptor.headers, MAX_PLAYLIST_BYTES)).toString('utf8');
+        return rewritePlaylist(text, mapper(url));
+      });
 
     if (name === MASTER_NAME) {
       // Fetching the master starts the transcode, so it is fetched once per session, ever.
@@ -180,7 +188,7 @@ export class StreamProxy {
     }
     const cacheKey = `streamseg:${descriptor.sessionKey}:${digest(ref)}`;
     const bytes = await this.segment(cacheKey, () =>
-      this.deps.http.fetchBytes(url, descriptor.headers, MAX_SEGMENT_BYTES),
+      upstream(() => this.deps.http.fetchBytes(url, descriptor.headers, MAX_SEGMENT_BYTES)),
     );
     return this.sendRanged(
       reply,

@@ -1,6 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Readable } from 'node:stream';
-import { Agent, errors, request } from 'undici';
+import { Agent, type Dispatcher, errors, request } from 'undici';
 import { HttpError } from '../lib/errors.ts';
 
 /** Response headers a client may see from a proxied file; nothing else crosses (no Location, no Set-Cookie). */
@@ -19,7 +18,16 @@ export const FORWARDED_HEADERS = ['range', 'if-range', 'if-none-match', 'if-modi
 export interface UpstreamResponse {
   status: number;
   headers: Record<string, string>;
-  body: Readable;
+  body: Dispatcher.ResponseData['body'];
+}
+
+/**
+ * Drops a body the proxy will not pass on. Small ones are read to the end so the connection goes
+ * back to the pool; a destroyed undici body reports an abort, which nobody needs to hear about.
+ */
+export function discard(body: UpstreamResponse['body']): void {
+  body.on('error', () => {});
+  body.dump({ limit: 64 * 1024 }).catch(() => {});
 }
 
 export function pickHeaders(headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>) {
@@ -67,7 +75,7 @@ export class UpstreamHttp {
   async fetchBytes(url: string, headers: Record<string, string>, maxBytes: number): Promise<Buffer> {
     const response = await this.open('GET', url, headers);
     if (response.status !== 200) {
-      response.body.destroy();
+      discard(response.body);
       throw statusFailure(response.status);
     }
     const chunks: Buffer[] = [];
@@ -76,7 +84,7 @@ export class UpstreamHttp {
       for await (const chunk of response.body) {
         size += (chunk as Buffer).length;
         if (size > maxBytes) {
-          response.body.destroy();
+          discard(response.body);
           throw new HttpError(502, 'upstream_too_large', 'The media server sent more than the proxy will hold.');
         }
         chunks.push(chunk as Buffer);

@@ -1,0 +1,230 @@
+import http from 'node:http';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type FakePlex, startFakePlex } from '../../../../tests/fakes/plex/index.ts';
+import { waitFor } from '../../../../tests/support/wait.ts';
+import { command, join, leave, type Member } from './support/party.ts';
+import { type App, bytesOf, startApp } from './support/stream-app.ts';
+
+const MOVIE = '101';
+const OTHER_MOVIE = '102';
+
+/** Headers a client may ever see on a proxied file, besides the transport's own. */
+const TRANSPORT = new Set(['date', 'connection', 'keep-alive', 'transfer-encoding']);
+const ALLOWED = new Set(['content-type', 'content-length', 'content-range', 'accept-ranges', 'etag', 'last-modified']);
+
+/** URIs of a playlist: the non-comment lines and every URI="…" attribute. */
+function playlistUris(text: string): string[] {
+  return text.split('\n').flatMap((line) => {
+    if (line.startsWith('#')) return [...line.matchAll(/URI="([^"]*)"/g)].map((m) => m[1] ?? '');
+    return line.trim() ? [line.trim()] : [];
+  });
+}
+
+/** Everything one viewer's player fetches for an HLS stream, depth first: playlists then segments. */
+async function playAll(masterUrl: string): Promise<Map<string, Buffer>> {
+  const fetched = new Map<string, Buffer>();
+  const visit = async (url: string): Promise<void> => {
+    if (fetched.has(url)) return;
+    const response = await fetch(url);
+    if (response.status !== 200) throw new Error(`${url}: ${response.status} ${await response.text()}`);
+    const body = await bytesOf(response);
+    fetched.set(url, body);
+    if (!url.endsWith('.m3u8')) return;
+    for (const uri of playlistUris(body.toString('utf8'))) await visit(new URL(uri, url).toString());
+  };
+  await visit(masterUrl);
+  return fetched;
+}
+
+describe('streams from Plex (the fake Plex Media Server)', () => {
+  let plex: FakePlex;
+  let app: App;
+  let base: string;
+  const members: Member[] = [];
+
+  const movie = () => {
+    const item = plex.catalog.items.get(MOVIE);
+    if (item?.type !== 'movie') throw new Error('the fake has no movie 101');
+    return item;
+  };
+
+  const offer = async (member: Member, room: string, quality: string) => {
+    const response = await fetch(`${base}/api/rooms/${room}/stream?quality=${quality}`, { headers: member.auth });
+    const body = (await response.json()) as { kind: string; url: string; mimeType: string };
+    if (response.status !== 200) throw new Error(`offer: ${response.status} ${JSON.stringify(body)}`);
+    return body;
+  };
+
+  const party = async (room: string, size: number, itemId: string) => {
+    const joined: Member[] = [];
+    for (let i = 0; i < size; i++) joined.push(await join(base, room, `Viewer ${i + 1}`));
+    members.push(...joined);
+    await command(joined[0] as Member, { op: 'load', itemId });
+    return joined;
+  };
+
+  beforeAll(async () => {
+    plex = await startFakePlex();
+    ({ app, url: base } = await startApp({ PLEX_URL: plex.url, PLEX_TOKEN: plex.token }));
+  });
+
+  afterEach(() => {
+    plex.faults.clear();
+  });
+
+  afterAll(async () => {
+    await Promise.all(members.map(leave));
+    await app?.close();
+    await plex?.close();
+  });
+
+  it('passes direct-play ranges through with the upstream semantics and only the allowed headers', async () => {
+    const [viewer] = await party('dev:plex-direct', 1, MOVIE);
+    const stream = await offer(viewer as Member, 'dev:plex-direct', 'original');
+    expect(stream.kind).toBe('file');
+    const proxied = `${base}${stream.url}`;
+    const part = plex.counters.requests('part').at(-1);
+    expect(part).toBeUndefined(); // resolving does not touch the file itself
+
+    const direct = (headers: Record<string, string>, method = 'GET') =>
+      fetch(`${plex.url}${movie().part.key}`, { method, headers: { ...headers, 'X-Plex-Token': plex.token } });
+    const cases: { headers: Record<string, string>; method?: string }[] = [
+      { headers: {} },
+      { headers: { range: 'bytes=0-65535' } },
+      { headers: { range: 'bytes=1000-' } },
+      { headers: { range: 'bytes=-500' } },
+      { headers: { range: 'bytes=999999999-' } },
+      { headers: {}, method: 'HEAD' },
+      { headers: { range: 'bytes=0-99' }, method: 'HEAD' },
+    ];
+    for (const { headers, method } of cases) {
+      const [ours, theirs] = await Promise.all([fetch(proxied, { method, headers }), direct(headers, method)]);
+      const what = `${method ?? 'GET'} ${JSON.stringify(headers)}`;
+      expect(ours.status, what).toBe(theirs.status);
+      for (const name of ALLOWED) expect(ours.headers.get(name), `${what} ${name}`).toBe(theirs.headers.get(name));
+      for (const [name] of ours.headers) expect(ALLOWED.has(name) || TRANSPORT.has(name), `${what} ${name}`).toBe(true);
+      expect((await bytesOf(ours)).equals(await bytesOf(theirs)), what).toBe(true);
+    }
+
+    const first = await fetch(proxied, { headers: { range: 'bytes=0-9' } });
+    const etag = first.headers.get('etag') ?? '';
+    await first.arrayBuffer();
+    expect((await fetch(proxied, { headers: { range: 'bytes=0-9', 'if-range': etag } })).status).toBe(206);
+    const changed = await fetch(proxied, { headers: { range: 'bytes=0-9', 'if-range': '"something-else"' } });
+    expect(changed.status).toBe(200);
+    await changed.arrayBuffer();
+  });
+
+  it('aborts the upstream request when the client goes away mid-body', async () => {
+    const [viewer] = await party('dev:plex-abort', 1, MOVIE);
+    const stream = await offer(viewer as Member, 'dev:plex-abort', 'original');
+    // A slow upstream keeps the body in flight long enough to walk away from it.
+    plex.faults.slowBody('part', 64 * 1024);
+    const abortedBefore = plex.counters.aborted('part');
+
+    const received = await new Promise<number>((resolve, reject) => {
+      const request = http.get(`${base}${stream.url}`, (response) => {
+        let bytes = 0;
+        response.on('data', (chunk: Buffer) => {
+          bytes += chunk.length;
+          // Gone after the first bytes, like a player seeking elsewhere or a closed tab.
+          request.destroy();
+          resolve(bytes);
+        });
+      });
+      request.on('error', (error) => {
+        if (!request.destroyed) reject(error);
+      });
+    });
+    expect(received).toBeGreaterThan(0);
+
+    await waitFor(() => plex.counters.aborted('part') > abortedBefore, { what: 'the fake to see the upstream abort' });
+    const record = plex.counters.requests('part').at(-1);
+    expect(record?.aborted).toBe(true);
+    expect(record?.bytes).toBeLessThan(movie().clip.mp4Bytes);
+  });
+
+  it('shares one transcode among every member of a room: one session, each segment fetched once', async () => {
+    const viewers = await party('dev:plex-party', 5, MOVIE);
+    plex.counters.reset();
+    const offers = await Promise.all(viewers.map((viewer) => offer(viewer, 'dev:plex-party', '720p')));
+    for (const stream of offers) expect(stream.kind).toBe('hls');
+    // Each member has a stream URL of their own, but they all lead to the same session.
+    expect(new Set(offers.map((o) => o.url)).size).toBeGreaterThan(1);
+
+    const played = await Promise.all(offers.map((stream) => playAll(`${base}${stream.url}`)));
+
+    expect(plex.counters.transcodesStarted).toBe(1);
+    expect(plex.counters.transcodesRestarted).toBe(0);
+    expect(plex.counters.calls('transcodeStart')).toBe(1);
+    expect(plex.counters.calls('decision')).toBe(1);
+    const fetches = plex.counters.segmentFetches();
+    expect(Object.keys(fetches).length).toBeGreaterThan(3);
+    expect(plex.counters.maxSegmentFetches()).toBe(1);
+    // Every member got the same bytes for the same parts.
+    const [first, ...others] = played.map((files) => [...files.values()].map((b) => b.toString('base64')).sort());
+    for (const other of others) expect(other).toEqual(first);
+  });
+
+  it('stops the transcode when the room changes item, and when it empties', async () => {
+    const viewers = await party('dev:plex-stop', 2, MOVIE);
+    const [host, guest] = viewers as [Member, Member];
+    const stream = await offer(guest, 'dev:plex-stop', '480p');
+    await playAll(`${base}${stream.url}`);
+    const stoppedBefore = plex.counters.transcodesStopped;
+    const activeKeys = () => plex.transcodes.active().map((s) => s.key);
+    const started = activeKeys();
+    expect(started.length).toBeGreaterThan(0);
+
+    await command(host, { op: 'load', itemId: OTHER_MOVIE });
+    await waitFor(() => plex.counters.transcodesStopped === stoppedBefore + 1, { what: 'the stop on item change' });
+
+    const next = await offer(guest, 'dev:plex-stop', '480p');
+    await playAll(`${base}${next.url}`);
+    await waitFor(() => plex.transcodes.active().length > 0, { what: 'the new session' });
+
+    await Promise.all(viewers.map(leave));
+    await waitFor(() => plex.counters.transcodesStopped === stoppedBefore + 2, {
+      what: 'the stop when the room empties',
+    });
+  });
+
+  it('starts afresh when Plex ends an idle transcode', async () => {
+    const [viewer] = await party('dev:plex-killed', 1, MOVIE);
+    const stream = await offer(viewer as Member, 'dev:plex-killed', '720p');
+    const master = `${base}${stream.url}`;
+    const media = new URL(playlistUris(await (await fetch(master)).text())[0] ?? '', master).toString();
+    const segment = new URL(playlistUris(await (await fetch(media)).text())[0] ?? '', media).toString();
+    const startedBefore = plex.counters.transcodesStarted;
+    for (const session of plex.transcodes.active()) plex.transcodes.kill(session.key);
+
+    // A part Plex no longer has: the player is told to ask the room again.
+    const gone = await fetch(segment);
+    expect(gone.status).toBe(410);
+    expect(await gone.json()).toMatchObject({ error: { code: 'stream_restart' } });
+
+    const again = await offer(viewer as Member, 'dev:plex-killed', '720p');
+    await playAll(`${base}${again.url}`);
+    expect(plex.counters.transcodesStarted).toBe(startedBefore + 1);
+  });
+});
+
+describe('closing the server', () => {
+  it('stops the transcodes it started', async () => {
+    const plex = await startFakePlex();
+    const { app, url: base } = await startApp({ PLEX_URL: plex.url, PLEX_TOKEN: plex.token });
+    try {
+      const viewer = await join(base, 'dev:plex-close', 'Viewer');
+      await command(viewer, { op: 'load', itemId: MOVIE });
+      const response = await fetch(`${base}/api/rooms/dev:plex-close/stream?quality=720p`, { headers: viewer.auth });
+      const { url } = (await response.json()) as { url: string };
+      await (await fetch(`${base}${url}`)).text();
+      expect(plex.counters.transcodesStarted).toBe(1);
+      await app.close();
+      expect(plex.counters.transcodesStopped).toBe(1);
+    } finally {
+      await app.close();
+      await plex.close();
+    }
+  });
+});
