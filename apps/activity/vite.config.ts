@@ -1,17 +1,22 @@
 import react from '@vitejs/plugin-react';
-import { defineConfig } from 'vite';
+import { defineConfig, loadEnv } from 'vite';
 
-const server = process.env.DPP_SERVER_URL ?? 'http://127.0.0.1:3000';
-
-export default defineConfig({
-  plugins: [react()],
-  server: {
-    port: 5173,
-    proxy: {
-      '/api': { target: server, changeOrigin: true },
-      '/ws': { target: server, ws: true, changeOrigin: true },
-      '/healthz': server,
+export default defineConfig(({ mode }) => {
+  // Only the public application id is read from the environment (or the repo's .env); it is not a
+  // secret. Without it the activity reads the id from the discordsays.com host it is served from.
+  const env = { ...loadEnv(mode, '../..', ''), ...process.env };
+  const server = env.DPP_SERVER_URL ?? 'http://127.0.0.1:3000';
+  return {
+    plugins: [react()],
+    define: { __DISCORD_CLIENT_ID__: JSON.stringify(env.DISCORD_CLIENT_ID ?? '') },
+    server: {
+      port: 5173,
+      proxy: {
+        '/api': { target: server, changeOrigin: true },
+        '/ws': { target: server, ws: true, changeOrigin: true },
+        '/healthz': server,
+      },
     },
-  },
-  build: { outDir: 'dist', sourcemap: true },
+    build: { outDir: 'dist', sourcemap: true, chunkSizeWarningLimit: 1200 },
+  };
 });

@@ -1,28 +1,136 @@
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { ApiError, describeError, setSessionToken } from './lib/api.ts';
+import { exposeDebugHooks } from './lib/debug.ts';
+import { bootDiscord } from './platform/discord.ts';
+import { isDiscordMode, type Platform } from './platform/platform.ts';
+import { bootStandalone, forgetName, rememberedName } from './platform/standalone.ts';
+import { RoomSession, setRoomSession } from './room/session.ts';
+import { useApp } from './room/store.ts';
+import { RoomView } from './ui/room-view.tsx';
+import { FatalScreen, LoadingScreen } from './ui/screens.tsx';
+import { SignIn } from './ui/sign-in.tsx';
 
-type Health = 'checking' | 'ok' | 'down';
+type Boot =
+  | { phase: 'starting'; message: string }
+  | { phase: 'ask-name'; error?: string }
+  | { phase: 'ready'; platform: Platform }
+  | { phase: 'fatal'; title: string; detail: string };
 
-/** Placeholder until the watch-party UI lands: shows that the server answers. */
+function fatalFrom(error: unknown): Boot {
+  if (error instanceof ApiError && error.code === 'network') {
+    return { phase: 'fatal', title: 'Cannot reach the server', detail: error.message };
+  }
+  return { phase: 'fatal', title: 'Could not start the watch party', detail: describeError(error) };
+}
+
+/** Boot: find out where we run, sign in, then hand over to the room. */
 export function App() {
-  const [health, setHealth] = useState<Health>('checking');
-  useEffect(() => {
-    fetch('/healthz')
-      .then((response) => setHealth(response.ok ? 'ok' : 'down'))
-      .catch(() => setHealth('down'));
-  }, []);
-  return (
-    <main
-      style={{
-        fontFamily: 'system-ui, sans-serif',
-        padding: '2rem',
-        color: '#eee',
-        background: '#1e1f22',
-        minHeight: '100vh',
-      }}
-    >
-      <h1>Discord Plex Player</h1>
-      <p>Watch Plex together in a Discord voice channel.</p>
-      <p data-testid="server-health">Server: {health}</p>
-    </main>
+  const discord = isDiscordMode(window.location.search);
+  const [boot, setBoot] = useState<Boot>(() =>
+    discord || rememberedName()
+      ? { phase: 'starting', message: discord ? 'Connecting to Discord…' : 'Signing in…' }
+      : { phase: 'ask-name' },
   );
+
+  const start = useCallback(
+    async (name?: string) => {
+      setBoot({ phase: 'starting', message: discord ? 'Connecting to Discord…' : 'Signing in…' });
+      try {
+        const platform = discord
+          ? await bootDiscord(window.location)
+          : await bootStandalone(name ?? rememberedName() ?? 'Guest', window.location.search);
+        setBoot({ phase: 'ready', platform });
+      } catch (error) {
+        if (!discord && error instanceof ApiError && error.status === 400) {
+          setBoot({ phase: 'ask-name', error: error.message });
+          return;
+        }
+        setBoot(fatalFrom(error));
+      }
+    },
+    [discord],
+  );
+
+  // Only the first render starts by itself; later starts come from the sign-in form and retries.
+  const autoStarted = useRef(false);
+  useEffect(() => {
+    if (autoStarted.current) return;
+    autoStarted.current = true;
+    if (boot.phase === 'starting') void start();
+  }, [boot.phase, start]);
+
+  if (boot.phase === 'ask-name') {
+    return <SignIn error={boot.error} onSubmit={(name) => void start(name)} />;
+  }
+  if (boot.phase === 'starting') return <LoadingScreen message={boot.message} />;
+  if (boot.phase === 'fatal') {
+    return (
+      <FatalScreen
+        title={boot.title}
+        detail={boot.detail}
+        onRetry={() => void start()}
+        onSignOut={
+          discord
+            ? undefined
+            : () => {
+                forgetName();
+                setBoot({ phase: 'ask-name' });
+              }
+        }
+      />
+    );
+  }
+  return (
+    <Room
+      platform={boot.platform}
+      onSignOut={() => {
+        forgetName();
+        window.location.reload();
+      }}
+    />
+  );
+}
+
+function Room({ platform, onSignOut }: { platform: Platform; onSignOut: () => void }) {
+  const [session, setSession] = useState<RoomSession | null>(null);
+
+  useEffect(() => {
+    let token = platform.session.token;
+    setSessionToken(token);
+    useApp.setState({
+      mode: platform.mode,
+      user: platform.session.user,
+      roomId: platform.roomId,
+      roomLabel: platform.roomLabel,
+      canManage: platform.canManage,
+    });
+    const room = new RoomSession({
+      roomId: platform.roomId,
+      instanceId: platform.instanceId,
+      token: () => token,
+      renewSession: async () => {
+        const renewed = await platform.renewSession();
+        token = renewed.token;
+        setSessionToken(token);
+        useApp.setState({ user: renewed.user });
+      },
+    });
+    setRoomSession(room);
+    room.start();
+    setSession(room);
+    const unwatch = platform.watchParticipants((participants) => useApp.setState({ participants }));
+    const unexpose = exposeDebugHooks(room);
+    const leave = () => room.stop();
+    window.addEventListener('pagehide', leave);
+    return () => {
+      window.removeEventListener('pagehide', leave);
+      unexpose();
+      unwatch();
+      room.stop();
+      setRoomSession(null);
+    };
+  }, [platform]);
+
+  if (!session) return <LoadingScreen message="Joining…" />;
+  return <RoomView session={session} platform={platform} onSignOut={onSignOut} />;
 }

@@ -1,0 +1,45 @@
+import type { RoomSession } from '../room/session.ts';
+import { useApp } from '../room/store.ts';
+
+/**
+ * A small read-mostly window into the running app for the end-to-end tests, the sync benchmark and
+ * curious developers (`__dpp` in the console). Nothing in the app depends on it.
+ */
+export interface DebugHooks {
+  roomId(): string | null;
+  userId(): string | null;
+  connectionStatus(): string;
+  /** Server clock by this page's estimate. */
+  serverNow(): number;
+  clockReady(): boolean;
+  /** Where the group is now by this page's clock (ms), null when nothing is loaded. */
+  expectedPositionMs(): number | null;
+  playbackRev(): number | null;
+  syncPhase(): string;
+  /** Drops the room socket as a network failure would (the app then reconnects). */
+  dropConnection(): void;
+}
+
+declare global {
+  interface Window {
+    __dpp?: DebugHooks;
+  }
+}
+
+export function exposeDebugHooks(session: RoomSession): () => void {
+  const hooks: DebugHooks = {
+    roomId: () => useApp.getState().roomId,
+    userId: () => useApp.getState().you?.userId ?? null,
+    connectionStatus: () => useApp.getState().connection.status,
+    serverNow: () => session.connection.serverNow(),
+    clockReady: () => session.connection.ready,
+    expectedPositionMs: () => session.expectedPositionMs(),
+    playbackRev: () => useApp.getState().snapshot?.playback.rev ?? null,
+    syncPhase: () => useApp.getState().sync.phase,
+    dropConnection: () => session.connection.drop(),
+  };
+  window.__dpp = hooks;
+  return () => {
+    if (window.__dpp === hooks) window.__dpp = undefined;
+  };
+}

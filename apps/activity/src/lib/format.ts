@@ -1,0 +1,31 @@
+/** 83_000 → "1:23", 4_503_000 → "1:15:03". */
+export function formatTime(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '--:--';
+  const total = Math.max(0, Math.floor(ms / 1000));
+  const hours = Math.floor(total / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const seconds = total % 60;
+  const ss = String(seconds).padStart(2, '0');
+  return hours > 0 ? `${hours}:${String(minutes).padStart(2, '0')}:${ss}` : `${minutes}:${ss}`;
+}
+
+/** Signed drift for the sync badge: "+12 ms", "−340 ms", "+1.2 s". */
+export function formatDrift(ms: number): string {
+  const sign = ms < 0 ? '−' : '+';
+  const abs = Math.abs(ms);
+  return abs >= 1000 ? `${sign}${(abs / 1000).toFixed(1)} s` : `${sign}${Math.round(abs)} ms`;
+}
+
+/** Up to two initials for an avatar placeholder. */
+export function initials(name: string): string {
+  const words = name.trim().split(/\s+/).filter(Boolean);
+  const letters = words.length > 1 ? [words[0]?.[0], words[1]?.[0]] : [name.trim()[0], name.trim()[1]];
+  return letters.filter(Boolean).join('').toUpperCase() || '?';
+}
+
+/** A stable hue for a user id (avatar placeholder colours). */
+export function hueOf(id: string): number {
+  let hash = 0;
+  for (let i = 0; i < id.length; i += 1) hash = (hash * 31 + id.charCodeAt(i)) | 0;
+  return Math.abs(hash) % 360;
+}

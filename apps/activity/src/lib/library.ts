@@ -1,0 +1,78 @@
+import {
+  itemListSchema,
+  itemPageSchema,
+  LIBRARY_LIMITS,
+  type LibraryItemDto,
+  libraryItemDetailSchema,
+  sectionsResponseSchema,
+} from '@dpp/shared';
+import { useApp } from '../room/store.ts';
+import { api } from './api.ts';
+
+/** In Discord the library is the guild's: the guild id is the first half of the room id. */
+function guildQuery(): string {
+  const roomId = useApp.getState().roomId ?? '';
+  const match = /^(\d{5,25}):\d{5,25}$/.exec(roomId);
+  return match ? `guildId=${match[1]}` : '';
+}
+
+const withGuild = (path: string, params: Record<string, string | number | undefined> = {}) => {
+  const query = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) if (value !== undefined) query.set(key, String(value));
+  const guild = guildQuery();
+  const parts = [query.toString(), guild].filter(Boolean).join('&');
+  return parts ? `${path}?${parts}` : path;
+};
+
+export const libraryApi = {
+  sections: (signal?: AbortSignal) =>
+    api(withGuild('/api/library/sections'), { schema: sectionsResponseSchema, signal }),
+  items: (sectionId: string, cursor: string | undefined, signal?: AbortSignal) =>
+    api(
+      withGuild(`/api/library/sections/${encodeURIComponent(sectionId)}/items`, {
+        cursor,
+        limit: LIBRARY_LIMITS.defaultPageSize,
+      }),
+      { schema: itemPageSchema, signal },
+    ),
+  search: (q: string, signal?: AbortSignal) =>
+    api(withGuild('/api/library/search', { q, limit: LIBRARY_LIMITS.maxSearchLimit }), {
+      schema: itemListSchema,
+      signal,
+    }),
+  item: (id: string, signal?: AbortSignal) =>
+    api(withGuild(`/api/library/items/${encodeURIComponent(id)}`), { schema: libraryItemDetailSchema, signal }),
+  children: (id: string, signal?: AbortSignal) =>
+    api(withGuild(`/api/library/items/${encodeURIComponent(id)}/children`), { schema: itemListSchema, signal }),
+};
+
+/** "S1 · E3", "2019", "Season 2" — the small line under a title. */
+export function itemSubtitle(item: LibraryItemDto): string {
+  switch (item.type) {
+    case 'episode': {
+      const se = [
+        item.parentIndex !== null ? `S${item.parentIndex}` : null,
+        item.index !== null ? `E${item.index}` : null,
+      ]
+        .filter(Boolean)
+        .join(' · ');
+      return [item.grandparentTitle, se].filter(Boolean).join(' — ');
+    }
+    case 'season':
+      return item.childCount !== null ? `${item.childCount} episodes` : (item.parentTitle ?? '');
+    case 'show':
+      return [item.year, item.childCount !== null ? `${item.childCount} seasons` : null].filter(Boolean).join(' · ');
+    case 'movie':
+    case 'other':
+      return item.year ? String(item.year) : '';
+    default: {
+      const never: never = item.type;
+      return String(never);
+    }
+  }
+}
+
+/** The queue title for an episode names its show. */
+export function displayTitle(item: LibraryItemDto): string {
+  return item.type === 'episode' && item.grandparentTitle ? `${item.grandparentTitle}: ${item.title}` : item.title;
+}

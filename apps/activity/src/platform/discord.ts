@@ -1,0 +1,136 @@
+import { DiscordSDK, Events, Permissions, PermissionUtils, patchUrlMappings } from '@discord/embedded-app-sdk';
+import { type SessionResponse, sessionResponseSchema } from '@dpp/shared';
+import { z } from 'zod';
+import { api } from '../lib/api.ts';
+import type { Participant } from '../room/store.ts';
+import type { Platform } from './platform.ts';
+
+/**
+ * `POST /api/auth/discord {code}`: a session like the dev sign-in's plus the Discord access token
+ * the SDK's `authenticate` needs (DESIGN section 4). Both spellings of the token field are accepted.
+ */
+const discordSessionSchema = sessionResponseSchema
+  .extend({ accessToken: z.string().optional(), access_token: z.string().optional() })
+  .refine((s) => Boolean(s.accessToken ?? s.access_token), { message: 'accessToken is missing' });
+
+const SCOPES = ['identify', 'guilds', 'guilds.members.read', 'rpc.voice.read'] as const;
+
+declare const __DISCORD_CLIENT_ID__: string;
+
+/**
+ * The application id: given at build time (DISCORD_CLIENT_ID), or read from the host Discord serves
+ * the activity from (`<application id>.discordsays.com`).
+ */
+export function discordClientId(hostname: string): string | null {
+  const built = typeof __DISCORD_CLIENT_ID__ === 'string' ? __DISCORD_CLIENT_ID__ : '';
+  if (built) return built;
+  const match = /^(\d{5,25})\.discordsays\.com$/.exec(hostname);
+  return match?.[1] ?? null;
+}
+
+export class DiscordBootError extends Error {
+  override name = 'DiscordBootError';
+}
+
+function participantFrom(p: {
+  id: string;
+  username: string;
+  global_name?: string | null;
+  nickname?: string;
+  avatar?: string | null;
+}): Participant {
+  return {
+    id: p.id,
+    name: p.nickname ?? p.global_name ?? p.username,
+    // Absolute CDN URL: patchUrlMappings sends it through the /discord-cdn URL mapping.
+    avatarUrl: p.avatar ? `https://cdn.discordapp.com/avatars/${p.id}/${p.avatar}.png?size=64` : null,
+  };
+}
+
+/**
+ * Discord mode: ready → authorize → our server exchanges the code (the client secret stays there)
+ * → authenticate. Every request stays on the activity's own origin: `/api` and `/ws` are relative,
+ * and the avatar CDN goes through a URL mapping.
+ */
+export async function bootDiscord(location: Location): Promise<Platform> {
+  const clientId = discordClientId(location.hostname);
+  if (!clientId) {
+    throw new DiscordBootError(
+      'This build does not know its Discord application id. Build with DISCORD_CLIENT_ID set, or open it from Discord.',
+    );
+  }
+  patchUrlMappings([{ prefix: '/discord-cdn', target: 'cdn.discordapp.com' }], {
+    patchFetch: true,
+    patchWebSocket: true,
+    patchXhr: true,
+    patchSrcAttributes: true,
+  });
+  const sdk = new DiscordSDK(clientId);
+  await sdk.ready();
+
+  const exchange = async (): Promise<{ session: SessionResponse; accessToken: string }> => {
+    const { code } = await sdk.commands.authorize({
+      client_id: clientId,
+      response_type: 'code',
+      state: '',
+      prompt: 'none',
+      scope: [...SCOPES],
+    });
+    const response = await api('/api/auth/discord', { body: { code }, schema: discordSessionSchema, anonymous: true });
+    const accessToken = response.accessToken ?? response.access_token ?? '';
+    return { session: { token: response.token, user: response.user, expiresAt: response.expiresAt }, accessToken };
+  };
+
+  const { session, accessToken } = await exchange();
+  await sdk.commands.authenticate({ access_token: accessToken });
+
+  if (!sdk.guildId || !sdk.channelId) {
+    throw new DiscordBootError('Start the watch party from a voice channel in a server.');
+  }
+
+  let canManage = false;
+  try {
+    const { permissions } = await sdk.commands.getChannelPermissions();
+    canManage = PermissionUtils.can(Permissions.MANAGE_GUILD, permissions);
+  } catch (error) {
+    console.warn('Could not read channel permissions', error);
+  }
+
+  let channelName = 'Voice channel';
+  try {
+    const channel = await sdk.commands.getChannel({ channel_id: sdk.channelId });
+    if (channel.name) channelName = channel.name;
+  } catch {
+    // rpc scopes may be missing: the generic label will do
+  }
+
+  return {
+    mode: 'discord',
+    roomId: `${sdk.guildId}:${sdk.channelId}`,
+    roomLabel: channelName,
+    instanceId: sdk.instanceId,
+    session,
+    canManage,
+    renewSession: async () => (await exchange()).session,
+    openExternal: async (url) => {
+      await sdk.commands.openExternalLink({ url });
+    },
+    watchParticipants: (listener) => {
+      let active = true;
+      const onUpdate = (event: { participants: Parameters<typeof participantFrom>[0][] }) => {
+        if (active) listener(event.participants.map(participantFrom));
+      };
+      sdk.commands
+        .getInstanceConnectedParticipants()
+        .then((r) => onUpdate(r))
+        .catch((error: unknown) => console.warn('Could not read the participants', error));
+      sdk.subscribe(Events.ACTIVITY_INSTANCE_PARTICIPANTS_UPDATE, onUpdate).catch((error: unknown) => {
+        console.warn('Could not subscribe to participant updates', error);
+      });
+      return () => {
+        active = false;
+        sdk.unsubscribe(Events.ACTIVITY_INSTANCE_PARTICIPANTS_UPDATE, onUpdate).catch(() => undefined);
+      };
+    },
+  };
+}

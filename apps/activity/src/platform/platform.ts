@@ -1,0 +1,28 @@
+import type { SessionResponse } from '@dpp/shared';
+import type { Participant } from '../room/store.ts';
+
+/**
+ * What the rest of the app needs from where it runs: Discord (inside its iframe, through the SDK)
+ * or a plain browser tab (standalone mode, with the SDK's mock).
+ */
+export interface Platform {
+  mode: 'discord' | 'standalone';
+  roomId: string;
+  /** What the header calls the room. */
+  roomLabel: string;
+  /** The Discord activity instance, sent in `hello`. */
+  instanceId?: string;
+  session: SessionResponse;
+  /** May link Plex servers. */
+  canManage: boolean;
+  /** Gets a fresh session token (the old one expired or was refused). */
+  renewSession(): Promise<SessionResponse>;
+  /** Opens a link outside the activity (Discord asks the user first). */
+  openExternal(url: string): Promise<void>;
+  /** People in the activity instance, as the SDK reports them; returns an unsubscribe. */
+  watchParticipants(listener: (participants: Participant[]) => void): () => void;
+}
+
+export function isDiscordMode(search: string): boolean {
+  return new URLSearchParams(search).has('frame_id');
+}

@@ -1,0 +1,264 @@
+import 'video.js/dist/video-js.css';
+import type { Playback } from '@dpp/shared';
+import { useEffect, useRef } from 'react';
+import videojs from 'video.js';
+import { ApiError, describeError } from '../lib/api.ts';
+import { browserTimers, type RoomSession } from '../room/session.ts';
+import { type AppState, notify, type Quality, type SubtitleTrack, selectMe, useApp } from '../room/store.ts';
+import { SyncController } from '../sync/sync-controller.ts';
+import { setGestureHandler } from './bridge.ts';
+import { fetchStream } from './stream.ts';
+import { VideoJsMedia } from './video-media.ts';
+
+type Player = ReturnType<typeof videojs>;
+
+interface TrackLike {
+  id: string;
+  kind: string;
+  label: string;
+  language: string;
+  mode: string;
+}
+interface TrackListLike {
+  length: number;
+  [index: number]: TrackLike | undefined;
+  addEventListener(type: string, listener: () => void): void;
+}
+
+function textTracksOf(player: Player): TrackLike[] {
+  const list = player.textTracks() as unknown as TrackListLike;
+  const tracks: TrackLike[] = [];
+  for (let i = 0; i < list.length; i += 1) {
+    const track = list[i];
+    if (track && (track.kind === 'subtitles' || track.kind === 'captions')) tracks.push(track);
+  }
+  return tracks;
+}
+
+const trackKey = (t: { label: string; language: string }) => t.label || t.language;
+
+/** Shows the chosen subtitle track (matched by label, then language) and hides the others. */
+function applySubtitles(player: Player, choice: string | null): void {
+  const tracks = textTracksOf(player);
+  const chosen = choice === null ? undefined : (tracks.find((t) => trackKey(t) === choice) ?? undefined);
+  for (const track of tracks) track.mode = track === chosen ? 'showing' : 'disabled';
+}
+
+function publishTracks(player: Player): void {
+  const tracks: SubtitleTrack[] = textTracksOf(player).map((t, i) => ({
+    id: t.id || String(i),
+    label: trackKey(t) || `Track ${i + 1}`,
+    language: t.language,
+  }));
+  const previous = useApp.getState().subtitleTracks;
+  if (JSON.stringify(previous) !== JSON.stringify(tracks)) useApp.setState({ subtitleTracks: tracks });
+}
+
+const durationOf = (state: AppState): number | undefined => {
+  const snapshot = state.snapshot;
+  if (!snapshot || snapshot.playback.itemId === null) return undefined;
+  const entry = snapshot.queue[0];
+  return entry?.itemId === snapshot.playback.itemId ? (entry.durationMs ?? undefined) : undefined;
+};
+
+/**
+ * The video (video.js with its HLS engine, in its own lazily loaded chunk), kept in step with the
+ * room by a SyncController. The source follows the room's item and the viewer's quality; volume,
+ * mute and subtitles are local. Our own controls live outside this chunk.
+ */
+export default function PlayerView({ session }: { session: RoomSession }) {
+  const hostRef = useRef<HTMLDivElement>(null);
+
+  useEffect(() => {
+    const host = hostRef.current;
+    if (!host) return;
+    const video = document.createElement('video');
+    video.className = 'video-js';
+    video.playsInline = true;
+    video.setAttribute('playsinline', '');
+    video.setAttribute('webkit-playsinline', '');
+    video.preload = 'auto';
+    video.dataset.testid = 'room-video';
+    host.appendChild(video);
+
+    const player = videojs(video, {
+      controls: false,
+      autoplay: false,
+      preload: 'auto',
+      fill: true,
+      playsinline: true,
+      bigPlayButton: false,
+      loadingSpinner: false,
+      errorDisplay: false,
+      textTrackSettings: false,
+      controlBar: false,
+      html5: {
+        vhs: { overrideNative: true, limitRenditionByPlayerDimensions: true, useDevicePixelRatio: true },
+        nativeAudioTracks: false,
+        nativeVideoTracks: false,
+        nativeTextTracks: false,
+      },
+    });
+    const element = (player.tech(true).el() as HTMLVideoElement | null) ?? video;
+
+    const media = new VideoJsMedia(player, element, {
+      startedMuted: () => useApp.setState({ autoplayMuted: true }),
+      blocked: () => useApp.setState({ needsGesture: true }),
+    });
+    const controller = new SyncController({
+      media,
+      clock: session.connection,
+      timers: browserTimers,
+      report: (report) => session.connection.report(report),
+      onStatus: (sync) => useApp.setState({ sync }),
+    });
+    setGestureHandler(() => {
+      useApp.setState({ needsGesture: false });
+      // Inside the gesture: unlocks the element on browsers that need it; the controller pauses it
+      // again at once if the room is not playing.
+      element.play().catch(() => undefined);
+      controller.gesture();
+    });
+
+    player.on('seeked', () => controller.onSeeked());
+    player.on('waiting', () => controller.onWaiting());
+    player.on('playing', () => controller.onPlaying());
+    player.on('canplay', () => controller.onCanPlay());
+    player.on('loadedmetadata', () => {
+      publishTracks(player);
+      applySubtitles(player, useApp.getState().prefs.subtitles);
+    });
+    (player.textTracks() as unknown as TrackListLike).addEventListener('addtrack', () => {
+      publishTracks(player);
+      applySubtitles(player, useApp.getState().prefs.subtitles);
+    });
+
+    // ---- the source follows the room's item and the local quality --------------------------
+    let loadToken = 0;
+    let loading: AbortController | null = null;
+    let errorRetries = 0;
+    let loadedKey: string | null = null;
+    let retryTimer: number | undefined;
+
+    const load = (itemId: string | null, quality: Quality, attempt = 0) => {
+      loadToken += 1;
+      const token = loadToken;
+      loading?.abort();
+      loading = null;
+      window.clearTimeout(retryTimer);
+      const roomId = useApp.getState().roomId;
+      if (itemId === null || roomId === null) {
+        loadedKey = null;
+        controller.setSource(null);
+        player.pause();
+        return;
+      }
+      controller.setSource({ itemId, phase: 'loading' });
+      const abort = new AbortController();
+      loading = abort;
+      fetchStream(roomId, quality, abort.signal).then(
+        (stream) => {
+          if (token !== loadToken) return;
+          loadedKey = `${itemId}|${quality}`;
+          player.src({ src: stream.url, type: stream.mimeType });
+          player.one('loadedmetadata', () => {
+            if (token !== loadToken) return;
+            const { prefs, autoplayMuted } = useApp.getState();
+            player.playbackRate(useApp.getState().snapshot?.playback.rate ?? 1);
+            element.muted = prefs.muted || autoplayMuted;
+            controller.setSource({ itemId, phase: 'loaded' });
+          });
+        },
+        (error: unknown) => {
+          if (token !== loadToken || (error instanceof DOMException && error.name === 'AbortError')) return;
+          const gone = error instanceof ApiError && (error.status === 404 || error.status === 409);
+          if (attempt < 4) {
+            retryTimer = window.setTimeout(() => load(itemId, quality, attempt + 1), 750 * 2 ** attempt);
+            if (!gone && attempt === 1) notify(`The stream is not answering: ${describeError(error)}`, 'error');
+            return;
+          }
+          controller.setSource({ itemId, phase: 'error' });
+          notify(`Cannot play this item: ${describeError(error)}`, 'error');
+        },
+      );
+    };
+
+    player.on('error', () => {
+      const state = useApp.getState();
+      const itemId = state.snapshot?.playback.itemId ?? null;
+      if (itemId === null) return;
+      const mediaError = player.error();
+      console.warn('Player error', mediaError);
+      if (errorRetries < 2) {
+        errorRetries += 1;
+        // A stream id may have expired, or the transcoder restarted: ask for a fresh one.
+        player.error(null);
+        load(itemId, state.prefs.quality);
+        return;
+      }
+      controller.setSource({ itemId, phase: 'error' });
+      notify(`This item cannot play here${mediaError?.message ? `: ${mediaError.message}` : ''}`, 'error');
+    });
+    player.on('playing', () => {
+      errorRetries = 0;
+    });
+
+    const applyAudio = (state: AppState) => {
+      element.volume = state.prefs.volume;
+      element.muted = state.prefs.muted || state.autoplayMuted;
+    };
+
+    const onPlayback = (playback: Playback | undefined, state: AppState) => {
+      controller.setPlayback(playback ?? null, durationOf(state));
+    };
+
+    const sync = (state: AppState, previous: AppState | undefined) => {
+      const playback = state.snapshot?.playback;
+      if (playback !== previous?.snapshot?.playback) onPlayback(playback, state);
+      const itemId = playback?.itemId ?? null;
+      const key = itemId === null ? null : `${itemId}|${state.prefs.quality}`;
+      const prevItem = previous?.snapshot?.playback.itemId ?? null;
+      const reload = previous !== undefined && state.streamReload !== previous.streamReload;
+      if (reload || itemId !== prevItem || state.prefs.quality !== previous?.prefs.quality) {
+        if (reload || key !== loadedKey || itemId === null) {
+          errorRetries = 0;
+          load(itemId, state.prefs.quality);
+        }
+      }
+      const me = selectMe(state);
+      if (me?.state !== (previous ? selectMe(previous)?.state : undefined)) controller.setServerView(me?.state);
+      if (
+        state.prefs.volume !== previous?.prefs.volume ||
+        state.prefs.muted !== previous?.prefs.muted ||
+        state.autoplayMuted !== previous?.autoplayMuted
+      ) {
+        applyAudio(state);
+      }
+      if (state.prefs.subtitles !== previous?.prefs.subtitles) applySubtitles(player, state.prefs.subtitles);
+    };
+
+    const onVisibility = () => controller.setHidden(document.visibilityState === 'hidden');
+    document.addEventListener('visibilitychange', onVisibility);
+
+    controller.start();
+    sync(useApp.getState(), undefined);
+    onVisibility();
+    const unsubscribe = useApp.subscribe((state, previous) => sync(state, previous));
+
+    return () => {
+      unsubscribe();
+      document.removeEventListener('visibilitychange', onVisibility);
+      loading?.abort();
+      window.clearTimeout(retryTimer);
+      controller.stop();
+      setGestureHandler(null);
+      player.dispose();
+      useApp.setState({
+        sync: { phase: 'idle', driftMs: null, rate: 1, seekLatencyMs: 0, seeks: 0 },
+        subtitleTracks: [],
+      });
+    };
+  }, [session]);
+
+  return <div ref={hostRef} className="player-host" data-vjs-player="" />;
+}

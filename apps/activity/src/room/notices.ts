@@ -1,0 +1,100 @@
+import type { Cause, RoomSnapshot } from '@dpp/shared';
+import { formatTime } from '../lib/format.ts';
+
+const quoted = (title: string | undefined) => (title ? `“${title}”` : 'an item');
+
+/**
+ * The short line shown when someone else acts ("Ana paused at 12:03"). `before` and `after` are the
+ * room around the broadcast (names of members who left come from `before`). Null: nothing worth
+ * saying, including the viewer's own commands (they saw them happen).
+ */
+export function describeChange(before: RoomSnapshot, after: RoomSnapshot, cause: Cause, youId: string): string | null {
+  const nameOf = (userId: string) =>
+    after.members.find((m) => m.userId === userId)?.name ??
+    before.members.find((m) => m.userId === userId)?.name ??
+    'Someone';
+  const current = after.playback.itemId === null ? undefined : after.queue[0];
+  const at = formatTime(after.playback.positionMs);
+
+  switch (cause.type) {
+    case 'command': {
+      if (cause.userId === youId) return null;
+      const who = nameOf(cause.userId);
+      switch (cause.op) {
+        case 'play':
+          return `${who} resumed at ${at}`;
+        case 'pause':
+          return `${who} paused at ${at}`;
+        case 'seek':
+          return `${who} jumped to ${at}`;
+        case 'load':
+          return `${who} started ${quoted(current?.title)}`;
+        case 'queue.add': {
+          const added = after.queue.find((e) => !before.queue.some((b) => b.entryId === e.entryId));
+          if (before.playback.itemId === null && current) return `${who} started ${quoted(current.title)}`;
+          return `${who} added ${quoted(added?.title)} to the queue`;
+        }
+        case 'queue.remove': {
+          const removed = before.queue.find((e) => !after.queue.some((a) => a.entryId === e.entryId));
+          return `${who} removed ${quoted(removed?.title)}`;
+        }
+        case 'queue.move':
+          return `${who} reordered the queue`;
+        case 'next':
+          return current ? `${who} skipped to ${quoted(current.title)}` : `${who} skipped; the queue is empty`;
+        case 'rate':
+          return `${who} set the speed to ${after.playback.rate}×`;
+        case 'settings':
+          return after.settings.control === 'hosts'
+            ? `${who} gave playback control to hosts only`
+            : `${who} let everyone control playback`;
+        default: {
+          const never: never = cause.op;
+          return String(never);
+        }
+      }
+    }
+    case 'member': {
+      if (cause.userId === youId) return null;
+      const who = nameOf(cause.userId);
+      switch (cause.event) {
+        case 'joined':
+          return `${who} joined`;
+        case 'returned':
+          return `${who} is back`;
+        case 'away':
+          return `${who} lost connection`;
+        case 'left':
+          return `${who} left`;
+        case 'state': {
+          const was = before.members.find((m) => m.userId === cause.userId)?.state;
+          const now = after.members.find((m) => m.userId === cause.userId)?.state;
+          return now === 'lagging' && was !== 'lagging' ? `${who} is catching up` : null;
+        }
+        default: {
+          const never: never = cause;
+          return String(never);
+        }
+      }
+    }
+    case 'system':
+      switch (cause.event) {
+        case 'wait-timeout': {
+          const lagging = after.members.filter((m) => m.state === 'lagging' && m.userId !== youId).map((m) => m.name);
+          return lagging.length > 0
+            ? `Playing on without ${lagging.join(', ')} (still loading)`
+            : 'Playing on without the slow loaders';
+        }
+        case 'item-ended':
+          return current ? `Up next: ${quoted(current.title)}` : 'That was the end of the queue';
+        default: {
+          const never: never = cause;
+          return String(never);
+        }
+      }
+    default: {
+      const never: never = cause;
+      return String(never);
+    }
+  }
+}

@@ -1,0 +1,71 @@
+import { SYNC } from '@dpp/shared';
+import { formatDrift } from '../lib/format.ts';
+import { useApp } from '../room/store.ts';
+import type { SyncPhase } from '../sync/sync-controller.ts';
+
+const LABELS: Record<SyncPhase, string> = {
+  idle: 'Idle',
+  loading: 'Loading',
+  'waiting-clock': 'Syncing clock',
+  synced: 'In sync',
+  nudging: 'Catching up',
+  seeking: 'Syncing',
+  buffering: 'Buffering',
+  'needs-gesture': 'Tap to start',
+  error: 'Playback error',
+};
+
+function tone(phase: SyncPhase, drift: number | null): 'good' | 'warn' | 'bad' | 'neutral' {
+  switch (phase) {
+    case 'synced':
+    case 'nudging':
+      if (drift === null) return 'neutral';
+      if (Math.abs(drift) <= SYNC.targetBandMs) return 'good';
+      return Math.abs(drift) <= 150 ? 'warn' : 'bad';
+    case 'seeking':
+    case 'buffering':
+    case 'waiting-clock':
+    case 'loading':
+      return 'warn';
+    case 'error':
+    case 'needs-gesture':
+      return 'bad';
+    case 'idle':
+      return 'neutral';
+    default: {
+      const never: never = phase;
+      return never;
+    }
+  }
+}
+
+/** "In sync · +4 ms": this viewer's drift from the group; details in the tooltip. */
+export function SyncBadge() {
+  const sync = useApp((s) => s.sync);
+  const clock = useApp((s) => s.clock);
+  const hasItem = useApp((s) => s.snapshot?.playback.itemId != null);
+  if (!hasItem || sync.phase === 'idle') return null;
+  const t = tone(sync.phase, sync.driftMs);
+  const showDrift = (sync.phase === 'synced' || sync.phase === 'nudging') && sync.driftMs !== null;
+  const details = [
+    `Drift: ${sync.driftMs === null ? 'n/a' : formatDrift(sync.driftMs)}`,
+    `Playback rate: ${sync.rate.toFixed(3)}×`,
+    `Clock RTT: ${clock.rttMs === null ? 'n/a' : `${Math.round(clock.rttMs)} ms`}`,
+    `Seek latency: ~${sync.seekLatencyMs} ms`,
+    `Corrective seeks: ${sync.seeks}`,
+  ].join('\n');
+  return (
+    <output
+      className={`sync-badge tone-${t}`}
+      title={details}
+      aria-label={`${LABELS[sync.phase]}${showDrift && sync.driftMs !== null ? `, drift ${formatDrift(sync.driftMs)}` : ''}`}
+      data-testid="sync-badge"
+      data-phase={sync.phase}
+      data-drift={sync.driftMs === null ? '' : String(Math.round(sync.driftMs))}
+    >
+      <span className="dot" aria-hidden="true" />
+      <span className="sync-label">{LABELS[sync.phase]}</span>
+      {showDrift && sync.driftMs !== null && <span className="sync-drift">{formatDrift(sync.driftMs)}</span>}
+    </output>
+  );
+}

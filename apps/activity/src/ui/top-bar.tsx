@@ -1,0 +1,82 @@
+import type { ControlMode } from '@dpp/shared';
+import type { RoomSession } from '../room/session.ts';
+import { selectMe, useApp } from '../room/store.ts';
+import { Avatar } from './avatar.tsx';
+import { GearIcon } from './icons.tsx';
+import { Menu, MenuItem, MenuLabel } from './menu.tsx';
+import { SyncBadge } from './sync-badge.tsx';
+
+export function TopBar({ session, onSignOut }: { session: RoomSession; onSignOut: () => void }) {
+  const mode = useApp((s) => s.mode);
+  const label = useApp((s) => s.roomLabel);
+  const members = useApp((s) => s.snapshot?.members ?? []);
+  const control = useApp((s) => s.snapshot?.settings.control);
+  const canManage = useApp((s) => s.canManage);
+  const me = useApp(selectMe);
+  const user = useApp((s) => s.user);
+  const isHost = me?.role === 'host';
+  const present = members.filter((m) => m.state !== 'away');
+  const setControl = (value: ControlMode) => session.send({ op: 'settings', control: value });
+
+  return (
+    <header className="top-bar">
+      <div className="room-title">
+        <span className="brand-dot" aria-hidden="true" />
+        <div className="room-name">
+          <span className="room-kicker">{mode === 'discord' ? 'Watch party' : 'Standalone room'}</span>
+          <h1 data-testid="room-label">{label}</h1>
+        </div>
+      </div>
+      <SyncBadge />
+      <button
+        type="button"
+        className="avatar-stack"
+        aria-label={`${present.length} watching; show people`}
+        onClick={() => useApp.setState({ panel: 'people' })}
+      >
+        {present.slice(0, 4).map((m) => (
+          <Avatar key={m.userId} id={m.userId} name={m.name} url={m.avatar} size={26} ring={m.state} />
+        ))}
+        {present.length > 4 && <span className="avatar-more">+{present.length - 4}</span>}
+      </button>
+      <Menu label="Settings" icon={<GearIcon />} testId="settings-menu">
+        {(close) => (
+          <>
+            <MenuLabel>{user ? `Signed in as ${user.name}` : 'Settings'}</MenuLabel>
+            {isHost && (
+              <>
+                <MenuLabel>Who controls playback</MenuLabel>
+                <MenuItem checked={control === 'everyone'} onSelect={() => setControl('everyone')}>
+                  Everyone
+                </MenuItem>
+                <MenuItem checked={control === 'hosts'} onSelect={() => setControl('hosts')}>
+                  Hosts only
+                </MenuItem>
+              </>
+            )}
+            {canManage && (
+              <MenuItem
+                onSelect={() => {
+                  useApp.setState({ plexDialog: true });
+                  close();
+                }}
+              >
+                Plex server…
+              </MenuItem>
+            )}
+            {mode === 'standalone' && (
+              <MenuItem
+                onSelect={() => {
+                  close();
+                  onSignOut();
+                }}
+              >
+                Change name
+              </MenuItem>
+            )}
+          </>
+        )}
+      </Menu>
+    </header>
+  );
+}

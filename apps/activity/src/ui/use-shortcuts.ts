@@ -1,0 +1,79 @@
+import { type RefObject, useEffect } from 'react';
+import type { RoomSession } from '../room/session.ts';
+import { selectCanControl, setPrefs, useApp } from '../room/store.ts';
+import { toggleFullscreen, togglePlay } from './actions.ts';
+
+const SEEK_STEP_MS = 10_000;
+
+function typingInto(target: EventTarget | null): boolean {
+  if (!(target instanceof HTMLElement)) return false;
+  if (target.isContentEditable) return true;
+  const tag = target.tagName;
+  if (tag === 'TEXTAREA' || tag === 'SELECT') return true;
+  if (tag !== 'INPUT') return false;
+  const type = (target as HTMLInputElement).type;
+  return type !== 'range' && type !== 'checkbox' && type !== 'button';
+}
+
+/**
+ * Space (or k) play/pause, ←/→ seek 10 s, ↑/↓ volume, f fullscreen, m mute. Ignored while typing
+ * (search box, dialogs) and with Ctrl/Alt/Meta held.
+ */
+export function useShortcuts(session: RoomSession, stageRef: RefObject<HTMLElement | null>): void {
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
+      if (typingInto(event.target)) return;
+      const state = useApp.getState();
+      if (state.plexDialog) return;
+      const canControl = selectCanControl(state);
+      const hasItem = state.snapshot?.playback.itemId != null;
+      switch (event.key) {
+        case ' ':
+        case 'k':
+          // A focused button would also "click" on space: take the key for play/pause.
+          event.preventDefault();
+          if (hasItem && canControl) togglePlay(session);
+          return;
+        case 'ArrowLeft':
+        case 'ArrowRight': {
+          if (!hasItem || !canControl) return;
+          event.preventDefault();
+          const now = session.expectedPositionMs() ?? 0;
+          const step = event.key === 'ArrowLeft' ? -SEEK_STEP_MS : SEEK_STEP_MS;
+          const duration = state.snapshot?.queue[0]?.durationMs ?? Number.POSITIVE_INFINITY;
+          session.send({ op: 'seek', positionMs: Math.round(Math.min(duration, Math.max(0, now + step))) });
+          return;
+        }
+        case 'ArrowUp':
+        case 'ArrowDown': {
+          event.preventDefault();
+          const delta = event.key === 'ArrowUp' ? 0.1 : -0.1;
+          const volume = Math.min(1, Math.max(0, Math.round((state.prefs.volume + delta) * 10) / 10));
+          setPrefs({ volume, muted: volume === 0 });
+          useApp.setState({ autoplayMuted: false });
+          return;
+        }
+        case 'f':
+        case 'F':
+          event.preventDefault();
+          if (stageRef.current) toggleFullscreen(stageRef.current);
+          return;
+        case 'm':
+        case 'M':
+          event.preventDefault();
+          if (state.autoplayMuted) {
+            useApp.setState({ autoplayMuted: false });
+            setPrefs({ muted: false });
+          } else {
+            setPrefs({ muted: !state.prefs.muted });
+          }
+          return;
+        default:
+          return;
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [session, stageRef]);
+}

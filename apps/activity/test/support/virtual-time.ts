@@ -1,0 +1,121 @@
+import type { ClockPort, MediaPort, Timers } from '../../src/sync/sync-controller.ts';
+
+interface Task {
+  id: number;
+  at: number;
+  every?: number;
+  run: () => void;
+}
+
+/** Timers on a virtual clock that tests advance by hand. */
+export class VirtualTimers implements Timers {
+  private time = 0;
+  private nextId = 1;
+  private tasks: Task[] = [];
+  /** Things that move with time (a playing video), stepped before timers fire. */
+  readonly tickers: ((dt: number) => void)[] = [];
+
+  now(): number {
+    return this.time;
+  }
+
+  setTimeout(run: () => void, ms: number): unknown {
+    const id = this.nextId++;
+    this.tasks.push({ id, at: this.time + Math.max(0, ms), run });
+    return id;
+  }
+
+  clearTimeout(handle: unknown): void {
+    this.tasks = this.tasks.filter((t) => t.id !== handle);
+  }
+
+  setInterval(run: () => void, ms: number): unknown {
+    const id = this.nextId++;
+    this.tasks.push({ id, at: this.time + ms, every: ms, run });
+    return id;
+  }
+
+  clearInterval(handle: unknown): void {
+    this.clearTimeout(handle);
+  }
+
+  /** Moves time forward in 1 ms steps, running whatever falls due. */
+  advance(ms: number): void {
+    const end = this.time + ms;
+    while (this.time < end) {
+      this.time += 1;
+      for (const ticker of this.tickers) ticker(1);
+      for (;;) {
+        const due = this.tasks.filter((t) => t.at <= this.time).sort((a, b) => a.at - b.at)[0];
+        if (!due) break;
+        if (due.every !== undefined) due.at += due.every;
+        else this.tasks = this.tasks.filter((t) => t !== due);
+        due.run();
+      }
+    }
+  }
+}
+
+/** A server clock `offsetMs` ahead of the virtual local clock. */
+export class FixedClock implements ClockPort {
+  ready = true;
+  constructor(
+    private readonly timers: VirtualTimers,
+    public offsetMs: number,
+  ) {}
+  serverNow(): number {
+    return this.timers.now() + this.offsetMs;
+  }
+}
+
+/** A video element in virtual time: plays at its rate, seeks take `seekMs`, can stall. */
+export class FakeMedia implements MediaPort {
+  positionMs = 0;
+  paused = true;
+  seeking = false;
+  canPlay = true;
+  rate = 1;
+  seekMs = 100;
+  autoplay: 'allowed' | 'blocked' = 'allowed';
+  readonly seeks: number[] = [];
+  readonly rates: number[] = [];
+  plays = 0;
+  onSeeked: () => void = () => undefined;
+
+  constructor(private readonly timers: VirtualTimers) {
+    timers.tickers.push((dt) => {
+      if (!this.paused && !this.seeking && this.canPlay) this.positionMs += dt * this.rate;
+    });
+  }
+
+  async play(): Promise<'playing' | 'blocked'> {
+    this.plays += 1;
+    if (this.autoplay === 'blocked') return 'blocked';
+    this.paused = false;
+    return 'playing';
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  seek(positionMs: number): void {
+    this.seeks.push(positionMs);
+    this.positionMs = positionMs;
+    this.seeking = true;
+    this.timers.setTimeout(() => {
+      this.seeking = false;
+      this.onSeeked();
+    }, this.seekMs);
+  }
+
+  setRate(rate: number): void {
+    this.rates.push(rate);
+    this.rate = rate;
+  }
+}
+
+/** Lets pending promise callbacks (play() resolutions) run. */
+export async function flush(): Promise<void> {
+  for (let i = 0; i < 5; i += 1) await Promise.resolve();
+}
