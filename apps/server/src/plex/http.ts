@@ -1,5 +1,4 @@
 import { Readable } from 'node:stream';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import {
   BrokenCircuitError,
   ConsecutiveBreaker,
@@ -9,6 +8,7 @@ import {
   type IPolicy,
   retry,
 } from 'cockatiel';
+import { Agent, type Dispatcher, fetch, type Response } from 'undici';
 import type { z } from 'zod';
 import { PlexAuthError, type PlexError, PlexNotFoundError, PlexUnreachableError, PlexUpstreamError } from './errors.ts';
 
@@ -18,7 +18,7 @@ export interface PlexMetrics {
   plexErrors: { inc(labels: { endpoint: string; kind: string }): void };
 }
 
-export interface ResilienceOptions {
+export interface PlexHttpOptions {
   /** Per-attempt time limit. */
   timeoutMs: number;
   /** Extra attempts for idempotent requests after a transient failure. */
@@ -29,9 +29,11 @@ export interface ResilienceOptions {
   breakerThreshold: number;
   /** How long the circuit stays open before one trial request is let through. */
   halfOpenAfterMs: number;
+  /** Extra certificate authority (PEM) to trust, for servers with a private certificate. */
+  tlsCa?: string;
 }
 
-export const DEFAULT_RESILIENCE: ResilienceOptions = {
+export const DEFAULT_HTTP_OPTIONS: PlexHttpOptions = {
   timeoutMs: 8000,
   retries: 2,
   initialDelayMs: 100,
@@ -81,14 +83,16 @@ const countsAgainstServer = (error: Error) =>
 export class PlexHttp {
   private readonly retryPolicy: IPolicy;
   private readonly breaker: IPolicy;
-  private readonly options: ResilienceOptions;
+  private readonly options: PlexHttpOptions;
+  private readonly dispatcher: Dispatcher | undefined;
 
   constructor(
     readonly baseUrl: string,
     private readonly metrics?: PlexMetrics,
-    resilience: Partial<ResilienceOptions> = {},
+    http: Partial<PlexHttpOptions> = {},
   ) {
-    this.options = { ...DEFAULT_RESILIENCE, ...resilience };
+    this.options = { ...DEFAULT_HTTP_OPTIONS, ...http };
+    this.dispatcher = this.options.tlsCa ? new Agent({ connect: { ca: this.options.tlsCa } }) : undefined;
     this.retryPolicy = retry(handleWhen(isTransient), {
       maxAttempts: this.options.retries,
       backoff: new ExponentialBackoff({
@@ -148,9 +152,7 @@ export class PlexHttp {
     return this.execute(
       request,
       async (response) => {
-        const body = response.body
-          ? Readable.fromWeb(response.body as unknown as WebReadableStream<Uint8Array>)
-          : Readable.from([]);
+        const body = response.body ? Readable.fromWeb(response.body) : Readable.from([]);
         const length = Number(response.headers.get('content-length'));
         return {
           body,
@@ -210,6 +212,7 @@ export class PlexHttp {
           headers: request.headers,
           signal: controller.signal,
           redirect: 'follow',
+          dispatcher: this.dispatcher,
         });
       } catch (error) {
         throw timedOut

@@ -2,7 +2,7 @@ import type { Cache } from '../infra/cache.ts';
 import { PlexNotFoundError, PlexUnreachableError } from './errors.ts';
 import { PLEX_PRODUCT } from './headers.ts';
 import type { PlexClient } from './plex-client.ts';
-import { PlexTvClient } from './plex-tv-client.ts';
+import type { PlexTvClient } from './plex-tv-client.ts';
 import { type ConnectionKind, discoverServers } from './server-discovery.ts';
 import type { PlexServerStore, StoredServer } from './server-store.ts';
 import type { TokenCipher } from './token-crypto.ts';
@@ -95,7 +95,7 @@ export class PlexLinking {
     return {
       id: String(pin.id),
       code: pin.code,
-      linkUrl: PlexTvClient.linkUrl(this.deps.tv.clientIdentifier, pin.code, PLEX_PRODUCT),
+      linkUrl: this.deps.tv.linkUrl(pin.code, PLEX_PRODUCT),
       expiresAt: new Date(expiresAt).toISOString(),
     };
   }

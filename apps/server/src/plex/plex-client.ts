@@ -2,7 +2,7 @@ import type { Quality, UpstreamRequest } from '../library/media-source.ts';
 import { QUALITY_LIMITS } from '../library/media-source.ts';
 import { PlexNotFoundError } from './errors.ts';
 import { type PlexClientIdentity, plexHeaders } from './headers.ts';
-import { PlexHttp, type PlexMetrics, type PlexStream, type ResilienceOptions } from './http.ts';
+import { PlexHttp, type PlexHttpOptions, type PlexMetrics, type PlexStream } from './http.ts';
 import {
   decisionSchema,
   hubSearchSchema,
@@ -20,7 +20,7 @@ export interface PlexClientOptions {
   token: string;
   identity: PlexClientIdentity;
   metrics?: PlexMetrics;
-  resilience?: Partial<ResilienceOptions>;
+  http?: Partial<PlexHttpOptions>;
 }
 
 export interface MetadataPage {
@@ -49,7 +49,7 @@ export class PlexClient {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.token = options.token;
     this.clientIdentity = options.identity;
-    this.http = new PlexHttp(this.baseUrl, options.metrics, options.resilience);
+    this.http = new PlexHttp(this.baseUrl, options.metrics, options.http);
   }
 
   /** Headers for any request to this server, token included: keep them server-side. */

@@ -1,12 +1,12 @@
 import { type PlexClientIdentity, plexHeaders } from './headers.ts';
-import { PlexHttp, type PlexMetrics, type ResilienceOptions } from './http.ts';
+import { PlexHttp, type PlexHttpOptions, type PlexMetrics } from './http.ts';
 import { type PlexPin, type PlexResource, pinSchema, resourcesSchema } from './schemas.ts';
 
 export interface PlexTvClientOptions {
   baseUrl: string;
   identity: PlexClientIdentity;
   metrics?: PlexMetrics;
-  resilience?: Partial<ResilienceOptions>;
+  http?: Partial<PlexHttpOptions>;
 }
 
 /** plex.tv: PIN sign-in and the account's servers. */
@@ -14,7 +14,7 @@ export class PlexTvClient {
   private readonly http: PlexHttp;
 
   constructor(private readonly options: PlexTvClientOptions) {
-    this.http = new PlexHttp(options.baseUrl.replace(/\/+$/, ''), options.metrics, options.resilience);
+    this.http = new PlexHttp(options.baseUrl.replace(/\/+$/, ''), options.metrics, options.http);
   }
 
   get clientIdentifier(): string {
@@ -56,9 +56,20 @@ export class PlexTvClient {
     );
   }
 
-  /** Where the user approves a PIN. */
-  static linkUrl(clientIdentifier: string, code: string, product: string): string {
-    const params = new URLSearchParams({ clientID: clientIdentifier, code, 'context[device][product]': product });
-    return `https://app.plex.tv/auth#?${params.toString()}`;
+  /**
+   * Where the user approves a PIN: app.plex.tv for the real plex.tv, else the same origin's `/auth`
+   * (a stand-in such as the fake plex.tv used for manual testing).
+   */
+  linkUrl(code: string, product: string): string {
+    const params = new URLSearchParams({
+      clientID: this.options.identity.clientIdentifier,
+      code,
+      'context[device][product]': product,
+    });
+    const base = new URL(this.options.baseUrl);
+    const page = /(^|\.)plex\.tv$/.test(base.hostname)
+      ? 'https://app.plex.tv/auth'
+      : `${this.options.baseUrl.replace(/\/+$/, '')}/auth`;
+    return `${page}#?${params.toString()}`;
   }
 }

@@ -61,7 +61,7 @@ export default fp(
       cipher,
       servers,
       probeClient: (baseUrl, token) =>
-        new PlexClient({ baseUrl, token, identity, metrics: app.metrics, resilience: { retries: 0 } }),
+        new PlexClient({ baseUrl, token, identity, metrics: app.metrics, http: { retries: 0 } }),
       probeTimeoutMs: PROBE_TIMEOUT_MS,
     });
 
