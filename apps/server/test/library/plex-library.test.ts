@@ -198,18 +198,6 @@ describe('library API with a rejected token', () => {
   let fake: FakePlex;
   let app: App;
 
-  /** `dpp_cache_requests_total` for a namespace, read from /metrics like Prometheus would. */
-  const cacheCounts = async (namespace: string) => {
-    const text = (await app.inject({ url: '/metrics' })).body;
-    const read = (result: string) => {
-      const line = text
-        .split('\n')
-        .find((l) => l.startsWith(`dpp_cache_requests_total{namespace="${namespace}",result="${result}"}`));
-      return line ? Number(line.split(' ').at(-1)) : 0;
-    };
-    return { hit: read('hit'), miss: read('miss') };
-  };
-
   beforeAll(async () => {
     fake = await startFakePlex();
     app = await buildTestApp({ PLEX_URL: fake.url, PLEX_TOKEN: 'not-the-token', PLEX_TV_URL: fake.plexTvUrl });
