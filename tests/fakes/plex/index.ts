@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { buildCatalog, type FakeCatalog } from './catalog.ts';
 import { type FakeConnectionName, FakePlexCounters, type FakePlexRoute } from './counters.ts';
 import { defaultMediaDir, loadDemoClips } from './demo-media.ts';
@@ -213,10 +213,23 @@ export async function startFakePlex(options: FakePlexOptions = {}): Promise<Fake
     });
   };
 
+  const sockets = new Map<FakeConnectionName, Set<Socket>>();
+  const setState = (name: FakeConnectionName, state: ConnectionState) => {
+    states.set(name, state);
+    // Kept-alive connections would otherwise still reach a "down" listener.
+    if (state === 'down') for (const socket of sockets.get(name) ?? []) socket.destroy();
+  };
   const listen = async (name: FakeConnectionName, server: Server, port: number): Promise<number> => {
     states.set(name, 'up');
-    server.on('connection', (socket) => {
-      if (states.get(name) === 'down') socket.destroy();
+    const open = new Set<Socket>();
+    sockets.set(name, open);
+    server.on('connection', (socket: Socket) => {
+      if (states.get(name) === 'down') {
+        socket.destroy();
+        return;
+      }
+      open.add(socket);
+      socket.on('close', () => open.delete(socket));
     });
     server.keepAliveTimeout = 5000;
     servers.push(server);
@@ -258,7 +271,7 @@ export async function startFakePlex(options: FakePlexOptions = {}): Promise<Fake
         return states.get(name) ?? 'up';
       },
       set state(value: ConnectionState) {
-        states.set(name, value);
+        setState(name, value);
       },
     });
     const connections = {
