@@ -98,12 +98,10 @@ export class RoomHub {
   activate(member: HubMember, record: RoomRecord, connectionId: string, userId: string) {
     if (!this.positions.has(member)) return;
     this.positions.set(member, { kind: 'active', epoch: record.epoch, seq: record.seq, connectionId, userId });
-    if (this.resyncing) return;
-    if (this.epoch !== record.epoch || !this.mirror) {
-      void this.resync();
-    } else if (this.mirror.seq > record.seq) {
-      this.sendSnapshot(member, 'gap');
-    }
+    // Broadcasts that came while it was joining went past it: a snapshot covers them. A mirror of
+    // another incarnation of the room (or none) is re-read; the resync then catches everyone up.
+    if (!this.mirror || this.epoch !== record.epoch) void this.resync();
+    else if (this.mirror.seq > record.seq) this.sendSnapshot(member, 'gap');
   }
 
   /** Re-reads the room after the bus may have lost messages (it reconnected). */
@@ -162,15 +160,28 @@ export class RoomHub {
       this.resyncAgain = true;
       return this.resyncing;
     }
-    this.resyncing = (async () => {
+    this.resyncing = this.runResync();
+    return this.resyncing;
+  }
+
+  private async runResync(): Promise<void> {
+    try {
       do {
         this.resyncAgain = false;
         await this.resyncOnce();
       } while (this.resyncAgain && !this.closed);
-    })().finally(() => {
+    } finally {
       this.resyncing = undefined;
-    });
-    return this.resyncing;
+    }
+    // In the same tick as `resyncing` is cleared: nothing can slip into the buffer unseen.
+    const pending = this.buffered;
+    this.buffered = [];
+    for (const envelope of pending) this.apply(envelope);
+    // Connections activated while the store was being read may be behind the mirror now.
+    for (const [member, position] of this.positions) {
+      if (position.kind !== 'active' || !this.mirror) continue;
+      if (position.epoch !== this.epoch || position.seq < this.mirror.seq) this.sendSnapshot(member, 'resync');
+    }
   }
 
   private async resyncOnce(): Promise<void> {

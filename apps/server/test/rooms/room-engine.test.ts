@@ -82,6 +82,17 @@ describe('room engine', () => {
       ]);
     });
 
+    it('brings two members who create the room at the same moment to the same seq', async () => {
+      const ada = new TestClient(engine, 'ada');
+      const bob = new TestClient(engine, 'bob');
+      clients.push(ada, bob);
+      ada.hello(ROOM, 'ada');
+      bob.hello(ROOM, 'bob');
+      await Promise.all([ada.flush(), bob.flush()]);
+      expect(ada.snapshot?.seq).toBe(2);
+      expect(ada.snapshot).toEqual(bob.snapshot);
+    });
+
     it('rejects a bad token, another protocol version, and a second hello', async () => {
       const eve = new TestClient(engine, 'eve');
       eve.send({ type: 'hello', protocolVersion: 1, token: 'forged', roomId: ROOM });
