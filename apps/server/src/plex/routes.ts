@@ -52,7 +52,7 @@ const plexRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['plex'],
         summary: 'Start Plex sign-in: a PIN the admin approves on plex.tv',
         security,
-        body: createPinRequestSchema.optional(),
+        body: createPinRequestSchema.nullish(),
         response: { 200: plexPinSchema, ...errors },
       },
     },

@@ -42,14 +42,14 @@ const json =
   };
 const identity = { MediaContainer: { machineIdentifier: 'abc', version: '1.40.0' } };
 
-function client(resilience = {}) {
+function client(http = {}) {
   const metrics = createMetrics();
   const plex = new PlexClient({
     baseUrl: `${base}/`,
     token: TOKEN,
     identity: defaultIdentity('dpp-test'),
     metrics,
-    resilience: { initialDelayMs: 1, maxDelayMs: 2, ...resilience },
+    http: { initialDelayMs: 1, maxDelayMs: 2, ...http },
   });
   return { plex, metrics };
 }
@@ -151,7 +151,7 @@ describe('PlexClient', () => {
       baseUrl: `http://127.0.0.1:${port}`,
       token: TOKEN,
       identity: defaultIdentity('dpp-test'),
-      resilience: { initialDelayMs: 1, maxDelayMs: 2 },
+      http: { initialDelayMs: 1, maxDelayMs: 2 },
     });
     await expect(plex.sections()).rejects.toThrow(/could not be reached \(sections\): ECONNREFUSED/);
   });
