@@ -3,6 +3,7 @@ import fp from 'fastify-plugin';
 import { HttpError } from '../lib/errors.ts';
 import type { Quality, StreamDescriptor } from '../library/media-source.ts';
 import { CurrentItems, type StreamRooms } from './ports.ts';
+import { processLock, redisLock, SharedFlight } from './shared-flight.ts';
 import { STREAM_ID_TTL_MS, type StreamClaims, StreamIds, StreamRefs } from './stream-ids.ts';
 import { extensionOf, FILE_NAME, MASTER_NAME, StreamProxy } from './stream-proxy.ts';
 import { type StreamKey, type StreamLibrary, StreamSessions } from './stream-sessions.ts';
@@ -55,8 +56,11 @@ export function createStreams(
   const ids = new StreamIds(app.config.secretKey);
   const refs = new StreamRefs(app.config.secretKey);
   const http = new UpstreamHttp();
-  const sessions = new StreamSessions({ cache: app.cache, library, log: app.log });
-  const proxy = new StreamProxy({ http, refs, cache: app.cache, sessions, metrics: app.metrics });
+  const flight = new SharedFlight(app.cache, app.redis ? redisLock(app.redis) : processLock, (namespace, result) =>
+    app.metrics.cacheRequests.inc({ namespace, result }),
+  );
+  const sessions = new StreamSessions({ cache: app.cache, flight, library, log: app.log });
+  const proxy = new StreamProxy({ http, refs, flight, sessions, metrics: app.metrics });
   const current = new CurrentItems(rooms);
 
   const stopOnItem = rooms.onItemChanged((roomId, itemId) => {

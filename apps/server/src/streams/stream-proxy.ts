@@ -3,12 +3,12 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Cache } from '../infra/cache.ts';
 import type { Metrics } from '../infra/metrics.ts';
 import { HttpError } from '../lib/errors.ts';
 import type { LocalHlsStream, RemoteFileStream, RemoteHlsStream } from '../library/media-source.ts';
 import { PlaylistParseError, type RewrittenPlaylist, rewritePlaylist, type UriRole } from './hls-rewrite.ts';
 import { bufferAnswer, insideDir, localFileAnswer, type RangedAnswer } from './local-media.ts';
+import type { SharedFlight } from './shared-flight.ts';
 import type { StreamRefs } from './stream-ids.ts';
 import type { StreamKey, StreamSessions } from './stream-sessions.ts';
 import { discard, FORWARDED_HEADERS, pickHeaders, statusFailure, type UpstreamHttp } from './upstream-http.ts';
@@ -24,6 +24,8 @@ export const HLS_MIME = 'application/vnd.apple.mpegurl';
 export const LIVE_PLAYLIST_TTL_MS = 1000;
 /** Segments are immutable; they stay while a party's members are likely to ask for them. */
 export const SEGMENT_TTL_MS = 3 * 60 * 1000;
+/** Master playlists (fetched once per transcode) and finished media playlists do not change. */
+export const COMPLETE_PLAYLIST_TTL_MS = 60 * 60 * 1000;
 const MAX_PLAYLIST_BYTES = 4 * 1024 * 1024;
 const MAX_SEGMENT_BYTES = 64 * 1024 * 1024;
 
@@ -71,7 +73,7 @@ type ProxyKind = 'file' | 'playlist' | 'segment';
 export interface ProxyDeps {
   http: UpstreamHttp;
   refs: StreamRefs;
-  cache: Cache;
+  flight: SharedFlight;
   sessions: StreamSessions;
   metrics: Metrics;
 }
@@ -83,9 +85,6 @@ export interface ProxyDeps {
  * so one rewritten text serves every member whatever their stream id, and stays under that id.
  */
 export class StreamProxy {
-  private readonly inflightPlaylists = new Map<string, Promise<string>>();
-  private readonly inflightSegments = new Map<string, Promise<Buffer>>();
-
   constructor(private readonly deps: ProxyDeps) {}
 
   async serve(request: FastifyRequest, reply: FastifyReply, key: StreamKey, name: string): Promise<FastifyReply> {
@@ -235,49 +234,14 @@ export class StreamProxy {
 
   /** A rewritten playlist from the cache, or loaded once for everyone asking at the same time. */
   private async playlist(cacheKey: string, load: () => Promise<RewrittenPlaylist>): Promise<string> {
-    const { cache, metrics } = this.deps;
-    const cached = await cache.get<string>(cacheKey).catch(() => undefined);
-    if (cached !== undefined) {
-      metrics.cacheRequests.inc({ namespace: 'streampl', result: 'hit' });
-      return cached;
-    }
-    const pending = this.inflightPlaylists.get(cacheKey);
-    if (pending) {
-      metrics.cacheRequests.inc({ namespace: 'streampl', result: 'hit' });
-      return pending;
-    }
-    metrics.cacheRequests.inc({ namespace: 'streampl', result: 'miss' });
-    const flight = (async () => {
-      const rewritten = await load();
-      const ttl = rewritten.isMaster || rewritten.complete ? SEGMENT_TTL_MS * 20 : LIVE_PLAYLIST_TTL_MS;
-      await cache.set(cacheKey, rewritten.text, ttl).catch(() => {});
-      return rewritten.text;
-    })().finally(() => this.inflightPlaylists.delete(cacheKey));
-    this.inflightPlaylists.set(cacheKey, flight);
-    return flight;
+    const ttl = (playlist: RewrittenPlaylist) =>
+      playlist.isMaster || playlist.complete ? COMPLETE_PLAYLIST_TTL_MS : LIVE_PLAYLIST_TTL_MS;
+    return (await this.deps.flight.json(cacheKey, ttl, load)).text;
   }
 
   /** A segment's bytes: fetched from upstream once, then served to every member from the cache. */
-  private async segment(cacheKey: string, load: () => Promise<Buffer>): Promise<Buffer> {
-    const { cache, metrics } = this.deps;
-    const cached = await cache.getBytes(cacheKey).catch(() => undefined);
-    if (cached !== undefined) {
-      metrics.cacheRequests.inc({ namespace: 'streamseg', result: 'hit' });
-      return cached;
-    }
-    const pending = this.inflightSegments.get(cacheKey);
-    if (pending) {
-      metrics.cacheRequests.inc({ namespace: 'streamseg', result: 'hit' });
-      return pending;
-    }
-    metrics.cacheRequests.inc({ namespace: 'streamseg', result: 'miss' });
-    const flight = (async () => {
-      const bytes = await load();
-      await cache.setBytes(cacheKey, bytes, SEGMENT_TTL_MS).catch(() => {});
-      return bytes;
-    })().finally(() => this.inflightSegments.delete(cacheKey));
-    this.inflightSegments.set(cacheKey, flight);
-    return flight;
+  private segment(cacheKey: string, load: () => Promise<Buffer>): Promise<Buffer> {
+    return this.deps.flight.bytes(cacheKey, SEGMENT_TTL_MS, load);
   }
 
   private sendPlaylist(request: FastifyRequest, reply: FastifyReply, text: string) {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Cache } from '../infra/cache.ts';
 import type { Quality, StreamDescriptor } from '../library/media-source.ts';
+import type { SharedFlight } from './shared-flight.ts';
 
 /** One quality of one item in one room: the unit that shares a stream (and a transcode). */
 export interface StreamKey {
@@ -42,7 +43,15 @@ interface Entry {
 export class StreamSessions {
   private readonly entries = new Map<string, Entry>();
 
-  constructor(private readonly deps: { cache: Cache; library: StreamLibrary; log: SessionsLogger; ttlMs?: number }) {}
+  constructor(
+    private readonly deps: {
+      cache: Cache;
+      flight: SharedFlight;
+      library: StreamLibrary;
+      log: SessionsLogger;
+      ttlMs?: number;
+    },
+  ) {}
 
   /** The stream's descriptor, resolving it on first use (concurrent first uses share one resolve). */
   descriptor(key: StreamKey): Promise<StreamDescriptor> {
@@ -65,10 +74,10 @@ export class StreamSessions {
   }
 
   private async load(key: StreamKey, state: { ended: boolean }): Promise<StreamDescriptor> {
-    const { cache, library } = this.deps;
-    // Read-through: another instance may already hold this stream. The session key is made here,
-    // so the library names the upstream transcode after the room's stream, not after a viewer.
-    const descriptor = await cache.wrap(cacheKey(key), this.deps.ttlMs ?? DESCRIPTOR_TTL_MS, () =>
+    const { cache, flight, library } = this.deps;
+    // Read-through, one resolve across all instances: another instance may already hold this
+    // stream. The session key is made here, so the transcode is named after the room's stream.
+    const descriptor = await flight.json(cacheKey(key), this.deps.ttlMs ?? DESCRIPTOR_TTL_MS, () =>
       library.resolve(key, `dpp-${randomBytes(12).toString('base64url')}`),
     );
     if (state.ended) await cache.delete(cacheKey(key)).catch(() => {});
