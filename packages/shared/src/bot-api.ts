@@ -8,7 +8,8 @@
  * is shown to the Discord user as it is, so it must be safe and friendly.
  */
 import { z } from 'zod';
-import { commandSchemas, controlModeSchema, itemIdSchema, roomIdSchema, roomResponseSchema } from './protocol.ts';
+import { libraryItemSchema, librarySourceSchema, plexPinSchema } from './library.ts';
+import { commandSchemas, controlModeSchema, roomIdSchema, roomResponseSchema } from './protocol.ts';
 
 /** Headers the bot sends besides `Authorization`. Names in lower case, as Node reports them. */
 export const BOT_API_HEADERS = {
@@ -54,7 +55,10 @@ export type BotApiError = z.infer<typeof botApiErrorSchema>;
 /** Discord allows at most 25 autocomplete choices. */
 export const BOT_SEARCH_LIMIT = 25;
 
-/** `GET /api/bot/search?guildId&q&limit`: the guild's library (its Plex server or the demo library). */
+/**
+ * `GET /api/bot/search?guildId&q&limit`: the guild's library (its Plex server or the demo library),
+ * the same items as `GET /api/library/search`.
+ */
 export const botSearchQuerySchema = z.object({
   guildId: snowflakeSchema,
   q: z.string().trim().min(1).max(100),
@@ -62,21 +66,9 @@ export const botSearchQuerySchema = z.object({
 });
 export type BotSearchQuery = z.input<typeof botSearchQuerySchema>;
 
-export const botSearchItemSchema = z.object({
-  id: itemIdSchema,
-  title: z.string(),
-  type: z.enum(['movie', 'show', 'season', 'episode', 'clip', 'other']),
-  year: z.number().int().nullable(),
-  /** Context for the choice label, e.g. "Show name · S01E02"; null when the title says it all. */
-  subtitle: z.string().nullable(),
-  durationMs: z.number().min(0).nullable(),
-});
-export type BotSearchItem = z.infer<typeof botSearchItemSchema>;
-
 export const botSearchResponseSchema = z.object({
-  items: z.array(botSearchItemSchema).max(BOT_SEARCH_LIMIT),
-  /** Where the items come from: a linked or configured Plex server, or the built-in demo library. */
-  source: z.enum(['plex', 'demo']),
+  source: librarySourceSchema,
+  items: z.array(libraryItemSchema).max(BOT_SEARCH_LIMIT),
 });
 export type BotSearchResponse = z.infer<typeof botSearchResponseSchema>;
 
@@ -88,9 +80,11 @@ const envelope = { type: true, id: true } as const;
 
 /**
  * `POST /api/bot/rooms/:roomId/commands`: one room intent, exactly as the WebSocket `command` without
- * its envelope. The room is created (the acting user its host) when it does not exist yet.
- * Answers `roomResponseSchema` (the snapshot after the command), or an error with the room
- * protocol's code (`not_allowed`, `no_item`, `unknown_item`, `queue_full`, …) and a 4xx status.
+ * its envelope. `load` and `queue.add` create the room when it does not exist yet (the acting user
+ * becomes its host); other ops on a missing room answer 404 `no_room`. Answers `roomResponseSchema`
+ * (the snapshot after the command), or an error with the room protocol's code (`not_allowed` 403,
+ * `no_item`, `unknown_item`, `queue_full`, … 4xx) and a message for the user. `Idempotency-Key`
+ * (interaction id + op) lets the server apply a retried command once.
  */
 export const botRoomCommandSchema = z.discriminatedUnion('op', [
   commandSchemas.play.omit(envelope),
@@ -147,9 +141,7 @@ export type BotVoiceEvent = z.infer<typeof botVoiceEventSchema>;
  * away from every room of the guild. Answers 204.
  */
 export const botVoiceSyncSchema = z.object({
-  channels: z
-    .array(z.object({ channelId: snowflakeSchema, users: z.array(voiceUserSchema).max(5000) }))
-    .max(500),
+  channels: z.array(z.object({ channelId: snowflakeSchema, users: z.array(voiceUserSchema).max(5000) })).max(500),
 });
 export type BotVoiceSync = z.infer<typeof botVoiceSyncSchema>;
 
@@ -176,26 +168,22 @@ export const botPlexStatusSchema = z.object({
 export type BotPlexStatus = z.infer<typeof botPlexStatusSchema>;
 
 /**
- * `POST /api/bot/guilds/:guildId/plex/pins`: starts Plex PIN sign-in for the guild. The admin opens
- * `authUrl` (app.plex.tv) and signs in; the bot polls the pin until it is linked or expires.
+ * `POST /api/bot/guilds/:guildId/plex/pins`: starts Plex PIN sign-in for the guild (the library's
+ * `plexPinSchema`). The admin opens `linkUrl` and approves the code; the bot polls the pin until
+ * it is linked or expires.
  */
-export const botPlexPinSchema = z.object({
-  pinId: z.string().min(1).max(64),
-  code: z.string().min(1).max(32),
-  authUrl: z.url(),
-  /** ISO 8601. */
-  expiresAt: z.string(),
-});
+export const botPlexPinSchema = plexPinSchema;
 export type BotPlexPin = z.infer<typeof botPlexPinSchema>;
 
 export const botPlexPinParamsSchema = botGuildParamsSchema.extend({ pinId: z.string().min(1).max(64) });
 
 /**
- * `GET /api/bot/guilds/:guildId/plex/pins/:pinId`: `linked` once the admin signed in and the server
- * chose their Plex server for the guild (`server` names it).
+ * `GET /api/bot/guilds/:guildId/plex/pins/:pinId`. `linked`: the admin signed in and the server chose
+ * their Plex server for the guild (`server` names it; owned and reachable first). `no_server`: signed
+ * in, but the account has no Plex server the server can reach.
  */
 export const botPlexPinStatusSchema = z.object({
-  status: z.enum(['pending', 'linked', 'expired']),
+  status: z.enum(['pending', 'linked', 'no_server', 'expired']),
   server: z.object({ name: z.string(), machineId: z.string().nullable() }).nullable(),
 });
 export type BotPlexPinStatus = z.infer<typeof botPlexPinStatusSchema>;

@@ -509,7 +509,17 @@ export function createRest(state: FakeDiscordState, options: RestOptions) {
     if (!url.pathname.startsWith('/api/')) return false;
     const method = req.method ?? 'GET';
     const versioned = /^\/api\/v(\d+)(\/.*)$/.exec(url.pathname);
-    const path = versioned?.[2] ?? url.pathname.slice('/api'.length);
+    // Clients percent-encode path segments (discord.js sends `messages/%40original`).
+    const path = (versioned?.[2] ?? url.pathname.slice('/api'.length))
+      .split('/')
+      .map((segment) => {
+        try {
+          return decodeURIComponent(segment);
+        } catch {
+          return segment;
+        }
+      })
+      .join('/');
     let reply: Reply;
     let routeName = `${method} (unknown)`;
     let body: unknown;
@@ -521,7 +531,7 @@ export function createRest(state: FakeDiscordState, options: RestOptions) {
       if (!match) throw notFound();
       routeName = match.name;
       const values = match.pattern.exec(path)!.slice(1);
-      const params = Object.fromEntries(match.keys.map((key, i) => [key, decodeURIComponent(values[i]!)]));
+      const params = Object.fromEntries(match.keys.map((key, i) => [key, values[i]!]));
       reply = await match.handler({ method, params, query: url.searchParams, headers: req.headers, body });
     } catch (error) {
       if (error instanceof DiscordHttpError) reply = { status: error.status, body: error.body };

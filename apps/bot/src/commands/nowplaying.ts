@@ -1,0 +1,45 @@
+import { ApplicationIntegrationType, InteractionContextType } from 'discord.js';
+import type { Command } from '../command.ts';
+import { UserFacingError } from '../errors.ts';
+import { nowPlayingMessage, parseButtonId } from '../now-playing.ts';
+import { nothingPlaying } from '../room-action.ts';
+import { actorOf, intentKey, parseRoomId, requireVoiceChannel, roomIdOf } from '../rooms.ts';
+
+export default {
+  data: {
+    name: 'nowplaying',
+    description: 'Show what is playing in your voice channel, with pause and skip buttons',
+    contexts: [InteractionContextType.Guild],
+    integration_types: [ApplicationIntegrationType.GuildInstall],
+  },
+
+  async execute(interaction, ctx) {
+    const channel = requireVoiceChannel(interaction, 'the watch party is the room of your voice channel.');
+    await interaction.deferReply();
+    const room = await ctx.api.room(actorOf(interaction), roomIdOf(interaction.guildId, channel.id));
+    if (!room?.snapshot.playback.itemId) throw nothingPlaying(channel);
+    await interaction.editReply(
+      nowPlayingMessage({ room, channelName: channel.name, publicUrl: ctx.config.publicUrl }),
+    );
+  },
+
+  /** Pause/resume and skip on a now-playing message: the presser acts, under the room's rules. */
+  async button(interaction, ctx) {
+    const parsed = parseButtonId(interaction.customId);
+    const where = parsed ? parseRoomId(parsed.roomId) : null;
+    if (!parsed || !where || where.guildId !== interaction.guildId) {
+      throw new UserFacingError('This button is out of date. Run `/nowplaying` again.');
+    }
+    const actor = actorOf(interaction);
+    await interaction.deferUpdate();
+    let command: 'play' | 'pause' | 'next' = 'next';
+    if (parsed.action === 'toggle') {
+      const room = await ctx.api.room(actor, parsed.roomId);
+      if (!room?.snapshot.playback.itemId) throw new UserFacingError('Nothing is playing there any more.');
+      command = room.snapshot.playback.status === 'playing' ? 'pause' : 'play';
+    }
+    const room = await ctx.api.command(actor, parsed.roomId, { op: command }, intentKey(interaction, command));
+    const channelName = interaction.guild.channels.cache.get(where.channelId)?.name ?? 'voice channel';
+    await interaction.editReply(nowPlayingMessage({ room, channelName, publicUrl: ctx.config.publicUrl }));
+  },
+} satisfies Command;

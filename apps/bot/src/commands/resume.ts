@@ -1,0 +1,21 @@
+import { ApplicationIntegrationType, InteractionContextType } from 'discord.js';
+import type { Command } from '../command.ts';
+import { roomAction } from '../room-action.ts';
+import { formatTime } from '../time.ts';
+
+export default {
+  data: {
+    name: 'resume',
+    description: 'Resume the watch party in your voice channel',
+    contexts: [InteractionContextType.Guild],
+    integration_types: [ApplicationIntegrationType.GuildInstall],
+  },
+  async execute(interaction, ctx) {
+    await roomAction(
+      interaction,
+      ctx,
+      { op: 'play' },
+      (room) => `▶️ ${interaction.member.displayName} resumed at ${formatTime(room.snapshot.playback.positionMs)}.`,
+    );
+  },
+} satisfies Command;

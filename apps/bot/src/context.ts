@@ -1,0 +1,33 @@
+import type { Client } from 'discord.js';
+import type { Logger } from 'pino';
+import type { Command } from './command.ts';
+import type { BotConfig } from './config.ts';
+import type { ActivityInvites } from './invites.ts';
+import type { LibrarySearch } from './library-search.ts';
+import type { ServerApi } from './server-api.ts';
+import type { VoicePresence } from './voice-presence.ts';
+
+/** Tunables with production defaults; tests shorten the waits. */
+export interface BotTuning {
+  /** How long a voice channel must stay empty before its room ends. */
+  emptyGraceMs: number;
+  /** Autocomplete answers this long after the interaction was created at the latest (Discord allows 3000). */
+  autocompleteBudgetMs: number;
+  /** How often /plex link checks whether the admin approved the PIN. */
+  plexPollIntervalMs: number;
+}
+
+/** What every command and event handler gets: the bot's services, injected by `createBot`. */
+export interface BotContext {
+  client: Client;
+  config: BotConfig;
+  log: Logger;
+  api: ServerApi;
+  search: LibrarySearch;
+  voice: VoicePresence;
+  invites: ActivityInvites;
+  commands: ReadonlyMap<string, Command>;
+  tuning: BotTuning;
+  /** Aborted when the bot stops: long waits (the Plex PIN poll) end with it. */
+  signal: AbortSignal;
+}

@@ -1,0 +1,168 @@
+/**
+ * The voice channel is the room. This reports who joins and leaves voice channels to the server
+ * (members present or away) and ends a channel's room once the channel has stayed empty for a grace
+ * period. Reports that fail are not queued one by one: the guild is marked out of sync and its whole
+ * voice state is sent again with backoff, which also repairs anything missed while the server was down.
+ */
+import type { BotVoiceSync } from '@dpp/shared';
+import type { Guild, VoiceState } from 'discord.js';
+import type { Logger } from 'pino';
+import { roomIdOf } from './rooms.ts';
+import type { Actor, ServerApi } from './server-api.ts';
+
+export interface VoicePresenceOptions {
+  api: ServerApi;
+  log: Logger;
+  /** The bot itself, for system calls. */
+  self: () => Actor;
+  emptyGraceMs: number;
+  resync?: { initialDelayMs: number; maxDelayMs: number };
+}
+
+const isHuman = (state: VoiceState) =>
+  !(state.member?.user.bot ?? state.client.users.cache.get(state.id)?.bot ?? false);
+
+function voiceUser(state: VoiceState) {
+  const member = state.member;
+  return {
+    userId: state.id,
+    name: member?.displayName ?? null,
+    avatar: member?.displayAvatarURL({ size: 128 }) ?? null,
+  };
+}
+
+export class VoicePresence {
+  private readonly emptyTimers = new Map<string, NodeJS.Timeout>();
+  /** Guilds out of sync with the server: the backoff delay, and the pending retry. */
+  private readonly outOfSync = new Map<string, { delay: number; timer: NodeJS.Timeout | undefined }>();
+  private closed = false;
+
+  constructor(private readonly options: VoicePresenceOptions) {}
+
+  /** Rooms whose channel is empty and that end when their grace period runs out. */
+  get pendingEnds(): string[] {
+    return [...this.emptyTimers.keys()];
+  }
+
+  /** People in a voice channel, bots excluded. */
+  humansIn(guild: Guild, channelId: string): number {
+    return guild.voiceStates.cache.filter((s) => s.channelId === channelId && isHuman(s)).size;
+  }
+
+  /** `voiceStateUpdate`: a join, a leave, a move (leave + join), or a mute change (ignored). */
+  async onVoiceStateUpdate(before: VoiceState, after: VoiceState): Promise<void> {
+    // `after` is the live cached state, which the next event mutates: read everything first.
+    const from = before.channelId;
+    const to = after.channelId;
+    if (from === to) return;
+    const guild = after.guild;
+    const human = isHuman(after);
+    const user = voiceUser(after);
+    if (from) {
+      if (human) await this.report(guild, { kind: 'leave', guildId: guild.id, channelId: from, ...user });
+      this.checkEmpty(guild, from);
+    }
+    if (to && human) {
+      this.cancelEmpty(roomIdOf(guild.id, to));
+      await this.report(guild, { kind: 'join', guildId: guild.id, channelId: to, ...user });
+    }
+  }
+
+  /** Sends the guild's whole voice state (on READY, on joining a guild, and after failures). */
+  async syncGuild(guild: Guild): Promise<boolean> {
+    const channels = new Map<string, BotVoiceSync['channels'][number]>();
+    for (const state of guild.voiceStates.cache.values()) {
+      if (!state.channelId || !isHuman(state)) continue;
+      let channel = channels.get(state.channelId);
+      if (!channel) {
+        channel = { channelId: state.channelId, users: [] };
+        channels.set(state.channelId, channel);
+      }
+      channel.users.push(voiceUser(state));
+    }
+    try {
+      await this.options.api.voiceSync(this.options.self(), guild.id, { channels: [...channels.values()] });
+      this.outOfSync.delete(guild.id);
+      this.options.log.debug({ guildId: guild.id, channels: channels.size }, 'voice state synced');
+      return true;
+    } catch (error) {
+      this.options.log.warn({ guildId: guild.id, err: error }, 'voice sync failed; will retry');
+      this.scheduleResync(guild);
+      return false;
+    }
+  }
+
+  private async report(guild: Guild, event: Parameters<ServerApi['voiceEvent']>[0]): Promise<void> {
+    if (this.outOfSync.has(guild.id)) return; // a full sync is due anyway
+    try {
+      await this.options.api.voiceEvent(event);
+    } catch (error) {
+      this.options.log.warn(
+        { guildId: guild.id, kind: event.kind, err: error },
+        'voice event not delivered; resyncing later',
+      );
+      this.scheduleResync(guild);
+    }
+  }
+
+  private scheduleResync(guild: Guild): void {
+    if (this.closed) return;
+    const { initialDelayMs, maxDelayMs } = this.options.resync ?? { initialDelayMs: 1000, maxDelayMs: 60_000 };
+    let entry = this.outOfSync.get(guild.id);
+    if (!entry) {
+      entry = { delay: 0, timer: undefined };
+      this.outOfSync.set(guild.id, entry);
+    }
+    if (entry.timer) return;
+    entry.delay = entry.delay === 0 ? initialDelayMs : Math.min(entry.delay * 2, maxDelayMs);
+    const pending = entry;
+    pending.timer = setTimeout(
+      () => {
+        pending.timer = undefined;
+        void this.syncGuild(guild);
+      },
+      pending.delay * (0.8 + Math.random() * 0.4),
+    );
+  }
+
+  private checkEmpty(guild: Guild, channelId: string): void {
+    if (this.humansIn(guild, channelId) > 0 || this.closed) return;
+    const roomId = roomIdOf(guild.id, channelId);
+    if (this.emptyTimers.has(roomId)) return;
+    const timer = setTimeout(() => {
+      this.emptyTimers.delete(roomId);
+      if (this.humansIn(guild, channelId) > 0) return;
+      void this.endEmptyRoom(roomId);
+    }, this.options.emptyGraceMs);
+    this.emptyTimers.set(roomId, timer);
+  }
+
+  private cancelEmpty(roomId: string): void {
+    const timer = this.emptyTimers.get(roomId);
+    if (!timer) return;
+    clearTimeout(timer);
+    this.emptyTimers.delete(roomId);
+  }
+
+  private async endEmptyRoom(roomId: string): Promise<void> {
+    try {
+      const { ended } = await this.options.api.endRoom(
+        this.options.self(),
+        roomId,
+        'empty',
+        `empty:${roomId}:${Date.now()}`,
+      );
+      if (ended) this.options.log.info({ roomId }, 'voice channel stayed empty; room ended');
+    } catch (error) {
+      this.options.log.warn({ roomId, err: error }, 'could not end the empty room');
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const timer of this.emptyTimers.values()) clearTimeout(timer);
+    for (const { timer } of this.outOfSync.values()) clearTimeout(timer);
+    this.emptyTimers.clear();
+    this.outOfSync.clear();
+  }
+}

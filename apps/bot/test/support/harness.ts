@@ -1,0 +1,73 @@
+/**
+ * The bot as it runs in production (real discord.js client, real command and event modules, real
+ * server API client) against the fake Discord and the stub server.
+ */
+import { pino } from 'pino';
+import { type FakeDiscordOptions, startFakeDiscord } from '../../../../tests/fakes/discord/index.ts';
+import { createBot } from '../../src/bot.ts';
+import type { BotConfig } from '../../src/config.ts';
+import type { BotTuning } from '../../src/context.ts';
+import { loadCommands } from '../../src/loader.ts';
+import { registerCommands } from '../../src/register.ts';
+import { ServerApi, type ServerApiOptions } from '../../src/server-api.ts';
+import { startStubServer } from './stub-server.ts';
+
+export interface HarnessOptions {
+  tuning?: Partial<BotTuning>;
+  api?: Partial<Omit<ServerApiOptions, 'log'>>;
+  fake?: FakeDiscordOptions;
+}
+
+export async function startBotHarness(options: HarnessOptions = {}) {
+  const fake = await startFakeDiscord(options.fake);
+  const stub = await startStubServer();
+  const log = pino({ level: process.env.BOT_TEST_LOG ?? 'silent' });
+  const config: BotConfig = {
+    botToken: fake.botToken,
+    applicationId: fake.applicationId,
+    discordApiUrl: fake.apiUrl,
+    serverUrl: stub.url,
+    botApiToken: stub.token,
+    publicUrl: undefined,
+    logLevel: 'silent',
+  };
+  const commands = await loadCommands();
+  await registerCommands({
+    token: fake.botToken,
+    applicationId: fake.applicationId,
+    apiUrl: fake.apiUrl,
+    guildId: fake.guild.id,
+    commands,
+  });
+  const api = new ServerApi({
+    baseUrl: stub.url,
+    token: stub.token,
+    log,
+    retry: { retries: 2, initialDelayMs: 5, maxDelayMs: 20 },
+    breaker: { consecutiveFailures: 5, halfOpenAfterMs: 60_000 },
+    ...options.api,
+  });
+  const bot = await createBot({
+    config,
+    log,
+    api,
+    commands,
+    tuning: { emptyGraceMs: 30, plexPollIntervalMs: 5, ...options.tuning },
+  });
+  await bot.start();
+  return {
+    fake,
+    stub,
+    bot,
+    /** Puts a user in a voice channel (or out of voice with null), as Discord would tell the bot. */
+    async voice(userId: string, channelId: string | null) {
+      await fake.dispatchVoiceState({ userId, channelId });
+    },
+    async close() {
+      await bot.stop();
+      await stub.close();
+      await fake.close();
+    },
+  };
+}
+export type BotHarness = Awaited<ReturnType<typeof startBotHarness>>;
