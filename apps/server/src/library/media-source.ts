@@ -184,7 +184,7 @@ export interface ArtImage {
 }
 
 export interface MediaSource {
-  /** Stable identity of this source for cache keys and art ids (`demo`, `env`, `srv-<uuid>`). */
+  /** Stable identity of this source for cache keys and art ids (`demo`, `env-<hash>`, `srv-<uuid>`). */
   readonly key: string;
   readonly kind: 'plex' | 'demo';
   /** Shown to users ("Living-room Plex", "Demo library"). */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { ArtIds } from './art-ids.ts';
@@ -43,8 +44,17 @@ function createLibrary(app: FastifyInstance, options: { demoDir?: string }): Lib
     return demo;
   };
 
+  // PLEX_URL/PLEX_TOKEN: keyed by what they are, so a shared cache never serves one server's
+  // entries for another after a reconfiguration.
   const env = app.config.plex;
-  const envSource = env ? new PlexSource('env', 'Plex', app.plex.client(env.url, env.token), app.cache) : undefined;
+  const envSource = env
+    ? new PlexSource(
+        `env-${createHash('sha256').update(`${env.url}\n${env.token}`).digest('base64url').slice(0, 16)}`,
+        'Plex',
+        app.plex.client(env.url, env.token),
+        app.cache,
+      )
+    : undefined;
 
   // One PlexSource per stored row version: a relink (new token or address) makes a new one.
   const stored = new Map<string, { version: number; source: PlexSource }>();
@@ -70,7 +80,7 @@ function createLibrary(app: FastifyInstance, options: { demoDir?: string }): Lib
     },
     async sourceByKey(key) {
       if (key === 'demo') return demoSource();
-      if (key === 'env') return envSource;
+      if (envSource && key === envSource.key) return envSource;
       if (!key.startsWith(STORED_PREFIX)) return undefined;
       const id = key.slice(STORED_PREFIX.length);
       if (!/^[0-9a-f-]{36}$/.test(id)) return undefined;
