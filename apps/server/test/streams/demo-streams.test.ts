@@ -124,6 +124,17 @@ describe('streams of the demo library (no Plex configured)', () => {
     expect(segments).toBe(30);
   });
 
+  it('counts the bytes it serves in /metrics, and documents its routes in /docs', async () => {
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    for (const kind of ['file', 'playlist', 'segment']) {
+      const line = new RegExp(`^dpp_proxied_bytes_total\\{kind="${kind}"\\} (\\d+)$`, 'm').exec(metrics);
+      expect(Number(line?.[1]), kind).toBeGreaterThan(0);
+    }
+    const docs = (await (await fetch(`${base}/docs/json`)).json()) as { paths: Record<string, unknown> };
+    expect(docs.paths).toHaveProperty(['/api/rooms/{roomId}/stream']);
+    expect(docs.paths).toHaveProperty(['/api/stream/{*}']);
+  });
+
   it('refuses the stream to someone who is not in the room', async () => {
     const outsider = await signIn(base, 'Mallory');
     const refused = await offer({ auth: { authorization: `Bearer ${outsider.token}` } }, 'original');
