@@ -72,6 +72,8 @@ export default function PlayerView({ session }: { session: RoomSession }) {
   useEffect(() => {
     const host = hostRef.current;
     if (!host) return;
+    // video.js wraps and, on dispose, removes the element it is given: give it one of its own inside
+    // React's host, so React's DOM is never touched.
     const video = document.createElement('video');
     video.className = 'video-js';
     video.playsInline = true;
@@ -260,5 +262,5 @@ export default function PlayerView({ session }: { session: RoomSession }) {
     };
   }, [session]);
 
-  return <div ref={hostRef} className="player-host" data-vjs-player="" />;
+  return <div ref={hostRef} className="player-host" />;
 }

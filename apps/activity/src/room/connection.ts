@@ -110,9 +110,12 @@ export class RoomConnection implements ClockPort {
     return this.state;
   }
 
-  /** ClockPort: joined, and the join burst of pings is in. */
+  /**
+   * ClockPort: the join burst of pings is in. The estimate outlives a dropped connection, so the
+   * player stays in step with the last known playback while the app reconnects.
+   */
   get ready(): boolean {
-    return this.joined && this.clock.ready;
+    return this.clock.ready;
   }
 
   /** ClockPort: the server clock now; a coarse offset from the welcome until pings answer. */
@@ -280,8 +283,8 @@ export class RoomConnection implements ClockPort {
     this.attempt = 0;
     this.renewedAfterUnauthorized = false;
     this.lastSeq = message.snapshot.seq;
-    // Another instance may answer a reconnect, with its own clock: measure afresh.
-    this.clock.reset();
+    // The kept samples stay: server clocks are NTP-disciplined, and the estimator ages old samples
+    // out (their uncertainty grows with age), so a fresh burst takes over within a second.
     this.pendingPings.clear();
     this.coarseOffset = message.serverTime - this.options.timers.now();
     this.pingsSent = 0;

@@ -13,6 +13,7 @@ import { QueuePanel } from './queue-panel.tsx';
 import { FatalScreen, LoadingScreen } from './screens.tsx';
 import { StageOverlay } from './stage-overlay.tsx';
 import { TopBar } from './top-bar.tsx';
+import { useIdle } from './use-idle.ts';
 import { useRoomPosition } from './use-room-position.ts';
 import { useShortcuts } from './use-shortcuts.ts';
 
@@ -68,6 +69,8 @@ export function RoomView({
   });
   const positionMs = useRoomPosition(session);
   const status = useApp((s) => s.snapshot?.playback.status ?? 'paused');
+  const hasItem = useApp((s) => s.snapshot?.playback.itemId != null);
+  const idle = useIdle(stageRef, 3000);
 
   if (!hasSnapshot) {
     if (connection.status === 'failed') {
@@ -92,14 +95,14 @@ export function RoomView({
       <ConnectionBanner />
       <div className="layout">
         <section className="stage-column">
-          <div className="stage" ref={stageRef} data-status={status}>
+          <div className="stage" ref={stageRef} data-status={status} data-idle={idle}>
             <PlayerBoundary>
               <Suspense fallback={<div className="player-host loading" />}>
                 <PlayerView session={session} />
               </Suspense>
             </PlayerBoundary>
             <StageOverlay onRetry={() => useApp.setState((s) => ({ streamReload: s.streamReload + 1 }))} />
-            <Controls session={session} stageRef={stageRef} positionMs={positionMs} />
+            {hasItem && <Controls session={session} stageRef={stageRef} positionMs={positionMs} />}
           </div>
         </section>
         <aside className="side">

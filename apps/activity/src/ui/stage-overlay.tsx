@@ -55,7 +55,7 @@ export function StageOverlay({ onRetry }: { onRetry: () => void }) {
   else if (phase === 'loading') status = `Loading ${entry?.title ?? ''}…`;
   else if (playback.status === 'waiting')
     status = waitingFor.length > 0 ? `Waiting for ${waitingFor.slice(0, 3).join(', ')}…` : 'Getting everyone ready…';
-  else if (phase === 'buffering' || phase === 'waiting-clock') status = 'Buffering…';
+  else if (phase === 'buffering') status = 'Buffering…';
 
   return (
     <>
