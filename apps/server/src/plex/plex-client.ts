@@ -145,7 +145,6 @@ export class PlexClient {
       mediaIndex: 0,
       partIndex: 0,
       protocol: 'hls',
-      fastSeek: 1,
       directPlay: quality === 'original' ? 1 : 0,
       directStream: 1,
       directStreamAudio: 1,
