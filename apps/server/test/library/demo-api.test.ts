@@ -88,3 +88,33 @@ describe('library API on the demo library', () => {
     expect((await app.library.sourceForRoom('dev:lobby')).key).toBe('demo');
   });
 });
+
+describe('OpenAPI', () => {
+  let app: App;
+  beforeAll(async () => {
+    app = await buildTestApp({});
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('documents the library and Plex-linking routes', async () => {
+    const response = await app.inject({ url: '/docs/json' });
+    expect(response.statusCode).toBe(200);
+    const paths = Object.keys(response.json<{ paths: Record<string, unknown> }>().paths);
+    for (const path of [
+      '/api/library/sections',
+      '/api/library/sections/{id}/items',
+      '/api/library/search',
+      '/api/library/items/{id}',
+      '/api/library/items/{id}/children',
+      '/api/art/{*}',
+      '/api/plex/pins',
+      '/api/plex/pins/{id}',
+      '/api/plex/servers',
+      '/api/plex/servers/{id}',
+    ]) {
+      expect(paths).toContain(path);
+    }
+  });
+});
