@@ -86,11 +86,11 @@ export class RoomConnection {
     this.socket.send(JSON.stringify(message));
   }
 
-  /** The hub's fan-out: text already serialized once for every local connection. */
-  sendText(text: string, type: string) {
-    if (!this.socket.isOpen) return;
-    this.engine.observer.socketMessage('out', type);
+  /** The hub's fan-out: text serialized once for every local connection (the hub counts them). */
+  sendText(text: string): boolean {
+    if (!this.socket.isOpen) return false;
     this.socket.send(text);
+    return true;
   }
 
   private sendError(code: ErrorCode, message: string = ERROR_REASONS[code], id?: string) {

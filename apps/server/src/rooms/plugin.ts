@@ -17,7 +17,7 @@ declare module 'fastify' {
 
 export function metricsObserver(metrics: Metrics): RoomObserver {
   return {
-    socketMessage: (direction, type) => metrics.messages.inc({ direction, type }),
+    socketMessage: (direction, type, count = 1) => metrics.messages.inc({ direction, type }, count),
     broadcast: (latencyMs) => metrics.broadcastLatency.observe(latencyMs / 1000),
     localRooms: (count) => metrics.rooms.set(count),
   };

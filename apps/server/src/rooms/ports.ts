@@ -60,7 +60,7 @@ export const noWatchLog: WatchLog = { started() {}, item() {}, ended() {} };
 
 /** Counters and timings for /metrics, without tying the engine to prom-client. */
 export interface RoomObserver {
-  socketMessage(direction: 'in' | 'out', type: string): void;
+  socketMessage(direction: 'in' | 'out', type: string, count?: number): void;
   /** Time from accepting an input to handing its broadcast to every local socket. */
   broadcast(latencyMs: number): void;
   /** Rooms with members on this instance. */

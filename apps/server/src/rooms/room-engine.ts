@@ -158,6 +158,7 @@ export class RoomEngine {
       waitTimer: (roomId, rev) => void this.track(this.onTimer(roomId, 'wait', rev)),
       rejoin: (roomId, members) => void this.track(this.rejoin(roomId, members)),
       observeBroadcast: (latencyMs) => this.observer.broadcast(latencyMs),
+      countSent: (type, count) => this.observer.socketMessage('out', type, count),
       reportError: (error, message) => this.log.warn({ err: error }, message),
     };
   }

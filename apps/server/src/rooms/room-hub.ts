@@ -16,7 +16,8 @@ export const roomChannel = (roomId: string) => `room:${roomId}`;
 
 /** A connection as the hub sees it: somewhere to send text. */
 export interface HubMember {
-  sendText(text: string, type: 'state' | 'snapshot'): void;
+  /** Whether it was sent (the socket was open). */
+  sendText(text: string): boolean;
 }
 
 /** What the hub needs from its engine. */
@@ -32,6 +33,7 @@ export interface HubHost {
   /** Local connections whose member the store no longer has (the store lost data): join them again. */
   rejoin(roomId: string, members: HubMember[], record: RoomRecord | undefined): void;
   observeBroadcast(latencyMs: number): void;
+  countSent(type: 'state' | 'snapshot', count: number): void;
   reportError(error: unknown, message: string): void;
 }
 
@@ -133,15 +135,17 @@ export class RoomHub {
     }
     this.mirror = applyState(this.mirror, frame);
     const text = JSON.stringify(frame);
+    let sent = 0;
     for (const [member, position] of this.positions) {
       if (position.kind !== 'active') continue;
       if (position.epoch !== envelope.epoch || frame.seq > position.seq + 1) {
         this.sendSnapshot(member, 'gap');
       } else if (frame.seq === position.seq + 1) {
         position.seq = frame.seq;
-        member.sendText(text, 'state');
+        if (member.sendText(text)) sent += 1;
       }
     }
+    if (sent > 0) this.host.countSent('state', sent);
     this.host.observeBroadcast(perfNow() - envelope.acceptedAt);
     this.schedule();
   }
@@ -151,7 +155,9 @@ export class RoomHub {
     if (!this.mirror || !this.epoch || position?.kind !== 'active') return;
     position.epoch = this.epoch;
     position.seq = this.mirror.seq;
-    member.sendText(JSON.stringify({ type: 'snapshot', reason, snapshot: this.mirror }), 'snapshot');
+    if (member.sendText(JSON.stringify({ type: 'snapshot', reason, snapshot: this.mirror }))) {
+      this.host.countSent('snapshot', 1);
+    }
   }
 
   /** One resync at a time; a request while one runs makes it run once more. */

@@ -1,6 +1,11 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { freePort } from '../../../../tests/support/redis-server.ts';
 import { TEST_REDIS_URL } from '../../../../tests/support/services.ts';
 import { waitFor } from '../../../../tests/support/wait.ts';
 import { fakeLookup } from './support/harness.ts';
@@ -141,5 +146,98 @@ describe.skipIf(!services.redis)('rooms across two instances on one Redis', () =
     expect(bob.snapshot).toEqual(ada.snapshot);
     expect(bob.received.some((m) => m.type === 'snapshot' && m.reason === 'resync')).toBe(true);
     expect([...ada.problems, ...bob.problems]).toEqual([]);
+  });
+});
+
+/** The same, as two real server processes (what a deployment behind a load balancer runs). */
+describe.skipIf(!services.redis)('rooms across two server processes', () => {
+  const children: ChildProcess[] = [];
+  let database: Awaited<ReturnType<typeof testDatabase>>;
+
+  afterAll(async () => {
+    for (const child of children) {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGKILL');
+        await exited;
+      }
+    }
+    await database?.drop();
+  });
+
+  async function start(env: Record<string, string>) {
+    const port = await freePort();
+    const child = spawn(
+      path.resolve(import.meta.dirname, '../../../../node_modules/.bin/tsx'),
+      [path.resolve(import.meta.dirname, '../../src/server.ts')],
+      {
+        env: {
+          PATH: process.env.PATH,
+          PORT: String(port),
+          LOG_LEVEL: 'warn',
+          DATA_DIR: mkdtempSync(path.join(tmpdir(), 'dpp-')),
+          ...env,
+        },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    children.push(child);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok, {
+      timeoutMs: 60_000,
+      intervalMs: 100,
+      what: `the server on ${port} to be ready`,
+    });
+    return { port, child, exited };
+  }
+
+  it('share a room through Redis, in order with one seq, and close their sockets with 1012 on SIGTERM', {
+    timeout: 120_000,
+  }, async () => {
+    database = await testDatabase(services.postgres);
+    const env = {
+      REDIS_URL: TEST_REDIS_URL,
+      SECRET_KEY: randomBytes(32).toString('base64'),
+      DATABASE_URL: database.url,
+    };
+    const [one, two] = [await start(env), await start(env)];
+    const signIn = async (port: number, name: string) => {
+      const response = await fetch(`http://127.0.0.1:${port}/api/auth/dev`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name }),
+      });
+      return ((await response.json()) as { token: string }).token;
+    };
+    const roomId = `dev:procs-${randomUUID().slice(0, 8)}`;
+    const ada = await WsClient.connect(`ws://127.0.0.1:${one.port}/ws`);
+    const bob = await WsClient.connect(`ws://127.0.0.1:${two.port}/ws`);
+    await ada.hello(await signIn(one.port, 'Ada'), roomId);
+    // A session signed by one process is good on the other.
+    await bob.hello(await signIn(one.port, 'Bob'), roomId);
+    await ada.until((s) => s.members.length === 2);
+
+    // The demo library is the same on both; commands from both sides interleave into one stream.
+    expect(await bob.command({ op: 'queue.add', itemId: 'demo-sunrise-sync' })).toMatchObject({ type: 'ack' });
+    expect(await ada.command({ op: 'queue.add', itemId: 'demo-deep-blue-timecode' })).toMatchObject({ type: 'ack' });
+    const positions = [1000, 2000, 3000, 4000, 5000];
+    await Promise.all(positions.map((positionMs) => bob.command({ op: 'seek', positionMs })));
+    await ada.until((s) => s.playback.positionMs === 5000 && s.queue.length === 2);
+    await waitFor(() => ada.snapshot?.seq === bob.snapshot?.seq, { what: 'the same seq' });
+    expect(ada.snapshot).toEqual(bob.snapshot);
+    const seeks = ada.received.flatMap((m) =>
+      m.type === 'state' && m.cause.type === 'command' && m.cause.op === 'seek' ? [m.changes.playback?.positionMs] : [],
+    );
+    expect(seeks).toEqual(positions);
+    expect([...ada.problems, ...bob.problems]).toEqual([]);
+
+    two.child.kill('SIGTERM');
+    expect((await bob.closed).code).toBe(1012);
+    expect(await two.exited).toBe(0);
+    // Bob is away, not gone: the room on the other process still has him for the grace period.
+    await ada.until((s) => s.members.some((m) => m.name === 'Bob' && m.state === 'away'));
+    await ada.close();
+    one.child.kill('SIGTERM');
+    expect(await one.exited).toBe(0);
   });
 });
