@@ -1,4 +1,4 @@
-export * from './protocol.ts';
-export * from './sync/index.ts';
 export * from './bot-api.ts';
 export * from './library.ts';
+export * from './protocol.ts';
+export * from './sync/index.ts';
