@@ -20,7 +20,9 @@ export default async function setup(project: TestProject) {
       throw new Error(`CI=true and these services are not reachable:\n${lines}`);
     }
     const bar = '!'.repeat(78);
-    console.warn(`\n${bar}\n  SKIPPING the suites that need:\n${lines}\n  Start them (see README.md) to run every test.\n${bar}\n`);
+    console.warn(
+      `\n${bar}\n  SKIPPING the suites that need:\n${lines}\n  Start them (see README.md) to run every test.\n${bar}\n`,
+    );
   }
   project.provide('services', services);
 }

@@ -1,7 +1,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import net from 'node:net';
-import { waitFor } from './wait.ts';
 import { reachable } from './services.ts';
+import { waitFor } from './wait.ts';
 
 export function hasRedisServerBinary(): boolean {
   try {

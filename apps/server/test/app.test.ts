@@ -67,17 +67,19 @@ describe('the server process', () => {
   it('serves, then closes cleanly on SIGTERM and SIGINT', { timeout: 60_000 }, async () => {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       const port = await freePort();
-      const child = spawn(path.resolve(import.meta.dirname, '../../../node_modules/.bin/tsx'), [
-        path.resolve(import.meta.dirname, '../src/server.ts'),
-      ], {
-        env: {
-          PATH: process.env.PATH,
-          PORT: String(port),
-          DATA_DIR: mkdtempSync(path.join(tmpdir(), 'dpp-')),
-          LOG_LEVEL: 'info',
+      const child = spawn(
+        path.resolve(import.meta.dirname, '../../../node_modules/.bin/tsx'),
+        [path.resolve(import.meta.dirname, '../src/server.ts')],
+        {
+          env: {
+            PATH: process.env.PATH,
+            PORT: String(port),
+            DATA_DIR: mkdtempSync(path.join(tmpdir(), 'dpp-')),
+            LOG_LEVEL: 'info',
+          },
+          stdio: ['ignore', 'pipe', 'pipe'],
         },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      );
       let output = '';
       child.stdout.on('data', (chunk) => {
         output += chunk;

@@ -25,7 +25,12 @@ function runServer(env: Record<string, string>) {
 describe('configuration', () => {
   it('has defaults for everything, so an empty environment runs', () => {
     const env = parseEnv({});
-    expect(env).toMatchObject({ PORT: 3000, HOST: '127.0.0.1', PUBLIC_URL: 'http://localhost:3000', LOG_LEVEL: 'info' });
+    expect(env).toMatchObject({
+      PORT: 3000,
+      HOST: '127.0.0.1',
+      PUBLIC_URL: 'http://localhost:3000',
+      LOG_LEVEL: 'info',
+    });
     expect(env.DATABASE_URL).toBeUndefined();
     expect(env.REDIS_URL).toBeUndefined();
   });
@@ -51,7 +56,10 @@ describe('configuration', () => {
 
   it('maps DATABASE_URL to PGlite on disk, in memory, or PostgreSQL', () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'dpp-'));
-    expect(loadConfig({ DATA_DIR: dataDir }).database).toEqual({ kind: 'pglite', dataDir: path.join(dataDir, 'pglite') });
+    expect(loadConfig({ DATA_DIR: dataDir }).database).toEqual({
+      kind: 'pglite',
+      dataDir: path.join(dataDir, 'pglite'),
+    });
     expect(loadConfig({ DATA_DIR: dataDir, DATABASE_URL: 'memory://' }).database).toEqual({
       kind: 'pglite',
       dataDir: undefined,

@@ -58,7 +58,14 @@ describe.skipIf(!services.postgres)('migrations on PGlite and on PostgreSQL', ()
     expect(realRows.length).toBeGreaterThan(30);
     expect(liteRows).toEqual(realRows);
     const tables = new Set(realRows.filter((r) => r.kind === 'column').map((r) => r.name.split('.')[0]));
-    expect([...tables].sort()).toEqual(['audit_log', 'guilds', 'play_progress', 'plex_servers', 'users', 'watch_sessions']);
+    expect([...tables].sort()).toEqual([
+      'audit_log',
+      'guilds',
+      'play_progress',
+      'plex_servers',
+      'users',
+      'watch_sessions',
+    ]);
   });
 
   it('apply twice without error (start-up is idempotent)', async () => {
