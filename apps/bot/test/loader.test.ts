@@ -12,7 +12,7 @@ describe('the module loader', () => {
     );
     const events = await loadEvents();
     expect(events.map((e) => e.name)).toEqual(
-      expect.arrayContaining(['clientReady', 'interactionCreate', 'voiceStateUpdate', 'guildCreate']),
+      expect.arrayContaining(['clientReady', 'shardReady', 'interactionCreate', 'voiceStateUpdate', 'guildCreate']),
     );
   });
 
