@@ -120,6 +120,28 @@ describe('SyncController', () => {
     expect(w.media.seeks).toEqual([]);
   });
 
+  it('learns how long its player takes to start and starts that much early', async () => {
+    const w = world();
+    w.media.startDelayMs = 60;
+    w.controller.start();
+    w.controller.setSource({ itemId: ITEM, phase: 'loaded' });
+    // First scheduled start: the player starts on the instant and lags by its start delay.
+    w.controller.setPlayback(w.playing(0, w.serverNow() + 300, 1));
+    await w.run(600);
+    expect(w.controller.currentStatus.startLatencyMs).toBeGreaterThan(40);
+    expect(w.controller.currentStatus.startLatencyMs).toBeLessThan(80);
+
+    // Next time (a pause, then a scheduled play) frames move on the instant.
+    w.controller.setPlayback(w.paused(5_000, 2));
+    await w.run(500);
+    const instant = w.serverNow() + 300;
+    w.controller.setPlayback(w.playing(5_000, instant, 3));
+    await w.run(300 + 100);
+    const drift = w.media.positionMs - (5_000 + (w.serverNow() - instant));
+    expect(Math.abs(drift)).toBeLessThanOrEqual(SYNC.enterBandMs);
+    expect(w.media.seeks.filter((s) => s !== 5_000)).toEqual([]);
+  });
+
   it('pauses with the room and lands on the exact frame', async () => {
     const w = world();
     w.controller.start();

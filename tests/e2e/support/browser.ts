@@ -111,3 +111,19 @@ export function roomPositionAt(snapshot: RoomSnapshot, atMs: number): number {
   const entry = snapshot.playback.itemId === null ? undefined : snapshot.queue[0];
   return expectedPosition(snapshot.playback, atMs, entry?.durationMs ?? undefined);
 }
+
+/** The activity's debug hooks (apps/activity/src/lib/debug.ts), as far as the tests and benchmarks use them. */
+declare global {
+  interface Window {
+    __dpp?: {
+      roomId(): string | null;
+      connectionStatus(): string;
+      serverNow(): number;
+      expectedPositionMs(): number | null;
+      syncPhase(): string;
+      correctiveSeeks(): number;
+      command(intent: unknown): Promise<void>;
+      dropConnection(): void;
+    };
+  }
+}

@@ -1,3 +1,4 @@
+import type { CommandIntent } from '@dpp/shared';
 import type { RoomSession } from '../room/session.ts';
 import { useApp } from '../room/store.ts';
 
@@ -16,6 +17,10 @@ export interface DebugHooks {
   expectedPositionMs(): number | null;
   playbackRev(): number | null;
   syncPhase(): string;
+  /** Corrective seeks this page's sync controller made. */
+  correctiveSeeks(): number;
+  /** Sends a room command as the UI would (the benchmark drives the room with it). */
+  command(intent: CommandIntent): Promise<void>;
   /** Drops the room socket as a network failure would (the app then reconnects). */
   dropConnection(): void;
 }
@@ -36,6 +41,8 @@ export function exposeDebugHooks(session: RoomSession): () => void {
     expectedPositionMs: () => session.expectedPositionMs(),
     playbackRev: () => useApp.getState().snapshot?.playback.rev ?? null,
     syncPhase: () => useApp.getState().sync.phase,
+    correctiveSeeks: () => useApp.getState().sync.seeks,
+    command: (intent) => session.connection.command(intent),
     dropConnection: () => session.connection.drop(),
   };
   window.__dpp = hooks;

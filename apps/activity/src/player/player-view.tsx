@@ -256,7 +256,7 @@ export default function PlayerView({ session }: { session: RoomSession }) {
       setGestureHandler(null);
       player.dispose();
       useApp.setState({
-        sync: { phase: 'idle', driftMs: null, rate: 1, seekLatencyMs: 0, seeks: 0 },
+        sync: { phase: 'idle', driftMs: null, rate: 1, seekLatencyMs: 0, startLatencyMs: 0, seeks: 0 },
         subtitleTracks: [],
       });
     };

@@ -99,7 +99,7 @@ export const useApp = create<AppState>()(() => ({
   snapshot: null,
   you: null,
   clock: { offsetMs: 0, rttMs: null },
-  sync: { phase: 'idle', driftMs: null, rate: 1, seekLatencyMs: 0, seeks: 0 },
+  sync: { phase: 'idle', driftMs: null, rate: 1, seekLatencyMs: 0, startLatencyMs: 0, seeks: 0 },
   notices: [],
   participants: [],
   prefs: loadPrefs(),

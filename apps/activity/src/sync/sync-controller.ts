@@ -59,6 +59,8 @@ export interface SyncStatus {
   /** The playbackRate the controller asked for. */
   rate: number;
   seekLatencyMs: number;
+  /** How early the player is started before a scheduled instant (its measured start latency). */
+  startLatencyMs: number;
   seeks: number;
 }
 
@@ -85,6 +87,10 @@ export interface SyncControllerOptions {
   reportRetryMs?: number;
 }
 
+/** A start slower than this was a stall, not the player's usual latency. */
+const MAX_START_LATENCY_MS = 250;
+const START_LATENCY_ALPHA = 0.3;
+
 type SourceState = { itemId: string; phase: 'loading' | 'loaded' | 'error' } | null;
 
 interface PendingSeek {
@@ -105,6 +111,11 @@ export class SyncController {
   private readonly timers: Timers;
   private readonly options: SyncControllerOptions;
   private readonly seekLatency = new SeekLatencyEstimator();
+  /** How long play() takes before frames move on this player, learned from its starts. */
+  private startLatencyMs = 0;
+  private startsMeasured = 0;
+  private pendingStart: { calledAt: number; fromMs: number } | null = null;
+  private preRollRev: number | null = null;
   private playback: Playback | null = null;
   private durationMs: number | undefined;
   private source: SourceState = null;
@@ -122,7 +133,7 @@ export class SyncController {
   private interval: unknown;
   private dueTimer: unknown;
   private running = false;
-  private status: SyncStatus = { phase: 'idle', driftMs: null, rate: 1, seekLatencyMs: 0, seeks: 0 };
+  private status: SyncStatus = { phase: 'idle', driftMs: null, rate: 1, seekLatencyMs: 0, startLatencyMs: 0, seeks: 0 };
 
   constructor(options: SyncControllerOptions) {
     this.options = options;
@@ -261,7 +272,10 @@ export class SyncController {
     }
 
     const serverNowMs = this.clock.serverNow();
+    this.measureStart(now);
     const advancing = isAdvancing(playback, serverNowMs);
+    // A scheduled start begins early by the player's start latency, so frames move at the instant.
+    const shouldPlay = isAdvancing(playback, serverNowMs + this.startLatencyMs);
     if (this.stalledSince !== null && this.media.canPlay) this.stalledSince = null;
     if (advancing && !this.media.paused && !this.media.canPlay && this.stalledSince === null) this.stalledSince = now;
     if (this.stalledSince !== null && advancing) {
@@ -269,14 +283,24 @@ export class SyncController {
       return;
     }
 
-    if (advancing && this.media.paused) {
+    // Pre-roll: started early on purpose from the held frame; corrections resume once the group moves.
+    const atHold = Math.abs(this.media.positionMs - playback.positionMs) <= SYNC.enterBandMs;
+    const preRoll = !advancing && shouldPlay && (this.preRollRev === playback.rev || atHold);
+    const play = advancing || preRoll;
+    if (play && this.media.paused) {
       if (this.blocked) {
         this.setPhase('needs-gesture', null);
         return;
       }
       this.startPlaying();
+      if (preRoll) this.preRollRev = playback.rev;
     }
-    if (!advancing && !this.media.paused) this.media.pause();
+    if (!play && !this.media.paused) this.media.pause();
+    if (preRoll) {
+      this.setPhase('synced', this.lastDrift);
+      this.scheduleDue(playback, serverNowMs);
+      return;
+    }
 
     const correction = decideCorrection({
       playback,
@@ -312,11 +336,15 @@ export class SyncController {
     this.scheduleDue(playback, serverNowMs);
   }
 
-  /** A scheduled start (atServerMs ahead) gets its own timer: the tick interval is too coarse. */
+  /**
+   * A scheduled start (atServerMs ahead) gets its own timers, the tick interval being too coarse:
+   * one to start the player early by its start latency, one at the instant to resume corrections.
+   */
   private scheduleDue(playback: Playback, serverNowMs: number): void {
     this.clearDue();
     if (playback.status !== 'playing' || playback.atServerMs <= serverNowMs) return;
-    const delay = playback.atServerMs - serverNowMs;
+    const startAt = playback.atServerMs - this.startLatencyMs;
+    const delay = (startAt > serverNowMs ? startAt : playback.atServerMs) - serverNowMs;
     this.dueTimer = this.timers.setTimeout(() => {
       this.dueTimer = undefined;
       this.tick();
@@ -330,6 +358,7 @@ export class SyncController {
 
   private startPlaying(): void {
     if (this.playing) return;
+    this.pendingStart = this.media.canPlay ? { calledAt: this.timers.now(), fromMs: this.media.positionMs } : null;
     const attempt = this.media.play().then(
       (result) => {
         if (result === 'blocked') this.blocked = true;
@@ -343,6 +372,24 @@ export class SyncController {
       if (this.playing === attempt) this.playing = null;
       this.tick();
     });
+  }
+
+  /** Learns the start latency from the first movement after a play(): when did frames start moving? */
+  private measureStart(now: number): void {
+    const pending = this.pendingStart;
+    if (!pending || this.media.paused) return;
+    const moved = this.media.positionMs - pending.fromMs;
+    if (moved < 0 || this.pendingSeek !== null || this.media.seeking) {
+      this.pendingStart = null;
+      return;
+    }
+    if (moved < 8) return;
+    this.pendingStart = null;
+    const latency = now - moved / (this.appliedRate || 1) - pending.calledAt;
+    if (latency < 0 || latency > MAX_START_LATENCY_MS) return;
+    this.startLatencyMs =
+      this.startsMeasured === 0 ? latency : this.startLatencyMs + START_LATENCY_ALPHA * (latency - this.startLatencyMs);
+    this.startsMeasured += 1;
   }
 
   private resetRate(): void {
@@ -423,6 +470,7 @@ export class SyncController {
       driftMs,
       rate: this.appliedRate,
       seekLatencyMs: Math.round(this.seekLatency.estimateMs),
+      startLatencyMs: Math.round(this.startLatencyMs),
       seeks: this.seeks,
     };
   }

@@ -52,6 +52,7 @@ export function SyncBadge() {
     `Playback rate: ${sync.rate.toFixed(3)}×`,
     `Clock RTT: ${clock.rttMs === null ? 'n/a' : `${Math.round(clock.rttMs)} ms`}`,
     `Seek latency: ~${sync.seekLatencyMs} ms`,
+    `Start latency: ~${sync.startLatencyMs} ms`,
     `Corrective seeks: ${sync.seeks}`,
   ].join('\n');
   return (

@@ -76,6 +76,9 @@ export class FakeMedia implements MediaPort {
   canPlay = true;
   rate = 1;
   seekMs = 100;
+  /** play() moves frames only after this long. */
+  startDelayMs = 0;
+  private movingAt = 0;
   autoplay: 'allowed' | 'blocked' = 'allowed';
   readonly seeks: number[] = [];
   readonly rates: number[] = [];
@@ -84,13 +87,15 @@ export class FakeMedia implements MediaPort {
 
   constructor(private readonly timers: VirtualTimers) {
     timers.tickers.push((dt) => {
-      if (!this.paused && !this.seeking && this.canPlay) this.positionMs += dt * this.rate;
+      if (!this.paused && !this.seeking && this.canPlay && timers.now() > this.movingAt)
+        this.positionMs += dt * this.rate;
     });
   }
 
   async play(): Promise<'playing' | 'blocked'> {
     this.plays += 1;
     if (this.autoplay === 'blocked') return 'blocked';
+    if (this.paused) this.movingAt = this.timers.now() + this.startDelayMs;
     this.paused = false;
     return 'playing';
   }

@@ -1,0 +1,398 @@
+/**
+ * `pnpm bench:sync`: how closely real Chromium pages play together. For 3 and then 6 pages in one
+ * standalone room on the real server, one page starts a demo clip (through the stream proxy) and
+ * drives the room for 60 s: seek, pause, play, seek. Every page samples its <video> every 20 ms in
+ * the page itself; the samples are aligned on one clock (every page and the server run on this
+ * machine) and compared between pages. Also reports the built activity's initial JavaScript.
+ *
+ * Options: --pages 3,6   --quality auto|original|1080p|720p|480p   --no-write (skip docs/benchmarks.md)
+ *          --trace (the aligned samples, to tests/artifacts/bench-sync-<pages>.json)
+ */
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import type { Browser } from 'playwright-core';
+import { expectedPosition, type Playback, type RoomSnapshot, SYNC } from '../../packages/shared/src/index.ts';
+import { chromiumAvailable, launchChromium, Viewer } from '../e2e/support/browser.ts';
+import {
+  ACTIVITY_DIST,
+  ensureActivityBuilt,
+  REPO_ROOT,
+  type RunningServer,
+  startServer,
+} from '../e2e/support/server.ts';
+import { waitFor } from '../support/wait.ts';
+
+const args = process.argv.slice(2);
+const option = (name: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const PAGE_COUNTS = (option('pages') ?? '3,6').split(',').map(Number);
+const QUALITY = option('quality') ?? 'auto';
+const WRITE = !args.includes('--no-write');
+const TRACE = args.includes('--trace');
+
+const RUN_MS = 60_000;
+const SAMPLE_MS = 20;
+/** Converged: every page within ±targetBand of the group's middle (spread ≤ 2·band), held this long. */
+const HOLD_MS = 1_000;
+const CONVERGED_SPREAD_MS = 2 * SYNC.targetBandMs;
+
+type Step = {
+  at: number;
+  label: string;
+  intent: { op: 'seek'; positionMs: number } | { op: 'pause' } | { op: 'play' };
+};
+/** Relative to the moment the room starts playing. The demo clip is 30 s: the seeks keep it from ending. */
+const SCRIPT: Step[] = [
+  { at: 15_000, label: 'seek to 0:01', intent: { op: 'seek', positionMs: 1_000 } },
+  { at: 30_000, label: 'pause', intent: { op: 'pause' } },
+  { at: 34_000, label: 'play', intent: { op: 'play' } },
+  { at: 46_000, label: 'seek to 0:02', intent: { op: 'seek', positionMs: 2_000 } },
+];
+
+/** [epochMs, positionMs, paused, seeking, rate] */
+type Sample = [number, number, number, number, number];
+
+interface Segment {
+  label: string;
+  issuedAt: number;
+  /** When the command took effect: the scheduled instant of a play/seek, the server's stamp of a pause. */
+  effectiveAt: number;
+  endAt: number;
+}
+
+interface SegmentResult extends Segment {
+  convergedAt: number | undefined;
+  steady: number[];
+}
+
+const quantile = (sorted: readonly number[], q: number) =>
+  sorted.length === 0 ? Number.NaN : (sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN);
+const fmt = (ms: number | undefined, digits = 1) =>
+  ms === undefined || Number.isNaN(ms) ? 'n/a' : `${ms.toFixed(digits)} ms`;
+
+function stats(values: number[]) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return {
+    p50: quantile(sorted, 0.5),
+    p95: quantile(sorted, 0.95),
+    max: sorted.at(-1) ?? Number.NaN,
+    n: sorted.length,
+  };
+}
+
+/** A page's position at `t`, extrapolated from its last sample at or before `t` (or undefined). */
+function positionAt(samples: Sample[], t: number, cursor: { i: number }): { pos: number; moving: boolean } | undefined {
+  while (cursor.i + 1 < samples.length && (samples[cursor.i + 1]?.[0] ?? Number.POSITIVE_INFINITY) <= t) cursor.i += 1;
+  const s = samples[cursor.i];
+  if (!s || s[0] > t || t - s[0] > 5 * SAMPLE_MS) return undefined;
+  const moving = s[2] === 0 && s[3] === 0;
+  return { pos: s[1] + (moving ? (t - s[0]) * s[4] : 0), moving };
+}
+
+async function runParty(browser: Browser, server: RunningServer, pages: number) {
+  const room = `bench-${pages}-${Date.now().toString(36)}`;
+  const roomId = `dev:${room}`;
+  const viewers: Viewer[] = [];
+  try {
+    for (let i = 0; i < pages; i += 1) {
+      const viewer = await Viewer.join(browser, server.url, { name: `Viewer ${i + 1}`, room });
+      await viewer.page.evaluate(
+        ({ quality }) => {
+          localStorage.setItem('dpp.prefs', JSON.stringify({ volume: 1, muted: true, quality, subtitles: null }));
+        },
+        { quality: QUALITY },
+      );
+      viewers.push(viewer);
+    }
+    // Reload so the quality and mute preferences apply from the start (same session: same member).
+    await Promise.all(viewers.map((v) => v.page.reload()));
+    await Promise.all(viewers.map((v) => v.page.getByTestId('room').waitFor({ timeout: 30_000 })));
+    await waitFor(async () => (await server.app.rooms.snapshot(roomId))?.members.length === pages, {
+      timeoutMs: 30_000,
+      what: 'every page in the room',
+    });
+    await Promise.all(
+      viewers.map((v) =>
+        v.page.evaluate((every) => {
+          const samples: number[][] = [];
+          (window as unknown as { __benchSamples: number[][] }).__benchSamples = samples;
+          setInterval(() => {
+            const video = document.querySelector('video');
+            if (!video || video.readyState < 2) return;
+            samples.push([
+              performance.timeOrigin + performance.now(),
+              video.currentTime * 1000,
+              video.paused ? 1 : 0,
+              video.seeking ? 1 : 0,
+              video.playbackRate,
+            ]);
+          }, every);
+        }, SAMPLE_MS),
+      ),
+    );
+
+    // Room playback history, to know where the server says the group is at any instant.
+    const history: { seenAt: number; playback: Playback; duration: number | undefined }[] = [];
+    let polling = true;
+    const poll = (async () => {
+      while (polling) {
+        const snap: RoomSnapshot | undefined = await server.app.rooms.snapshot(roomId);
+        const last = history.at(-1);
+        if (snap && (!last || last.playback.rev !== snap.playback.rev)) {
+          history.push({
+            seenAt: Date.now(),
+            playback: snap.playback,
+            duration: snap.queue[0]?.durationMs ?? undefined,
+          });
+        }
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    })();
+
+    const driver = viewers[0];
+    if (!driver) throw new Error('no pages');
+    const command = (intent: Step['intent'] | { op: 'load'; itemId: string }) =>
+      driver.page.evaluate((i) => window.__dpp?.command(i), intent);
+
+    const library = await server.app.library.sourceFor(undefined);
+    const clip = (await library.search('Sunrise', 1))[0] ?? (await library.items('demo', undefined, 1)).items[0];
+    if (!clip) throw new Error('the demo library is empty');
+    const loadIssued = Date.now();
+    await command({ op: 'load', itemId: clip.id });
+    const started = await waitFor(
+      async () => {
+        const snap = await server.app.rooms.snapshot(roomId);
+        return snap?.playback.status === 'playing' && snap.playback.itemId === clip.id ? snap.playback : false;
+      },
+      { timeoutMs: 30_000, what: 'the room to start playing' },
+    );
+    const t0 = started.atServerMs;
+    const segments: Segment[] = [{ label: 'load', issuedAt: loadIssued, effectiveAt: t0, endAt: t0 + RUN_MS }];
+    for (const step of SCRIPT) {
+      const wait = t0 + step.at - Date.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      const before = history.at(-1)?.playback.rev ?? 0;
+      const issuedAt = Date.now();
+      await command(step.intent);
+      const effect = await waitFor(
+        () => {
+          const h = history.at(-1);
+          return h && h.playback.rev > before ? h.playback : false;
+        },
+        { timeoutMs: 10_000, what: step.label },
+      );
+      const previous = segments.at(-1);
+      if (previous) previous.endAt = issuedAt;
+      segments.push({ label: step.label, issuedAt, effectiveAt: effect.atServerMs, endAt: t0 + RUN_MS });
+    }
+    const endWait = t0 + RUN_MS - Date.now();
+    if (endWait > 0) await new Promise((resolve) => setTimeout(resolve, endWait));
+    polling = false;
+    await poll;
+
+    const perPage = await Promise.all(
+      viewers.map((v) =>
+        v.page.evaluate(() => (window as unknown as { __benchSamples: Sample[] }).__benchSamples.slice()),
+      ),
+    );
+    const seeks = await Promise.all(viewers.map((v) => v.page.evaluate(() => window.__dpp?.correctiveSeeks() ?? 0)));
+
+    // Align on a 20 ms grid: between-page spread and pairwise |drift|, and each page against the room.
+    const cursors = perPage.map(() => ({ i: 0 }));
+    const grid: {
+      t: number;
+      spread: number;
+      pairs: number[];
+      vsRoom: number[];
+      agree: boolean;
+      pos: number[];
+      expected: number;
+    }[] = [];
+    for (let t = loadIssued; t <= t0 + RUN_MS; t += SAMPLE_MS) {
+      const positions = perPage.map((samples, i) => positionAt(samples, t, cursors[i] ?? { i: 0 }));
+      if (positions.some((p) => p === undefined)) continue;
+      const known = positions as { pos: number; moving: boolean }[];
+      const pos = known.map((p) => p.pos);
+      const pairs: number[] = [];
+      for (let a = 0; a < pos.length; a += 1)
+        for (let b = a + 1; b < pos.length; b += 1) pairs.push(Math.abs((pos[a] ?? 0) - (pos[b] ?? 0)));
+      // A transition is in force from when it was broadcast: a pause at its stamp, a play or seek when seen.
+      const room = [...history].reverse().find((h) => Math.min(h.seenAt, h.playback.atServerMs) <= t);
+      const expected = room ? expectedPosition(room.playback, t, room.duration) : Number.NaN;
+      const advancing = room ? room.playback.status === 'playing' && t >= room.playback.atServerMs : false;
+      grid.push({
+        t,
+        spread: Math.max(...pos) - Math.min(...pos),
+        pairs,
+        vsRoom: pos.map((p) => Math.abs(p - expected)),
+        agree: known.every((p) => p.moving === advancing),
+        pos,
+        expected,
+      });
+    }
+
+    const results: SegmentResult[] = segments.map((segment) => {
+      const from = Math.max(segment.issuedAt, segment.effectiveAt);
+      const points = grid.filter((g) => g.t >= from && g.t < segment.endAt);
+      let convergedAt: number | undefined;
+      let since: number | undefined;
+      for (const g of points) {
+        if (g.spread <= CONVERGED_SPREAD_MS && g.agree) {
+          since ??= g.t;
+          if (g.t - since >= HOLD_MS) {
+            convergedAt = since;
+            break;
+          }
+        } else {
+          since = undefined;
+        }
+      }
+      const steady =
+        convergedAt === undefined ? [] : points.filter((g) => g.t >= (convergedAt ?? 0)).flatMap((g) => g.pairs);
+      return { ...segment, convergedAt, steady };
+    });
+    const steadyPoints = grid.filter((g) =>
+      results.some((r) => r.convergedAt !== undefined && g.t >= r.convergedAt && g.t < r.endAt),
+    );
+    if (TRACE) {
+      mkdirSync(path.join(REPO_ROOT, 'tests/artifacts'), { recursive: true });
+      const file = path.join(REPO_ROOT, `tests/artifacts/bench-sync-${pages}.json`);
+      writeFileSync(file, JSON.stringify({ t0, segments, history, grid }, null, 0));
+      console.info(`[bench:sync] trace: ${path.relative(REPO_ROOT, file)}`);
+    }
+    return {
+      pages,
+      results,
+      steady: stats(results.flatMap((r) => r.steady)),
+      vsRoom: stats(steadyPoints.flatMap((g) => g.vsRoom)),
+      spread: stats(steadyPoints.map((g) => g.spread)),
+      seeks,
+      samples: perPage.map((s) => s.length),
+    };
+  } finally {
+    for (const viewer of viewers) await viewer.close().catch(() => undefined);
+  }
+}
+
+function bundleFigures() {
+  const html = readFileSync(path.join(ACTIVITY_DIST, 'index.html'), 'utf8');
+  const initial = [
+    ...html.matchAll(/<script[^>]+src="([^"]+\.js)"/g),
+    ...html.matchAll(/<link[^>]+rel="modulepreload"[^>]+href="([^"]+\.js)"/g),
+  ].map((m) => m[1] ?? '');
+  const gz = (file: string) => gzipSync(readFileSync(path.join(ACTIVITY_DIST, file))).length;
+  const initialBytes = initial.reduce((sum, file) => sum + gz(file), 0);
+  const chunks = readdirSync(path.join(ACTIVITY_DIST, 'assets')).filter((f) => f.endsWith('.js'));
+  const player = chunks.find((f) => f.startsWith('player-view'));
+  return {
+    initial: initial.map((f) => path.basename(f)),
+    initialGzip: initialBytes,
+    player,
+    playerGzip: player ? gz(`assets/${player}`) : undefined,
+  };
+}
+
+const kb = (bytes: number | undefined) => (bytes === undefined ? 'n/a' : `${(bytes / 1024).toFixed(1)} KB`);
+
+async function main() {
+  if (!chromiumAvailable()) return;
+  ensureActivityBuilt();
+  const bundle = bundleFigures();
+  const server = await startServer();
+  const browser = await launchChromium();
+  const started = Date.now();
+  const runs: Awaited<ReturnType<typeof runParty>>[] = [];
+  try {
+    for (const pages of PAGE_COUNTS) {
+      console.info(`[bench:sync] ${pages} pages, quality ${QUALITY}…`);
+      const run = await runParty(browser, server, pages);
+      runs.push(run);
+      console.info(
+        `[bench:sync] ${pages} pages: steady |drift| p50 ${fmt(run.steady.p50)}, p95 ${fmt(run.steady.p95)}, max ${fmt(run.steady.max)}`,
+      );
+      for (const r of run.results) {
+        console.info(
+          `  ${r.label.padEnd(14)} converged ${r.convergedAt === undefined ? 'never' : `${r.convergedAt - r.issuedAt} ms after the command (${r.convergedAt - r.effectiveAt} ms after it took effect)`}`,
+        );
+      }
+    }
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+  const seconds = Math.round((Date.now() - started) / 1000);
+  console.info(
+    `[bench:sync] initial JS ${kb(bundle.initialGzip)} gzipped (${bundle.initial.join(', ')}); player chunk ${bundle.player} ${kb(bundle.playerGzip)} gzipped`,
+  );
+  if (WRITE) writeReport(runs, bundle, seconds);
+}
+
+function writeReport(
+  runs: Awaited<ReturnType<typeof runParty>>[],
+  bundle: ReturnType<typeof bundleFigures>,
+  seconds: number,
+) {
+  const cpu = os.cpus()[0]?.model.trim() ?? 'unknown CPU';
+  const date = new Date().toISOString().slice(0, 10);
+  const lines: string[] = [];
+  lines.push('<!-- bench:sync:start -->');
+  lines.push('## Activity: playback sync between Chromium pages (`pnpm bench:sync`)');
+  lines.push('');
+  lines.push(
+    `Measured ${date} on ${cpu} (${os.cpus().length} cores, shared with other work; load average ${os.loadavg()[0]?.toFixed(1)} at the end), Node ${process.version}, Chromium at /usr/bin/chromium, quality \`${QUALITY}\` (the demo clip's MP4 through the stream proxy for auto/original). The run took ${seconds} s. Source: tests/bench/sync.ts.`,
+  );
+  lines.push('');
+  lines.push(
+    'Each party is N headless Chromium pages (separate browser contexts, one browser process) in one standalone room on the real server, in this process. One page drives the room through the real WebSocket commands for 60 s from the moment the clip starts: seek to 0:01 at 15 s, pause at 30 s, play at 34 s, seek to 0:02 at 46 s. Every page samples its `<video>` (`currentTime`, paused, seeking, rate) every 20 ms from inside the page; samples are aligned on one clock (all pages and the server share this machine) by extrapolating each page to a 20 ms grid.',
+  );
+  lines.push('');
+  lines.push(
+    `*Converged* = every page in the room's play state and the spread between pages (max − min position) ≤ ${CONVERGED_SPREAD_MS} ms (each page within ±${SYNC.targetBandMs} ms of the group's middle), held for ${HOLD_MS / 1000} s; the time is when that hold began. *Steady state* = from convergence to the next command. Drift between pages is every pair's |position difference| at each grid point.`,
+  );
+  lines.push('');
+  lines.push('### Steady-state |drift| between pages (target: p95 ≤ 20 ms)');
+  lines.push('');
+  lines.push('| pages | p50 | p95 | max | pair samples | spread p95 | vs the room p95 | corrective seeks per page |');
+  lines.push('|---:|---:|---:|---:|---:|---:|---:|---|');
+  for (const run of runs) {
+    lines.push(
+      `| ${run.pages} | ${fmt(run.steady.p50)} | **${fmt(run.steady.p95)}** | ${fmt(run.steady.max)} | ${run.steady.n} | ${fmt(run.spread.p95)} | ${fmt(run.vsRoom.p95)} | ${run.seeks.join(', ')} |`,
+    );
+  }
+  lines.push('');
+  lines.push('"vs the room": each page against where the server says the group is (its clock estimate included).');
+  lines.push('');
+  lines.push('### Time to converge after each command (target: ≤ 500 ms after a seek)');
+  lines.push('');
+  lines.push('| pages | command | after the command was sent | after it took effect (scheduled instant) |');
+  lines.push('|---:|---|---:|---:|');
+  for (const run of runs) {
+    for (const r of run.results) {
+      const sent =
+        r.convergedAt === undefined ? 'not within the segment' : `${Math.max(0, r.convergedAt - r.issuedAt)} ms`;
+      const effect = r.convergedAt === undefined ? '–' : `${Math.max(0, r.convergedAt - r.effectiveAt)} ms`;
+      lines.push(`| ${run.pages} | ${r.label} | ${sent} | ${effect} |`);
+    }
+  }
+  lines.push('');
+  lines.push('### Initial JavaScript of the built activity (target ≤ 300 KB gzipped, player in its own chunk)');
+  lines.push('');
+  lines.push(
+    `Initial (the entry script and its module preloads: ${bundle.initial.map((f) => `\`${f}\``).join(', ')}): **${kb(bundle.initialGzip)}** gzipped. The player (video.js with its HLS engine) is loaded lazily as \`${bundle.player}\`: ${kb(bundle.playerGzip)} gzipped. Gzip level 6 (zlib default) over apps/activity/dist after \`vite build\`.`,
+  );
+  lines.push('<!-- bench:sync:end -->');
+  const section = lines.join('\n');
+
+  const file = path.join(REPO_ROOT, 'docs/benchmarks.md');
+  const current = readFileSync(file, 'utf8');
+  const pattern = /<!-- bench:sync:start -->[\s\S]*?<!-- bench:sync:end -->/;
+  const next = pattern.test(current) ? current.replace(pattern, section) : `${current.trimEnd()}\n\n${section}\n`;
+  writeFileSync(file, next);
+  console.info(`[bench:sync] wrote the activity section of ${path.relative(REPO_ROOT, file)}`);
+}
+
+await main();
