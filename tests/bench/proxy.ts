@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
 import { buildApp } from '../../apps/server/src/app.ts';
 import { loadConfig } from '../../apps/server/src/config.ts';
-import { command, join, leave, type Member } from '../../apps/server/test/streams/support/party.ts';
+import { join, leave, loadPaused, type Member } from '../../apps/server/test/streams/support/party.ts';
 import { type FakePlex, startFakePlex } from '../fakes/plex/index.ts';
 import { freePort } from '../support/redis-server.ts';
 import { waitFor } from '../support/wait.ts';
@@ -205,7 +205,7 @@ const percentile = (values: number[], p: number) => {
 /** Signs in a member, joins the room, loads the item, and returns the member's stream URL. */
 async function streamOf(base: string, room: string, itemId: string, quality: string) {
   const member = await join(base, room, 'Bench');
-  await command(member, { op: 'load', itemId });
+  await loadPaused(member, itemId);
   const response = await fetch(`${base}/api/rooms/${room}/stream?quality=${quality}`, { headers: member.auth });
   const body = (await response.json()) as { url: string };
   if (!response.ok) throw new Error(`stream offer: ${JSON.stringify(body)}`);
@@ -345,7 +345,7 @@ async function benchResolve(): Promise<ResolveFigures> {
   try {
     const member = await join(base, 'dev:bench-resolve', 'Bench');
     for (let i = 0; i < RESOLVE_SAMPLES; i++) {
-      await command(member, { op: 'load', itemId: String(101 + i) });
+      await loadPaused(member, String(101 + i));
       for (let n = 0; n < 6; n++) {
         const started = performance.now();
         const response = await fetch(`${base}/api/rooms/dev:bench-resolve/stream?quality=720p`, {
@@ -414,7 +414,7 @@ async function benchParty(): Promise<PartyRow[]> {
         const room = `dev:bench-party-${quality}-${size}`;
         const members: Member[] = [];
         for (let i = 0; i < size; i++) members.push(await join(base, room, `Viewer ${i + 1}`));
-        await command(members[0] as Member, { op: 'load', itemId: '101' });
+        await loadPaused(members[0] as Member, '101');
         plex.counters.reset();
         const urls = await Promise.all(
           members.map(async (member) => {

@@ -59,7 +59,14 @@ export class UpstreamHttp {
     signal?: AbortSignal,
   ): Promise<UpstreamResponse> {
     try {
-      const response = await request(url, { method, headers, signal, dispatcher: this.agent });
+      // Bigger body chunks than undici's 64 KiB default: fewer pause/resume turns per megabyte.
+      const response = await request(url, {
+        method,
+        headers,
+        signal,
+        dispatcher: this.agent,
+        highWaterMark: 256 * 1024,
+      });
       const flat: Record<string, string> = {};
       for (const [name, value] of Object.entries(response.headers)) {
         if (typeof value === 'string') flat[name] = value;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../../../tests/support/wait.ts';
 import { StreamIds } from '../../src/streams/stream-ids.ts';
-import { command, join, leave, type Member, signIn } from './support/party.ts';
+import { join, leave, loadPaused, type Member, signIn } from './support/party.ts';
 import { type App, bytesOf, startApp } from './support/stream-app.ts';
 
 const DEMO = path.resolve(import.meta.dirname, '../../media/demo');
@@ -33,7 +33,7 @@ describe('streams of the demo library (no Plex configured)', () => {
     ({ app, url: base } = await startApp());
     alice = await join(base, ROOM, 'Alice');
     bob = await join(base, ROOM, 'Bob');
-    await command(alice, { op: 'load', itemId: 'demo-sunrise-sync' });
+    await loadPaused(alice, 'demo-sunrise-sync');
   });
 
   afterAll(async () => {
@@ -181,7 +181,7 @@ describe('streams of the demo library (no Plex configured)', () => {
   it('ends the old stream when the room moves to another item', async () => {
     const { body: before } = await offer(alice, 'original');
     expect((await fetch(`${base}${before.url}`, { method: 'HEAD' })).status).toBe(200);
-    await command(alice, { op: 'load', itemId: 'demo-deep-blue-timecode' });
+    await loadPaused(alice, 'demo-deep-blue-timecode');
     // The room's 'item' event reaches the streams through the event bus.
     await waitFor(async () => (await fetch(`${base}${before.url}`, { method: 'HEAD' })).status === 410, {
       what: 'the old stream to end',

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakePlex, startFakePlex } from '../../../../tests/fakes/plex/index.ts';
-import { command, join, leave, type Member } from './support/party.ts';
+import { join, leave, loadPaused, type Member } from './support/party.ts';
 import { type App, startApp } from './support/stream-app.ts';
 
 const ROOM = 'dev:no-leaks';
@@ -83,7 +83,7 @@ describe('what reaches the client side', () => {
     plex = await startFakePlex({ hlsSubtitles: true });
     ({ app, url: base } = await startApp({ PLEX_URL: plex.url, PLEX_TOKEN: plex.token }));
     member = await join(base, ROOM, 'Watcher');
-    await command(member, { op: 'load', itemId: '101' });
+    await loadPaused(member, '101');
   });
 
   afterAll(async () => {

@@ -2,7 +2,7 @@ import http from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type FakePlex, startFakePlex } from '../../../../tests/fakes/plex/index.ts';
 import { waitFor } from '../../../../tests/support/wait.ts';
-import { command, join, leave, type Member } from './support/party.ts';
+import { join, leave, loadPaused, type Member } from './support/party.ts';
 import { type App, bytesOf, startApp } from './support/stream-app.ts';
 
 const MOVIE = '101';
@@ -59,7 +59,7 @@ describe('streams from Plex (the fake Plex Media Server)', () => {
     const joined: Member[] = [];
     for (let i = 0; i < size; i++) joined.push(await join(base, room, `Viewer ${i + 1}`));
     members.push(...joined);
-    await command(joined[0] as Member, { op: 'load', itemId });
+    await loadPaused(joined[0] as Member, itemId);
     return joined;
   };
 
@@ -176,7 +176,7 @@ describe('streams from Plex (the fake Plex Media Server)', () => {
     const started = activeKeys();
     expect(started.length).toBeGreaterThan(0);
 
-    await command(host, { op: 'load', itemId: OTHER_MOVIE });
+    await loadPaused(host, OTHER_MOVIE);
     await waitFor(() => plex.counters.transcodesStopped === stoppedBefore + 1, { what: 'the stop on item change' });
 
     const next = await offer(guest, 'dev:plex-stop', '480p');
@@ -215,7 +215,7 @@ describe('closing the server', () => {
     const { app, url: base } = await startApp({ PLEX_URL: plex.url, PLEX_TOKEN: plex.token });
     try {
       const viewer = await join(base, 'dev:plex-close', 'Viewer');
-      await command(viewer, { op: 'load', itemId: MOVIE });
+      await loadPaused(viewer, MOVIE);
       const response = await fetch(`${base}/api/rooms/dev:plex-close/stream?quality=720p`, { headers: viewer.auth });
       const { url } = (await response.json()) as { url: string };
       await (await fetch(`${base}${url}`)).text();

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type FakePlex, startFakePlex } from '../../../../tests/fakes/plex/index.ts';
 import { TEST_REDIS_URL } from '../../../../tests/support/services.ts';
 import { waitFor } from '../../../../tests/support/wait.ts';
-import { command, join, leave, type Member } from './support/party.ts';
+import { join, leave, loadPaused, type Member } from './support/party.ts';
 import { type App, startApp } from './support/stream-app.ts';
 
 const services = inject('services');
@@ -57,7 +57,7 @@ describe.skipIf(!services.redis)('a room spread over two instances (Redis)', () 
     const [a, b] = apps as [{ app: App; url: string }, { app: App; url: string }];
     // Members 0, 2, 4 on instance A; 1, 3, 5 on instance B.
     for (let i = 0; i < 6; i++) members.push(await join((i % 2 ? b : a).url, room, `Viewer ${i + 1}`));
-    await command(members[0] as Member, { op: 'load', itemId: '101' });
+    await loadPaused(members[0] as Member, '101');
     plex.counters.reset();
 
     const offers: string[] = [];

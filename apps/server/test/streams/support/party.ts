@@ -53,6 +53,15 @@ export async function command(member: Member, intent: Record<string, unknown>): 
   if (reply.type === 'error') throw new Error(`${String(intent.op)} refused: ${JSON.stringify(reply)}`);
 }
 
+/**
+ * Loads an item and pauses it: a playing room moves past its item when the item's time is up (the
+ * demo clips last 30 s), and a paused one keeps it current for as long as the test needs it.
+ */
+export async function loadPaused(member: Member, itemId: string): Promise<void> {
+  await command(member, { op: 'load', itemId });
+  await command(member, { op: 'pause' });
+}
+
 /** Closes the socket deliberately (code 1000): the member leaves at once. */
 export async function leave(member: Member): Promise<void> {
   if (member.socket.readyState === WebSocket.CLOSED) return;
