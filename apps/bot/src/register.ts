@@ -4,7 +4,13 @@
  * DISCORD_GUILD_ID works like --guild; --global overrides it.
  */
 import { pathToFileURL } from 'node:url';
-import { REST, type RESTPutAPIApplicationCommandsResult, Routes } from 'discord.js';
+import {
+  ApplicationCommandType,
+  REST,
+  type RESTGetAPIApplicationCommandsResult,
+  type RESTPutAPIApplicationCommandsResult,
+  Routes,
+} from 'discord.js';
 import type { Command } from './command.ts';
 import { ConfigError, parseEnv, registerEnvSchema } from './config.ts';
 import { loadCommands, ModuleLoadError } from './loader.ts';
@@ -25,7 +31,17 @@ export async function registerCommands(options: RegisterOptions): Promise<RESTPu
     const route = options.guildId
       ? Routes.applicationGuildCommands(options.applicationId, options.guildId)
       : Routes.applicationCommands(options.applicationId);
-    const body = [...options.commands.values()].map((command) => command.data);
+    const body: unknown[] = [...options.commands.values()].map((command) => command.data);
+    if (!options.guildId) {
+      // With Activities enabled, Discord owns a global Entry Point command ("launch"); a bulk
+      // overwrite that leaves it out is refused (50240), so it goes back in as it is.
+      const existing = (await rest.get(route)) as RESTGetAPIApplicationCommandsResult;
+      for (const command of existing) {
+        if (command.type !== ApplicationCommandType.PrimaryEntryPoint) continue;
+        const { application_id: _app, version: _version, guild_id: _guild, ...entryPoint } = command;
+        body.push(entryPoint);
+      }
+    }
     return (await rest.put(route, { body })) as RESTPutAPIApplicationCommandsResult;
   } finally {
     rest.clearHashSweeper();

@@ -164,10 +164,25 @@ describe("Discord's limits on application commands", () => {
       code: 50035,
       errors: { 0: { name: { _errors: [{ code: 'APPLICATION_COMMAND_INVALID_NAME' }] } } },
     });
-    expect(fake.commands()).toEqual([]);
+    expect(fake.commands().map((c) => c.name)).toEqual(['launch']);
     const anonymous = await api(fake, `/applications/${fake.applicationId}/commands`, { bot: false });
     expect(anonymous.status).toBe(401);
   });
+});
+
+test("a global bulk overwrite must keep the app's Entry Point command (50240)", async () => {
+  const fake = await fakeDiscord();
+  const path = `/applications/${fake.applicationId}/commands`;
+  const dropped = await api(fake, path, { method: 'PUT', body: JSON.stringify([command()]) });
+  expect(dropped.status).toBe(400);
+  expect(await dropped.json()).toMatchObject({ code: 50240 });
+  const launch = fake.commands()[0]!;
+  const kept = await api(fake, path, { method: 'PUT', body: JSON.stringify([command(), launch]) });
+  expect(kept.status).toBe(200);
+  expect(fake.commands().map((c) => [c.name, c.id === launch.id])).toEqual([
+    ['play', false],
+    ['launch', true],
+  ]);
 });
 
 describe('the gateway', () => {

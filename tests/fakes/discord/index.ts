@@ -20,8 +20,12 @@ import {
   type APIInteraction,
   type APIMessage,
   type APIVoiceState,
+  ApplicationCommandType,
+  ApplicationIntegrationType,
+  EntryPointCommandHandlerType,
   GatewayDispatchEvents,
   GatewayIntentBits,
+  InteractionContextType,
   MessageFlags,
   PermissionFlagsBits,
 } from 'discord-api-types/v10';
@@ -75,6 +79,11 @@ export interface FakeDiscordOptions {
   interactionDeadlineMs?: number;
   /** How long `command()`, `autocomplete()` and `press()` wait for the bot's callback. */
   responseTimeoutMs?: number;
+  /**
+   * Activities enabled in the Developer Portal (default true): Discord then creates the app's
+   * Entry Point command ("launch"), which a global bulk overwrite must keep.
+   */
+  activitiesEnabled?: boolean;
 }
 
 export interface InvokeAs {
@@ -168,6 +177,20 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
     options.botPermissions ?? DEFAULT_BOT_PERMISSIONS,
   );
   const guild = seedGuild(state, options.guildName ?? 'Movie Club');
+  if (options.activitiesEnabled ?? true) {
+    state.globalCommands.push({
+      id: snowflake(),
+      application_id: applicationId,
+      version: snowflake(),
+      type: ApplicationCommandType.PrimaryEntryPoint,
+      name: 'launch',
+      description: '',
+      default_member_permissions: null,
+      handler: EntryPointCommandHandlerType.DiscordLaunchActivity,
+      contexts: [InteractionContextType.Guild, InteractionContextType.BotDM, InteractionContextType.PrivateChannel],
+      integration_types: [ApplicationIntegrationType.GuildInstall, ApplicationIntegrationType.UserInstall],
+    });
+  }
   const responseTimeoutMs = options.responseTimeoutMs ?? 10_000;
 
   const gateway = new FakeGateway(state, {

@@ -138,6 +138,14 @@ export function createRest(state: FakeDiscordState, options: RestOptions) {
     requireApp(ctx);
     const list = commandsOf(ctx.params.guild);
     const valid = validateCommands(ctx.body);
+    const entryPoint = ApplicationCommandType.PrimaryEntryPoint;
+    if (list.some((c) => c.type === entryPoint) && !valid.some((c) => c.type === entryPoint)) {
+      throw new DiscordHttpError(400, {
+        message:
+          "You cannot remove this app's Entry Point command in a bulk update operation. Please include the Entry Point command in your update request or delete it separately.",
+        code: 50240,
+      });
+    }
     const next = valid.map((raw) =>
       toCommand(
         raw,

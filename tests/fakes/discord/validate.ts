@@ -330,7 +330,11 @@ export function validateCommands(body: unknown): Json[] {
     if (chatInput) {
       chars += length(checkDescription(errors, [index, 'description'], command.description));
       chars += checkOptions(errors, [index, 'options'], command.options, 'command');
-    } else if (command.description !== undefined && command.description !== '') {
+    } else if (
+      type !== ApplicationCommandType.PrimaryEntryPoint &&
+      command.description !== undefined &&
+      command.description !== ''
+    ) {
       errors.add(
         [index, 'description'],
         'APPLICATION_COMMAND_CONTEXT_MENU_DESCRIPTION',
