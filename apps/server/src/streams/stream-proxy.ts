@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { LRUCache } from 'lru-cache';
 import type { Metrics } from '../infra/metrics.ts';
 import { HttpError } from '../lib/errors.ts';
 import type { LocalHlsStream, RemoteFileStream, RemoteHlsStream } from '../library/media-source.ts';
@@ -10,7 +11,7 @@ import { PlaylistParseError, type RewrittenPlaylist, rewritePlaylist, type UriRo
 import { bufferAnswer, insideDir, localFileAnswer, type RangedAnswer } from './local-media.ts';
 import type { SharedFlight } from './shared-flight.ts';
 import type { StreamRefs } from './stream-ids.ts';
-import type { StreamKey, StreamSessions } from './stream-sessions.ts';
+import { DESCRIPTOR_TTL_MS, type StreamKey, type StreamSessions } from './stream-sessions.ts';
 import { discard, FORWARDED_HEADERS, pickHeaders, statusFailure, type UpstreamHttp } from './upstream-http.ts';
 
 /** Name of the entry playlist of an HLS stream, under `/api/stream/<id>/`. */
@@ -25,7 +26,7 @@ export const LIVE_PLAYLIST_TTL_MS = 1000;
 /** Segments are immutable; they stay while a party's members are likely to ask for them. */
 export const SEGMENT_TTL_MS = 3 * 60 * 1000;
 /** Master playlists (fetched once per transcode) and finished media playlists do not change. */
-export const COMPLETE_PLAYLIST_TTL_MS = 60 * 60 * 1000;
+export const COMPLETE_PLAYLIST_TTL_MS = DESCRIPTOR_TTL_MS;
 const MAX_PLAYLIST_BYTES = 4 * 1024 * 1024;
 const MAX_SEGMENT_BYTES = 64 * 1024 * 1024;
 
@@ -85,6 +86,8 @@ export interface ProxyDeps {
  * so one rewritten text serves every member whatever their stream id, and stays under that id.
  */
 export class StreamProxy {
+  private readonly masters = new LRUCache<string, string>({ max: 1000 });
+
   constructor(private readonly deps: ProxyDeps) {}
 
   async serve(request: FastifyRequest, reply: FastifyReply, key: StreamKey, name: string): Promise<FastifyReply> {
@@ -173,8 +176,14 @@ export class StreamProxy {
       });
 
     if (name === MASTER_NAME) {
-      // Fetching the master starts the transcode, so it is fetched once per session, ever.
-      const text = await this.playlist(`streampl:${descriptor.sessionKey}:master`, () => fetchPlaylist(descriptor.url));
+      // Fetching the master starts the transcode, so it is fetched once per session, ever: kept
+      // here as well as in the shared cache, where busy segments could push it out.
+      const sessionKey = descriptor.sessionKey;
+      let text = this.masters.get(sessionKey);
+      if (text === undefined) {
+        text = await this.playlist(`streampl:${sessionKey}:master`, () => fetchPlaylist(descriptor.url));
+        this.masters.set(sessionKey, text);
+      }
       return this.sendPlaylist(request, reply, text);
     }
     const { sealed, extension } = splitName(name);
