@@ -163,6 +163,13 @@ export default function PlayerView({ session }: { session: RoomSession }) {
           if (token !== loadToken) return;
           loadedKey = `${itemId}|${quality}`;
           player.src({ src: stream.url, type: stream.mimeType });
+          for (const sub of stream.subtitles ?? []) {
+            // Removed by video.js with the next source (manualCleanup false).
+            player.addRemoteTextTrack(
+              { kind: 'subtitles', src: sub.url, srclang: sub.language, label: sub.label },
+              false,
+            );
+          }
           player.one('loadedmetadata', () => {
             if (token !== loadToken) return;
             const { prefs, autoplayMuted } = useApp.getState();

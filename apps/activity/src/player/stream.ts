@@ -7,6 +7,15 @@ export const streamResponseSchema = z.object({
   kind: z.enum(['hls', 'file']),
   url: z.string().startsWith('/api/'),
   mimeType: z.string().min(1),
+  /** Epoch ms after which the URL stops working (a playback error then asks for a new one). */
+  expiresAt: z.number().optional(),
+  /**
+   * Sidecar subtitle files (WebVTT through the proxy), when the server offers them. Subtitles carried
+   * inside an HLS stream need nothing here: the player lists them itself.
+   */
+  subtitles: z
+    .array(z.object({ label: z.string(), language: z.string(), url: z.string().startsWith('/api/') }))
+    .optional(),
 });
 export type StreamResponse = z.infer<typeof streamResponseSchema>;
 

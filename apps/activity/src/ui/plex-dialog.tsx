@@ -92,7 +92,7 @@ export function PlexDialog({ platform }: { platform: Platform }) {
 
   return (
     <div className="modal-backdrop">
-      <button type="button" className="modal-scrim" aria-label="Close" tabIndex={-1} onClick={close} />
+      <button type="button" className="modal-scrim" aria-label="Dismiss" tabIndex={-1} onClick={close} />
       <div className="modal" role="dialog" aria-modal="true" aria-labelledby="plex-title" data-testid="plex-dialog">
         <header className="modal-head">
           <h2 id="plex-title">Plex server</h2>
@@ -224,22 +224,41 @@ function PinStep({
 
   const minutes = Math.floor(left / 60000);
   const seconds = Math.floor((left % 60000) / 1000);
+  const host = (() => {
+    try {
+      return new URL(pin.linkUrl).host;
+    } catch {
+      return 'plex.tv';
+    }
+  })();
+  // Short PINs are typed at plex.tv/link; strong (long) ones are approved through the link itself.
+  const typeable = pin.code.length <= 8;
   return (
-    <div className="modal-body pin-step" data-testid="plex-pin">
+    <div className="modal-body pin-step" data-testid="plex-pin" data-code={pin.code}>
       <p>
-        Open <strong>{pin.linkUrl.replace(/^https?:\/\//, '')}</strong>, sign in to Plex and enter this code:
+        Sign in to Plex and approve <strong>Discord Plex Player</strong>. The link opens outside the activity.
       </p>
-      <div className="pin-code" role="status" aria-label={`Code ${pin.code.split('').join(' ')}`}>
-        {pin.code}
-      </div>
       <button type="button" className="btn primary wide" onClick={() => void platform.openExternal(pin.linkUrl)}>
-        <LinkIcon size={16} /> Open {pin.linkUrl.replace(/^https?:\/\//, '')}
+        <LinkIcon size={16} /> Open {host}
       </button>
+      {typeable ? (
+        <>
+          <p className="muted small">or enter this code at plex.tv/link:</p>
+          <div className="pin-code" role="status" aria-label={`Code ${pin.code.split('').join(' ')}`}>
+            {pin.code}
+          </div>
+        </>
+      ) : (
+        <label className="field">
+          <span>Or copy the link into a browser</span>
+          <input className="pin-link" readOnly value={pin.linkUrl} onFocus={(e) => e.currentTarget.select()} />
+        </label>
+      )}
       <div className="pin-progress" aria-hidden="true">
         <div className="pin-progress-fill" style={{ width: `${(left / total) * 100}%` }} />
       </div>
       <p className="muted small" role="status">
-        <span className="spinner tiny" aria-hidden="true" /> Waiting for approval… code valid for {minutes}:
+        <span className="spinner tiny" aria-hidden="true" /> Waiting for approval… this request is valid for {minutes}:
         {String(seconds).padStart(2, '0')}
       </p>
       {pollError !== null && <p className="form-error">Checking failed ({describeError(pollError)}); still trying.</p>}
