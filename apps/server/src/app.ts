@@ -3,6 +3,7 @@ import Fastify, { type FastifyServerOptions } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import auth from './auth/plugin.ts';
 import authRoutes from './auth/routes.ts';
+import botApiRoutes from './bot-api/routes.ts';
 import type { Config } from './config.ts';
 import { errorBody, HttpError } from './lib/errors.ts';
 import { loggerOptions } from './lib/logger.ts';
@@ -85,6 +86,7 @@ export async function buildApp(options: BuildOptions) {
   await app.register(libraryRoutes);
   await app.register(plexRoutes);
   await app.register(streamRoutes);
+  await app.register(botApiRoutes);
 
   await app.register(activity, { root: options.activityRoot });
   return app;

@@ -46,6 +46,9 @@ import {
   setRtt,
   settle,
   sweepAway,
+  VOICE_CONNECTION,
+  voiceJoined,
+  voiceLeft,
   waitTimedOut,
 } from './room-logic.ts';
 import { diffSnapshots, newRoom, type RoomRecord, toSnapshot } from './room-record.ts';
@@ -281,12 +284,17 @@ export class RoomEngine {
     }
   }
 
-  /** Runs a command for an actor (a member's connection, or the bot acting for a Discord user). */
+  /**
+   * Runs a command for an actor (a member's connection, or the bot acting for a Discord user).
+   * `privileged` replaces the engine's privilege check for this call (the bot API knows the
+   * acting user's roles and permissions from its request).
+   */
   async command(
     roomId: string,
     actor: RoomUser,
     intent: CommandIntent,
     acceptedAt = perfNow(),
+    privileged?: () => Promise<boolean>,
   ): Promise<CommandResult> {
     const fail = (code: ErrorCode, message: string = ERROR_REASONS[code]): CommandResult => ({
       ok: false,
@@ -313,7 +321,8 @@ export class RoomEngine {
     try {
       let result = await attempt(false);
       if (result.outcome.kind === 'rejected' && result.outcome.code === 'not_allowed') {
-        if (await this.privileges(roomId, actor.userId)) result = await attempt(true);
+        const check = privileged ?? (() => this.privileges(roomId, actor.userId));
+        if (await check()) result = await attempt(true);
       }
       const { outcome } = result;
       switch (outcome.kind) {
@@ -334,6 +343,54 @@ export class RoomEngine {
       this.log.warn({ err: error, roomId, op: intent.op }, 'command failed');
       return fail('unavailable');
     }
+  }
+
+  /**
+   * Voice presence from the bot: a user joined (present) or left (away, removed after the grace
+   * period unless they come back) the room's voice channel. Only touches a room that exists.
+   */
+  async voice(roomId: string, user: RoomUser, present: boolean): Promise<void> {
+    await this.transact(
+      roomId,
+      (room, ctx) => (present ? voiceJoined(room, user, ctx) : voiceLeft(room, user.userId, ctx)),
+      { actorId: user.userId, acceptedAt: perfNow() },
+    );
+    if (present) this.cancelAway(roomId, user.userId);
+  }
+
+  /** Users (ids) the room counts as in its voice channel. */
+  async voiceMembers(roomId: string): Promise<string[]> {
+    const found = await this.store.get(roomId);
+    if (!found) return [];
+    return asRecord(found.value)
+      .members.filter((m) => m.connections.includes(VOICE_CONNECTION))
+      .map((m) => m.userId);
+  }
+
+  /** Ids of the rooms that exist now, on any instance. */
+  roomIds(): Promise<string[]> {
+    return this.store.list();
+  }
+
+  /**
+   * Ends the room at once (the bot's /stop, or its voice channel stayed empty): deletes it, emits
+   * 'empty', records the end of its watch session and closes this instance's connections to it.
+   * False when there was no room.
+   */
+  async end(roomId: string): Promise<boolean> {
+    for (let attempt = 0; attempt < 32; attempt++) {
+      const found = await this.store.get(roomId);
+      if (!found) return false;
+      const record = asRecord(found.value);
+      if (!(await this.store.delete(roomId, found.version))) continue;
+      this.publishEvent({ kind: 'empty', roomId });
+      this.watchLog.ended(record.sessionId, roomId, this.clock.now());
+      for (const connection of [...this.connections]) {
+        if (connection.membership?.roomId === roomId) connection.closeFor('forbidden', 'The watch party has ended.');
+      }
+      return true;
+    }
+    throw new RoomConflictError(`room ${roomId}: too many concurrent updates`);
   }
 
   async report(connection: RoomConnection, roomId: string, userId: string, report: Report): Promise<void> {

@@ -67,12 +67,21 @@ const rejected = (code: ErrorCode, message?: string): Outcome => ({ kind: 'rejec
 
 const isPresent = (m: MemberRecord) => m.connections.length > 0;
 
-/** Members whose readiness the room waits for: present, in step with the room, and buffering. */
+/**
+ * The bot reports someone in the room's voice channel as this pseudo-connection: it keeps them
+ * present in the room, but they have no player, so the room never waits for them.
+ */
+export const VOICE_CONNECTION = 'voice';
+
+/** Present with a player (an activity connection), not only in the voice channel. */
+const isWatching = (m: MemberRecord) => m.connections.some((c) => c !== VOICE_CONNECTION);
+
+/** Members whose readiness the room waits for: watching, in step with the room, and buffering. */
 export const blockingMembers = (room: RoomRecord) =>
-  room.members.filter((m) => isPresent(m) && !m.catchingUp && m.state === 'buffering');
+  room.members.filter((m) => isWatching(m) && !m.catchingUp && m.state === 'buffering');
 
 export function leadFor(room: RoomRecord): number {
-  return schedulingLead(room.members.filter((m) => isPresent(m) && m.rttMs !== null).map((m) => m.rttMs as number));
+  return schedulingLead(room.members.filter((m) => isWatching(m) && m.rttMs !== null).map((m) => m.rttMs as number));
 }
 
 type Timing = Pick<RoomRecord, 'playback' | 'queue'>;
@@ -123,7 +132,7 @@ function startItem(room: RoomRecord, entry: QueueEntry | undefined, ctx: Context
     return;
   }
   for (const m of room.members) {
-    if (isPresent(m) && m.state !== 'away') Object.assign(m, { state: 'buffering', catchingUp: false });
+    if (isWatching(m) && m.state !== 'away') Object.assign(m, { state: 'buffering', catchingUp: false });
   }
   setPlayback(room, {
     itemId: entry.itemId,
@@ -225,6 +234,25 @@ export function dropConnection(
   Object.assign(member, { state: 'away', catchingUp: true, awaySince: ctx.now });
   return changed({ type: 'member', event: 'away', userId });
 }
+
+/** Someone is in the room's voice channel: present (a member, the room's host if it has none). */
+export function voiceJoined(
+  room: RoomRecord,
+  user: { userId: string; name: string; avatar: string | null },
+  ctx: Context,
+): Outcome {
+  const existing = room.members.find((m) => m.userId === user.userId);
+  if (existing?.connections.includes(VOICE_CONNECTION)) return unchanged;
+  const { outcome } = addConnection(room, user, VOICE_CONNECTION, ctx);
+  const member = room.members.find((m) => m.userId === user.userId);
+  // Only in voice: nothing to load, so ready, and never in step (the room does not wait for them).
+  if (member && !isWatching(member)) Object.assign(member, { state: 'ready', catchingUp: true });
+  return outcome;
+}
+
+/** They left the voice channel: away for the grace period unless their activity is still open. */
+export const voiceLeft = (room: RoomRecord, userId: string, ctx: Context): Outcome =>
+  dropConnection(room, userId, VOICE_CONNECTION, false, ctx);
 
 export function setRtt(room: RoomRecord, userId: string, rttMs: number): Outcome {
   const member = room.members.find((m) => m.userId === userId);

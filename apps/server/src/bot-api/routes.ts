@@ -1,0 +1,372 @@
+/**
+ * The bot API (`/api/bot/*`, contract in packages/shared/src/bot-api.ts): what the Discord bot asks
+ * of the server, acting for the Discord user who typed a command. The room rules are the
+ * activity's: control is for everyone or for hosts (the room's creator and host, members with the
+ * guild's DJ role, members with Manage Server), which the bot reports from the interaction.
+ */
+import {
+  BOT_API_ERRORS,
+  BOT_API_HEADERS,
+  BOT_API_ROUTES,
+  type BotGuildSettings,
+  type ErrorCode,
+  type LibraryItemDto,
+  MANAGE_GUILD_PERMISSION,
+} from '@dpp/shared';
+import { eq } from 'drizzle-orm';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { upsertUser } from '../auth/users.ts';
+import { type GuildSettings, guilds } from '../db/schema.ts';
+import { HttpError } from '../lib/errors.ts';
+import { toHttpError } from '../library/http-errors.ts';
+import type { MediaItem, MediaSource } from '../library/media-source.ts';
+import { guildOfRoom } from '../library/plugin.ts';
+
+const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+const errors = {
+  400: errorSchema,
+  401: errorSchema,
+  403: errorSchema,
+  404: errorSchema,
+  409: errorSchema,
+  503: errorSchema,
+};
+const security: Array<Record<string, string[]>> = [{ bot: [] }];
+const tags = ['bot'];
+
+const NO_ROOM = 'No watch party in that voice channel. Start one with /play.';
+
+/** HTTP status for a room protocol error code. */
+const COMMAND_STATUS: Partial<Record<ErrorCode, number>> = {
+  not_allowed: 403,
+  no_item: 409,
+  unknown_item: 404,
+  unknown_entry: 404,
+  invalid_move: 409,
+  queue_full: 409,
+  conflict: 409,
+  unavailable: 503,
+  rate_limited: 429,
+  internal: 500,
+};
+
+/** Messages for the Discord user (the room protocol's are written for clients). */
+const COMMAND_MESSAGES: Partial<Record<ErrorCode, string>> = {
+  not_allowed: 'Only hosts can control playback in this watch party (the DJ role or Manage Server also works).',
+  no_item: 'Nothing is playing in this watch party. Start something with /play.',
+  unknown_item: 'That title is not in this server’s library (any more).',
+  unavailable: 'The watch party service is busy or restarting; try again in a moment.',
+};
+
+/** The source that failed to answer: the bot says so kindly and does not retry. */
+function libraryError(error: unknown): unknown {
+  const mapped = toHttpError(error);
+  if (mapped instanceof HttpError && mapped.statusCode === 502) {
+    return new HttpError(503, BOT_API_ERRORS.plexUnavailable, mapped.message);
+  }
+  return mapped;
+}
+
+export async function guildSettings(app: FastifyInstance, guildId: string): Promise<BotGuildSettings> {
+  const [row] = await app.database.db
+    .select({ settings: guilds.settings })
+    .from(guilds)
+    .where(eq(guilds.discordGuildId, guildId))
+    .limit(1);
+  const settings: GuildSettings = row?.settings ?? {};
+  return { djRoleId: settings.djRoleId ?? null, control: settings.defaultControl ?? 'everyone' };
+}
+
+async function saveGuildSettings(app: FastifyInstance, guildId: string, next: BotGuildSettings) {
+  const settings: GuildSettings = { djRoleId: next.djRoleId, defaultControl: next.control };
+  await app.database.db
+    .insert(guilds)
+    .values({ discordGuildId: guildId, settings })
+    .onConflictDoUpdate({ target: guilds.discordGuildId, set: { settings, updatedAt: new Date() } });
+}
+
+function header(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** Manage Server, from the permissions bitfield the bot read off the interaction. */
+export function hasManageGuild(request: FastifyRequest): boolean {
+  const raw = header(request, BOT_API_HEADERS.actingUserPermissions);
+  if (!raw || !/^\d{1,25}$/.test(raw)) return false;
+  return (BigInt(raw) & MANAGE_GUILD_PERMISSION) !== 0n;
+}
+
+function actingRoles(request: FastifyRequest): string[] {
+  return (header(request, BOT_API_HEADERS.actingUserRoles) ?? '')
+    .split(',')
+    .map((role) => role.trim())
+    .filter(Boolean);
+}
+
+/** Host powers the guild grants the acting user: Manage Server, or the guild's DJ role. */
+async function guildPrivileged(app: FastifyInstance, request: FastifyRequest, guildId: string | undefined) {
+  if (hasManageGuild(request)) return true;
+  if (!guildId) return false;
+  const { djRoleId } = await guildSettings(app, guildId);
+  return djRoleId !== null && actingRoles(request).includes(djRoleId);
+}
+
+function requireManageGuild(request: FastifyRequest) {
+  if (!hasManageGuild(request)) {
+    throw new HttpError(403, BOT_API_ERRORS.notAllowed, 'Only members with the Manage Server permission can do that.');
+  }
+}
+
+function itemDto(app: FastifyInstance, source: MediaSource, item: MediaItem): LibraryItemDto {
+  return {
+    ...item,
+    thumb: app.library.artUrl(source, item.thumb, item.type === 'episode' ? 'thumb' : 'poster'),
+    art: app.library.artUrl(source, item.art, 'backdrop'),
+  };
+}
+
+const botApiRoutes: FastifyPluginAsyncZod = async (app) => {
+  const routes = BOT_API_ROUTES;
+
+  // Only the bot's service token (with an acting user) may use the bot API.
+  const requireBot = async (request: FastifyRequest) => {
+    if (request.session.via !== 'bot') {
+      throw new HttpError(403, BOT_API_ERRORS.notAllowed, 'The bot API is for the Discord bot only.');
+    }
+  };
+  const preHandler = [app.requireSession, requireBot];
+
+  const roomAnswer = async (roomId: string) => {
+    const snapshot = await app.rooms.snapshot(roomId);
+    if (!snapshot) throw new HttpError(404, BOT_API_ERRORS.noRoom, NO_ROOM);
+    return { serverTime: Date.now(), snapshot };
+  };
+
+  app.get(
+    routes.search.path,
+    {
+      preHandler,
+      schema: {
+        tags,
+        summary: 'Search the guild’s library (autocomplete)',
+        security,
+        querystring: routes.search.query,
+        response: { 200: routes.search.response, ...errors },
+      },
+    },
+    async (request) => {
+      try {
+        const source = await app.library.sourceFor(request.query.guildId);
+        const items = await source.search(request.query.q, request.query.limit);
+        return {
+          source: { kind: source.kind, name: source.name },
+          items: items.slice(0, request.query.limit).map((item) => itemDto(app, source, item)),
+        };
+      } catch (error) {
+        throw libraryError(error);
+      }
+    },
+  );
+
+  app.get(
+    routes.room.path,
+    {
+      preHandler,
+      schema: {
+        tags,
+        summary: 'A room’s snapshot',
+        security,
+        params: routes.room.params,
+        response: { 200: routes.room.response, ...errors },
+      },
+    },
+    async (request) => roomAnswer(request.params.roomId),
+  );
+
+  app.post(
+    routes.roomCommand.path,
+    {
+      preHandler,
+      schema: {
+        tags,
+        summary: 'A room command for the acting user (load and queue.add create the room)',
+        security,
+        params: routes.roomCommand.params,
+        body: routes.roomCommand.body,
+        response: { 200: routes.roomCommand.response, ...errors },
+      },
+    },
+    async (request) => {
+      const { roomId } = request.params;
+      const intent = request.body;
+      const creates = intent.op === 'load' || intent.op === 'queue.add';
+      const existed = (await app.rooms.snapshot(roomId)) !== undefined;
+      if (!existed && !creates) throw new HttpError(404, BOT_API_ERRORS.noRoom, NO_ROOM);
+      const { userId, name, avatar } = request.session;
+      const guildId = guildOfRoom(roomId);
+      let privileged: Promise<boolean> | undefined;
+      const check = () => {
+        privileged ??= guildPrivileged(app, request, guildId);
+        return privileged;
+      };
+      const result = await app.rooms.command(roomId, { userId, name, avatar }, intent, undefined, check);
+      if (!result.ok) {
+        const status = COMMAND_STATUS[result.code] ?? 400;
+        throw new HttpError(status, result.code, COMMAND_MESSAGES[result.code] ?? result.message);
+      }
+      if (!existed && guildId) {
+        // A room the bot just created starts with the guild's control mode.
+        const { control } = await guildSettings(app, guildId);
+        if (control !== 'everyone') {
+          await app.rooms.command(
+            roomId,
+            { userId, name, avatar },
+            { op: 'settings', control },
+            undefined,
+            async () => true,
+          );
+        }
+      }
+      return roomAnswer(roomId);
+    },
+  );
+
+  app.post(
+    routes.endRoom.path,
+    {
+      preHandler,
+      schema: {
+        tags,
+        summary: 'End a room and record its watch session',
+        security,
+        params: routes.endRoom.params,
+        body: routes.endRoom.body,
+        response: { 200: routes.endRoom.response, ...errors },
+      },
+    },
+    async (request) => {
+      const { roomId } = request.params;
+      if (request.body.reason === 'stop') {
+        const snapshot = await app.rooms.snapshot(roomId);
+        if (!snapshot) return { ended: false };
+        const member = snapshot.members.find((m) => m.userId === request.session.userId);
+        const allowed =
+          snapshot.settings.control === 'everyone' ||
+          member?.role === 'host' ||
+          (await guildPrivileged(app, request, guildOfRoom(roomId)));
+        if (!allowed) throw new HttpError(403, BOT_API_ERRORS.notAllowed, COMMAND_MESSAGES.not_allowed!);
+      }
+      return { ended: await app.rooms.end(roomId) };
+    },
+  );
+
+  app.post(
+    routes.voiceEvent.path,
+    {
+      preHandler,
+      schema: {
+        tags,
+        summary: 'Someone joined or left a voice channel',
+        security,
+        body: routes.voiceEvent.body,
+        response: { 204: z.undefined(), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const event = request.body;
+      const roomId = `${event.guildId}:${event.channelId}`;
+      if ((await app.rooms.snapshot(roomId)) !== undefined) {
+        const user = await upsertUser(app.database.db, {
+          discordId: event.userId,
+          name: event.name ?? undefined,
+          avatar: event.avatar,
+        });
+        await app.rooms.voice(roomId, { userId: user.id, name: user.name, avatar: user.avatar }, event.kind === 'join');
+      }
+      return reply.code(204).send();
+    },
+  );
+
+  app.put(
+    routes.voiceSync.path,
+    {
+      preHandler,
+      schema: {
+        tags,
+        summary: 'Everyone in the guild’s voice channels (reconcile presence)',
+        security,
+        params: routes.voiceSync.params,
+        body: routes.voiceSync.body,
+        response: { 204: z.undefined(), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const { guildId } = request.params;
+      const rooms = (await app.rooms.roomIds()).filter((id) => id.startsWith(`${guildId}:`));
+      const channels = new Map(request.body.channels.map((c) => [c.channelId, c.users]));
+      for (const roomId of rooms) {
+        const listed = channels.get(roomId.slice(guildId.length + 1)) ?? [];
+        const present = new Set<string>();
+        for (const person of listed) {
+          const user = await upsertUser(app.database.db, {
+            discordId: person.userId,
+            name: person.name ?? undefined,
+            avatar: person.avatar,
+          });
+          present.add(user.id);
+          await app.rooms.voice(roomId, { userId: user.id, name: user.name, avatar: user.avatar }, true);
+        }
+        for (const userId of await app.rooms.voiceMembers(roomId)) {
+          if (!present.has(userId)) await app.rooms.voice(roomId, { userId, name: '', avatar: null }, false);
+        }
+      }
+      return reply.code(204).send();
+    },
+  );
+
+  app.get(
+    routes.guildSettings.path,
+    {
+      preHandler,
+      schema: {
+        tags,
+        summary: 'The guild’s DJ role and default control mode',
+        security,
+        params: routes.guildSettings.params,
+        response: { 200: routes.guildSettings.response, ...errors },
+      },
+    },
+    async (request) => guildSettings(app, request.params.guildId),
+  );
+
+  app.patch(
+    routes.updateGuildSettings.path,
+    {
+      preHandler,
+      schema: {
+        tags,
+        summary: 'Change the guild’s DJ role or default control mode (Manage Server)',
+        security,
+        params: routes.updateGuildSettings.params,
+        body: routes.updateGuildSettings.body,
+        response: { 200: routes.updateGuildSettings.response, ...errors },
+      },
+    },
+    async (request) => {
+      requireManageGuild(request);
+      const { guildId } = request.params;
+      const current = await guildSettings(app, guildId);
+      const next: BotGuildSettings = {
+        djRoleId: request.body.djRoleId === undefined ? current.djRoleId : request.body.djRoleId,
+        control: request.body.control ?? current.control,
+      };
+      await saveGuildSettings(app, guildId, next);
+      return next;
+    },
+  );
+};
+
+export default botApiRoutes;

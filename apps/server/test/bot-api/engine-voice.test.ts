@@ -1,0 +1,95 @@
+import { CLOSE_CODES } from '@dpp/shared';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { WatchLog } from '../../src/rooms/ports.ts';
+import type { RoomEngine } from '../../src/rooms/room-engine.ts';
+import { ManualClock, startEngine, TestClient } from '../rooms/support/harness.ts';
+
+/** What the bot API asks of the room engine: voice presence, per-call privileges, ending a room. */
+const ROOM = '100000000000000001:200000000000000001';
+const user = (userId: string) => ({ userId, name: userId, avatar: null });
+
+describe('room engine, bot side', () => {
+  let clock: ManualClock;
+  let engine: RoomEngine;
+  const watch: string[] = [];
+  const events: string[] = [];
+  const watchLog: WatchLog = {
+    started: (s) => watch.push(`started ${s.roomId}`),
+    item: (_id, _room, item) => watch.push(`item ${item.itemId}`),
+    ended: (_id, roomId) => watch.push(`ended ${roomId}`),
+  };
+
+  beforeEach(async () => {
+    clock = new ManualClock();
+    engine = await startEngine({ clock, watchLog });
+    engine.events.on('empty', (roomId) => events.push(`empty ${roomId}`));
+  });
+  afterEach(async () => {
+    watch.length = 0;
+    events.length = 0;
+    await engine.close();
+  });
+
+  it('voice presence: present without holding playback, away on leave, removed after the grace', async () => {
+    await engine.voice(ROOM, user('ada'), true);
+    expect(await engine.snapshot(ROOM)).toBeUndefined();
+
+    expect(await engine.command(ROOM, user('ada'), { op: 'load', itemId: 'm1' })).toEqual({ ok: true });
+    await engine.voice(ROOM, user('ada'), true);
+    await engine.voice(ROOM, user('bob'), true);
+    let snapshot = (await engine.snapshot(ROOM))!;
+    expect(snapshot.members.map((m) => [m.userId, m.role, m.state])).toEqual([
+      ['ada', 'host', 'ready'],
+      ['bob', 'member', 'ready'],
+    ]);
+    expect(await engine.voiceMembers(ROOM)).toEqual(['ada', 'bob']);
+    // A new item does not wait for people who are only in voice.
+    expect(await engine.command(ROOM, user('bob'), { op: 'load', itemId: 'm2' })).toEqual({ ok: true });
+    expect((await engine.snapshot(ROOM))!.playback.status).toBe('playing');
+
+    await engine.voice(ROOM, user('bob'), false);
+    snapshot = (await engine.snapshot(ROOM))!;
+    expect(snapshot.members.find((m) => m.userId === 'bob')?.state).toBe('away');
+    expect(await engine.voiceMembers(ROOM)).toEqual(['ada']);
+    await engine.voice(ROOM, user('ada'), false);
+    await clock.advance(engine.tuning.awayGraceMs, () => engine.idle());
+    expect(await engine.snapshot(ROOM)).toBeUndefined();
+    expect(events).toEqual([`empty ${ROOM}`]);
+    expect(watch.at(-1)).toBe(`ended ${ROOM}`);
+  });
+
+  it('a voice member who opens the activity keeps one membership; closing it leaves them present', async () => {
+    await engine.command(ROOM, user('ada'), { op: 'load', itemId: 'm1' });
+    await engine.voice(ROOM, user('ada'), true);
+    const client = new TestClient(engine, 'ada');
+    client.hello(ROOM, 'ada');
+    await client.flush();
+    expect((await engine.snapshot(ROOM))!.members).toHaveLength(1);
+    await client.close(1000);
+    const members = (await engine.snapshot(ROOM))!.members;
+    expect(members).toHaveLength(1);
+    expect(members[0]!.state).not.toBe('away');
+  });
+
+  it('a per-call privilege check grants host powers in hosts mode', async () => {
+    await engine.command(ROOM, user('ada'), { op: 'load', itemId: 'm1' });
+    await engine.command(ROOM, user('ada'), { op: 'settings', control: 'hosts' });
+    expect(await engine.command(ROOM, user('bob'), { op: 'pause' })).toMatchObject({ ok: false, code: 'not_allowed' });
+    expect(await engine.command(ROOM, user('bob'), { op: 'pause' }, undefined, async () => true)).toEqual({ ok: true });
+  });
+
+  it('end deletes the room, emits empty, records the end and closes its connections', async () => {
+    expect(await engine.end(ROOM)).toBe(false);
+    await engine.command(ROOM, user('ada'), { op: 'load', itemId: 'm1' });
+    const client = new TestClient(engine, 'bob');
+    client.hello(ROOM, 'bob');
+    await client.flush();
+    expect(await engine.end(ROOM)).toBe(true);
+    await engine.idle();
+    expect(await engine.snapshot(ROOM)).toBeUndefined();
+    expect(events).toEqual([`empty ${ROOM}`]);
+    expect(watch.filter((w) => w.startsWith('ended'))).toEqual([`ended ${ROOM}`]);
+    expect(client.closeCode).toBe(CLOSE_CODES.forbidden.code);
+    expect(await engine.end(ROOM)).toBe(false);
+  });
+});
