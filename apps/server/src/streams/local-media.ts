@@ -1,15 +1,15 @@
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
 import { HttpError } from '../lib/errors.ts';
 import { decideRange, notModified, rangeHeaders, type Validators } from './byte-range.ts';
+import type { FileSlice } from './file-pump.ts';
 
 /** What to answer for a ranged resource: status, headers (no Content-Type) and the body, if any. */
 export interface RangedAnswer {
   status: 200 | 206 | 304 | 416;
   headers: Record<string, string>;
-  body: Readable | Buffer | undefined;
+  /** Bytes in memory, a slice of a file to send, or nothing (HEAD, 304, 416). */
+  body: Buffer | FileSlice | undefined;
 }
 
 interface RequestLike {
@@ -21,7 +21,7 @@ function answer(
   request: RequestLike,
   size: number,
   validators: Validators,
-  body: (start: number, end: number) => Readable | Buffer,
+  body: (start: number, end: number) => Buffer | FileSlice,
 ): RangedAnswer {
   if (notModified(request.headers['if-none-match'], validators.etag)) {
     const headers: Record<string, string> = { etag: validators.etag };
@@ -48,9 +48,7 @@ export async function localFileAnswer(file: string, request: RequestLike): Promi
     etag: `"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`,
     lastModified: info.mtime,
   };
-  return answer(request, info.size, validators, (start, end) =>
-    createReadStream(file, { start, end, highWaterMark: 256 * 1024 }),
-  );
+  return answer(request, info.size, validators, (start, end) => ({ file, start, end }));
 }
 
 /** Bytes held in memory (a cached segment), ranged the same way. */

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { type FileHandle, open, readFile } from 'node:fs/promises';
+import type { OutgoingHttpHeaders } from 'node:http';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -7,6 +8,7 @@ import { LRUCache } from 'lru-cache';
 import type { Metrics } from '../infra/metrics.ts';
 import { HttpError } from '../lib/errors.ts';
 import type { LocalHlsStream, RemoteFileStream, RemoteHlsStream } from '../library/media-source.ts';
+import { pumpFile } from './file-pump.ts';
 import { PlaylistParseError, type RewrittenPlaylist, rewritePlaylist, type UriRole } from './hls-rewrite.ts';
 import { bufferAnswer, insideDir, localFileAnswer, type RangedAnswer } from './local-media.ts';
 import type { SharedFlight } from './shared-flight.ts';
@@ -261,15 +263,32 @@ export class StreamProxy {
     return reply.send(body);
   }
 
-  private sendRanged(reply: FastifyReply, answer: RangedAnswer, contentType: string, kind: ProxyKind) {
+  private async sendRanged(reply: FastifyReply, answer: RangedAnswer, contentType: string, kind: ProxyKind) {
     reply.code(answer.status).headers(answer.headers);
     if (answer.status === 200 || answer.status === 206) reply.header('content-type', contentType);
-    if (answer.body === undefined) return reply.send();
-    if (Buffer.isBuffer(answer.body)) {
-      this.deps.metrics.proxiedBytes.inc({ kind }, answer.body.length);
-      return reply.send(answer.body);
+    const { body } = answer;
+    if (body === undefined) return reply.send();
+    if (Buffer.isBuffer(body)) {
+      this.deps.metrics.proxiedBytes.inc({ kind }, body.length);
+      return reply.send(body);
     }
-    return reply.send(this.counted(answer.body, reply, kind));
+    let handle: FileHandle;
+    try {
+      handle = await open(body.file, 'r');
+    } catch {
+      throw new HttpError(404, 'stream_source_gone', 'This media file is no longer available.');
+    }
+    // The pump writes the response itself (see file-pump.ts); Fastify's onResponse hooks still run.
+    reply.hijack();
+    const headers: OutgoingHttpHeaders = {};
+    for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) headers[name] = value;
+    reply.raw.writeHead(answer.status, headers);
+    try {
+      this.deps.metrics.proxiedBytes.inc({ kind }, await pumpFile(handle, body, reply.raw));
+    } finally {
+      await handle.close();
+    }
+    return reply;
   }
 
   /** Counts what flows to the client without taking the stream out of paused mode before the pipe. */
