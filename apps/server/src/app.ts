@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyServerOptions } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import discordAuthRoutes from './auth/discord-routes.ts';
 import auth from './auth/plugin.ts';
 import authRoutes from './auth/routes.ts';
 import botApiRoutes from './bot-api/routes.ts';
 import type { Config } from './config.ts';
+import discord from './discord/plugin.ts';
 import { errorBody, HttpError } from './lib/errors.ts';
 import { loggerOptions } from './lib/logger.ts';
 import library from './library/plugin.ts';
@@ -74,6 +76,7 @@ export async function buildApp(options: BuildOptions) {
   await app.register(openapi);
   await app.register(rateLimit);
   await app.register(auth);
+  await app.register(discord);
   await app.register(plex);
   await app.register(library);
   await app.register(rooms);
@@ -81,6 +84,7 @@ export async function buildApp(options: BuildOptions) {
 
   await app.register(health);
   await app.register(authRoutes);
+  await app.register(discordAuthRoutes);
   await app.register(roomsWs);
   await app.register(roomRoutes);
   await app.register(libraryRoutes);

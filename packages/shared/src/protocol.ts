@@ -369,6 +369,13 @@ export const sessionResponseSchema = z.object({
 });
 export type SessionResponse = z.infer<typeof sessionResponseSchema>;
 
+/** `POST /api/auth/discord` body: the code from the Embedded App SDK's `authorize`. */
+export const discordAuthRequestSchema = z.object({ code: z.string().trim().min(1).max(512) });
+
+/** `POST /api/auth/discord`: a session like the dev sign-in's, plus Discord's access token for the SDK's `authenticate`. */
+export const discordAuthResponseSchema = sessionResponseSchema.extend({ accessToken: z.string() });
+export type DiscordAuthResponse = z.infer<typeof discordAuthResponseSchema>;
+
 /** `GET /api/me` */
 export const meResponseSchema = z.object({ user: sessionUserSchema, via: z.enum(['session', 'bot']) });
 export type MeResponse = z.infer<typeof meResponseSchema>;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/database.ts';
 import { users } from '../db/schema.ts';
 
@@ -36,4 +36,10 @@ export async function upsertUser(
 /** A dev-mode guest: a user of their own, `discord_id` = `guest:<uuid>`. */
 export function createGuest(db: Db, name: string): Promise<UserRecord> {
   return upsertUser(db, { discordId: `guest:${randomUUID()}`, name, avatar: null });
+}
+
+/** The user with this users.id, or undefined. */
+export async function findUser(db: Db, id: string): Promise<UserRecord | undefined> {
+  const [row] = await db.select(columns).from(users).where(eq(users.id, id)).limit(1);
+  return row;
 }

@@ -228,7 +228,16 @@ export class RoomConnection {
           this.closeFor('unauthorized');
           return;
         }
-        if (!(await this.engine.authorizeJoin(user, message.roomId, message.instanceId))) {
+        let allowed: boolean;
+        try {
+          allowed = await this.engine.authorizeJoin(user, message.roomId, message.instanceId);
+        } catch {
+          // The check could not be made (Discord unreachable): a retry may succeed.
+          this.sendError('unavailable', 'Could not confirm your activity instance with Discord; try again shortly.');
+          this.closeFor('unavailable');
+          return;
+        }
+        if (!allowed) {
           this.sendError('forbidden');
           this.closeFor('forbidden');
           return;

@@ -39,6 +39,8 @@ export default fp(
         const { userId, name, avatar } = verified.claims;
         return { userId, name, avatar };
       },
+      // Discord mode: the activity instance named in hello must hold the user, in the room's channel.
+      ...(app.discord ? { authorizeJoin: app.discord.authorizeJoin } : {}),
       // Queue entries come from the room's library (tests swap it with `setItemLookup`).
       lookup: libraryLookup(app.library),
       watchLog,
@@ -52,5 +54,5 @@ export default fp(
       await watchLog.flush();
     });
   },
-  { name: 'rooms', dependencies: ['config', 'metrics', 'database', 'infra', 'auth', 'library'] },
+  { name: 'rooms', dependencies: ['config', 'metrics', 'database', 'infra', 'auth', 'discord', 'library'] },
 );

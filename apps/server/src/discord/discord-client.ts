@@ -1,0 +1,191 @@
+import { fetch } from 'undici';
+
+/** Discord's REST API as this server uses it: the OAuth2 code exchange, `/users/@me`, activity instances. */
+
+export interface DiscordClientOptions {
+  /** `DISCORD_API_URL`: the API root without a version, as discord.js's `rest.api` (`https://discord.com/api`). */
+  apiUrl: string;
+  clientId: string;
+  clientSecret: string;
+  botToken: string;
+  /** Sent with the code exchange only when set (the Embedded App SDK flow has none). */
+  redirectUri?: string | undefined;
+  /** Per-request time limit. */
+  timeoutMs?: number;
+}
+
+export interface DiscordTokenGrant {
+  accessToken: string;
+  /** Seconds. */
+  expiresIn: number;
+  scopes: string[];
+}
+
+export interface DiscordUser {
+  id: string;
+  /** The display name (global name, else the username). */
+  name: string;
+  /** A CDN URL, or null when the user has no avatar. */
+  avatar: string | null;
+}
+
+export interface DiscordActivityInstance {
+  instanceId: string;
+  guildId: string | null;
+  channelId: string;
+  /** Discord user ids in the instance. */
+  users: string[];
+}
+
+/** Discord could not be reached (network error, timeout, 5xx). */
+export class DiscordUnreachableError extends Error {
+  override name = 'DiscordUnreachableError';
+}
+
+/** Discord refused the authorization code (invalid, expired, already used, or without `identify`). */
+export class DiscordCodeRejectedError extends Error {
+  override name = 'DiscordCodeRejectedError';
+}
+
+/** Any other refusal: our credentials, rate limits, an unexpected answer. */
+export class DiscordApiError extends Error {
+  override name = 'DiscordApiError';
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const API_VERSION = 10;
+const CDN = 'https://cdn.discordapp.com';
+
+interface RawResponse {
+  status: number;
+  body: unknown;
+}
+
+export class DiscordClient {
+  private readonly base: string;
+  private readonly timeoutMs: number;
+
+  constructor(private readonly options: DiscordClientOptions) {
+    const root = options.apiUrl.replace(/\/+$/, '');
+    // Accept a root that already names a version, as discord.js would not: `…/api/v10`.
+    this.base = /\/v\d+$/.test(root) ? root : `${root}/v${API_VERSION}`;
+    this.timeoutMs = options.timeoutMs ?? 8000;
+  }
+
+  /** `POST /oauth2/token` (grant_type authorization_code); the client secret goes to Discord only. */
+  async exchangeCode(code: string): Promise<DiscordTokenGrant> {
+    const form = new URLSearchParams({
+      client_id: this.options.clientId,
+      client_secret: this.options.clientSecret,
+      grant_type: 'authorization_code',
+      code,
+    });
+    if (this.options.redirectUri) form.set('redirect_uri', this.options.redirectUri);
+    const response = await this.request('oauth2 token', '/oauth2/token', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: form.toString(),
+    });
+    const body = (response.body ?? {}) as Record<string, unknown>;
+    if (response.status === 400 && body.error === 'invalid_grant') {
+      throw new DiscordCodeRejectedError('Discord rejected the authorization code.');
+    }
+    if (response.status !== 200) {
+      throw new DiscordApiError(
+        response.status,
+        `Discord refused the code exchange (${String(body.error ?? 'error')}).`,
+      );
+    }
+    if (typeof body.access_token !== 'string') throw new DiscordApiError(200, 'Discord sent no access token.');
+    return {
+      accessToken: body.access_token,
+      expiresIn: typeof body.expires_in === 'number' ? body.expires_in : 0,
+      scopes: typeof body.scope === 'string' ? body.scope.split(' ').filter(Boolean) : [],
+    };
+  }
+
+  /** `GET /users/@me` with a user's access token (needs the `identify` scope). */
+  async currentUser(accessToken: string): Promise<DiscordUser> {
+    const response = await this.request('users @me', '/users/@me', {
+      headers: { authorization: `Bearer ${accessToken}` },
+    });
+    if (response.status === 401) {
+      throw new DiscordCodeRejectedError('Discord did not let the authorization read who you are (scope identify).');
+    }
+    if (response.status !== 200) throw new DiscordApiError(response.status, 'Discord refused to say who you are.');
+    const user = response.body as { id?: unknown; username?: unknown; global_name?: unknown; avatar?: unknown };
+    if (typeof user.id !== 'string' || typeof user.username !== 'string') {
+      throw new DiscordApiError(200, 'Discord sent a user without an id.');
+    }
+    const name = typeof user.global_name === 'string' && user.global_name.trim() ? user.global_name : user.username;
+    const avatar =
+      typeof user.avatar === 'string' && /^\w+$/.test(user.avatar)
+        ? `${CDN}/avatars/${user.id}/${user.avatar}.${user.avatar.startsWith('a_') ? 'gif' : 'png'}?size=128`
+        : null;
+    return { id: user.id, name: name.slice(0, 100), avatar };
+  }
+
+  /** `GET /applications/{app}/activity-instances/{id}` with the bot token; null when there is no such instance. */
+  async activityInstance(instanceId: string): Promise<DiscordActivityInstance | null> {
+    const path = `/applications/${encodeURIComponent(this.options.clientId)}/activity-instances/${encodeURIComponent(instanceId)}`;
+    const response = await this.request('activity instance', path, {
+      headers: { authorization: `Bot ${this.options.botToken}` },
+    });
+    if (response.status === 404) return null;
+    if (response.status !== 200) {
+      throw new DiscordApiError(response.status, `Discord refused the activity instance lookup (${response.status}).`);
+    }
+    const body = response.body as {
+      instance_id?: unknown;
+      location?: { channel_id?: unknown; guild_id?: unknown };
+      users?: unknown;
+    };
+    const channelId = body.location?.channel_id;
+    if (typeof channelId !== 'string' || !Array.isArray(body.users)) {
+      throw new DiscordApiError(200, 'Discord sent an activity instance without a location or users.');
+    }
+    const guildId = body.location?.guild_id;
+    return {
+      instanceId: typeof body.instance_id === 'string' ? body.instance_id : instanceId,
+      guildId: typeof guildId === 'string' ? guildId : null,
+      channelId,
+      users: body.users.filter((u): u is string => typeof u === 'string'),
+    };
+  }
+
+  private async request(
+    what: string,
+    path: string,
+    init: { method?: string; headers: Record<string, string>; body?: string },
+  ): Promise<RawResponse> {
+    let response: Awaited<ReturnType<typeof fetch>>;
+    let text: string;
+    try {
+      response = await fetch(`${this.base}${path}`, {
+        method: init.method ?? 'GET',
+        headers: { accept: 'application/json', ...init.headers },
+        body: init.body,
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      text = await response.text();
+    } catch (error) {
+      const reason = error instanceof Error && error.name === 'TimeoutError' ? 'timed out' : 'failed';
+      throw new DiscordUnreachableError(`Discord ${what} request ${reason}.`);
+    }
+    if (response.status >= 500) {
+      throw new DiscordUnreachableError(`Discord answered the ${what} request with ${response.status}.`);
+    }
+    let body: unknown;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      body = undefined;
+    }
+    return { status: response.status, body };
+  }
+}

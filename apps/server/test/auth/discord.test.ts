@@ -1,0 +1,228 @@
+import { createServer } from 'node:net';
+import { CLOSE_CODES, discordAuthResponseSchema } from '@dpp/shared';
+import { eq } from 'drizzle-orm';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type FakeDiscord, startFakeDiscord } from '../../../../tests/fakes/discord/index.ts';
+import { upsertUser } from '../../src/auth/users.ts';
+import { users } from '../../src/db/schema.ts';
+import { type App, buildTestApp, testDatabase } from '../rooms/support/test-app.ts';
+import { WsClient } from '../rooms/support/ws-client.ts';
+
+const services = inject('services');
+
+const discordEnv = (fake: Pick<FakeDiscord, 'applicationId' | 'clientSecret' | 'botToken'>, apiUrl: string) => ({
+  DISCORD_CLIENT_ID: fake.applicationId,
+  DISCORD_CLIENT_SECRET: fake.clientSecret,
+  DISCORD_BOT_TOKEN: fake.botToken,
+  DISCORD_API_URL: apiUrl,
+});
+
+/** A URL nothing listens on: a port that was free a moment ago. */
+async function deadUrl(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (typeof address !== 'object' || !address) throw new Error('no port');
+  return `http://127.0.0.1:${address.port}/api`;
+}
+
+async function wsUrl(app: App): Promise<string> {
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  if (typeof address !== 'object' || !address) throw new Error('not listening');
+  return `ws://127.0.0.1:${address.port}/ws`;
+}
+
+describe(`Discord sign-in and the activity-instance check (${services.postgres ? 'PostgreSQL' : 'PGlite'})`, () => {
+  let fake: FakeDiscord;
+  let app: App;
+  let url: string;
+  let database: Awaited<ReturnType<typeof testDatabase>>;
+  const clients: WsClient[] = [];
+
+  beforeAll(async () => {
+    fake = await startFakeDiscord();
+    database = await testDatabase(services.postgres);
+    app = await buildTestApp({ DATABASE_URL: database.url, ...discordEnv(fake, fake.apiUrl) });
+    url = await wsUrl(app);
+  });
+  afterEach(async () => {
+    for (const client of clients.splice(0)) {
+      expect(client.problems).toEqual([]);
+      if (client.socket.readyState === client.socket.OPEN) await client.close();
+    }
+  });
+  afterAll(async () => {
+    await app?.close();
+    await database?.drop();
+    await fake?.close();
+  });
+
+  const signIn = async (target: App, code: string) =>
+    target.inject({ method: 'POST', url: '/api/auth/discord', payload: { code } });
+
+  async function session(userId: string) {
+    const response = await signIn(app, fake.authorize(userId));
+    expect(response.statusCode).toBe(200);
+    return discordAuthResponseSchema.parse(response.json());
+  }
+
+  async function connect() {
+    const client = await WsClient.connect(url);
+    clients.push(client);
+    return client;
+  }
+
+  it('exchanges a good code for our session and the Discord access token, and upserts the user', async () => {
+    const alice = fake.guild.users.alice;
+    const response = await signIn(app, fake.authorize(alice));
+    expect(response.statusCode).toBe(200);
+    const body = discordAuthResponseSchema.parse(response.json());
+    expect(body.user).toMatchObject({ discordId: alice, name: 'Alice', avatar: null });
+    expect(Date.parse(body.expiresAt)).toBeGreaterThan(Date.now());
+    // The access token is Discord's own: it reads /users/@me on the fake.
+    const me = await fetch(`${fake.apiUrl}/v10/users/@me`, {
+      headers: { authorization: `Bearer ${body.accessToken}` },
+    });
+    expect(((await me.json()) as { id: string }).id).toBe(alice);
+    // Our session token works on our API.
+    const ours = await app.inject({ url: '/api/me', headers: { authorization: `Bearer ${body.token}` } });
+    expect(ours.json()).toEqual({ user: body.user, via: 'session' });
+    const [row] = await app.database.db.select().from(users).where(eq(users.discordId, alice));
+    expect(row).toMatchObject({ id: body.user.id, name: 'Alice' });
+
+    // The exchange went to Discord with the secret, as a form, without a redirect_uri; never back to the caller.
+    const exchange = fake.requests.find((r) => r.route.includes('oauth2/token') && r.status === 200);
+    expect(exchange?.body).toMatchObject({ grant_type: 'authorization_code', client_id: fake.applicationId });
+    expect(exchange?.body).not.toHaveProperty('redirect_uri');
+    expect(response.body).not.toContain(fake.clientSecret);
+    expect(response.body).not.toContain(fake.botToken);
+
+    // Signing in again keeps the same user.
+    const again = await session(alice);
+    expect(again.user.id).toBe(body.user.id);
+  });
+
+  it('answers 401 discord_code_rejected for a bad or reused code, without leaking the secret', async () => {
+    const code = fake.authorize(fake.guild.users.bob);
+    expect((await signIn(app, code)).statusCode).toBe(200);
+    for (const bad of [code, 'not-a-code']) {
+      const response = await signIn(app, bad);
+      expect(response.statusCode).toBe(401);
+      expect(response.json().error.code).toBe('discord_code_rejected');
+      expect(response.body).not.toContain(fake.clientSecret);
+    }
+    const empty = await signIn(app, '');
+    expect(empty.statusCode).toBe(400);
+  });
+
+  it('admits a hello whose activity instance holds the user in the room channel', async () => {
+    const { guild } = fake;
+    const { token, user } = await session(guild.users.dana);
+    const instance = fake.createActivityInstance({ channelId: guild.channels.movieNight, users: [guild.users.dana] });
+    const client = await connect();
+    const welcome = await client.hello(token, `${guild.id}:${guild.channels.movieNight}`, {
+      instanceId: instance.instance_id,
+    });
+    expect(welcome.you.userId).toBe(user.id);
+    const lookup = fake.requests.find((r) => r.path.endsWith(`/activity-instances/${instance.instance_id}`));
+    expect(lookup?.headers.authorization).toBe(`Bot ${fake.botToken}`);
+  });
+
+  it('refuses with forbidden (4003) an instance the user is not in, in another channel, or unknown', async () => {
+    const { guild } = fake;
+    const { token } = await session(guild.users.owner);
+    const movieNight = `${guild.id}:${guild.channels.movieNight}`;
+    const notIn = fake.createActivityInstance({ channelId: guild.channels.movieNight, users: [guild.users.alice] });
+    const elsewhere = fake.createActivityInstance({ channelId: guild.channels.lounge, users: [guild.users.owner] });
+    const cases: [string, string][] = [
+      [notIn.instance_id, movieNight],
+      [elsewhere.instance_id, movieNight],
+      ['i-0-gc-0-0', movieNight],
+      [elsewhere.instance_id, 'dev:lounge'],
+    ];
+    for (const [instanceId, roomId] of cases) {
+      const client = await connect();
+      client.send({ type: 'hello', protocolVersion: 1, token, roomId, instanceId });
+      expect((await client.next('error')).code).toBe('forbidden');
+      expect((await client.closed).code).toBe(CLOSE_CODES.forbidden.code);
+    }
+  });
+
+  it('asks Discord again when a cached instance does not hold a user who just joined it', async () => {
+    const { guild } = fake;
+    const alice = await session(guild.users.alice);
+    const bob = await session(guild.users.bob);
+    const roomId = `${guild.id}:${guild.channels.lounge}`;
+    const instance = fake.createActivityInstance({ channelId: guild.channels.lounge, users: [guild.users.alice] });
+    const first = await connect();
+    await first.hello(alice.token, roomId, { instanceId: instance.instance_id });
+    instance.users.push(guild.users.bob);
+    const second = await connect();
+    await second.hello(bob.token, roomId, { instanceId: instance.instance_id });
+    expect(second.snapshot?.members).toHaveLength(2);
+  });
+
+  it('leaves a hello without an instance id to the other checks', async () => {
+    const { token } = await session(fake.guild.users.alice);
+    const client = await connect();
+    const welcome = await client.hello(token, `${fake.guild.id}:${fake.guild.channels.general}`);
+    expect(welcome.type).toBe('welcome');
+  });
+});
+
+describe('Discord sign-in when Discord is down or not configured', () => {
+  let fake: FakeDiscord;
+  let down: App;
+  let devMode: App;
+
+  beforeAll(async () => {
+    fake = await startFakeDiscord();
+    down = await buildTestApp({ DATABASE_URL: 'memory://', ...discordEnv(fake, await deadUrl()) });
+    devMode = await buildTestApp({ DATABASE_URL: 'memory://' });
+  });
+  afterAll(async () => {
+    await down?.close();
+    await devMode?.close();
+    await fake?.close();
+  });
+
+  it('answers 502 discord_unreachable when Discord cannot be reached', async () => {
+    const response = await down.inject({
+      method: 'POST',
+      url: '/api/auth/discord',
+      payload: { code: fake.authorize(fake.guild.users.alice) },
+    });
+    expect(response.statusCode).toBe(502);
+    expect(response.json().error.code).toBe('discord_unreachable');
+    expect(response.body).not.toContain(fake.clientSecret);
+  });
+
+  it('closes a hello with unavailable (4006, may reconnect) when the instance cannot be checked', async () => {
+    // A session signed by this server for a Discord user (sign-in itself needs Discord).
+    const record = await upsertUser(down.database.db, { discordId: fake.guild.users.alice, name: 'Alice' });
+    const { token } = down.sessions.sign({
+      userId: record.id,
+      discordId: record.discordId,
+      name: record.name,
+      avatar: record.avatar,
+    });
+    const client = await WsClient.connect(await wsUrl(down));
+    client.send({
+      type: 'hello',
+      protocolVersion: 1,
+      token,
+      roomId: `${fake.guild.id}:${fake.guild.channels.movieNight}`,
+      instanceId: 'i-1-gc-1-1',
+    });
+    expect((await client.next('error')).code).toBe('unavailable');
+    expect((await client.closed).code).toBe(CLOSE_CODES.unavailable.code);
+  });
+
+  it('refuses Discord sign-in with 501 in dev auth mode', async () => {
+    const response = await devMode.inject({ method: 'POST', url: '/api/auth/discord', payload: { code: 'x' } });
+    expect(response.statusCode).toBe(501);
+    expect(response.json().error.code).toBe('discord_auth_disabled');
+  });
+});
