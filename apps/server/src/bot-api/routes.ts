@@ -11,7 +11,6 @@ import {
   type BotGuildSettings,
   type ErrorCode,
   type LibraryItemDto,
-  MANAGE_GUILD_PERMISSION,
 } from '@dpp/shared';
 import { eq } from 'drizzle-orm';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -23,6 +22,8 @@ import { HttpError } from '../lib/errors.ts';
 import { toHttpError } from '../library/http-errors.ts';
 import type { MediaItem, MediaSource } from '../library/media-source.ts';
 import { guildOfRoom } from '../library/plugin.ts';
+import { hasManageGuild, requireBot } from './guild-rules.ts';
+import { botPlexRoutes } from './plex-routes.ts';
 
 const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 const errors = {
@@ -92,13 +93,6 @@ function header(request: FastifyRequest, name: string): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-/** Manage Server, from the permissions bitfield the bot read off the interaction. */
-export function hasManageGuild(request: FastifyRequest): boolean {
-  const raw = header(request, BOT_API_HEADERS.actingUserPermissions);
-  if (!raw || !/^\d{1,25}$/.test(raw)) return false;
-  return (BigInt(raw) & MANAGE_GUILD_PERMISSION) !== 0n;
-}
-
 function actingRoles(request: FastifyRequest): string[] {
   return (header(request, BOT_API_HEADERS.actingUserRoles) ?? '')
     .split(',')
@@ -131,12 +125,6 @@ function itemDto(app: FastifyInstance, source: MediaSource, item: MediaItem): Li
 const botApiRoutes: FastifyPluginAsyncZod = async (app) => {
   const routes = BOT_API_ROUTES;
 
-  // Only the bot's service token (with an acting user) may use the bot API.
-  const requireBot = async (request: FastifyRequest) => {
-    if (request.session.via !== 'bot') {
-      throw new HttpError(403, BOT_API_ERRORS.notAllowed, 'The bot API is for the Discord bot only.');
-    }
-  };
   const preHandler = [app.requireSession, requireBot];
 
   const roomAnswer = async (roomId: string) => {
@@ -367,6 +355,8 @@ const botApiRoutes: FastifyPluginAsyncZod = async (app) => {
       return next;
     },
   );
+
+  await app.register(botPlexRoutes);
 };
 
 export default botApiRoutes;
