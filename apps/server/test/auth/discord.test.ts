@@ -1,3 +1,4 @@
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { CLOSE_CODES, discordAuthResponseSchema } from '@dpp/shared';
 import { eq } from 'drizzle-orm';
@@ -5,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vi
 import { type FakeDiscord, startFakeDiscord } from '../../../../tests/fakes/discord/index.ts';
 import { upsertUser } from '../../src/auth/users.ts';
 import { users } from '../../src/db/schema.ts';
+import { DiscordClient, DiscordUnreachableError } from '../../src/discord/discord-client.ts';
 import { type App, buildTestApp, testDatabase } from '../rooms/support/test-app.ts';
 import { WsClient } from '../rooms/support/ws-client.ts';
 
@@ -225,4 +227,50 @@ describe('Discord sign-in when Discord is down or not configured', () => {
     expect(response.statusCode).toBe(501);
     expect(response.json().error.code).toBe('discord_auth_disabled');
   });
+});
+
+describe('DiscordClient', () => {
+  it('takes the API root with or without a version, as discord.js does', async () => {
+    const fake = await startFakeDiscord();
+    try {
+      for (const apiUrl of [fake.apiUrl, `${fake.apiUrl}/`, `${fake.apiUrl}/v10`]) {
+        const client = new DiscordClient({ ...credentials(fake), apiUrl });
+        const grant = await client.exchangeCode(fake.authorize(fake.guild.users.bob));
+        expect(await client.currentUser(grant.accessToken)).toEqual({
+          id: fake.guild.users.bob,
+          name: 'Bob',
+          avatar: null,
+        });
+      }
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('gives up on a Discord that never answers, as unreachable', async () => {
+    const hanging = createHttpServer(() => {});
+    await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+    const address = hanging.address();
+    if (typeof address !== 'object' || !address) throw new Error('not listening');
+    try {
+      const client = new DiscordClient({
+        clientId: '1',
+        clientSecret: 's',
+        botToken: 'b',
+        apiUrl: `http://127.0.0.1:${address.port}/api`,
+        timeoutMs: 50,
+      });
+      await expect(client.exchangeCode('code')).rejects.toBeInstanceOf(DiscordUnreachableError);
+      await expect(client.activityInstance('i-1')).rejects.toBeInstanceOf(DiscordUnreachableError);
+    } finally {
+      hanging.closeAllConnections();
+      await new Promise<void>((resolve) => hanging.close(() => resolve()));
+    }
+  });
+});
+
+const credentials = (fake: FakeDiscord) => ({
+  clientId: fake.applicationId,
+  clientSecret: fake.clientSecret,
+  botToken: fake.botToken,
 });
