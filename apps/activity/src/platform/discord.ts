@@ -1,17 +1,8 @@
 import { DiscordSDK, Events, Permissions, PermissionUtils, patchUrlMappings } from '@discord/embedded-app-sdk';
-import { type SessionResponse, sessionResponseSchema } from '@dpp/shared';
-import { z } from 'zod';
+import { discordAuthResponseSchema, type SessionResponse } from '@dpp/shared';
 import { api } from '../lib/api.ts';
 import type { Participant } from '../room/store.ts';
 import type { Platform } from './platform.ts';
-
-/**
- * `POST /api/auth/discord {code}`: a session like the dev sign-in's plus the Discord access token
- * the SDK's `authenticate` needs (DESIGN section 4). Both spellings of the token field are accepted.
- */
-const discordSessionSchema = sessionResponseSchema
-  .extend({ accessToken: z.string().optional(), access_token: z.string().optional() })
-  .refine((s) => Boolean(s.accessToken ?? s.access_token), { message: 'accessToken is missing' });
 
 const SCOPES = ['identify', 'guilds', 'guilds.members.read', 'rpc.voice.read'] as const;
 
@@ -76,9 +67,15 @@ export async function bootDiscord(location: Location): Promise<Platform> {
       prompt: 'none',
       scope: [...SCOPES],
     });
-    const response = await api('/api/auth/discord', { body: { code }, schema: discordSessionSchema, anonymous: true });
-    const accessToken = response.accessToken ?? response.access_token ?? '';
-    return { session: { token: response.token, user: response.user, expiresAt: response.expiresAt }, accessToken };
+    // The server exchanges the code (the client secret stays there) and returns our session plus
+    // Discord's access token for `authenticate`.
+    const response = await api('/api/auth/discord', {
+      body: { code },
+      schema: discordAuthResponseSchema,
+      anonymous: true,
+    });
+    const { accessToken, ...session } = response;
+    return { session, accessToken };
   };
 
   const { session, accessToken } = await exchange();
