@@ -205,6 +205,10 @@ const botApiRoutes: FastifyPluginAsyncZod = async (app) => {
         const status = COMMAND_STATUS[result.code] ?? 400;
         throw new HttpError(status, result.code, COMMAND_MESSAGES[result.code] ?? result.message);
       }
+      if (!existed) {
+        // The bot creates a room for the caller's voice channel (/play needs them in it): present.
+        await app.rooms.voice(roomId, { userId, name, avatar }, true);
+      }
       if (!existed && guildId) {
         // A room the bot just created starts with the guild's control mode.
         const { control } = await guildSettings(app, guildId);

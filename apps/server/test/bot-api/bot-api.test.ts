@@ -171,8 +171,13 @@ describe('/api/bot/*', () => {
     const roomId = newRoom();
     // No room yet: presence is ignored.
     expect((await voice(roomId, BOB, 'join')).statusCode).toBe(204);
-    expect((await command(roomId, ALICE, { op: 'load', itemId })).statusCode).toBe(200);
-    expect((await snapshot(roomId)).members).toEqual([]);
+    expect((await command(roomId, ALICE, { op: 'load', itemId }, { 'x-acting-user-name': 'Alice' })).statusCode).toBe(
+      200,
+    );
+    // The caller of /play is in the channel: present in the room it creates, and its host.
+    expect((await snapshot(roomId)).members.map((m) => [m.name, m.role, m.state])).toEqual([
+      ['Alice', 'host', 'ready'],
+    ]);
 
     expect((await voice(roomId, BOB, 'join', 'Bob')).statusCode).toBe(204);
     expect((await voice(roomId, ALICE, 'join', 'Alice')).statusCode).toBe(204);

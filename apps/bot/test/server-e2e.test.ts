@@ -1,0 +1,149 @@
+/**
+ * The bot end to end against the REAL server (not the stub): the real discord.js client on the fake
+ * Discord, the real server app on the demo library, the real server API client in between.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { InteractionResponseType } from 'discord.js';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { type FakeDiscord, isEphemeral, messageText, startFakeDiscord } from '../../../tests/fakes/discord/index.ts';
+import { waitFor } from '../../../tests/support/wait.ts';
+import { buildApp } from '../../server/src/app.ts';
+import { loadConfig } from '../../server/src/config.ts';
+import { createBot } from '../src/bot.ts';
+import { loadCommands } from '../src/loader.ts';
+import { registerCommands } from '../src/register.ts';
+import { ServerApi } from '../src/server-api.ts';
+
+type App = Awaited<ReturnType<typeof buildApp>>;
+type Bot = Awaited<ReturnType<typeof createBot>>;
+
+const buttons = (message: { components?: unknown[] } | undefined) =>
+  JSON.parse(JSON.stringify(message?.components ?? [])).flatMap(
+    (row: { components: { custom_id?: string; label?: string }[] }) => row.components,
+  ) as { custom_id?: string; label?: string }[];
+
+describe('the bot against the real server', () => {
+  let app: App;
+  let fake: FakeDiscord;
+  let bot: Bot;
+  const token = randomBytes(24).toString('base64url');
+
+  beforeAll(async () => {
+    app = await buildApp({
+      config: loadConfig({
+        DATA_DIR: mkdtempSync(path.join(tmpdir(), 'dpp-bot-e2e-')),
+        NODE_ENV: 'test',
+        LOG_LEVEL: 'silent',
+        DATABASE_URL: 'memory://',
+        BOT_API_TOKEN: token,
+      }),
+      logger: false,
+      activityRoot: '/nonexistent',
+    });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const address = app.server.address();
+    if (typeof address !== 'object' || !address) throw new Error('not listening');
+    const serverUrl = `http://127.0.0.1:${address.port}`;
+
+    fake = await startFakeDiscord();
+    const log = pino({ level: process.env.BOT_TEST_LOG ?? 'silent' });
+    const commands = await loadCommands();
+    await registerCommands({
+      token: fake.botToken,
+      applicationId: fake.applicationId,
+      apiUrl: fake.apiUrl,
+      guildId: fake.guild.id,
+      commands,
+    });
+    bot = await createBot({
+      config: {
+        botToken: fake.botToken,
+        applicationId: fake.applicationId,
+        discordApiUrl: fake.apiUrl,
+        serverUrl,
+        botApiToken: token,
+        publicUrl: undefined,
+        logLevel: 'silent',
+      },
+      log,
+      api: new ServerApi({
+        baseUrl: serverUrl,
+        token,
+        log,
+        retry: { retries: 2, initialDelayMs: 5, maxDelayMs: 20 },
+        breaker: { consecutiveFailures: 5, halfOpenAfterMs: 60_000 },
+      }),
+      commands,
+      tuning: { emptyGraceMs: 30, plexPollIntervalMs: 5 },
+    });
+    await bot.start();
+  });
+  afterAll(async () => {
+    await bot?.stop();
+    await fake?.close();
+    await app?.close();
+  });
+
+  test('/play with autocomplete starts the room on the server; a non-host is refused in hosts mode; an empty channel ends the room', async () => {
+    const { alice, bob } = fake.guild.users;
+    const channelId = fake.guild.channels.movieNight;
+    const roomId = `${fake.guild.id}:${channelId}`;
+
+    // The guild lets hosts only control playback (as /settings control hosts would).
+    const settings = await app.inject({
+      method: 'PATCH',
+      url: `/api/bot/guilds/${fake.guild.id}/settings`,
+      headers: {
+        authorization: `Bearer ${token}`,
+        'x-acting-user': fake.guild.users.owner,
+        'x-acting-user-permissions': String(1 << 5),
+      },
+      payload: { control: 'hosts' },
+    });
+    expect(settings.statusCode).toBe(200);
+
+    await fake.dispatchVoiceState({ userId: alice, channelId });
+    await waitFor(
+      () => bot.client.guilds.cache.get(fake.guild.id)?.voiceStates.cache.get(alice)?.channelId === channelId,
+    );
+
+    const suggestions = await fake.autocomplete('play', { query: 'sunrise' }, 'query', { user: alice });
+    expect(suggestions.choices.length).toBeGreaterThan(0);
+    const message = await (
+      await fake.command('play', { query: String(suggestions.choices[0]!.value) }, { user: alice })
+    ).settled();
+    expect(messageText(message)).toContain('Now playing: Sunrise Sync Check');
+
+    const snapshot = await app.rooms.snapshot(roomId);
+    expect(snapshot?.playback.status).toBe('playing');
+    expect(snapshot?.queue[0]?.title).toBe('Sunrise Sync Check');
+    expect(snapshot?.settings.control).toBe('hosts');
+
+    // Bob is in the channel but neither the host, a DJ nor an admin: his button press is refused.
+    await fake.dispatchVoiceState({ userId: bob, channelId });
+    await waitFor(async () => ((await app.rooms.snapshot(roomId))?.members.length ?? 0) >= 2, {
+      what: 'both present in the room',
+    });
+    const nowPlaying = await (await fake.command('nowplaying', {}, { user: alice })).settled();
+    const toggle = buttons(nowPlaying).find((b) => b.label === 'Pause');
+    expect(toggle?.custom_id).toBeDefined();
+    const refused = await fake.press(toggle!.custom_id!, { user: bob, message: nowPlaying });
+    expect(refused.callback.type).toBe(InteractionResponseType.DeferredMessageUpdate);
+    const why = await refused.followup();
+    expect(isEphemeral(why)).toBe(true);
+    expect(why.content).toMatch(/hosts/i);
+    expect((await app.rooms.snapshot(roomId))?.playback.status).toBe('playing');
+
+    // Everyone leaves: after the bot's grace period the room ends on the server.
+    const ended: string[] = [];
+    app.rooms.events.on('empty', (id) => ended.push(id));
+    await fake.dispatchVoiceState({ userId: bob, channelId: null });
+    await fake.dispatchVoiceState({ userId: alice, channelId: null });
+    await waitFor(() => ended.includes(roomId), { what: 'the room to end' });
+    expect(await app.rooms.snapshot(roomId)).toBeUndefined();
+  });
+});
