@@ -28,12 +28,6 @@ if (mediaDir && !config.plex) {
   app.library.sourceFor = async () => demo;
   app.library.sourceForRoom = async () => demo;
 }
-// Loads need the room engine to know the library's items.
-app.rooms.setItemLookup(async (itemId, roomId) => {
-  const source = await app.library.sourceForRoom(roomId);
-  const item = await source.item(itemId).catch(() => undefined);
-  return item && { title: item.title, durationMs: item.durationMs, thumb: null };
-});
 
 const url = await app.listen({ port: 0, host: '127.0.0.1' });
 process.stdout.write(`${JSON.stringify({ url })}\n`);

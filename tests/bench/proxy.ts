@@ -325,10 +325,6 @@ async function startInProcess(plex: FakePlex) {
     PLEX_TOKEN: plex.token,
   });
   const app = await buildApp({ config, logger: false, activityRoot: '/nonexistent' });
-  app.rooms.setItemLookup(async (itemId, roomId) => {
-    const item = await (await app.library.sourceForRoom(roomId)).item(itemId).catch(() => undefined);
-    return item && { title: item.title, durationMs: item.durationMs, thumb: null };
-  });
   const base = await app.listen({ port: 0, host: '127.0.0.1' });
   return { app, base };
 }

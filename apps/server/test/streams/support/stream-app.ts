@@ -16,25 +16,8 @@ export async function startApp(env: Record<string, string | undefined> = {}): Pr
     ...env,
   });
   const app = await buildApp({ config, logger: false, activityRoot: '/nonexistent' });
-  ensureItemLookup(app);
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
   return { app, url: address };
-}
-
-/**
- * Loads in a room need the room engine to know the library's items. Until the rooms plugin does
- * that itself, the tests give it the same lookup through `app.library`.
- */
-function ensureItemLookup(app: App) {
-  app.rooms.setItemLookup(async (itemId, roomId) => {
-    const source = await app.library.sourceForRoom(roomId);
-    try {
-      const item = await source.item(itemId);
-      return { title: item.title, durationMs: item.durationMs, thumb: null };
-    } catch {
-      return undefined;
-    }
-  });
 }
 
 /** Reads a whole response body as bytes. */
