@@ -88,6 +88,15 @@ async function saveGuildSettings(app: FastifyInstance, guildId: string, next: Bo
     .onConflictDoUpdate({ target: guilds.discordGuildId, set: { settings, updatedAt: new Date() } });
 }
 
+/** Retried requests (same Idempotency-Key from the bot) are applied once within this window. */
+const IDEMPOTENCY_TTL_MS = 10 * 60_000;
+
+function idempotencyKey(request: FastifyRequest, roomId: string): string | undefined {
+  const key = header(request, BOT_API_HEADERS.idempotencyKey);
+  if (!key || key.length > 200) return undefined;
+  return `botidem:${request.session.discordId}:${roomId}:${key}`;
+}
+
 function header(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];
   return typeof value === 'string' ? value : undefined;
@@ -190,6 +199,9 @@ const botApiRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request) => {
       const { roomId } = request.params;
       const intent = request.body;
+      // A retry of a command already applied answers the room as it is now, without applying it again.
+      const idempotency = idempotencyKey(request, roomId);
+      if (idempotency && (await app.cache.get<boolean>(idempotency))) return roomAnswer(roomId);
       const creates = intent.op === 'load' || intent.op === 'queue.add';
       const existed = (await app.rooms.snapshot(roomId)) !== undefined;
       if (!existed && !creates) throw new HttpError(404, BOT_API_ERRORS.noRoom, NO_ROOM);
@@ -205,6 +217,7 @@ const botApiRoutes: FastifyPluginAsyncZod = async (app) => {
         const status = COMMAND_STATUS[result.code] ?? 400;
         throw new HttpError(status, result.code, COMMAND_MESSAGES[result.code] ?? result.message);
       }
+      if (idempotency) await app.cache.set(idempotency, true, IDEMPOTENCY_TTL_MS);
       if (!existed) {
         // The bot creates a room for the caller's voice channel (/play needs them in it): present.
         await app.rooms.voice(roomId, { userId, name, avatar }, true);

@@ -111,6 +111,19 @@ describe('/api/bot/*', () => {
     expect(pause.json<RoomResponse>().snapshot.playback.status).toBe('paused');
   });
 
+  it('applies a retried command (same Idempotency-Key) once', async () => {
+    const roomId = newRoom();
+    const key = { 'idempotency-key': '900000000000000001:queue.add' };
+    expect((await command(roomId, ALICE, { op: 'load', itemId })).statusCode).toBe(200);
+    const first = await command(roomId, ALICE, { op: 'queue.add', itemId }, key);
+    const retry = await command(roomId, ALICE, { op: 'queue.add', itemId }, key);
+    expect(first.statusCode).toBe(200);
+    expect(retry.statusCode).toBe(200);
+    expect(retry.json<RoomResponse>().snapshot.queue).toHaveLength(2);
+    const other = await command(roomId, ALICE, { op: 'queue.add', itemId }, { 'idempotency-key': 'another' });
+    expect(other.json<RoomResponse>().snapshot.queue).toHaveLength(3);
+  });
+
   it('in hosts mode refuses a non-host without the DJ role, and lets DJ-role and Manage Server members control', async () => {
     const manage = { 'x-acting-user-permissions': String(1 << 5) };
     const settings = await app.inject({
