@@ -300,7 +300,8 @@ const kb = (bytes: number | undefined) => (bytes === undefined ? 'n/a' : `${(byt
 
 async function main() {
   if (!chromiumAvailable()) return;
-  ensureActivityBuilt();
+  // Always a fresh production build: dist may come from a development or test build.
+  ensureActivityBuilt({ force: true });
   const bundle = bundleFigures();
   const server = await startServer();
   const browser = await launchChromium();

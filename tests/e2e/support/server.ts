@@ -22,10 +22,11 @@ function newestMtime(dir: string): number {
 }
 
 /**
- * Builds the activity when dist is missing or older than its sources (the activity's own files and
- * the shared package it bundles). Synchronous on purpose: one build, before any browser starts.
+ * Builds the activity (a production build) when dist is missing or older than its sources (the
+ * activity's own files and the shared package it bundles), or always with `force`. Synchronous on
+ * purpose: one build, before any browser starts.
  */
-export function ensureActivityBuilt(): void {
+export function ensureActivityBuilt({ force = false }: { force?: boolean } = {}): void {
   const index = path.join(ACTIVITY_DIST, 'index.html');
   const sources = Math.max(
     newestMtime(path.join(ACTIVITY_DIR, 'src')),
@@ -33,9 +34,14 @@ export function ensureActivityBuilt(): void {
     statSync(path.join(ACTIVITY_DIR, 'index.html')).mtimeMs,
     statSync(path.join(ACTIVITY_DIR, 'vite.config.ts')).mtimeMs,
   );
-  if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
-  console.info('[e2e] building the activity (dist is missing or stale)…');
-  execFileSync('pnpm', ['--filter', '@dpp/activity', 'build'], { cwd: REPO_ROOT, stdio: 'inherit' });
+  if (!force && existsSync(index) && statSync(index).mtimeMs >= sources) return;
+  console.info(`[e2e] building the activity (${force ? 'a fresh production build' : 'dist is missing or stale'})…`);
+  // Vitest runs with NODE_ENV=test, which would make Vite bundle React's development build.
+  execFileSync('pnpm', ['--filter', '@dpp/activity', 'build'], {
+    cwd: REPO_ROOT,
+    stdio: 'inherit',
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
 }
 
 export interface RunningServer {

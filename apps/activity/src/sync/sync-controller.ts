@@ -307,7 +307,8 @@ export class SyncController {
       serverNowMs,
       playerPositionMs: this.media.positionMs,
       playerRate: this.appliedRate,
-      seekLatencyMs: this.seekLatency.estimateMs,
+      // Until frames move again: the seek, and for a paused player the start after it.
+      seekLatencyMs: this.seekLatency.estimateMs + (this.media.paused ? this.startLatencyMs : 0),
       seekLatencyDeviationMs: this.seekLatency.deviationMs,
       canNudgeRate: this.options.canNudgeRate,
       durationMs: this.durationMs,
