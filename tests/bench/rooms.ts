@@ -273,7 +273,7 @@ client process on ${cpus().length} cores, over loopback. ${MEMBERS_PER_ROOM} mem
 ${BATCH_ROOMS} rooms send a \`settings\` command at once and every member times the \`state\` broadcast
 from the moment its host sent the command (one clock: clients live in one process). The bare \`ws\`
 server does the same broadcast pattern with no auth, validation, store or permissions. Memory per socket
-is the growth of the server's heap plus off-heap buffers (after a full GC) over the connect phase,\ndivided by the sockets. The first ${'$'}{Math.min(200, Math.floor(BROADCASTS / 5))} broadcasts of each run warm up and are not counted.
+is the growth of the server's heap plus off-heap buffers (after a full GC) over the connect phase,\ndivided by the sockets. The first ${Math.min(200, Math.floor(BROADCASTS / 5))} broadcasts of each run warm up and are not counted.
 
 Targets: 10k sockets on one process, p99 ≤ 50 ms, ≤ 1.5× the bare ws p99, ≤ 30 KB a socket.
 
