@@ -153,6 +153,10 @@ async function runParty(browser: Browser, server: RunningServer, pages: number) 
       }
     })();
 
+    // The machine is shared: record how busy it was, to read the figures with.
+    const loads: number[] = [];
+    const loadTimer = setInterval(() => loads.push(os.loadavg()[0] ?? 0), 1000);
+
     const driver = viewers[0];
     if (!driver) throw new Error('no pages');
     const command = (intent: Step['intent'] | { op: 'load'; itemId: string }) =>
@@ -193,6 +197,7 @@ async function runParty(browser: Browser, server: RunningServer, pages: number) 
     if (endWait > 0) await new Promise((resolve) => setTimeout(resolve, endWait));
     polling = false;
     await poll;
+    clearInterval(loadTimer);
 
     const perPage = await Promise.all(
       viewers.map((v) =>
@@ -272,6 +277,7 @@ async function runParty(browser: Browser, server: RunningServer, pages: number) 
       spread: stats(steadyPoints.map((g) => g.spread)),
       seeks,
       samples: perPage.map((s) => s.length),
+      load: { mean: loads.reduce((a, b) => a + b, 0) / Math.max(1, loads.length), max: Math.max(0, ...loads) },
     };
   } finally {
     for (const viewer of viewers) await viewer.close().catch(() => undefined);
@@ -313,7 +319,7 @@ async function main() {
       const run = await runParty(browser, server, pages);
       runs.push(run);
       console.info(
-        `[bench:sync] ${pages} pages: steady |drift| p50 ${fmt(run.steady.p50)}, p95 ${fmt(run.steady.p95)}, max ${fmt(run.steady.max)}`,
+        `[bench:sync] ${pages} pages: steady |drift| p50 ${fmt(run.steady.p50)}, p95 ${fmt(run.steady.p95)}, max ${fmt(run.steady.max)} (load avg ${run.load.mean.toFixed(1)}, max ${run.load.max.toFixed(1)})`,
       );
       for (const r of run.results) {
         console.info(
@@ -357,11 +363,13 @@ function writeReport(
   lines.push('');
   lines.push('### Steady-state |drift| between pages (target: p95 ≤ 20 ms)');
   lines.push('');
-  lines.push('| pages | p50 | p95 | max | pair samples | spread p95 | vs the room p95 | corrective seeks per page |');
-  lines.push('|---:|---:|---:|---:|---:|---:|---:|---|');
+  lines.push(
+    '| pages | p50 | p95 | max | pair samples | spread p95 | vs the room p95 | corrective seeks per page | load avg (mean / max) |',
+  );
+  lines.push('|---:|---:|---:|---:|---:|---:|---:|---|---:|');
   for (const run of runs) {
     lines.push(
-      `| ${run.pages} | ${fmt(run.steady.p50)} | **${fmt(run.steady.p95)}** | ${fmt(run.steady.max)} | ${run.steady.n} | ${fmt(run.spread.p95)} | ${fmt(run.vsRoom.p95)} | ${run.seeks.join(', ')} |`,
+      `| ${run.pages} | ${fmt(run.steady.p50)} | **${fmt(run.steady.p95)}** | ${fmt(run.steady.max)} | ${run.steady.n} | ${fmt(run.spread.p95)} | ${fmt(run.vsRoom.p95)} | ${run.seeks.join(', ')} | ${run.load.mean.toFixed(1)} / ${run.load.max.toFixed(1)} |`,
     );
   }
   lines.push('');

@@ -49,6 +49,8 @@ export function SeekBar({ session, positionMs }: { session: RoomSession; positio
     const step = event.shiftKey ? 30_000 : 5_000;
     const now = positionMs ?? 0;
     let target: number | null = null;
+    if (event.key === 'ArrowRight' || event.key === 'ArrowUp') target = now + step;
+    if (event.key === 'ArrowLeft' || event.key === 'ArrowDown') target = now - step;
     if (event.key === 'Home') target = 0;
     if (event.key === 'End') target = Math.max(0, duration - 1000);
     if (event.key === 'PageUp') target = now + step * 6;

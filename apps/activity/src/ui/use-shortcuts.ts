@@ -24,6 +24,12 @@ export function useShortcuts(session: RoomSession, stageRef: RefObject<HTMLEleme
     const onKey = (event: KeyboardEvent) => {
       if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
       if (typingInto(event.target)) return;
+      // A focused slider (volume, seek bar) takes its own arrow keys.
+      const slider =
+        event.target instanceof HTMLElement &&
+        (event.target.getAttribute('role') === 'slider' ||
+          (event.target instanceof HTMLInputElement && event.target.type === 'range'));
+      if (slider && event.key.startsWith('Arrow')) return;
       const state = useApp.getState();
       if (state.plexDialog) return;
       const canControl = selectCanControl(state);
