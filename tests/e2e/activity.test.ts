@@ -1,6 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { autoplaySuite } from './autoplay.suite.ts';
+import { discordModeSuite } from './discord-mode.suite.ts';
 import { plexLinkingSuite } from './plex-linking.suite.ts';
 import { chromiumAvailable, launchChromium } from './support/browser.ts';
 import { ensureActivityBuilt } from './support/server.ts';
@@ -8,7 +9,7 @@ import { watchPartySuite } from './watch-party.suite.ts';
 
 /**
  * The activity end to end, in real headless Chromium against the real server (built activity, demo
- * library, fake Plex where Plex is needed). One browser for all suites, run one after the other:
+ * library, the fake Plex and the fake Discord where they are needed). One browser for all suites, run one after the other:
  * the machine is shared, and browsers are the heaviest thing a test can start.
  * Without /usr/bin/chromium this is skipped with a loud notice (a failure with CI=true).
  */
@@ -33,4 +34,5 @@ describe.skipIf(!enabled)('the activity in real Chromium', () => {
   watchPartySuite(getBrowser);
   autoplaySuite(getBrowser);
   plexLinkingSuite(getBrowser);
+  discordModeSuite(getBrowser);
 });
