@@ -158,7 +158,7 @@ window.addEventListener('message', (event) => {
         .catch(async (error: unknown) => {
           const text = await frame
             .locator('body')
-            .innerText()
+            .textContent()
             .catch(() => '(no body)');
           throw new Error(`${String(error)}\nframe says: ${text}\nconsole:\n${consoleLines.slice(-20).join('\n')}`);
         });
