@@ -297,7 +297,7 @@ function writeSection(title: string, section: string) {
     text =
       '# Benchmarks\n\nFigures measured on the development machine; each section says the command that gives it.\n';
   }
-  const pattern = new RegExp(`## ${title} \\(.*?(?=\\n## |$)`, 's');
+  const pattern = new RegExp(`## ${title} \\(.*?(?=\\n## |\\n<!-- |$)`, 's');
   text = pattern.test(text) ? text.replace(pattern, section.trimEnd()) : `${text.trimEnd()}\n\n${section.trimEnd()}`;
   writeFileSync(file, `${text.trimEnd()}\n`);
 }
