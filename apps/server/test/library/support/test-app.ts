@@ -1,44 +1,15 @@
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import pg from 'pg';
-import { TEST_DATABASE_URL } from '../../../../../tests/support/services.ts';
-import { buildApp } from '../../../src/app.ts';
-import { loadConfig } from '../../../src/config.ts';
+import { type App, buildTestApp as buildApp, testDatabase } from '../../rooms/support/test-app.ts';
 
-export type App = Awaited<ReturnType<typeof buildApp>>;
+export type { App };
 
-/** The real app, built from an environment as the process would be (silent logs, throwaway data dir). */
-export async function buildTestApp(env: Record<string, string | undefined>): Promise<App> {
-  const config = loadConfig({
-    DATA_DIR: mkdtempSync(path.join(tmpdir(), 'dpp-lib-')),
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'silent',
-    DATABASE_URL: 'memory://',
-    ...env,
-  });
-  return buildApp({ config, logger: false, activityRoot: '/nonexistent' });
+/** The real app on a throwaway PGlite unless the test names a database. */
+export function buildTestApp(env: Record<string, string | undefined>): Promise<App> {
+  return buildApp({ DATABASE_URL: 'memory://', ...env });
 }
 
 /** A database of its own on the real PostgreSQL, dropped by `drop`. */
-export async function postgresDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `dpp_plex_${randomUUID().replaceAll('-', '')}`;
-  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(TEST_DATABASE_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-      await client.connect();
-      await client.query(`drop database if exists ${name} with (force)`);
-      await client.end();
-    },
-  };
+export function postgresDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  return testDatabase(true);
 }
 
 /** A guest session (dev auth mode): the Authorization header to send. */
