@@ -21,6 +21,7 @@ import { ActivityInvites } from './invites.ts';
 import { LibrarySearch } from './library-search.ts';
 import { loadCommands, loadEvents } from './loader.ts';
 import { createLogger } from './logger.ts';
+import { NowPlayingMessages } from './now-playing-messages.ts';
 import { type Actor, ServerApi } from './server-api.ts';
 import { VoicePresence } from './voice-presence.ts';
 
@@ -31,6 +32,8 @@ export const DEFAULT_TUNING: BotTuning = {
   emptyGraceMs: 60_000,
   autocompleteBudgetMs: 2_500,
   plexPollIntervalMs: 2_000,
+  nowPlayingEditIntervalMs: 5_000,
+  roomFeedBackoff: { initialDelayMs: 1_000, maxDelayMs: 60_000 },
 };
 
 export interface BotOptions {
@@ -79,6 +82,16 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     self,
     emptyGraceMs: tuning.emptyGraceMs,
   });
+  const nowPlaying = new NowPlayingMessages({
+    client,
+    api,
+    log: log.child({ component: 'now-playing' }),
+    applicationId: config.applicationId,
+    publicUrl: config.publicUrl,
+    self,
+    editIntervalMs: tuning.nowPlayingEditIntervalMs,
+    feedBackoff: tuning.roomFeedBackoff,
+  });
   const ctx: BotContext = {
     client,
     config,
@@ -87,6 +100,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     search: new LibrarySearch({ api, log: log.child({ component: 'search' }) }),
     voice,
     invites: new ActivityInvites({ applicationId: config.applicationId, log }),
+    nowPlaying,
     commands,
     tuning,
     signal: stopping.signal,
@@ -135,6 +149,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     async stop() {
       stopping.abort();
       voice.close();
+      await nowPlaying.close();
       await client.destroy();
     },
   };

@@ -4,6 +4,7 @@ import type { Command } from './command.ts';
 import type { BotConfig } from './config.ts';
 import type { ActivityInvites } from './invites.ts';
 import type { LibrarySearch } from './library-search.ts';
+import type { NowPlayingMessages } from './now-playing-messages.ts';
 import type { ServerApi } from './server-api.ts';
 import type { VoicePresence } from './voice-presence.ts';
 
@@ -15,6 +16,10 @@ export interface BotTuning {
   autocompleteBudgetMs: number;
   /** How often /plex link checks whether the admin approved the PIN. */
   plexPollIntervalMs: number;
+  /** A now-playing message is edited at most once per this interval (then once more with the latest). */
+  nowPlayingEditIntervalMs: number;
+  /** Reconnecting a room's event feed: the first wait, doubling up to the last. */
+  roomFeedBackoff: { initialDelayMs: number; maxDelayMs: number };
 }
 
 /** What every command and event handler gets: the bot's services, injected by `createBot`. */
@@ -26,6 +31,8 @@ export interface BotContext {
   search: LibrarySearch;
   voice: VoicePresence;
   invites: ActivityInvites;
+  /** Now-playing messages kept up to date with their room. */
+  nowPlaying: NowPlayingMessages;
   commands: ReadonlyMap<string, Command>;
   tuning: BotTuning;
   /** Aborted when the bot stops: long waits (the Plex PIN poll) end with it. */

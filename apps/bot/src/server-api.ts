@@ -9,10 +9,12 @@ import {
   BOT_API_ERRORS,
   BOT_API_HEADERS,
   BOT_API_ROUTES,
+  BOT_ROOM_EVENTS_PATH,
   type BotApiRouteName,
   type BotEndRoomResponse,
   type BotGuildSettings,
   type BotGuildSettingsPatch,
+  type BotPlayResponse,
   type BotPlexPin,
   type BotPlexPinStatus,
   type BotPlexStatus,
@@ -146,6 +148,42 @@ export class ServerApi {
     return this.call('roomCommand', actor, { params: { roomId }, body: command }, { idempotencyKey });
   }
 
+  /** /play in one room update: starts the item, or queues it when something is playing. */
+  play(actor: Actor, roomId: string, itemId: string, idempotencyKey: string): Promise<BotPlayResponse> {
+    return this.call('play', actor, { params: { roomId }, body: { itemId } }, { idempotencyKey });
+  }
+
+  /**
+   * Opens the room's event stream (Server-Sent Events; `RoomFeed` reads it and reconnects). Null
+   * when there is no room. Not retried and not counted by the breaker: a feed reconnects itself.
+   */
+  async roomEvents(actor: Actor, roomId: string, signal: AbortSignal): Promise<Response | null> {
+    const url = new URL(botApiPath(BOT_ROOM_EVENTS_PATH, { roomId }), `${this.options.baseUrl}/`);
+    // The timeout covers the answer's headers only: the stream itself stays open for as long as the room.
+    const connecting = new AbortController();
+    const timer = setTimeout(() => connecting.abort(new DOMException('timed out', 'TimeoutError')), this.timeoutMs);
+    let response: Response;
+    try {
+      response = await this.fetch(url, {
+        headers: { ...this.headers(actor), accept: 'text/event-stream' },
+        signal: AbortSignal.any([signal, connecting.signal]),
+      });
+    } catch (error) {
+      if (signal.aborted) throw error;
+      throw new ServerUnreachableError(describeFetchError(error), { cause: error });
+    } finally {
+      clearTimeout(timer);
+    }
+    if (response.ok && response.headers.get('content-type')?.startsWith('text/event-stream')) return response;
+    const body = botApiErrorSchema.safeParse(await response.json().catch(() => undefined));
+    const code = body.success ? body.data.error.code : `http_${response.status}`;
+    if (code === BOT_API_ERRORS.noRoom) return null;
+    const message = body.success ? body.data.error.message : `The server answered ${response.status}.`;
+    if (response.ok || response.status >= 500)
+      throw new ServerUnreachableError(`${response.status} ${code}: ${message}`);
+    throw new ServerApiError(response.status, code, message);
+  }
+
   endRoom(actor: Actor, roomId: string, reason: 'stop' | 'empty', idempotencyKey: string): Promise<BotEndRoomResponse> {
     return this.call('endRoom', actor, { params: { roomId }, body: { reason } }, { idempotencyKey });
   }
@@ -214,15 +252,8 @@ export class ServerApi {
     }
   }
 
-  private async attempt(
-    route: Routes[BotApiRouteName],
-    actor: Actor,
-    request: { params?: Record<string, string>; query?: Record<string, string>; body?: unknown },
-    options: CallOptions,
-    signal: AbortSignal,
-  ): Promise<unknown> {
-    const url = new URL(botApiPath(route.path, request.params), `${this.options.baseUrl}/`);
-    for (const [key, value] of Object.entries(request.query ?? {})) url.searchParams.set(key, value);
+  /** The service token and who the call acts for. */
+  private headers(actor: Actor): Record<string, string> {
     const headers: Record<string, string> = {
       authorization: `Bearer ${this.options.token}`,
       accept: 'application/json',
@@ -233,6 +264,19 @@ export class ServerApi {
     if (actor.permissions !== undefined && actor.permissions !== null) {
       headers[BOT_API_HEADERS.actingUserPermissions] = actor.permissions.toString();
     }
+    return headers;
+  }
+
+  private async attempt(
+    route: Routes[BotApiRouteName],
+    actor: Actor,
+    request: { params?: Record<string, string>; query?: Record<string, string>; body?: unknown },
+    options: CallOptions,
+    signal: AbortSignal,
+  ): Promise<unknown> {
+    const url = new URL(botApiPath(route.path, request.params), `${this.options.baseUrl}/`);
+    for (const [key, value] of Object.entries(request.query ?? {})) url.searchParams.set(key, value);
+    const headers = this.headers(actor);
     if (options.idempotencyKey) headers[BOT_API_HEADERS.idempotencyKey] = options.idempotencyKey;
     if (request.body !== undefined) headers['content-type'] = 'application/json';
 

@@ -72,6 +72,7 @@ describe('/play', () => {
     expect(isEphemeral(message)).toBe(true);
     expect(messageText(message)).toContain('Join a voice channel first');
     expect(stub.callsTo('roomCommand')).toHaveLength(0);
+    expect(stub.callsTo('play')).toHaveLength(0);
   });
 
   test("in a voice channel, the chosen item plays in that channel's room, with a one-click way into the activity", async () => {
@@ -89,12 +90,11 @@ describe('/play', () => {
     const message = await reply.settled();
 
     const roomId = `${fake.guild.id}:${channelId}`;
-    const commands = stub.callsTo('roomCommand');
-    expect(commands.map((c) => [c.params.roomId, c.body])).toEqual([
-      [roomId, { op: 'load', itemId: 'demo-2' }],
-      [roomId, { op: 'play' }],
-    ]);
-    expect(commands.every((c) => c.actingUser === alice && c.actingUserName === 'Alice')).toBe(true);
+    // One call: the server starts the item, or queues it, in one room update.
+    const plays = stub.callsTo('play');
+    expect(plays.map((c) => [c.params.roomId, c.body])).toEqual([[roomId, { itemId: 'demo-2' }]]);
+    expect(plays.every((c) => c.actingUser === alice && c.actingUserName === 'Alice')).toBe(true);
+    expect(stub.callsTo('roomCommand')).toHaveLength(0);
     expect(stub.rooms.get(roomId)?.playback).toMatchObject({ itemId: 'demo-2', status: 'playing' });
 
     expect(isEphemeral(message)).toBe(false);
@@ -113,7 +113,7 @@ describe('/play', () => {
     await voice(bob, channelId);
     const queued = await (await fake.command('play', { query: 'tears' }, { user: bob })).settled();
     expect(messageText(queued)).toContain('Added to the queue: Tears of Steel');
-    expect(stub.callsTo('roomCommand').at(-1)?.body).toEqual({ op: 'queue.add', itemId: 'demo-3' });
+    expect(stub.callsTo('play').at(-1)?.body).toEqual({ itemId: 'demo-3' });
     expect(fake.invites).toHaveLength(1); // the channel's invite is reused
   });
 

@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 import { libraryItemSchema, librarySourceSchema, plexPinSchema } from './library.ts';
-import { commandSchemas, controlModeSchema, roomIdSchema, roomResponseSchema } from './protocol.ts';
+import { commandSchemas, controlModeSchema, itemIdSchema, roomIdSchema, roomResponseSchema } from './protocol.ts';
 
 /** Headers the bot sends besides `Authorization`. Names in lower case, as Node reports them. */
 export const BOT_API_HEADERS = {
@@ -111,6 +111,39 @@ export const botEndRoomRequestSchema = z.object({ reason: z.enum(['stop', 'empty
 export type BotEndRoomRequest = z.infer<typeof botEndRoomRequestSchema>;
 export const botEndRoomResponseSchema = z.object({ ended: z.boolean() });
 export type BotEndRoomResponse = z.infer<typeof botEndRoomResponseSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Room events: what keeps the bot's now-playing messages up to date
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * `GET /api/bot/rooms/:roomId/events`: the room as it changes, as Server-Sent Events
+ * (`text/event-stream`), from whichever server instance made the change. Named events, data JSON:
+ * - `room`: `roomResponseSchema`, the whole room now. Sent first, then after every broadcast of the
+ *   room (play, pause, seek, queue, members joining or leaving, settings).
+ * - `ended`: `{roomId}`; the room ended (stopped, or emptied) and the stream closes.
+ * A comment line every `BOT_ROOM_EVENTS_KEEPALIVE_MS` keeps proxies from closing an idle stream and
+ * lets the bot notice a dead one. No room: 404 `no_room` (JSON), as on the other room routes.
+ */
+export const BOT_ROOM_EVENTS_PATH = '/api/bot/rooms/:roomId/events';
+export const BOT_ROOM_EVENTS = { room: 'room', ended: 'ended' } as const;
+export const botRoomEndedSchema = z.object({ roomId: roomIdSchema });
+export type BotRoomEnded = z.infer<typeof botRoomEndedSchema>;
+export const BOT_ROOM_EVENTS_KEEPALIVE_MS = 15_000;
+
+/**
+ * `POST /api/bot/rooms/:roomId/play {itemId}`: /play in one room update. With nothing playing the
+ * item starts (the room is created if needed); otherwise it is added to the queue. Two /play at
+ * once never replace each other: one starts, the other queues. Answers the room as this write left
+ * it, with what happened to the item and its queue entry.
+ */
+export const botPlayRequestSchema = z.object({ itemId: itemIdSchema });
+export type BotPlayRequest = z.infer<typeof botPlayRequestSchema>;
+export const botPlayResponseSchema = roomResponseSchema.extend({
+  outcome: z.enum(['started', 'queued']),
+  entryId: z.string(),
+});
+export type BotPlayResponse = z.infer<typeof botPlayResponseSchema>;
 
 // ---------------------------------------------------------------------------------------------
 // Voice presence: the voice channel is the room
@@ -242,6 +275,13 @@ export const BOT_API_ROUTES = {
     params: botRoomParamsSchema,
     body: botRoomCommandSchema,
     response: roomResponseSchema,
+  },
+  play: {
+    method: 'POST',
+    path: '/api/bot/rooms/:roomId/play',
+    params: botRoomParamsSchema,
+    body: botPlayRequestSchema,
+    response: botPlayResponseSchema,
   },
   endRoom: {
     method: 'POST',

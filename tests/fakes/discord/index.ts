@@ -398,6 +398,33 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
       return user.id;
     },
 
+    /** Every change to message `messageId` after it was sent: webhook edits and channel edits, in order. */
+    messageEdits(messageId: string): RecordedWebhookMessage[] {
+      return state.webhookMessages.filter(
+        (w) => w.messageId === messageId && (w.kind === 'edit-original' || w.kind === 'edit-channel-message'),
+      );
+    },
+
+    /** Message `messageId` as users see it now (an interaction's response or followup). */
+    message(messageId: string): APIMessage | undefined {
+      for (const record of state.interactions.values()) {
+        if (record.original?.id === messageId) return record.original;
+        const followup = record.followups.find((m) => m.id === messageId);
+        if (followup) return followup;
+      }
+      return undefined;
+    },
+
+    /**
+     * Ages interaction `interactionId` past Discord's 15 minutes: its webhook (editing `@original`,
+     * followups) answers 401 Invalid Webhook Token (50027) from now on.
+     */
+    expireInteractionToken(interactionId: string): void {
+      const record = state.interactions.get(interactionId);
+      if (!record) throw new Error(`unknown interaction ${interactionId}`);
+      state.expiredTokens.add(record.token);
+    },
+
     /** Tells connected clients to reconnect (op 7); they resume and get what they missed. */
     async requestReconnect(): Promise<void> {
       await gateway.requestReconnect();

@@ -32,7 +32,7 @@ import {
   unknown,
 } from './errors.ts';
 import { snowflake } from './snowflake.ts';
-import type { FakeDiscordState, InteractionRecord, RecordedRequest } from './state.ts';
+import type { FakeDiscordState, InteractionRecord, RecordedRequest, RecordedWebhookMessage } from './state.ts';
 import { validateAutocompleteChoices, validateCommands, validateMessage } from './validate.ts';
 
 interface Context {
@@ -307,11 +307,24 @@ export function createRest(state: FakeDiscordState, options: RestOptions) {
     const record =
       ctx.params.app === state.applicationId ? state.interactionsByToken.get(ctx.params.token ?? '') : undefined;
     if (!record) throw unknown('Webhook');
+    // Discord: an interaction's token works for 15 minutes, then its webhook answers 401 50027.
+    if (state.expiredTokens.has(record.token)) {
+      throw new DiscordHttpError(401, { message: 'Invalid Webhook Token', code: 50027 });
+    }
     return record;
+  };
+  /**
+   * One message can be several interactions' `original` (the reply to a command, then each button
+   * press on it): a change to it shows in all of them, as it would on Discord.
+   */
+  const storeOriginal = (changed: APIMessage) => {
+    for (const other of state.interactions.values()) {
+      if (other.original?.id === changed.id) other.original = changed;
+    }
   };
   const recordWebhook = (
     record: InteractionRecord,
-    kind: 'edit-original' | 'followup' | 'edit-followup' | 'delete-original',
+    kind: RecordedWebhookMessage['kind'],
     messageId: string,
     body: Record<string, unknown>,
   ) => {
@@ -329,6 +342,7 @@ export function createRest(state: FakeDiscordState, options: RestOptions) {
     if (!record.original) throw unknown('Message');
     const body = validateMessage(ctx.body, { requireBody: false });
     record.original = merge(record.original, body);
+    storeOriginal(record.original);
     recordWebhook(record, 'edit-original', record.original.id, body);
     return ok(record.original);
   });
@@ -445,6 +459,43 @@ export function createRest(state: FakeDiscordState, options: RestOptions) {
     };
     state.invites.push(invite);
     return ok(invite);
+  });
+  // The bot edits a message it sent (an interaction's response or followup) in its channel, which
+  // works after the interaction's token has expired. Ephemeral messages are not in the channel.
+  route('PATCH', '/channels/:channel/messages/:message', (ctx) => {
+    requireBot(ctx);
+    const channel = state.channel(ctx.params.channel ?? '');
+    if (!channel) throw unknown('Channel');
+    const guild = requireGuild(channel.guild_id);
+    if ((state.memberPermissions(guild, state.bot.id) & PermissionFlagsBits.ViewChannel) === 0n) {
+      throw new DiscordHttpError(403, { message: 'Missing Access', code: 50001 });
+    }
+    const id = ctx.params.message ?? '';
+    let owner: InteractionRecord | undefined;
+    let found: APIMessage | undefined;
+    for (const record of state.interactions.values()) {
+      const candidate = record.original?.id === id ? record.original : record.followups.find((m) => m.id === id);
+      if (candidate) {
+        owner = record;
+        found = candidate;
+        break;
+      }
+    }
+    if (!owner || !found || found.channel_id !== channel.id || ((found.flags ?? 0) & MessageFlags.Ephemeral) !== 0) {
+      throw unknown('Message');
+    }
+    if (found.author.id !== state.bot.id) {
+      throw new DiscordHttpError(403, { message: 'Cannot edit a message authored by another user', code: 50005 });
+    }
+    const body = validateMessage(ctx.body, { requireBody: false });
+    const edited = merge(found, body);
+    storeOriginal(edited);
+    for (const record of state.interactions.values()) {
+      const index = record.followups.findIndex((m) => m.id === id);
+      if (index >= 0) record.followups[index] = edited;
+    }
+    recordWebhook(owner, 'edit-channel-message', edited.id, body);
+    return ok(edited);
   });
   route('GET', '/guilds/:guild/members/:user', (ctx) => {
     requireBot(ctx);

@@ -60,10 +60,15 @@ export interface RecordedCallback {
 }
 
 /** An edit of the original response or a followup, through `/webhooks/{app}/{token}`. */
+/**
+ * A message sent or changed after an interaction's first answer: through the interaction's webhook,
+ * or (`edit-channel-message`) by the bot editing the message in its channel (`interactionId` and
+ * `token` then name the interaction whose message it is).
+ */
 export interface RecordedWebhookMessage {
   interactionId: string;
   token: string;
-  kind: 'edit-original' | 'followup' | 'edit-followup' | 'delete-original';
+  kind: 'edit-original' | 'followup' | 'edit-followup' | 'delete-original' | 'edit-channel-message';
   messageId: string;
   body: Record<string, unknown>;
   at: number;
@@ -179,6 +184,8 @@ export class FakeDiscordState {
   readonly interactionsByToken = new Map<string, InteractionRecord>();
   readonly callbacks: RecordedCallback[] = [];
   readonly webhookMessages: RecordedWebhookMessage[] = [];
+  /** Interaction tokens past their 15 minutes (see `expireInteractionToken`). */
+  readonly expiredTokens = new Set<string>();
   readonly invites: APIExtendedInvite[] = [];
   readonly requests: RecordedRequest[] = [];
   readonly activityInstances = new Map<string, APIActivityInstance>();

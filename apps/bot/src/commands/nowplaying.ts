@@ -16,11 +16,21 @@ export default {
   async execute(interaction, ctx) {
     const channel = requireVoiceChannel(interaction, 'the watch party is the room of your voice channel.');
     await interaction.deferReply();
-    const room = await ctx.api.room(actorOf(interaction), roomIdOf(interaction.guildId, channel.id));
+    const roomId = roomIdOf(interaction.guildId, channel.id);
+    const room = await ctx.api.room(actorOf(interaction), roomId);
     if (!room?.snapshot.playback.itemId) throw nothingPlaying(channel);
-    await interaction.editReply(
+    const message = await interaction.editReply(
       nowPlayingMessage({ room, channelName: channel.name, publicUrl: ctx.config.publicUrl }),
     );
+    // From now on the message follows the room.
+    ctx.nowPlaying.track({
+      roomId,
+      messageId: message.id,
+      channelId: message.channelId,
+      interactionToken: interaction.token,
+      interactionCreatedAt: interaction.createdTimestamp,
+      shown: room,
+    });
   },
 
   /** Pause/resume and skip on a now-playing message: the presser acts, under the room's rules. */
@@ -40,6 +50,17 @@ export default {
     }
     const room = await ctx.api.command(actor, parsed.roomId, { op: command }, intentKey(interaction, command));
     const channelName = interaction.guild.channels.cache.get(where.channelId)?.name ?? 'voice channel';
-    await interaction.editReply(nowPlayingMessage({ room, channelName, publicUrl: ctx.config.publicUrl }));
+    const message = await interaction.editReply(
+      nowPlayingMessage({ room, channelName, publicUrl: ctx.config.publicUrl }),
+    );
+    // The press's token is fresh for another 15 minutes of webhook edits.
+    ctx.nowPlaying.track({
+      roomId: parsed.roomId,
+      messageId: message.id,
+      channelId: message.channelId,
+      interactionToken: interaction.token,
+      interactionCreatedAt: interaction.createdTimestamp,
+      shown: room,
+    });
   },
 } satisfies Command;

@@ -64,23 +64,14 @@ export default {
     const item = await resolveItem(ctx, actor, interaction.guildId, interaction.options.getString('query', true));
     const roomId = roomIdOf(interaction.guildId, channel.id);
 
-    const existing = await ctx.api.room(actor, roomId);
-    const queued = Boolean(existing?.snapshot.playback.itemId);
-    let room: Awaited<ReturnType<typeof ctx.api.command>>;
-    if (queued) {
-      room = await ctx.api.command(
-        actor,
-        roomId,
-        { op: 'queue.add', itemId: item.id },
-        intentKey(interaction, 'queue.add'),
-      );
-    } else {
-      await ctx.api.command(actor, roomId, { op: 'load', itemId: item.id }, intentKey(interaction, 'load'));
-      room = await ctx.api.command(actor, roomId, { op: 'play' }, intentKey(interaction, 'play'));
-    }
-    const entry = [...room.snapshot.queue].reverse().find((e) => e.itemId === item.id);
+    // One room update on the server: two /play at once never replace each other (one starts, one queues).
+    const played = await ctx.api.play(actor, roomId, item.id, intentKey(interaction, 'play'));
+    const queued = played.outcome === 'queued';
+    // Everyone already in the channel is in the room too, not only the caller (a no-op for known rooms).
+    if (!queued) await ctx.voice.syncGuild(interaction.guild);
+    const entry = played.snapshot.queue.find((e) => e.entryId === played.entryId);
     const title = entry?.title ?? item.title ?? 'your pick';
-    const position = entry ? room.snapshot.queue.indexOf(entry) : -1;
+    const position = entry ? played.snapshot.queue.indexOf(entry) : -1;
 
     const invite = await ctx.invites.forChannel(channel);
     const embed = new EmbedBuilder()

@@ -3,7 +3,7 @@
  * request against the shared contract (auth, acting user, params, query and body schemas), records
  * it, and answers from a tiny room model. Tests override any route with `stub.on(route, handler)`.
  */
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   BOT_API_HEADERS,
@@ -70,6 +70,8 @@ const error = (status: number, code: string, message: string): StubReply => ({
 
 export async function startStubServer({ token = 'stub-bot-api-token-0123456789' }: { token?: string } = {}) {
   const calls: StubCall[] = [];
+  /** Rooms whose event stream the bot opened, once per connection. */
+  const feedCalls: string[] = [];
   const overrides = new Map<BotApiRouteName, Handler>();
   const rooms = new Map<string, RoomSnapshot>();
   const settings = new Map<string, BotGuildSettings>();
@@ -97,8 +99,18 @@ export async function startStubServer({ token = 'stub-bot-api-token-0123456789' 
       ? { status: 200, body: { serverTime: now(), snapshot } }
       : error(404, 'no_room', 'No watch party in that voice channel.');
   };
+  /** Open event streams (`GET /api/bot/rooms/:roomId/events`) per room. */
+  const feeds = new Map<string, Set<ServerResponse>>();
+  const feedEvent = (event: string, data: unknown) => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
   const broadcast = (snapshot: RoomSnapshot) => {
     snapshot.seq += 1;
+    for (const res of feeds.get(snapshot.roomId) ?? []) {
+      res.write(feedEvent('room', { serverTime: now(), snapshot }));
+    }
+  };
+  const endFeeds = (roomId: string) => {
+    for (const res of feeds.get(roomId) ?? []) res.end(feedEvent('ended', { roomId }));
+    feeds.delete(roomId);
   };
 
   const defaults: Record<BotApiRouteName, Handler> = {
@@ -114,6 +126,31 @@ export async function startStubServer({ token = 'stub-bot-api-token-0123456789' 
       };
     },
     room: (call) => answerRoom(call.params.roomId!),
+    play: async (call) => {
+      // As the server: queue.add starts the item when nothing is current, else appends it.
+      const roomId = call.params.roomId!;
+      const { itemId } = call.body as { itemId: string };
+      const added = await defaults.roomCommand({ ...call, body: { op: 'queue.add', itemId } });
+      if (added?.status !== 200) return added;
+      const snapshot = snapshotOf(roomId);
+      const entry = snapshot?.queue.at(-1);
+      if (!snapshot || !entry) return error(500, 'internal', 'queue.add left no entry');
+      const started = snapshot.queue.length === 1;
+      if (started) {
+        Object.assign(snapshot.playback, {
+          rev: snapshot.playback.rev + 1,
+          itemId,
+          status: 'playing',
+          positionMs: 0,
+          atServerMs: now(),
+        });
+        broadcast(snapshot);
+      }
+      return {
+        status: 200,
+        body: { serverTime: now(), snapshot, outcome: started ? 'started' : 'queued', entryId: entry.entryId },
+      };
+    },
     roomCommand: (call) => {
       const roomId = call.params.roomId!;
       const body = call.body as { op: string; itemId?: string; positionMs?: number; control?: 'everyone' | 'hosts' };
@@ -216,6 +253,7 @@ export async function startStubServer({ token = 'stub-bot-api-token-0123456789' 
     },
     endRoom: (call) => {
       const ended = rooms.delete(call.params.roomId!);
+      endFeeds(call.params.roomId!);
       return { status: 200, body: { ended } };
     },
     voiceEvent: () => ({ status: 204 }),
@@ -259,6 +297,23 @@ export async function startStubServer({ token = 'stub-bot-api-token-0123456789' 
       if (reply.body === undefined) res.writeHead(reply.status).end();
       else res.writeHead(reply.status, { 'content-type': 'application/json' }).end(JSON.stringify(reply.body));
     };
+    const feed = /^\/api\/bot\/rooms\/([^/]+)\/events$/.exec(url.pathname);
+    if (feed && req.method === 'GET') {
+      const roomId = decodeURIComponent(feed[1]!);
+      feedCalls.push(roomId);
+      const snapshot = snapshotOf(roomId);
+      if (req.headers.authorization !== `Bearer ${token}`) send(error(401, 'unauthorized', 'Bad bot token.'));
+      else if (!snapshot) send(error(404, 'no_room', 'No watch party in that voice channel.'));
+      else {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write(feedEvent('room', { serverTime: now(), snapshot }));
+        const open = feeds.get(roomId) ?? new Set<ServerResponse>();
+        feeds.set(roomId, open);
+        open.add(res);
+        res.on('close', () => open.delete(res));
+      }
+      return;
+    }
     const match = routes.find((r) => r.route.method === req.method && r.pattern.test(url.pathname));
     if (!match) {
       send(error(404, 'not_found', `no route ${req.method} ${url.pathname}`));
@@ -315,7 +370,10 @@ export async function startStubServer({ token = 'stub-bot-api-token-0123456789' 
     url: `http://127.0.0.1:${port}`,
     token,
     calls,
+    feedCalls,
     rooms,
+    /** Tells the rooms' open event streams about a change made behind the bot's back. */
+    broadcast,
     settings,
     callsTo(route: BotApiRouteName): StubCall[] {
       return calls.filter((c) => c.route === route);

@@ -9,6 +9,8 @@ import {
   BOT_API_HEADERS,
   BOT_API_ROUTES,
   type BotGuildSettings,
+  type BotPlayResponse,
+  type BotRoomCommand,
   type ErrorCode,
   type LibraryItemDto,
 } from '@dpp/shared';
@@ -24,6 +26,7 @@ import type { MediaItem, MediaSource } from '../library/media-source.ts';
 import { guildOfRoom } from '../library/plugin.ts';
 import { hasManageGuild, requireBot } from './guild-rules.ts';
 import { botPlexRoutes } from './plex-routes.ts';
+import { botRoomEventRoutes } from './room-events.ts';
 
 const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 const errors = {
@@ -142,6 +145,49 @@ const botApiRoutes: FastifyPluginAsyncZod = async (app) => {
     return { serverTime: Date.now(), snapshot };
   };
 
+  /**
+   * Runs one room command for the acting user; `load` and `queue.add` create the room. Answers the
+   * room exactly as the command left it. Refusals become HTTP errors with messages for the user.
+   */
+  const runCommand = async (request: FastifyRequest, roomId: string, intent: BotRoomCommand) => {
+    const creates = intent.op === 'load' || intent.op === 'queue.add';
+    const existed = (await app.rooms.snapshot(roomId)) !== undefined;
+    if (!existed && !creates) throw new HttpError(404, BOT_API_ERRORS.noRoom, NO_ROOM);
+    const { userId, name, avatar } = request.session;
+    const guildId = guildOfRoom(roomId);
+    let privileged: Promise<boolean> | undefined;
+    const check = () => {
+      privileged ??= guildPrivileged(app, request, guildId);
+      return privileged;
+    };
+    const result = await app.rooms.command(roomId, { userId, name, avatar }, intent, undefined, check);
+    if (!result.ok) {
+      const status = COMMAND_STATUS[result.code] ?? 400;
+      throw new HttpError(status, result.code, COMMAND_MESSAGES[result.code] ?? result.message);
+    }
+    if (!existed) {
+      // The bot creates a room for the caller's voice channel (/play needs them in it): present.
+      await app.rooms.voice(roomId, { userId, name, avatar }, true);
+    }
+    if (!existed && guildId) {
+      // A room the bot just created starts with the guild's control mode.
+      const { control } = await guildSettings(app, guildId);
+      if (control !== 'everyone') {
+        await app.rooms.command(
+          roomId,
+          { userId, name, avatar },
+          { op: 'settings', control },
+          undefined,
+          async () => true,
+        );
+      }
+    }
+    if (!result.snapshot) throw new HttpError(404, BOT_API_ERRORS.noRoom, NO_ROOM);
+    // `written`: the room as the command left it; `latest`: after the set-up of a new room too.
+    const latest = existed ? result.snapshot : ((await app.rooms.snapshot(roomId)) ?? result.snapshot);
+    return { written: result.snapshot, latest };
+  };
+
   app.get(
     routes.search.path,
     {
@@ -198,44 +244,46 @@ const botApiRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request) => {
       const { roomId } = request.params;
-      const intent = request.body;
       // A retry of a command already applied answers the room as it is now, without applying it again.
       const idempotency = idempotencyKey(request, roomId);
       if (idempotency && (await app.cache.get<boolean>(idempotency))) return roomAnswer(roomId);
-      const creates = intent.op === 'load' || intent.op === 'queue.add';
-      const existed = (await app.rooms.snapshot(roomId)) !== undefined;
-      if (!existed && !creates) throw new HttpError(404, BOT_API_ERRORS.noRoom, NO_ROOM);
-      const { userId, name, avatar } = request.session;
-      const guildId = guildOfRoom(roomId);
-      let privileged: Promise<boolean> | undefined;
-      const check = () => {
-        privileged ??= guildPrivileged(app, request, guildId);
-        return privileged;
-      };
-      const result = await app.rooms.command(roomId, { userId, name, avatar }, intent, undefined, check);
-      if (!result.ok) {
-        const status = COMMAND_STATUS[result.code] ?? 400;
-        throw new HttpError(status, result.code, COMMAND_MESSAGES[result.code] ?? result.message);
-      }
+      await runCommand(request, roomId, request.body);
       if (idempotency) await app.cache.set(idempotency, true, IDEMPOTENCY_TTL_MS);
-      if (!existed) {
-        // The bot creates a room for the caller's voice channel (/play needs them in it): present.
-        await app.rooms.voice(roomId, { userId, name, avatar }, true);
-      }
-      if (!existed && guildId) {
-        // A room the bot just created starts with the guild's control mode.
-        const { control } = await guildSettings(app, guildId);
-        if (control !== 'everyone') {
-          await app.rooms.command(
-            roomId,
-            { userId, name, avatar },
-            { op: 'settings', control },
-            undefined,
-            async () => true,
-          );
-        }
-      }
       return roomAnswer(roomId);
+    },
+  );
+
+  app.post(
+    routes.play.path,
+    {
+      preHandler,
+      schema: {
+        tags,
+        summary: '/play: start the item, or queue it when something is playing (one room update)',
+        security,
+        params: routes.play.params,
+        body: routes.play.body,
+        response: { 200: routes.play.response, ...errors },
+      },
+    },
+    async (request) => {
+      const { roomId } = request.params;
+      const { itemId } = request.body;
+      const idempotency = idempotencyKey(request, roomId);
+      const done = idempotency ? await app.cache.get<BotPlayResponse>(idempotency) : undefined;
+      if (done) return done;
+      // queue.add is the atomic form of /play: with nothing current it starts the item, else it appends.
+      const { written, latest } = await runCommand(request, roomId, { op: 'queue.add', itemId });
+      const entry = written.queue.at(-1);
+      if (!entry || entry.itemId !== itemId) throw new Error('queue.add left no entry for its item');
+      const answer: BotPlayResponse = {
+        serverTime: Date.now(),
+        snapshot: latest,
+        outcome: written.queue.length === 1 && written.playback.itemId === itemId ? 'started' : 'queued',
+        entryId: entry.entryId,
+      };
+      if (idempotency) await app.cache.set(idempotency, answer, IDEMPOTENCY_TTL_MS);
+      return answer;
     },
   );
 
@@ -374,6 +422,7 @@ const botApiRoutes: FastifyPluginAsyncZod = async (app) => {
   );
 
   await app.register(botPlexRoutes);
+  await app.register(botRoomEventRoutes);
 };
 
 export default botApiRoutes;

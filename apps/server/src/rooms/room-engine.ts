@@ -67,7 +67,18 @@ export type RoomEvents = {
   empty: [roomId: string];
 };
 
-export type CommandResult = { ok: true } | { ok: false; code: ErrorCode; message: string };
+/** On success, `snapshot` is the room exactly as this command left it (later writes not included). */
+export type CommandResult =
+  | { ok: true; snapshot: RoomSnapshot | undefined }
+  | { ok: false; code: ErrorCode; message: string };
+
+/** A follower of one room from outside it (the bot's event feed): see `RoomEngine.follow`. */
+export interface RoomFollower {
+  /** A broadcast of the room: the state frame every member got, in publish order. */
+  state(frame: StateMessage, epoch: string): void;
+  /** The bus may have dropped broadcasts (it reconnected): re-read the snapshot. */
+  resync(): void;
+}
 
 export interface RoomEngineOptions {
   store: RoomStore<unknown>;
@@ -328,7 +339,7 @@ export class RoomEngine {
       switch (outcome.kind) {
         case 'changed':
         case 'unchanged':
-          return { ok: true };
+          return { ok: true, snapshot: result.record && toSnapshot(result.record) };
         case 'rejected':
           return fail(outcome.code, outcome.message);
         case 'early':
@@ -365,6 +376,22 @@ export class RoomEngine {
     return asRecord(found.value)
       .members.filter((m) => m.connections.includes(VOICE_CONNECTION))
       .map((m) => m.userId);
+  }
+
+  /**
+   * Follows a room's broadcasts from any instance without being a member (the bot's event feed).
+   * Resolves once subscribed, so a snapshot read afterwards misses nothing; call the result to stop.
+   */
+  async follow(roomId: string, follower: RoomFollower): Promise<() => Promise<void>> {
+    const unsubscribe = await this.bus.subscribe(roomChannel(roomId), (message) => {
+      const { epoch, frame } = (message ?? {}) as Partial<Envelope>;
+      if (typeof epoch === 'string' && frame?.type === 'state') follower.state(frame, epoch);
+    });
+    const stopResync = this.bus.onReconnect(() => follower.resync());
+    return async () => {
+      stopResync();
+      await unsubscribe();
+    };
   }
 
   /** Ids of the rooms that exist now, on any instance. */
