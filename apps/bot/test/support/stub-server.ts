@@ -70,8 +70,9 @@ const error = (status: number, code: string, message: string): StubReply => ({
 
 export async function startStubServer({ token = 'stub-bot-api-token-0123456789' }: { token?: string } = {}) {
   const calls: StubCall[] = [];
-  /** Rooms whose event stream the bot opened, once per connection. */
+  /** Rooms whose event stream the bot opened, once per connection attempt. */
   const feedCalls: string[] = [];
+  let feedRefusals = 0;
   const overrides = new Map<BotApiRouteName, Handler>();
   const rooms = new Map<string, RoomSnapshot>();
   const settings = new Map<string, BotGuildSettings>();
@@ -303,7 +304,10 @@ export async function startStubServer({ token = 'stub-bot-api-token-0123456789' 
       feedCalls.push(roomId);
       const snapshot = snapshotOf(roomId);
       if (req.headers.authorization !== `Bearer ${token}`) send(error(401, 'unauthorized', 'Bad bot token.'));
-      else if (!snapshot) send(error(404, 'no_room', 'No watch party in that voice channel.'));
+      else if (feedRefusals > 0) {
+        feedRefusals -= 1;
+        send(error(503, 'unavailable', 'The server is restarting.'));
+      } else if (!snapshot) send(error(404, 'no_room', 'No watch party in that voice channel.'));
       else {
         res.writeHead(200, { 'content-type': 'text/event-stream' });
         res.write(feedEvent('room', { serverTime: now(), snapshot }));
@@ -374,6 +378,16 @@ export async function startStubServer({ token = 'stub-bot-api-token-0123456789' 
     rooms,
     /** Tells the rooms' open event streams about a change made behind the bot's back. */
     broadcast,
+    /** The server goes away: open event streams are cut, and the next `refusals` attempts get 503. */
+    dropFeeds(refusals = 0): void {
+      feedRefusals = refusals;
+      for (const open of feeds.values()) for (const res of open) res.destroy();
+      feeds.clear();
+    },
+    /** How many event streams are open for `roomId`. */
+    openFeeds(roomId: string): number {
+      return feeds.get(roomId)?.size ?? 0;
+    },
     settings,
     callsTo(route: BotApiRouteName): StubCall[] {
       return calls.filter((c) => c.route === route);
