@@ -42,9 +42,13 @@ export function nowPlayingMessage({ room, channelName, publicUrl }: NowPlayingIn
     return { embeds: [embed], components: [] };
   }
   const position = expectedPosition(playback, serverTime, current?.durationMs ?? undefined);
-  embed
-    .setTitle(truncate(current?.title ?? 'Unknown title', 256))
-    .setDescription(`${STATUS[playback.status]}\n${progressBar(position, current?.durationMs ?? null)}`);
+  const lines = [STATUS[playback.status], progressBar(position, current?.durationMs ?? null)];
+  // Discord shows this timestamp counting down on its own, so the message stays current between edits.
+  if (playback.status === 'playing' && current?.durationMs && playback.rate > 0) {
+    const endsAt = serverTime + Math.max(0, current.durationMs - position) / playback.rate;
+    lines.push(`Ends <t:${Math.round(endsAt / 1000)}:R>`);
+  }
+  embed.setTitle(truncate(current?.title ?? 'Unknown title', 256)).setDescription(lines.join('\n'));
   const watching = members.filter((m) => m.state !== 'away');
   embed.addFields({
     name: `Watching (${watching.length})`,
