@@ -147,6 +147,7 @@ describe('the bot and the real server, room by room', () => {
     await inVoice(bot, fake, bob, channelId);
 
     await (await fake.command('play', { query: 'sunrise' }, { user: alice })).settled();
+    await (await fake.command('play', { query: 'deep blue' }, { user: bob })).settled();
     const reply = await fake.command('nowplaying', {}, { user: alice });
     const message = await reply.settled();
     expect(buttonLabels(message)).toEqual(['Pause', 'Skip']);
@@ -187,6 +188,24 @@ describe('the bot and the real server, room by room', () => {
     await fake.until(() => (edits().length >= 3 ? true : undefined), 'an edit through the channel');
     expect(edits().at(-1)?.kind).toBe('edit-channel-message');
     expect(buttonLabels(fake.message(message.id))).toEqual(['Pause', 'Skip']);
+
+    // Someone joins the voice channel: they are among those watching.
+    const { dana } = fake.guild.users;
+    let heard = bot.ctx.nowPlaying.heardSeq(roomId) ?? 0;
+    await inVoice(bot, fake, dana, channelId);
+    await waitFor(() => (bot.ctx.nowPlaying.heardSeq(roomId) ?? 0) > heard, { what: 'the bot to hear Dana join' });
+    bot.ctx.nowPlaying.flush();
+    await fake.until(() => (messageText(fake.message(message.id)).includes('Dana') ? true : undefined), 'Dana shown');
+    expect(messageText(fake.message(message.id))).toMatch(/Watching \(3\)/);
+
+    // The item changes: the next one in the queue is shown.
+    heard = (await roomCommand(roomId, bob, { op: 'next' })).snapshot.seq;
+    await waitFor(() => bot.ctx.nowPlaying.heardSeq(roomId) === heard, { what: 'the bot to hear the skip' });
+    bot.ctx.nowPlaying.flush();
+    await fake.until(
+      () => (fake.message(message.id)?.embeds[0]?.title === 'Deep Blue Timecode' ? true : undefined),
+      'the next item shown',
+    );
 
     // /stop: the message says the party is over, loses its buttons, and the bot stops following the room.
     await (await fake.command('stop', {}, { user: alice })).settled();

@@ -196,3 +196,22 @@ describe.skipIf(!services.redis)('the room event feed across instances (Redis)',
     await feed.closed;
   });
 });
+
+describe('the room event feed when the server shuts down', () => {
+  it('ends open streams, so the shutdown is not held up and the bot reconnects elsewhere', async () => {
+    const app = await buildTestApp({ BOT_API_TOKEN: BOT_TOKEN });
+    const baseUrl = await listen(app);
+    const roomId = newRoom();
+    await app.inject({
+      method: 'POST',
+      url: `/api/bot/rooms/${roomId}/play`,
+      headers: bot(),
+      payload: { itemId: await demoItem(app) },
+    });
+    const feed = await openFeed(baseUrl, roomId);
+    await feed.room();
+    await app.close();
+    await feed.closed;
+    expect(await feed.next()).toBeUndefined();
+  });
+});
