@@ -64,6 +64,12 @@ export const envSchema = z
     ),
     LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
     DATA_DIR: z.string().trim().min(1).default('./data'),
+    STREAM_CHUNK_KB: z.coerce
+      .number({ message: 'must be a number of KiB' })
+      .int('must be a whole number of KiB')
+      .min(16, 'must be between 16 and 16384 (KiB)')
+      .max(16384, 'must be between 16 and 16384 (KiB)')
+      .default(1024),
   })
   .superRefine((env, ctx) => {
     const discord = [env.DISCORD_CLIENT_ID, env.DISCORD_CLIENT_SECRET, env.DISCORD_BOT_TOKEN];
@@ -115,6 +121,8 @@ export interface Config {
   botApiToken: string;
   logLevel: Env['LOG_LEVEL'];
   dataDir: string;
+  /** Direct-play files are fetched from Plex, cached and shared between members in pieces this big. */
+  streamChunkBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -183,5 +191,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     botApiToken,
     logLevel: env.LOG_LEVEL,
     dataDir,
+    streamChunkBytes: env.STREAM_CHUNK_KB * 1024,
   };
 }

@@ -45,6 +45,8 @@ describe('configuration', () => {
     [{ DISCORD_CLIENT_ID: '123' }, /^DISCORD_CLIENT_SECRET is required when any Discord credential is set/],
     [{ PLEX_URL: 'http://plex:32400' }, /^PLEX_TOKEN is required/],
     [{ NODE_ENV: 'production' }, /^DISCORD_CLIENT_ID is required in production/],
+    [{ STREAM_CHUNK_KB: '8' }, /^STREAM_CHUNK_KB must be between 16 and 16384 \(KiB\) \(got "8"\)$/],
+    [{ STREAM_CHUNK_KB: 'lots' }, /^STREAM_CHUNK_KB must be a number of KiB/],
   ])('rejects %j with one line naming the variable', (env, message) => {
     expect(() => parseEnv(env)).toThrow(ConfigError);
     expect(() => parseEnv(env)).toThrow(message);

@@ -3,6 +3,7 @@ import fp from 'fastify-plugin';
 import { HttpError } from '../lib/errors.ts';
 import type { Quality, StreamDescriptor } from '../library/media-source.ts';
 import { CurrentItems, type StreamRooms } from './ports.ts';
+import { SharedFiles } from './shared-file.ts';
 import { processLock, redisLock, SharedFlight } from './shared-flight.ts';
 import { STREAM_ID_TTL_MS, type StreamClaims, StreamIds, StreamRefs } from './stream-ids.ts';
 import { extensionOf, FILE_NAME, MASTER_NAME, StreamProxy } from './stream-proxy.ts';
@@ -60,7 +61,8 @@ export function createStreams(
     app.metrics.cacheRequests.inc({ namespace, result }),
   );
   const sessions = new StreamSessions({ cache: app.cache, flight, library, log: app.log });
-  const proxy = new StreamProxy({ http, refs, flight, sessions, metrics: app.metrics });
+  const files = new SharedFiles({ http, flight, metrics: app.metrics, chunkBytes: app.config.streamChunkBytes });
+  const proxy = new StreamProxy({ http, refs, flight, files, sessions, metrics: app.metrics });
   const current = new CurrentItems(rooms);
 
   const stopOnItem = rooms.onItemChanged((roomId, itemId) => {

@@ -40,15 +40,30 @@ interface Slot<T> {
   write(value: T): Promise<void>;
 }
 
+/** A load in progress in this process, shared by everyone asking for its key. */
+interface Flight<T> {
+  promise: Promise<T>;
+  controller: AbortController;
+  /** Callers that can still walk away (they passed a signal). */
+  waiters: number;
+  /** A caller without a signal waits to the end, so the load is never cancelled. */
+  pinned: boolean;
+}
+
 /**
  * Single flight across every instance for values kept in the shared cache: the stream descriptor
- * (whose resolve names the transcode session), the master playlist (whose fetch starts it) and
- * the segments. Within a process concurrent callers share one promise; across processes one
- * instance takes the lock and loads while the others watch the cache for the value. A holder that
- * fails releases the lock and a waiter takes over; one that vanishes is outlived by its lock's TTL.
+ * (whose resolve names the transcode session), the master playlist (whose fetch starts it), the
+ * segments and the pieces of direct-play files. Within a process concurrent callers share one
+ * promise; across processes one instance takes the lock and loads while the others watch the cache
+ * for the value. A holder that fails releases the lock and a waiter takes over; one that vanishes is
+ * outlived by its lock's TTL.
+ *
+ * Callers may pass an AbortSignal: an aborted caller stops waiting at once, and when every caller of
+ * a load has walked away (and none came without a signal) the load itself is aborted, so nobody's
+ * upstream request outlives the last viewer who wanted it.
  */
 export class SharedFlight {
-  private readonly inflight = new Map<string, Promise<unknown>>();
+  private readonly inflight = new Map<string, Flight<unknown>>();
 
   constructor(
     private readonly cache: Cache,
@@ -68,27 +83,88 @@ export class SharedFlight {
     );
   }
 
-  bytes(key: string, ttlMs: number, load: () => Promise<Buffer>): Promise<Buffer> {
+  bytes(
+    key: string,
+    ttlMs: number,
+    load: (signal: AbortSignal) => Promise<Buffer>,
+    signal?: AbortSignal,
+  ): Promise<Buffer> {
     return this.run(
       key,
       { read: () => this.cache.getBytes(key), write: (value) => this.cache.setBytes(key, value, ttlMs) },
       load,
+      signal,
     );
   }
 
-  private run<T>(key: string, slot: Slot<T>, load: () => Promise<T>): Promise<T> {
-    const namespace = key.split(':', 1)[0] ?? key;
-    const pending = this.inflight.get(key) as Promise<T> | undefined;
-    if (pending) {
-      this.observe(namespace, 'hit');
-      return pending;
-    }
-    const flight = this.fly(namespace, key, slot, load).finally(() => this.inflight.delete(key));
-    this.inflight.set(key, flight);
-    return flight;
+  /** Drops a cached value (it turned out stale); the next caller loads it afresh. */
+  async forget(key: string): Promise<void> {
+    await this.cache.delete(key).catch(() => {});
   }
 
-  private async fly<T>(namespace: string, key: string, slot: Slot<T>, load: () => Promise<T>): Promise<T> {
+  private run<T>(key: string, slot: Slot<T>, load: (signal: AbortSignal) => Promise<T>, signal?: AbortSignal) {
+    const namespace = key.split(':', 1)[0] ?? key;
+    let flight = this.inflight.get(key) as Flight<T> | undefined;
+    if (flight) {
+      this.observe(namespace, 'hit');
+    } else {
+      const controller = new AbortController();
+      const created: Flight<T> = { promise: Promise.resolve(undefined as T), controller, waiters: 0, pinned: false };
+      created.promise = this.fly(namespace, key, slot, () => load(controller.signal), controller.signal).finally(() => {
+        if (this.inflight.get(key) === created) this.inflight.delete(key);
+      });
+      created.promise.catch(() => {});
+      this.inflight.set(key, created as Flight<unknown>);
+      flight = created;
+    }
+    return this.attach(key, flight, signal);
+  }
+
+  private attach<T>(key: string, flight: Flight<T>, signal: AbortSignal | undefined): Promise<T> {
+    if (signal === undefined) {
+      flight.pinned = true;
+      return flight.promise;
+    }
+    flight.waiters++;
+    return new Promise<T>((resolve, reject) => {
+      let attached = true;
+      const detach = () => {
+        if (!attached) return;
+        attached = false;
+        signal.removeEventListener('abort', walkAway);
+        flight.waiters--;
+      };
+      const walkAway = () => {
+        detach();
+        // Nobody is left to want it: cancel the load and let the next caller start afresh.
+        if (flight.waiters === 0 && !flight.pinned) {
+          if (this.inflight.get(key) === (flight as Flight<unknown>)) this.inflight.delete(key);
+          flight.controller.abort();
+        }
+        reject(abortReason(signal));
+      };
+      if (signal.aborted) return walkAway();
+      signal.addEventListener('abort', walkAway, { once: true });
+      flight.promise.then(
+        (value) => {
+          detach();
+          resolve(value);
+        },
+        (error: unknown) => {
+          detach();
+          reject(error);
+        },
+      );
+    });
+  }
+
+  private async fly<T>(
+    namespace: string,
+    key: string,
+    slot: Slot<T>,
+    load: () => Promise<T>,
+    signal: AbortSignal,
+  ): Promise<T> {
     const read = () => slot.read().catch(() => undefined);
     const cached = await read();
     if (cached !== undefined) {
@@ -99,6 +175,7 @@ export class SharedFlight {
     const { lockTtlMs = 30_000, pollMs = 20, maxWaitMs = 30_000 } = this.options;
     const deadline = Date.now() + maxWaitMs;
     for (;;) {
+      signal.throwIfAborted();
       const release = await this.lock.tryAcquire(key, lockTtlMs);
       if (release) {
         try {
@@ -118,4 +195,8 @@ export class SharedFlight {
       if (Date.now() > deadline) return load();
     }
   }
+}
+
+function abortReason(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new DOMException('The caller walked away.', 'AbortError');
 }

@@ -11,6 +11,7 @@ import type { LocalHlsStream, RemoteFileStream, RemoteHlsStream } from '../libra
 import { pumpFile } from './file-pump.ts';
 import { PlaylistParseError, type RewrittenPlaylist, rewritePlaylist, type UriRole } from './hls-rewrite.ts';
 import { bufferAnswer, insideDir, localFileAnswer, type RangedAnswer } from './local-media.ts';
+import type { SharedFiles } from './shared-file.ts';
 import type { SharedFlight } from './shared-flight.ts';
 import type { StreamRefs } from './stream-ids.ts';
 import { DESCRIPTOR_TTL_MS, type StreamKey, type StreamSessions } from './stream-sessions.ts';
@@ -77,6 +78,7 @@ export interface ProxyDeps {
   http: UpstreamHttp;
   refs: StreamRefs;
   flight: SharedFlight;
+  files: SharedFiles;
   sessions: StreamSessions;
   metrics: Metrics;
 }
@@ -112,9 +114,11 @@ export class StreamProxy {
     if (!name.startsWith(`${FILE_NAME}.`)) throw unknownName();
   }
 
-  // Direct play from Plex: ranges and validators go up, the allowed headers and the bytes come down,
-  // streamed with backpressure. The upstream request dies with the client's connection.
+  // Direct play from Plex: served from the party's shared chunks where they can answer exactly
+  // (shared-file.ts). Otherwise ranges and validators go up, the allowed headers and the bytes come
+  // down, streamed with backpressure, and the upstream request dies with the client's connection.
   private async remoteFile(request: FastifyRequest, reply: FastifyReply, descriptor: RemoteFileStream) {
+    if (await this.deps.files.serve(request, reply, descriptor)) return reply;
     const headers: Record<string, string> = { ...descriptor.headers };
     for (const name of FORWARDED_HEADERS) {
       const value = request.headers[name];

@@ -85,26 +85,54 @@ export class UpstreamHttp {
       discard(response.body);
       throw statusFailure(response.status);
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    try {
-      for await (const chunk of response.body) {
-        size += (chunk as Buffer).length;
-        if (size > maxBytes) {
-          discard(response.body);
-          throw new HttpError(502, 'upstream_too_large', 'The media server sent more than the proxy will hold.');
-        }
-        chunks.push(chunk as Buffer);
-      }
-    } catch (error) {
-      throw error instanceof HttpError ? error : upstreamFailure(error);
+    return readAll(response, maxBytes);
+  }
+
+  /**
+   * One byte range of a file, whole, with the answer's status and headers (the caller checks that
+   * the range and the validators are the ones it asked for). Non-2xx answers become HttpErrors.
+   */
+  async fetchRange(
+    url: string,
+    headers: Record<string, string>,
+    start: number,
+    end: number,
+    signal?: AbortSignal,
+  ): Promise<{ status: number; headers: Record<string, string>; bytes: Buffer }> {
+    const response = await this.open('GET', url, { ...headers, range: `bytes=${start}-${end}` }, signal);
+    if (response.status !== 200 && response.status !== 206) {
+      discard(response.body);
+      throw statusFailure(response.status);
     }
-    return Buffer.concat(chunks, size);
+    // A server that ignores Range sends the whole file: never read more than the piece asked for.
+    if (response.status === 200 && start !== 0) {
+      discard(response.body);
+      throw new HttpError(502, 'upstream_no_ranges', 'The media server does not serve byte ranges.');
+    }
+    return { status: response.status, headers: response.headers, bytes: await readAll(response, end - start + 1) };
   }
 
   close(): Promise<void> {
     return this.agent.close();
   }
+}
+
+async function readAll(response: UpstreamResponse, maxBytes: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of response.body) {
+      size += (chunk as Buffer).length;
+      if (size > maxBytes) {
+        discard(response.body);
+        throw new HttpError(502, 'upstream_too_large', 'The media server sent more than the proxy will hold.');
+      }
+      chunks.push(chunk as Buffer);
+    }
+  } catch (error) {
+    throw error instanceof HttpError ? error : upstreamFailure(error);
+  }
+  return Buffer.concat(chunks, size);
 }
 
 /** An upstream answer the proxy will not pass on, as an error for the client (no upstream detail in it). */

@@ -7,6 +7,10 @@ import { type App, bytesOf, startApp } from './support/stream-app.ts';
 
 const MOVIE = '101';
 const OTHER_MOVIE = '102';
+const CHUNK_KB = 64;
+// Direct-play chunks are cached by file: tests that count upstream reads use files of their own.
+const ABORT_MOVIE = '104';
+const PARTY_MOVIE = '105';
 
 /** Headers a client may ever see on a proxied file, besides the transport's own. */
 const TRANSPORT = new Set(['date', 'connection', 'keep-alive', 'transfer-encoding']);
@@ -42,9 +46,9 @@ describe('streams from Plex (the fake Plex Media Server)', () => {
   let base: string;
   const members: Member[] = [];
 
-  const movie = () => {
-    const item = plex.catalog.items.get(MOVIE);
-    if (item?.type !== 'movie') throw new Error('the fake has no movie 101');
+  const movie = (id = MOVIE) => {
+    const item = plex.catalog.items.get(id);
+    if (item?.type !== 'movie') throw new Error(`the fake has no movie ${id}`);
     return item;
   };
 
@@ -65,7 +69,12 @@ describe('streams from Plex (the fake Plex Media Server)', () => {
 
   beforeAll(async () => {
     plex = await startFakePlex();
-    ({ app, url: base } = await startApp({ PLEX_URL: plex.url, PLEX_TOKEN: plex.token }));
+    // Chunks smaller than the clips, so a direct-play file is several chunks, as a film is.
+    ({ app, url: base } = await startApp({
+      PLEX_URL: plex.url,
+      PLEX_TOKEN: plex.token,
+      STREAM_CHUNK_KB: String(CHUNK_KB),
+    }));
   });
 
   afterEach(() => {
@@ -116,11 +125,11 @@ describe('streams from Plex (the fake Plex Media Server)', () => {
   });
 
   it('aborts the upstream request when the client goes away mid-body', async () => {
-    const [viewer] = await party('dev:plex-abort', 1, MOVIE);
+    const [viewer] = await party('dev:plex-abort', 1, ABORT_MOVIE);
     const stream = await offer(viewer as Member, 'dev:plex-abort', 'original');
     // A slow upstream keeps the body in flight long enough to walk away from it.
     plex.faults.slowBody('part', 64 * 1024);
-    const abortedBefore = plex.counters.aborted('part');
+    plex.counters.reset();
 
     const received = await new Promise<number>((resolve, reject) => {
       const request = http.get(`${base}${stream.url}`, (response) => {
@@ -138,10 +147,40 @@ describe('streams from Plex (the fake Plex Media Server)', () => {
     });
     expect(received).toBeGreaterThan(0);
 
-    await waitFor(() => plex.counters.aborted('part') > abortedBefore, { what: 'the fake to see the upstream abort' });
+    // The chunk read ahead for this viewer alone is cancelled upstream, and nothing after it is asked for.
+    await waitFor(() => plex.counters.aborted('part') > 0, { what: 'the fake to see the upstream abort' });
     const record = plex.counters.requests('part').at(-1);
     expect(record?.aborted).toBe(true);
-    expect(record?.bytes).toBeLessThan(movie().clip.mp4Bytes);
+    expect(plex.counters.bytes('part')).toBeLessThan(movie(ABORT_MOVIE).clip.mp4Bytes);
+  });
+
+  it('shares direct play too: a party reading the whole file fetches each chunk from Plex once', async () => {
+    const viewers = await party('dev:plex-direct-party', 6, PARTY_MOVIE);
+    const other = movie(PARTY_MOVIE);
+    const size = other.clip.mp4Bytes;
+    expect(size).toBeGreaterThan(3 * CHUNK_KB * 1024);
+    const offers = await Promise.all(viewers.map((viewer) => offer(viewer, 'dev:plex-direct-party', 'original')));
+    const whole = await bytesOf(
+      await fetch(`${plex.url}${other.part.key}`, { headers: { 'X-Plex-Token': plex.token } }),
+    );
+    plex.counters.reset();
+
+    // Players read a file from the start, then in ranges as they seek: both kinds, all at once.
+    const reads = await Promise.all(
+      offers.flatMap((stream) => [
+        fetch(`${base}${stream.url}`).then(bytesOf),
+        fetch(`${base}${stream.url}`, { headers: { range: `bytes=${size - 100_000}-` } }).then(bytesOf),
+        fetch(`${base}${stream.url}`, { headers: { range: 'bytes=70000-150000' } }).then(bytesOf),
+      ]),
+    );
+    for (let i = 0; i < reads.length; i += 3) {
+      expect(reads[i]?.equals(whole)).toBe(true);
+      expect(reads[i + 1]?.equals(whole.subarray(size - 100_000))).toBe(true);
+      expect(reads[i + 2]?.equals(whole.subarray(70_000, 150_001))).toBe(true);
+    }
+    // Each byte of the file crossed from Plex once (the HEAD that learnt its size sends none).
+    expect(plex.counters.bytes('part')).toBe(size);
+    expect(plex.counters.calls('part')).toBe(Math.ceil(size / (CHUNK_KB * 1024)) + 1);
   });
 
   it('shares one transcode among every member of a room: one session, each segment fetched once', async () => {
@@ -149,8 +188,6 @@ describe('streams from Plex (the fake Plex Media Server)', () => {
     plex.counters.reset();
     const offers = await Promise.all(viewers.map((viewer) => offer(viewer, 'dev:plex-party', '720p')));
     for (const stream of offers) expect(stream.kind).toBe('hls');
-    // Each member has a stream URL of their own, but they all lead to the same session.
-    expect(new Set(offers.map((o) => o.url)).size).toBeGreaterThan(1);
 
     const played = await Promise.all(offers.map((stream) => playAll(`${base}${stream.url}`)));
 
