@@ -291,6 +291,58 @@ describe('interactions', () => {
     expect(play.edits.map((e) => e.kind)).toEqual(['edit-original', 'followup']);
   });
 
+  test('editing a response later: the webhook until the token expires (50027), then the channel message; ephemeral messages are not in the channel', async () => {
+    const fake = await fakeDiscord();
+    await withHandler(fake, async (interaction) => {
+      if (!interaction.isChatInputCommand()) return;
+      if (interaction.commandName === 'ping')
+        await interaction.reply({ content: 'secret', flags: MessageFlags.Ephemeral });
+      else await interaction.reply('first');
+    });
+    const play = await fake.command('play', { query: 'sintel' });
+    const message = await play.settled();
+    const secret = await (await fake.command('ping')).settled();
+    const webhookEdit = (content: string) =>
+      api(fake, `/webhooks/${fake.applicationId}/${play.payload.token}/messages/@original`, {
+        method: 'PATCH',
+        bot: false,
+        body: JSON.stringify({ content }),
+      });
+    const channelEdit = (messageId: string, init: { bot?: boolean } = {}) =>
+      api(fake, `/channels/${message.channel_id}/messages/${messageId}`, {
+        method: 'PATCH',
+        body: JSON.stringify({ content: 'third' }),
+        ...init,
+      });
+
+    expect((await webhookEdit('second')).status).toBe(200);
+    fake.expireInteractionToken(play.id);
+    const expired = await webhookEdit('too late');
+    expect(expired.status).toBe(401);
+    expect(await expired.json()).toMatchObject({ code: 50027 });
+
+    expect((await channelEdit(message.id, { bot: false })).status).toBe(401);
+    expect(await (await channelEdit(secret.id)).json()).toMatchObject({ code: 10008 });
+    const edited = await channelEdit(message.id);
+    expect(edited.status).toBe(200);
+    expect(fake.message(message.id)?.content).toBe('third');
+    expect(fake.messageEdits(message.id).map((e) => e.kind)).toEqual(['edit-original', 'edit-channel-message']);
+  });
+
+  test('editing in a channel the bot cannot see is refused (50001)', async () => {
+    const fake = await fakeDiscord({ botPermissions: 0n });
+    await withHandler(fake, async (interaction) => {
+      if (interaction.isChatInputCommand()) await interaction.reply('hello');
+    });
+    const message = await (await fake.command('play', { query: 'x' })).settled();
+    const refused = await api(fake, `/channels/${message.channel_id}/messages/${message.id}`, {
+      method: 'PATCH',
+      body: JSON.stringify({ content: 'edited' }),
+    });
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toMatchObject({ code: 50001 });
+  });
+
   test('autocomplete: the focused option is marked, and more than 25 choices are refused', async () => {
     const fake = await fakeDiscord();
     const errors: unknown[] = [];
