@@ -93,6 +93,39 @@ function positionAt(samples: Sample[], t: number, cursor: { i: number }): { pos:
   return { pos: s[1] + (moving ? (t - s[0]) * s[4] : 0), moving };
 }
 
+/**
+ * How long each page's seeks took (`seeking` → `seeked`) and how often and how long its playback
+ * stalled (`waiting` → `playing`) between `from` and `to`: the player's and the machine's share of
+ * the figures.
+ */
+function mediaFigures(perPage: [number, string][][], from: number, to: number) {
+  const seekMs: number[] = [];
+  const stallMs: number[] = [];
+  for (const events of perPage) {
+    let seekingAt: number | undefined;
+    let waitingAt: number | undefined;
+    for (const [t, type] of events) {
+      if (t < from || t > to) continue;
+      if (type === 'seeking') seekingAt ??= t;
+      if (type === 'seeked' && seekingAt !== undefined) {
+        seekMs.push(t - seekingAt);
+        seekingAt = undefined;
+      }
+      if (type === 'waiting') waitingAt ??= t;
+      if (type === 'playing' && waitingAt !== undefined) {
+        stallMs.push(t - waitingAt);
+        waitingAt = undefined;
+      }
+    }
+  }
+  const stalls = stallMs.filter((ms) => ms >= 50);
+  return {
+    seek: stats(seekMs),
+    stalls: stalls.length,
+    stallTotalMs: stalls.reduce((a, b) => a + b, 0),
+  };
+}
+
 async function runParty(browser: Browser, server: RunningServer, pages: number) {
   const room = `bench-${pages}-${Date.now().toString(36)}`;
   const roomId = `dev:${room}`;
@@ -120,8 +153,18 @@ async function runParty(browser: Browser, server: RunningServer, pages: number) 
         v.page.evaluate((every) => {
           const samples: number[][] = [];
           (window as unknown as { __benchSamples: number[][] }).__benchSamples = samples;
+          // Media events, to tell a slow seek or a stall from the algorithm's own error.
+          const events: [number, string][] = [];
+          (window as unknown as { __benchEvents: [number, string][] }).__benchEvents = events;
+          const watched = new WeakSet<HTMLVideoElement>();
           setInterval(() => {
             const video = document.querySelector('video');
+            if (video && !watched.has(video)) {
+              watched.add(video);
+              for (const type of ['seeking', 'seeked', 'waiting', 'playing']) {
+                video.addEventListener(type, () => events.push([performance.timeOrigin + performance.now(), type]));
+              }
+            }
             if (!video || video.readyState < 2) return;
             samples.push([
               performance.timeOrigin + performance.now(),
@@ -205,6 +248,12 @@ async function runParty(browser: Browser, server: RunningServer, pages: number) 
       ),
     );
     const seeks = await Promise.all(viewers.map((v) => v.page.evaluate(() => window.__dpp?.correctiveSeeks() ?? 0)));
+    const mediaEvents = await Promise.all(
+      viewers.map((v) =>
+        v.page.evaluate(() => (window as unknown as { __benchEvents: [number, string][] }).__benchEvents.slice()),
+      ),
+    );
+    const media = mediaFigures(mediaEvents, loadIssued, t0 + RUN_MS);
 
     // Align on a 20 ms grid: between-page spread and pairwise |drift|, and each page against the room.
     const cursors = perPage.map(() => ({ i: 0 }));
@@ -266,7 +315,7 @@ async function runParty(browser: Browser, server: RunningServer, pages: number) 
     if (TRACE) {
       mkdirSync(path.join(REPO_ROOT, 'tests/artifacts'), { recursive: true });
       const file = path.join(REPO_ROOT, `tests/artifacts/bench-sync-${pages}.json`);
-      writeFileSync(file, JSON.stringify({ t0, segments, history, grid }, null, 0));
+      writeFileSync(file, JSON.stringify({ t0, segments, history, grid, perPage, mediaEvents }, null, 0));
       console.info(`[bench:sync] trace: ${path.relative(REPO_ROOT, file)}`);
     }
     return {
@@ -276,6 +325,7 @@ async function runParty(browser: Browser, server: RunningServer, pages: number) 
       vsRoom: stats(steadyPoints.flatMap((g) => g.vsRoom)),
       spread: stats(steadyPoints.map((g) => g.spread)),
       seeks,
+      media,
       samples: perPage.map((s) => s.length),
       load: { mean: loads.reduce((a, b) => a + b, 0) / Math.max(1, loads.length), max: Math.max(0, ...loads) },
     };
@@ -320,6 +370,9 @@ async function main() {
       runs.push(run);
       console.info(
         `[bench:sync] ${pages} pages: steady |drift| p50 ${fmt(run.steady.p50)}, p95 ${fmt(run.steady.p95)}, max ${fmt(run.steady.max)} (load avg ${run.load.mean.toFixed(1)}, max ${run.load.max.toFixed(1)})`,
+      );
+      console.info(
+        `  seeks took p50 ${fmt(run.media.seek.p50, 0)}, p95 ${fmt(run.media.seek.p95, 0)}, max ${fmt(run.media.seek.max, 0)} (${run.media.seek.n}); stalls ≥ 50 ms: ${run.media.stalls} (${Math.round(run.media.stallTotalMs)} ms in all); corrective seeks per page ${run.seeks.join(', ')}`,
       );
       for (const r of run.results) {
         console.info(

@@ -108,15 +108,21 @@ describe('SyncController', () => {
 
   it('holds still before a scheduled start and plays at the instant', async () => {
     const w = world();
+    w.media.startDelayMs = SYNC.startLatencyInitialMs;
     w.controller.start();
     w.controller.setSource({ itemId: ITEM, phase: 'loaded' });
     w.media.positionMs = 5_000;
-    w.controller.setPlayback(w.playing(5_000, w.serverNow() + 300));
-    await w.run(290);
+    const instant = w.serverNow() + 300;
+    w.controller.setPlayback(w.playing(5_000, instant));
+    // Started early by the start latency it assumes before measuring one, so frames move on the instant.
+    await w.run(300 - SYNC.startLatencyInitialMs - 10);
     expect(w.media.paused).toBe(true);
     expect(w.media.positionMs).toBe(5_000);
     await w.run(20);
     expect(w.media.paused).toBe(false);
+    expect(w.media.positionMs).toBe(5_000);
+    await w.run(SYNC.startLatencyInitialMs);
+    expect(Math.abs(w.media.positionMs - (5_000 + (w.serverNow() - instant)))).toBeLessThanOrEqual(2);
     expect(w.media.seeks).toEqual([]);
   });
 

@@ -42,6 +42,16 @@ export class VideoJsMedia implements MediaPort {
     return this.video.readyState >= HTMLMediaElement.HAVE_FUTURE_DATA;
   }
 
+  bufferedAheadMs(positionMs: number): number {
+    const at = positionMs / 1000;
+    const ranges = this.video.buffered;
+    for (let i = 0; i < ranges.length; i += 1) {
+      // A small tolerance: a position a frame before a range's start is as good as in it.
+      if (ranges.start(i) <= at + 0.05 && at <= ranges.end(i)) return (ranges.end(i) - at) * 1000;
+    }
+    return 0;
+  }
+
   async play(): Promise<'playing' | 'blocked'> {
     try {
       await this.player.play();

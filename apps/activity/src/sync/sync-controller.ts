@@ -19,6 +19,8 @@ export interface MediaPort {
   readonly seeking: boolean;
   /** Enough data to play on from here (readyState ≥ HAVE_FUTURE_DATA). */
   readonly canPlay: boolean;
+  /** How much media is buffered from this position on (0 when it is not buffered). */
+  bufferedAheadMs(positionMs: number): number;
   /** Starts playing; 'blocked' when the browser's autoplay policy refuses even a muted start. */
   play(): Promise<'playing' | 'blocked'>;
   pause(): void;
@@ -90,6 +92,22 @@ export interface SyncControllerOptions {
 /** A start slower than this was a stall, not the player's usual latency. */
 const MAX_START_LATENCY_MS = 250;
 const START_LATENCY_ALPHA = 0.3;
+/**
+ * A start is measured this long after play(), by how far the position fell short of the time that
+ * passed. Chromium's currentTime jumps ahead a few ms at play() and then stands still for 40–60 ms
+ * before moving steadily; the first movement says nothing about when frames really keep pace.
+ */
+const START_MEASURE_AFTER_MS = 150;
+/** Longer than this since play() without a measurement: something else (a stall) may be mixed in. */
+const START_MEASURE_WITHIN_MS = 1000;
+/**
+ * After a start the player is settling for this long: one more seek (and hold) may fix what the
+ * start missed, if this much media is buffered ahead of the group, so the seek is a quick one.
+ */
+const SETTLE_WINDOW_MS = 1500;
+const SETTLE_BUFFERED_MS = 2000;
+/** A nudge start that lost more than this was a stall, not the player's rate switch. */
+const MAX_NUDGE_START_COST_MS = 100;
 
 type SourceState = { itemId: string; phase: 'loading' | 'loaded' | 'error' } | null;
 
@@ -112,10 +130,22 @@ export class SyncController {
   private readonly options: SyncControllerOptions;
   private readonly seekLatency = new SeekLatencyEstimator();
   /** How long play() takes before frames move on this player, learned from its starts. */
-  private startLatencyMs = 0;
+  private startLatencyMs: number = SYNC.startLatencyInitialMs;
   private startsMeasured = 0;
-  private pendingStart: { calledAt: number; fromMs: number } | null = null;
-  private preRollRev: number | null = null;
+  private pendingStart: { calledAt: number; fromMs: number; rate: number; rev: number } | null = null;
+  private measureTimer: unknown;
+  /**
+   * Media time the player loses when its rate leaves the room rate (docs/sync-algorithm.md: ~28 ms
+   * in Chromium), learned from the nudges it starts, measured like a start.
+   */
+  private nudgeStartCostMs = 0;
+  private nudgeStartsMeasured = 0;
+  private pendingNudge: { calledAt: number; fromMs: number; rate: number } | null = null;
+  /** The last start (for the settling window) and the rev of the last settling seek (one a rev). */
+  private lastStart: { rev: number; at: number } | null = null;
+  private settleSeekRev: number | null = null;
+  /** A hold's start, early by the start latency: no corrections until the group reaches the frame. */
+  private preRoll: { rev: number; untilServerMs: number } | null = null;
   private playback: Playback | null = null;
   private durationMs: number | undefined;
   private source: SourceState = null;
@@ -153,6 +183,8 @@ export class SyncController {
     this.running = false;
     this.timers.clearInterval(this.interval);
     this.clearDue();
+    if (this.measureTimer !== undefined) this.timers.clearTimeout(this.measureTimer);
+    this.measureTimer = undefined;
   }
 
   /** A new room playback (welcome, broadcast or snapshot). */
@@ -273,9 +305,8 @@ export class SyncController {
 
     const serverNowMs = this.clock.serverNow();
     this.measureStart(now);
+    this.measureNudgeStart(now);
     const advancing = isAdvancing(playback, serverNowMs);
-    // A scheduled start begins early by the player's start latency, so frames move at the instant.
-    const shouldPlay = isAdvancing(playback, serverNowMs + this.startLatencyMs);
     if (this.stalledSince !== null && this.media.canPlay) this.stalledSince = null;
     if (advancing && !this.media.paused && !this.media.canPlay && this.stalledSince === null) this.stalledSince = now;
     if (this.stalledSince !== null && advancing) {
@@ -283,73 +314,131 @@ export class SyncController {
       return;
     }
 
-    // Pre-roll: started early on purpose from the held frame; corrections resume once the group moves.
-    const atHold = Math.abs(this.media.positionMs - playback.positionMs) <= SYNC.enterBandMs;
-    const preRoll = !advancing && shouldPlay && (this.preRollRev === playback.rev || atHold);
-    const play = advancing || preRoll;
-    if (play && this.media.paused) {
-      if (this.blocked) {
-        this.setPhase('needs-gesture', null);
-        return;
-      }
-      this.startPlaying();
-      if (preRoll) this.preRollRev = playback.rev;
+    // Pre-roll: started early on purpose, by the start latency, for a hold that ends when the group
+    // reaches the frame; corrections resume from then on.
+    const preRoll = this.preRoll;
+    if (preRoll && (preRoll.rev !== playback.rev || this.media.paused || serverNowMs >= preRoll.untilServerMs)) {
+      this.preRoll = null;
     }
-    if (!play && !this.media.paused) this.media.pause();
-    if (preRoll) {
+    if (this.preRoll) {
       this.setPhase('synced', this.lastDrift);
-      this.scheduleDue(playback, serverNowMs);
+      this.wakeAt(this.preRoll.untilServerMs, serverNowMs);
+      return;
+    }
+    // Just started: the position reads are unreliable until the start is measured (see
+    // START_MEASURE_AFTER_MS), and a nudge started now would add its own cost to the start's.
+    const start = this.pendingStart;
+    if (start && advancing && start.rev === playback.rev && now - start.calledAt < START_MEASURE_AFTER_MS) {
+      this.setPhase('synced', this.lastDrift);
       return;
     }
 
+    if (this.blocked && playback.status === 'playing' && this.media.paused) {
+      // Nothing to steer until a gesture lets the player start.
+      this.setPhase('needs-gesture', null);
+      return;
+    }
+    const settling =
+      this.lastStart !== null &&
+      this.lastStart.rev === playback.rev &&
+      now - this.lastStart.at < SETTLE_WINDOW_MS &&
+      this.settleSeekRev !== playback.rev &&
+      this.media.bufferedAheadMs(expectedPosition(playback, serverNowMs, this.durationMs)) >= SETTLE_BUFFERED_MS;
     const correction = decideCorrection({
       playback,
       serverNowMs,
       playerPositionMs: this.media.positionMs,
       playerRate: this.appliedRate,
-      // Until frames move again: the seek, and for a paused player the start after it.
-      seekLatencyMs: this.seekLatency.estimateMs + (this.media.paused ? this.startLatencyMs : 0),
+      seekLatencyMs: this.seekLatency.estimateMs,
       seekLatencyDeviationMs: this.seekLatency.deviationMs,
       canNudgeRate: this.options.canNudgeRate,
       durationMs: this.durationMs,
+      canHold: true,
+      playerPaused: this.media.paused,
+      startLatencyMs: this.startLatencyMs,
+      nudgeStartCostMs: this.nudgeStartCostMs,
+      settling,
     });
     this.lastDrift = correction.driftMs;
     switch (correction.kind) {
       case 'none':
         break;
       case 'rate':
+        if (this.appliedRate === playback.rate && !this.media.paused) {
+          this.pendingNudge = { calledAt: now, fromMs: this.media.positionMs, rate: correction.rate };
+          this.measureSoon();
+        }
         this.appliedRate = correction.rate;
         this.media.setRate(correction.rate);
         break;
       case 'seek':
+        // Paused through the seek: the frame is then held until the group reaches it.
+        if (!this.media.paused) this.media.pause();
+        if (settling) this.settleSeekRev = playback.rev;
         this.seeks += 1;
         this.pendingSeek = { startedAt: now, toMs: correction.toMs };
         this.media.seek(correction.toMs);
         this.setPhase('seeking', correction.driftMs);
+        return;
+      case 'hold':
+        this.hold(playback.rev, correction.untilServerMs, serverNowMs);
         return;
       default: {
         const never: never = correction;
         throw new Error(`unknown correction ${JSON.stringify(never)}`);
       }
     }
+    if (advancing && this.media.paused) {
+      if (this.blocked) {
+        this.setPhase('needs-gesture', null);
+        return;
+      }
+      this.startPlaying();
+    }
+    if (!advancing && !this.media.paused) {
+      this.media.pause();
+      // A paused player waits for a scheduled start as a hold: decide that now, not at the next tick.
+      if (playback.status === 'playing') this.wakeAt(serverNowMs, serverNowMs);
+    }
     const nudging = Math.abs(this.appliedRate - playback.rate) > 1e-9;
     this.setPhase(nudging ? 'nudging' : 'synced', correction.driftMs);
-    this.scheduleDue(playback, serverNowMs);
   }
 
   /**
-   * A scheduled start (atServerMs ahead) gets its own timers, the tick interval being too coarse:
-   * one to start the player early by its start latency, one at the instant to resume corrections.
+   * Keeps the paused player on its frame until the group reaches it at `untilServerMs`, and starts
+   * it early by its start latency so frames move on that instant. Until then a timer, not the tick
+   * interval, decides the moment.
    */
-  private scheduleDue(playback: Playback, serverNowMs: number): void {
+  private hold(rev: number, untilServerMs: number, serverNowMs: number): void {
+    this.resetRate();
+    const startAt = untilServerMs - this.startLatencyMs;
+    if (serverNowMs < startAt) {
+      this.setPhase('synced', this.lastDrift);
+      this.wakeAt(startAt, serverNowMs);
+      return;
+    }
+    if (this.blocked) {
+      this.setPhase('needs-gesture', null);
+      return;
+    }
+    this.startPlaying();
+    if (serverNowMs < untilServerMs) {
+      this.preRoll = { rev, untilServerMs };
+      this.wakeAt(untilServerMs, serverNowMs);
+    }
+    this.setPhase('synced', this.lastDrift);
+  }
+
+  /** One timer, for the next moment a hold or a pre-roll ends (server time). */
+  private wakeAt(serverMs: number, serverNowMs: number): void {
     this.clearDue();
-    if (playback.status !== 'playing' || playback.atServerMs <= serverNowMs) return;
-    const startAt = playback.atServerMs - this.startLatencyMs;
-    const delay = (startAt > serverNowMs ? startAt : playback.atServerMs) - serverNowMs;
-    this.dueTimer = this.timers.setTimeout(() => {
-      this.dueTimer = undefined;
-      this.tick();
-    }, delay);
+    this.dueTimer = this.timers.setTimeout(
+      () => {
+        this.dueTimer = undefined;
+        this.tick();
+      },
+      Math.max(0, serverMs - serverNowMs),
+    );
   }
 
   private clearDue(): void {
@@ -359,7 +448,13 @@ export class SyncController {
 
   private startPlaying(): void {
     if (this.playing) return;
-    this.pendingStart = this.media.canPlay ? { calledAt: this.timers.now(), fromMs: this.media.positionMs } : null;
+    const now = this.timers.now();
+    const rev = this.playback?.rev ?? -1;
+    this.lastStart = { rev, at: now };
+    this.pendingStart = this.media.canPlay
+      ? { calledAt: now, fromMs: this.media.positionMs, rate: this.appliedRate, rev }
+      : null;
+    if (this.pendingStart) this.measureSoon();
     const attempt = this.media.play().then(
       (result) => {
         if (result === 'blocked') this.blocked = true;
@@ -375,22 +470,69 @@ export class SyncController {
     });
   }
 
-  /** Learns the start latency from the first movement after a play(): when did frames start moving? */
+  /**
+   * Learns the start latency: once the player has played a while at one rate, the time since play()
+   * less the media time it covered is how late frames started to keep pace.
+   */
   private measureStart(now: number): void {
     const pending = this.pendingStart;
-    if (!pending || this.media.paused) return;
-    const moved = this.media.positionMs - pending.fromMs;
-    if (moved < 0 || this.pendingSeek !== null || this.media.seeking) {
+    if (!pending) return;
+    const elapsed = now - pending.calledAt;
+    const disturbed =
+      this.media.paused ||
+      this.media.seeking ||
+      this.pendingSeek !== null ||
+      this.stalledSince !== null ||
+      this.appliedRate !== pending.rate ||
+      elapsed > START_MEASURE_WITHIN_MS;
+    if (disturbed) {
       this.pendingStart = null;
       return;
     }
-    if (moved < 8) return;
+    if (elapsed < START_MEASURE_AFTER_MS) return;
     this.pendingStart = null;
-    const latency = now - moved / (this.appliedRate || 1) - pending.calledAt;
-    if (latency < 0 || latency > MAX_START_LATENCY_MS) return;
+    // A start a few ms early (a read that ran ahead) counts as immediate.
+    const latency = Math.max(0, elapsed - (this.media.positionMs - pending.fromMs) / (pending.rate || 1));
+    if (latency > MAX_START_LATENCY_MS) return;
     this.startLatencyMs =
       this.startsMeasured === 0 ? latency : this.startLatencyMs + START_LATENCY_ALPHA * (latency - this.startLatencyMs);
     this.startsMeasured += 1;
+  }
+
+  /** Like a start: the rate's media time since it was set, against the media time covered. */
+  private measureNudgeStart(now: number): void {
+    const pending = this.pendingNudge;
+    if (!pending) return;
+    const elapsed = now - pending.calledAt;
+    const disturbed =
+      this.media.paused ||
+      this.media.seeking ||
+      this.pendingSeek !== null ||
+      this.stalledSince !== null ||
+      this.appliedRate !== pending.rate ||
+      elapsed > START_MEASURE_WITHIN_MS;
+    if (disturbed) {
+      this.pendingNudge = null;
+      return;
+    }
+    if (elapsed < START_MEASURE_AFTER_MS) return;
+    this.pendingNudge = null;
+    const lost = Math.max(0, elapsed * pending.rate - (this.media.positionMs - pending.fromMs));
+    if (lost > MAX_NUDGE_START_COST_MS) return;
+    this.nudgeStartCostMs =
+      this.nudgeStartsMeasured === 0
+        ? lost
+        : this.nudgeStartCostMs + START_LATENCY_ALPHA * (lost - this.nudgeStartCostMs);
+    this.nudgeStartsMeasured += 1;
+  }
+
+  /** An evaluation once a start or a nudge has run long enough to be measured. */
+  private measureSoon(): void {
+    if (this.measureTimer !== undefined) this.timers.clearTimeout(this.measureTimer);
+    this.measureTimer = this.timers.setTimeout(() => {
+      this.measureTimer = undefined;
+      this.tick();
+    }, START_MEASURE_AFTER_MS);
   }
 
   private resetRate(): void {

@@ -78,6 +78,8 @@ export class FakeMedia implements MediaPort {
   seekMs = 100;
   /** play() moves frames only after this long. */
   startDelayMs = 0;
+  /** Media buffered ahead of any position. */
+  bufferedMs = 60_000;
   private movingAt = 0;
   autoplay: 'allowed' | 'blocked' = 'allowed';
   readonly seeks: number[] = [];
@@ -90,6 +92,10 @@ export class FakeMedia implements MediaPort {
       if (!this.paused && !this.seeking && this.canPlay && timers.now() > this.movingAt)
         this.positionMs += dt * this.rate;
     });
+  }
+
+  bufferedAheadMs(): number {
+    return this.bufferedMs;
   }
 
   async play(): Promise<'playing' | 'blocked'> {

@@ -50,6 +50,33 @@ export const SYNC = {
    * need no such guard: the nudge absorbs what a seek misses by.
    */
   seekSpreadFactor: 2,
+  /**
+   * A client that can hold (pause for a seek and keep the frame until the group arrives) aims its
+   * seek this far past where the group will be when the seek and the start complete, or
+   * seekSpreadFactor mean deviations of its seek latency if more. Landing early costs a still frame
+   * for the difference and nothing else; landing late leaves a drift to nudge away at ≤ 10%
+   * (about 1 s per 100 ms), so the aim errs early.
+   */
+  holdMarginMs: 60,
+  /**
+   * A paused player ahead of the group waits for it (exact: it starts as the group reaches its
+   * frame) if that takes at most this long; further ahead, it seeks.
+   */
+  holdMaxMs: 1000,
+  /**
+   * How long play() takes to move frames, assumed before a start was measured (the client measures
+   * each start 150 ms after play(), by how far the position fell short of the time passed).
+   * Chromium measures 30–60 ms. Too high a guess is the cheaper error: a player that starts early
+   * is slowed down, and leaving rate 1.0 costs Chromium ~28 ms anyway.
+   */
+  startLatencyInitialMs: 40,
+  /**
+   * Right after a start, with the media buffered, a holding client seeks once more past this
+   * |drift| instead of nudging: the seek costs its latency plus the margin (~150–250 ms in
+   * Chromium), while nudging 40 ms back at ≤ 10% takes about a second once the ~28 ms cost of
+   * leaving rate 1.0 is added. A jump just after a seek or start goes unnoticed.
+   */
+  settleSeekThresholdMs: 40,
   /** Seek latency assumed before any seek was measured. */
   seekLatencyInitialMs: 300,
   /** Weight of a new measurement in the seek-latency EWMA. */

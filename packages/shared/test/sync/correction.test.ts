@@ -200,6 +200,8 @@ describe('decideCorrection', () => {
               break;
             case 'seek':
               throw new Error(`seeked for a drift of ${drift} ms`);
+            case 'hold':
+              throw new Error(`held for a drift of ${drift} ms without canHold`);
             default:
               near satisfies never;
           }

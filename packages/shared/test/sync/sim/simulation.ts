@@ -268,6 +268,9 @@ export function simulate(params: SimParams): SimResult {
           tick(now + latency);
         });
         return;
+      case 'hold':
+        // This client passes no canHold: it plays whenever the group moves, as the model above.
+        throw new Error('the simulated client does not hold');
       default:
         assertNever(correction);
     }
