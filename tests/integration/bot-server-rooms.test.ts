@@ -253,6 +253,19 @@ describe('the bot and the real server, room by room', () => {
     await (await first.fake.command('play', { query: 'green room' }, { user: alice })).settled();
     expect((await memberNames(roomId)).sort()).toEqual(['Alice', 'Bob']);
 
+    // A room someone else creates (the activity; here the server's API without the bot): the bot hears
+    // of it and says who is already in that channel.
+    const lounge = first.fake.guild.channels.lounge;
+    const loungeRoom = `${first.fake.guild.id}:${lounge}`;
+    await inVoice(first.bot, first.fake, first.fake.guild.users.dana, lounge);
+    await inVoice(first.bot, first.fake, first.fake.guild.users.owner, lounge);
+    await waitFor(() => first.bot.ctx.voice.watching(first.fake.guild.id), { what: "the guild's feed of new rooms" });
+    await roomCommand(loungeRoom, first.fake.guild.users.owner, {
+      op: 'load',
+      itemId: await demoItem(first.fake.guild.id, 'sunrise'),
+    });
+    await waitFor(async () => (await memberNames(loungeRoom)).includes('Dana the DJ'), { what: 'Dana to be present' });
+
     // A bot that starts while people sit in a channel whose room exists: GUILD_CREATE's voice states count.
     let otherRoom = '';
     const second = await startBot({}, async (fake) => {

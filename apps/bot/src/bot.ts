@@ -81,6 +81,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     log: log.child({ component: 'voice' }),
     self,
     emptyGraceMs: tuning.emptyGraceMs,
+    feedBackoff: tuning.roomFeedBackoff,
   });
   const nowPlaying = new NowPlayingMessages({
     client,
@@ -148,8 +149,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     },
     async stop() {
       stopping.abort();
-      voice.close();
-      await nowPlaying.close();
+      await Promise.all([voice.close(), nowPlaying.close()]);
       await client.destroy();
     },
   };

@@ -1,30 +1,25 @@
 /**
- * One room's event feed from the server (`GET /api/bot/rooms/:roomId/events`, Server-Sent Events):
- * the whole room after every change, then `ended`. It reconnects with exponential backoff while the
- * server is away (each new connection starts with the room as it is, so nothing is missed), treats
- * a stream silent for longer than three keep-alives as dead, and stops for good when the room ends.
+ * A feed of events from the server (Server-Sent Events under `/api/bot/*`: a room's changes, a
+ * guild's new rooms). It reconnects with exponential backoff while the server is away, treats a
+ * stream silent for longer than three keep-alives as dead, and stops for good when the server says
+ * there is nothing more to follow (404 `no_room`, or an event that ends the feed).
  */
-import {
-  BOT_ROOM_EVENTS,
-  BOT_ROOM_EVENTS_KEEPALIVE_MS,
-  botRoomEndedSchema,
-  type RoomResponse,
-  roomResponseSchema,
-} from '@dpp/shared';
+import { BOT_ROOM_EVENTS_KEEPALIVE_MS } from '@dpp/shared';
 import { ExponentialBackoff, type IBackoff } from 'cockatiel';
 import { createParser } from 'eventsource-parser';
 import type { Logger } from 'pino';
 import type { Actor, ServerApi } from './server-api.ts';
 
-export interface RoomFeedOptions {
+export interface EventFeedOptions {
   api: ServerApi;
-  roomId: string;
+  /** The feed's path, parameters filled in. */
+  path: string;
   /** Who the feed is read as (the bot itself). */
   actor: () => Actor;
   log: Logger;
-  /** The room now (sent on every (re)connection and after every change). */
-  onRoom(room: RoomResponse): void;
-  /** The room ended, or there is none: the feed has stopped. */
+  /** Handles one event (data parsed from JSON); true when it ends the feed. */
+  onEvent(event: string, data: unknown): boolean;
+  /** The feed is over (the server said so, or there is nothing to follow): no `stop()` needed. */
   onEnded(): void;
   backoff?: { initialDelayMs: number; maxDelayMs: number };
   /** A stream that says nothing for this long is dead (default: three keep-alives). */
@@ -33,18 +28,14 @@ export interface RoomFeedOptions {
 
 type Outcome = 'ended' | 'dropped' | 'stopped';
 
-export class RoomFeed {
+export class EventFeed {
   private readonly stopping = new AbortController();
   private readonly done: Promise<void>;
-  /** Connections that delivered the room; tests wait on it to know the feed is live. */
+  /** Connections that delivered at least one event (the feed was live). */
   connections = 0;
 
-  constructor(private readonly options: RoomFeedOptions) {
+  constructor(private readonly options: EventFeedOptions) {
     this.done = this.run();
-  }
-
-  get roomId() {
-    return this.options.roomId;
   }
 
   /** Stops the feed (no `onEnded`); resolves once its connection is closed. */
@@ -68,13 +59,13 @@ export class RoomFeed {
       // A connection that worked resets the backoff; repeated failures wait longer each time.
       if (this.connections > before) backoff = undefined;
       backoff = backoff ? backoff.next(undefined) : factory.next();
-      this.options.log.debug({ roomId: this.roomId, delayMs: backoff.duration }, 'room feed reconnecting');
+      this.options.log.debug({ feed: this.options.path, delayMs: backoff.duration }, 'event feed reconnecting');
       await abortableDelay(backoff.duration, this.stopping.signal);
     }
   }
 
   private async connectOnce(): Promise<Outcome> {
-    const { api, roomId, log } = this.options;
+    const { api, path, log } = this.options;
     const connection = new AbortController();
     const signal = AbortSignal.any([this.stopping.signal, connection.signal]);
     const idleMs = this.options.idleTimeoutMs ?? 3 * BOT_ROOM_EVENTS_KEEPALIVE_MS;
@@ -85,34 +76,27 @@ export class RoomFeed {
       idle.unref();
     };
     // Set by the parser's callback: the type checker cannot see that it changes.
-    const state: { outcome: Outcome } = { outcome: 'dropped' };
+    const state: { outcome: Outcome; delivered: boolean } = { outcome: 'dropped', delivered: false };
     try {
-      const response = await api.roomEvents(this.options.actor(), roomId, signal);
+      const response = await api.openEventStream(this.options.actor(), path, signal);
       if (!response) return 'ended';
       if (!response.body) return 'dropped';
       heard();
       const parser = createParser({
         onEvent: (event) => {
-          if (state.outcome === 'ended') return;
+          if (state.outcome === 'ended' || !event.event) return;
           let data: unknown;
           try {
             data = JSON.parse(event.data);
           } catch {
-            log.warn({ roomId, event: event.event }, 'room feed sent an event that is not JSON');
+            log.warn({ feed: path, event: event.event }, 'event feed sent data that is not JSON');
             return;
           }
-          if (event.event === BOT_ROOM_EVENTS.room) {
-            const room = roomResponseSchema.safeParse(data);
-            if (!room.success) {
-              log.warn({ roomId, issues: room.error.issues.slice(0, 3) }, 'room feed sent a room of an unknown shape');
-              return;
-            }
-            if (room.data.snapshot.roomId !== roomId) return;
+          if (!state.delivered) {
+            state.delivered = true;
             this.connections += 1;
-            this.options.onRoom(room.data);
-          } else if (event.event === BOT_ROOM_EVENTS.ended && botRoomEndedSchema.safeParse(data).success) {
-            state.outcome = 'ended';
           }
+          if (this.options.onEvent(event.event, data)) state.outcome = 'ended';
         },
       });
       const decoder = new TextDecoder();
@@ -129,8 +113,8 @@ export class RoomFeed {
       if (this.stopping.signal.aborted) return 'stopped';
       if (state.outcome === 'ended') return 'ended';
       log.warn(
-        { roomId, err: connection.signal.aborted ? 'no keep-alive from the server' : error },
-        'room feed lost; reconnecting',
+        { feed: path, err: connection.signal.aborted ? 'no keep-alive from the server' : error },
+        'event feed lost; reconnecting',
       );
       return 'dropped';
     } finally {

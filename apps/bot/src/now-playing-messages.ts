@@ -12,8 +12,9 @@ import type { RoomResponse } from '@dpp/shared';
 import { type Client, DiscordAPIError, EmbedBuilder, RESTJSONErrorCodes, Routes } from 'discord.js';
 import throttle from 'lodash.throttle';
 import type { Logger } from 'pino';
+import type { EventFeed } from './event-feed.ts';
 import { nowPlayingMessage } from './now-playing.ts';
-import { RoomFeed } from './room-feed.ts';
+import { followRoom } from './room-feed.ts';
 import { parseRoomId } from './rooms.ts';
 import type { Actor, ServerApi } from './server-api.ts';
 
@@ -177,7 +178,7 @@ function channelNameOf(client: Client, channelId: string): string | undefined {
 }
 
 interface RoomEntry {
-  feed: RoomFeed;
+  feed: EventFeed;
   view: View;
   messages: LiveMessage[];
 }
@@ -204,7 +205,7 @@ export class NowPlayingMessages {
       const created: RoomEntry = {
         view: { kind: 'room', room: message.shown, heardAt: Date.now() },
         messages: [],
-        feed: new RoomFeed({
+        feed: followRoom({
           api: this.options.api,
           roomId,
           actor: this.options.self,

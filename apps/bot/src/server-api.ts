@@ -9,7 +9,6 @@ import {
   BOT_API_ERRORS,
   BOT_API_HEADERS,
   BOT_API_ROUTES,
-  BOT_ROOM_EVENTS_PATH,
   type BotApiRouteName,
   type BotEndRoomResponse,
   type BotGuildSettings,
@@ -154,11 +153,12 @@ export class ServerApi {
   }
 
   /**
-   * Opens the room's event stream (Server-Sent Events; `RoomFeed` reads it and reconnects). Null
-   * when there is no room. Not retried and not counted by the breaker: a feed reconnects itself.
+   * Opens one of the server's event streams (Server-Sent Events at `path`; `EventFeed` reads it and
+   * reconnects). Null when there is nothing to follow (404 `no_room`). Not retried and not counted
+   * by the breaker: a feed reconnects itself.
    */
-  async roomEvents(actor: Actor, roomId: string, signal: AbortSignal): Promise<Response | null> {
-    const url = new URL(botApiPath(BOT_ROOM_EVENTS_PATH, { roomId }), `${this.options.baseUrl}/`);
+  async openEventStream(actor: Actor, path: string, signal: AbortSignal): Promise<Response | null> {
+    const url = new URL(path, `${this.options.baseUrl}/`);
     // The timeout covers the answer's headers only: the stream itself stays open for as long as the room.
     const connecting = new AbortController();
     const timer = setTimeout(() => connecting.abort(new DOMException('timed out', 'TimeoutError')), this.timeoutMs);

@@ -4,9 +4,16 @@
  * period. Reports that fail are not queued one by one: the guild is marked out of sync and its whole
  * voice state is sent again with backoff, which also repairs anything missed while the server was down.
  */
-import type { BotVoiceSync } from '@dpp/shared';
+import {
+  BOT_GUILD_EVENTS,
+  BOT_GUILD_EVENTS_PATH,
+  type BotVoiceSync,
+  botApiPath,
+  botRoomCreatedSchema,
+} from '@dpp/shared';
 import type { Guild, VoiceState } from 'discord.js';
 import type { Logger } from 'pino';
+import { EventFeed } from './event-feed.ts';
 import { roomIdOf } from './rooms.ts';
 import type { Actor, ServerApi } from './server-api.ts';
 
@@ -17,6 +24,8 @@ export interface VoicePresenceOptions {
   self: () => Actor;
   emptyGraceMs: number;
   resync?: { initialDelayMs: number; maxDelayMs: number };
+  /** Reconnecting a guild's feed of new rooms. */
+  feedBackoff?: { initialDelayMs: number; maxDelayMs: number };
 }
 
 const isHuman = (state: VoiceState) =>
@@ -35,6 +44,8 @@ export class VoicePresence {
   private readonly emptyTimers = new Map<string, NodeJS.Timeout>();
   /** Guilds out of sync with the server: the backoff delay, and the pending retry. */
   private readonly outOfSync = new Map<string, { delay: number; timer: NodeJS.Timeout | undefined }>();
+  /** Per guild: the server's feed of the guild's new rooms. */
+  private readonly guildFeeds = new Map<string, EventFeed>();
   private closed = false;
 
   constructor(private readonly options: VoicePresenceOptions) {}
@@ -90,6 +101,41 @@ export class VoicePresence {
       this.scheduleResync(guild);
       return false;
     }
+  }
+
+  /**
+   * Follows the guild's new rooms (once per guild): a room created by anyone (the activity, a
+   * command) learns at once who is already in its voice channel, as does every room after the feed
+   * (re)connects, since rooms may have appeared while it was away.
+   */
+  watchGuild(guild: Guild): void {
+    if (this.closed || this.guildFeeds.has(guild.id)) return;
+    const feed = new EventFeed({
+      api: this.options.api,
+      path: botApiPath(BOT_GUILD_EVENTS_PATH, { guildId: guild.id }),
+      actor: this.options.self,
+      log: this.options.log,
+      backoff: this.options.feedBackoff,
+      onEvent: (event, data) => {
+        const created = event === BOT_GUILD_EVENTS.created && botRoomCreatedSchema.safeParse(data).success;
+        if (created || event === BOT_GUILD_EVENTS.ready) void this.syncGuild(guild);
+        return false;
+      },
+      onEnded: () => this.guildFeeds.delete(guild.id),
+    });
+    this.guildFeeds.set(guild.id, feed);
+  }
+
+  /** The bot left the guild: stop following it. */
+  async unwatchGuild(guildId: string): Promise<void> {
+    const feed = this.guildFeeds.get(guildId);
+    this.guildFeeds.delete(guildId);
+    await feed?.stop();
+  }
+
+  /** Whether the guild's feed of new rooms has been live (tests wait on it). */
+  watching(guildId: string): boolean {
+    return (this.guildFeeds.get(guildId)?.connections ?? 0) > 0;
   }
 
   private async report(guild: Guild, event: Parameters<ServerApi['voiceEvent']>[0]): Promise<void> {
@@ -158,11 +204,14 @@ export class VoicePresence {
     }
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.closed = true;
     for (const timer of this.emptyTimers.values()) clearTimeout(timer);
     for (const { timer } of this.outOfSync.values()) clearTimeout(timer);
     this.emptyTimers.clear();
     this.outOfSync.clear();
+    const feeds = [...this.guildFeeds.values()];
+    this.guildFeeds.clear();
+    await Promise.all(feeds.map((feed) => feed.stop()));
   }
 }

@@ -30,8 +30,9 @@ describe('connecting', () => {
     expect(session.intents).toBe(GatewayIntentBits.Guilds | GatewayIntentBits.GuildVoiceStates);
     const guild = bot.client.guilds.cache.get(fake.guild.id);
     expect(guild?.channels.cache.get(fake.guild.channels.movieNight)?.name).toBe('Movie Night');
-    // On READY the bot tells the server who is in voice, whatever it missed while away.
-    await waitFor(() => stub.callsTo('voiceSync').length === 1, { what: 'voice sync on ready' });
+    // On READY the bot tells the server who is in voice, whatever it missed while away (again once
+    // its feed of the guild's new rooms is listening, for rooms created in between).
+    await waitFor(() => stub.callsTo('voiceSync').length >= 1, { what: 'voice sync on ready' });
     expect(stub.callsTo('voiceSync')[0]?.params.guildId).toBe(fake.guild.id);
   });
 });
@@ -273,6 +274,33 @@ describe('the voice channel is the room', () => {
     expect(stub.callsTo('voiceEvent').map((c) => (c.body as { kind: string }).kind)).toEqual(['join', 'leave', 'join']);
     expect(bot.ctx.voice.pendingEnds).toEqual([]);
     expect(stub.callsTo('endRoom')).toHaveLength(0);
+  });
+});
+
+describe('people already in voice', () => {
+  test('a room created behind the bot (the activity) learns at once who is already in its channel', async () => {
+    const { fake, stub, voice, bot } = await start();
+    const { alice, bob } = fake.guild.users;
+    const { lounge } = fake.guild.channels;
+    await voice(alice, lounge);
+    await voice(bob, lounge);
+    await waitFor(() => stub.callsTo('voiceEvent').length === 2, { what: 'both joins' });
+    await waitFor(() => bot.ctx.voice.watching(fake.guild.id), { what: "the guild's feed of new rooms" });
+    const before = stub.callsTo('voiceSync').length;
+
+    stub.roomCreated(`${fake.guild.id}:${lounge}`);
+    await waitFor(() => stub.callsTo('voiceSync').length > before, { what: 'a voice sync for the new room' });
+    expect(stub.callsTo('voiceSync').at(-1)?.body).toEqual({
+      channels: [
+        {
+          channelId: lounge,
+          users: expect.arrayContaining([
+            expect.objectContaining({ userId: alice, name: 'Alice' }),
+            expect.objectContaining({ userId: bob, name: 'Bob' }),
+          ]),
+        },
+      ],
+    });
   });
 });
 

@@ -132,6 +132,19 @@ export type BotRoomEnded = z.infer<typeof botRoomEndedSchema>;
 export const BOT_ROOM_EVENTS_KEEPALIVE_MS = 15_000;
 
 /**
+ * `GET /api/bot/guilds/:guildId/events`: the guild's rooms as they appear, as Server-Sent Events:
+ * `ready` (`{}`) first, once the feed is listening, then `created` with `{roomId}` whenever a room of
+ * the guild is created, by the activity, a command or the bot, on any instance. The bot answers with
+ * the guild's voice state (on `ready` too: rooms may have appeared while it was not listening), so
+ * everyone already in that voice channel is present in the new room. Keep-alive comments as on the
+ * room feed.
+ */
+export const BOT_GUILD_EVENTS_PATH = '/api/bot/guilds/:guildId/events';
+export const BOT_GUILD_EVENTS = { ready: 'ready', created: 'created' } as const;
+export const botRoomCreatedSchema = z.object({ roomId: roomIdSchema });
+export type BotRoomCreated = z.infer<typeof botRoomCreatedSchema>;
+
+/**
  * `POST /api/bot/rooms/:roomId/play {itemId}`: /play in one room update. With nothing playing the
  * item starts (the room is created if needed); otherwise it is added to the queue. Two /play at
  * once never replace each other: one starts, the other queues. Answers the room as this write left

@@ -6,6 +6,7 @@ export default {
   name: Events.GuildCreate,
   async execute(ctx, guild) {
     ctx.log.info({ guildId: guild.id, name: guild.name }, 'guild available');
+    ctx.voice.watchGuild(guild);
     await ctx.voice.syncGuild(guild);
   },
 } satisfies BotEvent<Events.GuildCreate>;

@@ -102,6 +102,8 @@ export async function startStubServer({ token = 'stub-bot-api-token-0123456789' 
   };
   /** Open event streams (`GET /api/bot/rooms/:roomId/events`) per room. */
   const feeds = new Map<string, Set<ServerResponse>>();
+  /** Open feeds of new rooms (`GET /api/bot/guilds/:guildId/events`) per guild. */
+  const guildFeeds = new Map<string, Set<ServerResponse>>();
   const feedEvent = (event: string, data: unknown) => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
   const broadcast = (snapshot: RoomSnapshot) => {
     snapshot.seq += 1;
@@ -298,6 +300,21 @@ export async function startStubServer({ token = 'stub-bot-api-token-0123456789' 
       if (reply.body === undefined) res.writeHead(reply.status).end();
       else res.writeHead(reply.status, { 'content-type': 'application/json' }).end(JSON.stringify(reply.body));
     };
+    const guildFeed = /^\/api\/bot\/guilds\/([^/]+)\/events$/.exec(url.pathname);
+    if (guildFeed && req.method === 'GET') {
+      const guildId = decodeURIComponent(guildFeed[1]!);
+      if (req.headers.authorization !== `Bearer ${token}`) {
+        send(error(401, 'unauthorized', 'Bad bot token.'));
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(feedEvent('ready', {}));
+      const open = guildFeeds.get(guildId) ?? new Set<ServerResponse>();
+      guildFeeds.set(guildId, open);
+      open.add(res);
+      res.on('close', () => open.delete(res));
+      return;
+    }
     const feed = /^\/api\/bot\/rooms\/([^/]+)\/events$/.exec(url.pathname);
     if (feed && req.method === 'GET') {
       const roomId = decodeURIComponent(feed[1]!);
@@ -384,6 +401,11 @@ export async function startStubServer({ token = 'stub-bot-api-token-0123456789' 
       for (const open of feeds.values()) for (const res of open) res.destroy();
       feeds.clear();
     },
+    /** Announces a room created behind the bot's back to the guild's open feeds. */
+    roomCreated(roomId: string): void {
+      const guildId = roomId.split(':')[0] ?? '';
+      for (const res of guildFeeds.get(guildId) ?? []) res.write(feedEvent('created', { roomId }));
+    },
     /** How many event streams are open for `roomId`. */
     openFeeds(roomId: string): number {
       return feeds.get(roomId)?.size ?? 0;
@@ -403,6 +425,7 @@ export async function startStubServer({ token = 'stub-bot-api-token-0123456789' 
       library = items;
     },
     async close(): Promise<void> {
+      for (const open of [...feeds.values(), ...guildFeeds.values()]) for (const res of open) res.destroy();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

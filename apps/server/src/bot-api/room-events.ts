@@ -1,17 +1,23 @@
 /**
- * `GET /api/bot/rooms/:roomId/events`: the room as it changes, as Server-Sent Events, for the bot's
- * now-playing messages. It follows the room's broadcasts on the EventBus (so a change made on any
- * instance arrives, Redis or not), keeps a mirror of the room from the snapshot and the state frames,
- * and sends the whole room after each change. A frame it cannot place (a gap, a new epoch, the bus
- * reconnected) makes it re-read the room instead: nothing is silently lost.
+ * The bot's event feeds (Server-Sent Events, bot token only):
+ * - `GET /api/bot/rooms/:roomId/events`: the room as it changes, for now-playing messages. It follows
+ *   the room's broadcasts on the EventBus (a change made on any instance arrives, Redis or not),
+ *   keeps a mirror of the room from the snapshot and the state frames, and sends the whole room
+ *   after each change. A frame it cannot place (a gap, a new epoch, the bus reconnected) makes it
+ *   re-read the room instead: nothing is silently lost. `ended` when the room ends.
+ * - `GET /api/bot/guilds/:guildId/events`: `created` for each new room of the guild, so the bot can
+ *   say who is already in that voice channel.
  */
 import {
   applyState,
   BOT_API_ERRORS,
+  BOT_GUILD_EVENTS,
+  BOT_GUILD_EVENTS_PATH,
   BOT_ROOM_EVENTS,
-  BOT_ROOM_EVENTS_KEEPALIVE_MS,
   BOT_ROOM_EVENTS_PATH,
+  type BotRoomCreated,
   type BotRoomEnded,
+  botGuildParamsSchema,
   botRoomParamsSchema,
   type RoomResponse,
   type RoomSnapshot,
@@ -20,52 +26,53 @@ import {
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { HttpError } from '../lib/errors.ts';
+import { type EventStream, startEventStream } from './event-stream.ts';
 import { requireBot } from './guild-rules.ts';
 
 const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+const errors = { 401: errorSchema, 403: errorSchema, 404: errorSchema };
 
 export const botRoomEventRoutes: FastifyPluginAsyncZod = async (app) => {
-  /** Open streams, ended before the server closes so it is not held open by them. */
-  const open = new Set<() => void>();
+  /** Open streams, ended before the server closes so that they do not hold it open. */
+  const open = new Set<EventStream>();
   app.addHook('preClose', async () => {
-    for (const end of [...open]) end();
+    for (const stream of [...open]) stream.end();
   });
+  const preHandler = [app.requireSession, requireBot];
 
   app.get(
     BOT_ROOM_EVENTS_PATH,
     {
-      preHandler: [app.requireSession, requireBot],
+      preHandler,
       schema: {
         tags: ['bot'],
         summary: 'The room as it changes (Server-Sent Events: `room`, then `ended`)',
         security: [{ bot: [] }],
         params: botRoomParamsSchema,
-        response: { 401: errorSchema, 403: errorSchema, 404: errorSchema },
+        response: errors,
       },
     },
     async (request, reply) => {
       const { roomId } = request.params;
+      let stream: EventStream | undefined;
       let mirror: RoomSnapshot | undefined;
       let epoch: string | undefined;
-      let closed = false;
+      let stopped = false;
       // Frames, resyncs and the end are handled one at a time, in arrival order.
       let chain = Promise.resolve();
       const later = (work: () => Promise<void> | void) => {
         chain = chain.then(work).catch((error: unknown) => {
           request.log.warn({ err: error, roomId }, 'room event feed failed; closing it');
-          end();
+          stream?.end();
         });
       };
 
-      const send = (event: string, data: RoomResponse | BotRoomEnded) => {
-        if (!closed) reply.raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-      };
       const sendRoom = () => {
-        if (mirror) send(BOT_ROOM_EVENTS.room, { serverTime: Date.now(), snapshot: mirror });
+        if (mirror) stream?.send(BOT_ROOM_EVENTS.room, { serverTime: Date.now(), snapshot: mirror } as RoomResponse);
       };
       const ended = () => {
-        send(BOT_ROOM_EVENTS.ended, { roomId });
-        end();
+        stream?.send(BOT_ROOM_EVENTS.ended, { roomId } satisfies BotRoomEnded);
+        stream?.end();
       };
       const resync = async () => {
         mirror = await app.rooms.snapshot(roomId);
@@ -86,7 +93,8 @@ export const botRoomEventRoutes: FastifyPluginAsyncZod = async (app) => {
         if (id === roomId) later(ended);
       };
 
-      // Frames that arrive while the first snapshot is read wait for it (those it holds are skipped).
+      // Subscribed first, then read: whatever changes from here on arrives as a frame. Frames that
+      // arrive while the first snapshot is read wait for it (those it already holds are skipped).
       let early: [StateMessage, string][] | undefined = [];
       const unfollow = await app.rooms.follow(roomId, {
         state: (frame, frameEpoch) => {
@@ -96,43 +104,59 @@ export const botRoomEventRoutes: FastifyPluginAsyncZod = async (app) => {
         resync: () => later(resync),
       });
       app.rooms.events.on('empty', onEmpty);
-      let keepAlive: NodeJS.Timeout | undefined;
-      function end() {
-        if (closed) return;
-        closed = true;
-        open.delete(end);
-        clearInterval(keepAlive);
+      const stop = () => {
+        if (stopped) return;
+        stopped = true;
         app.rooms.events.off('empty', onEmpty);
         void unfollow().catch((error: unknown) => request.log.warn({ err: error, roomId }, 'unsubscribe failed'));
-        if (reply.sent || reply.raw.headersSent) reply.raw.end();
-      }
+      };
 
-      // Subscribed first, then read: whatever changes from here on arrives as a frame.
-      mirror = await app.rooms.snapshot(roomId).catch((error: unknown) => {
-        end();
+      try {
+        mirror = await app.rooms.snapshot(roomId);
+      } catch (error) {
+        stop();
         throw error;
-      });
+      }
       if (!mirror) {
-        end();
+        stop();
         throw new HttpError(404, BOT_API_ERRORS.noRoom, 'No watch party in that voice channel.');
       }
-      reply.hijack();
-      reply.raw.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache, no-transform',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
+      const started = startEventStream(reply, () => {
+        open.delete(started);
+        stop();
       });
-      open.add(end);
-      // The response's close, not the request's: a GET's request "closes" once it has been read.
-      reply.raw.on('close', end);
-      keepAlive = setInterval(() => {
-        if (!closed) reply.raw.write(': keep-alive\n\n');
-      }, BOT_ROOM_EVENTS_KEEPALIVE_MS);
-      keepAlive.unref();
+      stream = started;
+      open.add(started);
       later(sendRoom);
       for (const [frame, frameEpoch] of early) later(() => onFrame(frame, frameEpoch));
       early = undefined;
+    },
+  );
+
+  app.get(
+    BOT_GUILD_EVENTS_PATH,
+    {
+      preHandler,
+      schema: {
+        tags: ['bot'],
+        summary: 'New rooms of the guild (Server-Sent Events: `created`)',
+        security: [{ bot: [] }],
+        params: botGuildParamsSchema,
+        response: errors,
+      },
+    },
+    async (request, reply) => {
+      const prefix = `${request.params.guildId}:`;
+      const onCreated = (roomId: string) => {
+        if (roomId.startsWith(prefix)) stream.send(BOT_GUILD_EVENTS.created, { roomId } satisfies BotRoomCreated);
+      };
+      const stream = startEventStream(reply, () => {
+        open.delete(stream);
+        app.rooms.events.off('created', onCreated);
+      });
+      open.add(stream);
+      app.rooms.events.on('created', onCreated);
+      stream.send(BOT_GUILD_EVENTS.ready, {});
     },
   );
 };

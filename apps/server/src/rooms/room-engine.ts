@@ -65,6 +65,8 @@ export type RoomEvents = {
   item: [roomId: string, itemId: string | null];
   /** The last member left and the room was closed. Emitted once on every instance. */
   empty: [roomId: string];
+  /** A new room (by a join, a command or the bot). Emitted once on every instance. */
+  created: [roomId: string];
 };
 
 /** On success, `snapshot` is the room exactly as this command left it (later writes not included). */
@@ -98,7 +100,10 @@ export interface RoomEngineOptions {
 }
 
 const EVENTS_CHANNEL = 'rooms:events';
-type RoomEventMessage = { kind: 'item'; roomId: string; itemId: string | null } | { kind: 'empty'; roomId: string };
+type RoomEventMessage =
+  | { kind: 'item'; roomId: string; itemId: string | null }
+  | { kind: 'empty'; roomId: string }
+  | { kind: 'created'; roomId: string };
 
 const perfNow = () => performance.timeOrigin + performance.now();
 const quietLog: RoomLogger = { warn() {}, error() {} };
@@ -188,6 +193,9 @@ export class RoomEngine {
             break;
           case 'empty':
             this.events.emit('empty', event.roomId);
+            break;
+          case 'created':
+            this.events.emit('created', event.roomId);
             break;
           default:
             break;
@@ -632,6 +640,7 @@ export class RoomEngine {
     const now = this.clock.now();
     if (!before) {
       this.watchLog.started({ sessionId: after.sessionId, roomId, instanceId: after.instanceId, at: now });
+      this.publishEvent({ kind: 'created', roomId });
     }
     const entry = after.playback.itemId === null ? undefined : after.queue[0];
     const entryBefore = before?.playback.itemId == null ? undefined : before.queue[0];

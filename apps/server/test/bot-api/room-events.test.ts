@@ -20,9 +20,9 @@ const bot = (user = ALICE) => ({ authorization: `Bearer ${BOT_TOKEN}`, 'x-acting
 type FeedEvent = { event: string; data: unknown };
 
 /** Reads a live event stream; `next()` resolves with each event in turn, `closed` when it ends. */
-async function openFeed(baseUrl: string, roomId: string) {
+async function openFeed(baseUrl: string, roomId: string, path = `/api/bot/rooms/${roomId}/events`) {
   const controller = new AbortController();
-  const response = await fetch(`${baseUrl}/api/bot/rooms/${roomId}/events`, {
+  const response = await fetch(`${baseUrl}${path}`, {
     headers: bot(),
     signal: controller.signal,
   });
@@ -150,6 +150,27 @@ describe('the room event feed', () => {
     expect(await feed.next()).toEqual({ event: 'ended', data: { roomId } });
     await feed.closed;
     expect(await feed.next()).toBeUndefined();
+  });
+});
+
+describe("the guild's feed of new rooms", () => {
+  it('says `ready`, then announces each new room of the guild, and no other guild’s', async () => {
+    const app = await buildTestApp({ BOT_API_TOKEN: BOT_TOKEN });
+    try {
+      const baseUrl = await listen(app);
+      const itemId = await demoItem(app);
+      const feed = await openFeed(baseUrl, '', `/api/bot/guilds/${GUILD}/events`);
+      expect(await feed.next()).toEqual({ event: 'ready', data: {} });
+      const otherGuild = `100000000000000099:${(nextChannel++).toString()}`;
+      expect((await commandOn(app, otherGuild, { op: 'load', itemId })).statusCode).toBe(200);
+      const roomId = newRoom();
+      expect((await commandOn(app, roomId, { op: 'load', itemId })).statusCode).toBe(200);
+      expect(await feed.next()).toEqual({ event: 'created', data: { roomId } });
+      feed.close();
+      await feed.closed;
+    } finally {
+      await app.close();
+    }
   });
 });
 
