@@ -35,7 +35,9 @@ export class EventFeed {
   connections = 0;
 
   constructor(private readonly options: EventFeedOptions) {
-    this.done = this.run();
+    this.done = this.run().catch((error: unknown) =>
+      options.log.error({ feed: options.path, err: error }, 'event feed stopped by a bug'),
+    );
   }
 
   /** Stops the feed (no `onEnded`); resolves once its connection is closed. */

@@ -69,10 +69,6 @@ class LiveMessage {
     this.requestEdit = throttle(() => void this.flush(), options.editIntervalMs, { leading: true, trailing: true });
   }
 
-  get isGone() {
-    return this.gone;
-  }
-
   /** The room changed: edit, unless the message shows this already (a reconnected feed's first event). */
   changed(): void {
     const view = this.entry.view;
@@ -106,7 +102,6 @@ class LiveMessage {
       await this.send(body);
       if (view.kind === 'room') this.shownSeq = view.room.snapshot.seq;
       else this.forget();
-      this.owner.edited(this.message, view);
     } catch (error) {
       const code = error instanceof DiscordAPIError ? error.code : undefined;
       if (
@@ -122,7 +117,17 @@ class LiveMessage {
         return;
       }
       this.options.log.warn({ roomId: this.message.roomId, err: error }, 'could not edit a now-playing message');
+      // The next change tries again; after the room's end there is no next change.
+      if (view.kind === 'ended') this.forget();
     }
+  }
+
+  /** The message was just edited by a button press: its newer token, and the room it shows now. */
+  refresh(message: TrackedMessage): void {
+    this.message.interactionToken = message.interactionToken;
+    this.message.interactionCreatedAt = message.interactionCreatedAt;
+    this.viaChannel = false;
+    this.shownSeq = Math.max(this.shownSeq, message.shown.snapshot.seq);
   }
 
   private async send(body: unknown): Promise<void> {
@@ -186,8 +191,6 @@ interface RoomEntry {
 export class NowPlayingMessages {
   private readonly rooms = new Map<string, RoomEntry>();
   private closed = false;
-  /** Every edit made (room seq shown, or 'ended'); tests and logs read it. */
-  readonly history: { roomId: string; messageId: string; shown: number | 'ended' }[] = [];
 
   constructor(private readonly options: NowPlayingMessagesOptions) {}
 
@@ -220,8 +223,7 @@ export class NowPlayingMessages {
     }
     const existing = entry.messages.find((m) => m.message.messageId === message.messageId);
     if (existing) {
-      existing.message.interactionToken = message.interactionToken;
-      existing.message.interactionCreatedAt = message.interactionCreatedAt;
+      existing.refresh(message);
       return;
     }
     entry.messages.push(new LiveMessage(message, entry, this, this.options));
@@ -247,15 +249,6 @@ export class NowPlayingMessages {
   /** Makes every pending (trailing) edit now, as if the interval had passed. */
   flush(): void {
     for (const entry of this.rooms.values()) for (const message of entry.messages) message.requestEdit.flush();
-  }
-
-  /** @internal */
-  edited(message: TrackedMessage, view: View): void {
-    this.history.push({
-      roomId: message.roomId,
-      messageId: message.messageId,
-      shown: view.kind === 'room' ? view.room.snapshot.seq : 'ended',
-    });
   }
 
   /** @internal A message that is no longer edited; the feed stops with the room's last one. */

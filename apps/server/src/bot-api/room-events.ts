@@ -68,7 +68,8 @@ export const botRoomEventRoutes: FastifyPluginAsyncZod = async (app) => {
       };
 
       const sendRoom = () => {
-        if (mirror) stream?.send(BOT_ROOM_EVENTS.room, { serverTime: Date.now(), snapshot: mirror } as RoomResponse);
+        if (mirror)
+          stream?.send(BOT_ROOM_EVENTS.room, { serverTime: Date.now(), snapshot: mirror } satisfies RoomResponse);
       };
       const ended = () => {
         stream?.send(BOT_ROOM_EVENTS.ended, { roomId } satisfies BotRoomEnded);
