@@ -269,7 +269,9 @@ const botApiRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request) => {
       const { roomId } = request.params;
       const { itemId } = request.body;
-      const idempotency = idempotencyKey(request, roomId);
+      // Kept apart from the command route's keys: this one stores the whole answer.
+      const key = idempotencyKey(request, roomId);
+      const idempotency = key && `${key}:play`;
       const done = idempotency ? await app.cache.get<BotPlayResponse>(idempotency) : undefined;
       if (done) return done;
       // queue.add is the atomic form of /play: with nothing current it starts the item, else it appends.
