@@ -156,6 +156,15 @@ const items = lines.map((line) => {
     );
   }
   writeFileSync(path.join(out, id, 'hls', 'master.m3u8'), `${master.join('\n')}\n`);
+  // English subtitles: a cue every 5 s naming the second, so viewers can check sync by reading.
+  const seconds = Math.floor(Number(mp4.format.duration));
+  const cues = ['WEBVTT', ''];
+  for (let s = 0, n = 1; s < seconds; s += 5, n++) {
+    const end = Math.min(s + 4, seconds);
+    const stamp = (t) => `00:00:${String(t).padStart(2, '0')}.000`;
+    cues.push(String(n), `${stamp(s)} --> ${stamp(end)}`, title, `Second ${s} of ${seconds}: everyone should read this line at once.`, '');
+  }
+  writeFileSync(path.join(out, id, 'subtitles.en.vtt'), cues.join('\n'));
   return {
     id,
     title,
@@ -179,6 +188,7 @@ const items = lines.map((line) => {
     files: {
       mp4: { path: `${id}/clip.mp4`, bytes: statSync(path.join(out, id, 'clip.mp4')).size, mimeType: 'video/mp4', codecs: `${codecTag(video)},mp4a.40.2` },
       hls: { master: `${id}/hls/master.m3u8`, segmentSeconds: 2, segmentFormat: 'mpegts', renditions },
+      subtitles: [{ path: `${id}/subtitles.en.vtt`, language: 'en', label: 'English' }],
     },
   };
 });

@@ -76,12 +76,15 @@ export function plexLinkingSuite(getBrowser: () => Browser): void {
     }, 60_000);
 
     it('plays a Plex movie through the proxy, in HLS when this viewer picks 720p', async () => {
-      // This viewer prefers 720p: the server answers with a Plex transcode (HLS, with a WebVTT rendition).
+      // This viewer prefers 720p: the server answers with a Plex transcode (HLS) and the film's sidecar subtitles.
       await ana.page.getByTestId('tab-queue').click();
       await ana.page.getByTestId('tab-library').click();
       const panel = ana.page.getByTestId('library-panel');
       await panel.getByRole('tab', { name: 'Movies' }).click();
-      await panel.getByTestId('library-item').first().locator('.card-open').click();
+      // The movie with an external SRT subtitle stream.
+      const subtitled = plex.catalog.movies.find((movie) => movie.part.subtitleStreamId !== undefined);
+      if (!subtitled) throw new Error('the fake Plex has no movie with subtitles');
+      await panel.locator(`[data-testid="library-item"][data-item-id="${subtitled.ratingKey}"] .card-open`).click();
       await panel.getByTestId('play-now').click();
       await waitFor(async () => (await server.app.rooms.snapshot(`dev:${room}`))?.playback.status === 'playing', {
         timeoutMs: 30_000,
@@ -108,11 +111,21 @@ export function plexLinkingSuite(getBrowser: () => Browser): void {
       );
       expect(plex.transcodes.active().length).toBe(1);
 
-      // The server asks Plex to burn subtitles in, so the stream carries no text track to choose.
+      // The film's external SRT comes through the proxy as WebVTT; turning it on shows its cues.
       await ana.showControls();
       await ana.page.getByTestId('subtitles-menu').click();
-      await ana.page.getByText('None in this stream').waitFor();
-      await ana.page.keyboard.press('Escape');
+      await ana.page.getByRole('menuitemradio', { name: 'English (SRT External)' }).click();
+      // What the viewer sees: the cue of the moment drawn over the picture ("Second N").
+      const cue = await waitFor(
+        async () => {
+          const text = await ana.page.evaluate(
+            () => document.querySelector('.vjs-text-track-display')?.textContent?.trim() ?? '',
+          );
+          return /^Second \d+$/.test(text) ? text : false;
+        },
+        { timeoutMs: 15_000, what: 'the chosen subtitles to show over the picture' },
+      );
+      expect(cue).toMatch(/^Second \d+$/);
       await ana.showControls();
       await ana.screenshot('plex-playing-hls');
     }, 120_000);

@@ -137,6 +137,7 @@ export default function PlayerView({ session }: { session: RoomSession }) {
 
     // ---- the source follows the room's item and the local quality --------------------------
     let loadToken = 0;
+    const sidecars: NonNullable<ReturnType<Player['addRemoteTextTrack']>>[] = [];
     let loading: AbortController | null = null;
     let errorRetries = 0;
     let loadedKey: string | null = null;
@@ -153,6 +154,8 @@ export default function PlayerView({ session }: { session: RoomSession }) {
         loadedKey = null;
         controller.setSource(null);
         player.pause();
+        for (const track of sidecars.splice(0)) player.removeRemoteTextTrack(track);
+        publishTracks(player);
         return;
       }
       controller.setSource({ itemId, phase: 'loading' });
@@ -163,13 +166,17 @@ export default function PlayerView({ session }: { session: RoomSession }) {
           if (token !== loadToken) return;
           loadedKey = `${itemId}|${quality}`;
           player.src({ src: stream.url, type: stream.mimeType });
+          // Sidecar subtitles stay until the next stream replaces them. (video.js's own clean-up
+          // runs at the source change it applies later, which would take tracks added here away.)
+          for (const track of sidecars.splice(0)) player.removeRemoteTextTrack(track);
           for (const sub of stream.subtitles ?? []) {
-            // Removed by video.js with the next source (manualCleanup false).
-            player.addRemoteTextTrack(
+            const element = player.addRemoteTextTrack(
               { kind: 'subtitles', src: sub.url, srclang: sub.language, label: sub.label },
-              false,
+              true,
             );
+            if (element) sidecars.push(element);
           }
+          publishTracks(player);
           player.one('loadedmetadata', () => {
             if (token !== loadToken) return;
             const { prefs, autoplayMuted } = useApp.getState();

@@ -17,6 +17,7 @@ import {
   QUALITY_LIMITS,
   type Quality,
   type StreamDescriptor,
+  type SubtitleFile,
 } from './media-source.ts';
 import { imageMimeType } from './mime.ts';
 
@@ -57,6 +58,9 @@ const manifestSchema = z.object({
                 z.object({ name: z.string(), height: z.number().int().positive(), playlist: relativePath }),
               ),
             })
+            .optional(),
+          subtitles: z
+            .array(z.object({ path: relativePath, language: z.string().min(1), label: z.string().min(1) }))
             .optional(),
         }),
       }),
@@ -157,12 +161,19 @@ export class DemoSource implements MediaSource {
   async resolveStream(itemId: string, quality: Quality): Promise<StreamDescriptor> {
     const clip = this.clip(itemId);
     const hls = clip.files.hls;
+    const subtitles: SubtitleFile[] = (clip.files.subtitles ?? []).map((file) => ({
+      label: file.label,
+      language: file.language,
+      format: file.path.endsWith('.srt') ? 'srt' : 'vtt',
+      path: path.join(this.dir, file.path),
+    }));
     if (quality === 'original' || !hls || hls.renditions.length === 0) {
       return {
         kind: 'local-file',
         path: path.join(this.dir, clip.files.mp4.path),
         mimeType: clip.files.mp4.mimeType,
         sizeBytes: clip.files.mp4.bytes,
+        subtitles,
       };
     }
     // The whole ladder when all of it fits under the quality; else the tallest rendition that
@@ -180,6 +191,7 @@ export class DemoSource implements MediaSource {
       dir: inside ? dir : path.dirname(playlist),
       playlist: inside ? path.relative(dir, playlist) : path.basename(playlist),
       mimeType: 'application/vnd.apple.mpegurl',
+      subtitles,
     };
   }
 

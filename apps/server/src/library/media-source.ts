@@ -28,6 +28,9 @@
  *   to `dir` (a master or a media playlist); every URI inside resolves relative to its playlist and
  *   must stay inside `dir` (refuse anything that escapes it). Nothing to stop.
  *
+ * Every kind may list `subtitles`: sidecar text subtitle files ({@link SubtitleFile}) that the proxy
+ * serves to clients as WebVTT under the stream's id (`subtitles-<n>.vtt`).
+ *
  * Quality: `original` asks Plex for direct play and falls back to a remux/transcode (`hls`) when the
  * client profile cannot play the file; `1080p`, `720p` and `480p` always give `hls` capped at that
  * height and a matching bitrate. The demo library gives its MP4 for `original` and its HLS ladder
@@ -52,6 +55,16 @@ export const QUALITY_LIMITS: Record<Exclude<Quality, 'original'>, { width: numbe
   '480p': { width: 854, height: 480, kbps: 1500 },
 };
 
+/**
+ * A sidecar subtitle file of a stream (text subtitles only: SubRip or WebVTT; the proxy serves
+ * them to clients as WebVTT). Either on the Plex server (`url` + secret `headers`, like a part
+ * file) or on this machine (`path`, the demo library).
+ */
+export type SubtitleFile = { label: string; language: string; format: 'srt' | 'vtt' } & (
+  | { url: string; headers: Record<string, string> }
+  | { path: string }
+);
+
 /** A request the proxy (or anyone holding a descriptor) makes upstream, with its secret headers. */
 export interface UpstreamRequest {
   method: 'GET' | 'DELETE';
@@ -67,6 +80,8 @@ export interface RemoteFileStream {
   headers: Record<string, string>;
   mimeType: string;
   sizeBytes: number | null;
+  /** Sidecar subtitles viewers may turn on; none when absent. */
+  subtitles?: SubtitleFile[];
 }
 
 export interface RemoteHlsStream {
@@ -80,6 +95,8 @@ export interface RemoteHlsStream {
   sessionKey: string;
   /** What stops the transcode session (used by `stopStream`). */
   stop: UpstreamRequest;
+  /** Sidecar subtitles viewers may turn on; none when absent. */
+  subtitles?: SubtitleFile[];
 }
 
 export interface LocalFileStream {
@@ -88,6 +105,8 @@ export interface LocalFileStream {
   path: string;
   mimeType: string;
   sizeBytes: number;
+  /** Sidecar subtitles viewers may turn on; none when absent. */
+  subtitles?: SubtitleFile[];
 }
 
 export interface LocalHlsStream {
@@ -97,6 +116,8 @@ export interface LocalHlsStream {
   /** Playlist to start from, relative to `dir` (master or media playlist). */
   playlist: string;
   mimeType: 'application/vnd.apple.mpegurl';
+  /** Sidecar subtitles viewers may turn on; none when absent. */
+  subtitles?: SubtitleFile[];
 }
 
 /** Where a stream's bytes come from. Plain JSON: cache it, send it between instances. */

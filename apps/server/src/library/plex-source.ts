@@ -21,6 +21,7 @@ import {
   type ResolveStreamOptions,
   type SectionType,
   type StreamDescriptor,
+  type SubtitleFile,
   stopStream,
 } from './media-source.ts';
 import { videoMimeType } from './mime.ts';
@@ -34,7 +35,12 @@ export const SEARCH_TTL_MS = 5 * 60_000;
 interface ItemRecord {
   detail: MediaItemDetail;
   part: { key: string; sizeBytes: number | null; container: string | null } | null;
+  /** External text subtitles (sidecar streams): key, label and language. Absent in older cache entries. */
+  subtitles?: { key: string; label: string; language: string; format: 'srt' | 'vtt' }[];
 }
+
+/** Codecs of sidecar subtitles the proxy can hand to a browser (as WebVTT). */
+const TEXT_SUBTITLES: Record<string, 'srt' | 'vtt'> = { srt: 'srt', subrip: 'srt', vtt: 'vtt', webvtt: 'vtt' };
 
 const ITEM_TYPES: Record<string, ItemType> = { movie: 'movie', show: 'show', season: 'season', episode: 'episode' };
 const SECTION_TYPES: Record<string, SectionType> = { movie: 'movie', show: 'show' };
@@ -118,6 +124,13 @@ export class PlexSource implements MediaSource {
     if (!record.detail.playable) throw new NotPlayableError(record.detail.title);
     const sessionKey = options.sessionKey ?? randomUUID();
     const decision = await this.client.decision(itemId, quality, sessionKey);
+    const subtitles: SubtitleFile[] = (record.subtitles ?? []).map(({ key, label, language, format }) => ({
+      label,
+      language,
+      format,
+      url: this.client.partUrl(key),
+      headers: this.client.headers(),
+    }));
 
     if (quality === 'original' && record.part && directPlay(decision)) {
       return {
@@ -126,6 +139,7 @@ export class PlexSource implements MediaSource {
         headers: this.client.headers(),
         mimeType: videoMimeType(record.part.container),
         sizeBytes: record.part.sizeBytes,
+        subtitles,
       };
     }
     if (!canTranscode(decision)) {
@@ -139,6 +153,7 @@ export class PlexSource implements MediaSource {
       mimeType: 'application/vnd.apple.mpegurl',
       sessionKey,
       stop: this.client.stopRequest(sessionKey),
+      subtitles,
     };
   }
 
@@ -171,6 +186,12 @@ export class PlexSource implements MediaSource {
         part: part
           ? { key: part.key, sizeBytes: part.size ?? null, container: part.container ?? media?.container ?? null }
           : null,
+        subtitles: (part?.Stream ?? []).flatMap((stream) => {
+          const format = TEXT_SUBTITLES[(stream.codec ?? stream.format ?? '').toLowerCase()];
+          if (stream.streamType !== 3 || !stream.key?.startsWith('/') || format === undefined) return [];
+          const language = stream.languageTag ?? stream.languageCode ?? 'und';
+          return [{ key: stream.key, label: stream.displayTitle ?? stream.language ?? 'Subtitles', language, format }];
+        }),
       };
     });
   }

@@ -21,8 +21,14 @@ const list = <T extends z.ZodType>(item: T) => z.array(item).optional().default(
 export const plexStreamSchema = z.object({
   id: id.optional(),
   streamType: num,
+  /** Sidecar streams (external subtitles) have a key: `/library/streams/{id}`. */
+  key: text,
   codec: text,
+  format: text,
   language: text,
+  languageTag: text,
+  languageCode: text,
+  displayTitle: text,
   selected: z.boolean().optional(),
   decision: text,
 });

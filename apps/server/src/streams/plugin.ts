@@ -6,7 +6,7 @@ import { CurrentItems, type StreamRooms } from './ports.ts';
 import { SharedFiles } from './shared-file.ts';
 import { processLock, redisLock, SharedFlight } from './shared-flight.ts';
 import { STREAM_ID_TTL_MS, type StreamClaims, StreamIds, StreamRefs } from './stream-ids.ts';
-import { extensionOf, FILE_NAME, MASTER_NAME, StreamProxy } from './stream-proxy.ts';
+import { extensionOf, FILE_NAME, MASTER_NAME, StreamProxy, subtitleName } from './stream-proxy.ts';
 import { type StreamKey, type StreamLibrary, StreamSessions } from './stream-sessions.ts';
 import { UpstreamHttp } from './upstream-http.ts';
 import { libraryPort, roomsPort } from './wiring.ts';
@@ -18,6 +18,8 @@ export interface StreamOffer {
   mimeType: string;
   quality: Quality;
   expiresAt: number;
+  /** Sidecar subtitles as WebVTT through the proxy, under the same stream id. */
+  subtitles: { label: string; language: string; url: string }[];
 }
 
 export interface Streams {
@@ -46,6 +48,11 @@ export function offerFor(id: string, descriptor: StreamDescriptor, claims: Strea
     mimeType: descriptor.mimeType,
     quality: claims.quality,
     expiresAt: claims.exp,
+    subtitles: (descriptor.subtitles ?? []).map(({ label, language }, index) => ({
+      label,
+      language,
+      url: `/api/stream/${id}/${subtitleName(index)}`,
+    })),
   };
 }
 

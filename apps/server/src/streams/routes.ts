@@ -12,6 +12,15 @@ export const streamOfferSchema = z.object({
   mimeType: z.string(),
   quality: z.enum(QUALITIES),
   expiresAt: z.number().int().describe('Epoch ms after which the URL stops working; ask again before'),
+  subtitles: z
+    .array(
+      z.object({
+        label: z.string(),
+        language: z.string().describe('BCP 47 tag where known (en), else the source language code or und'),
+        url: z.string().describe('WebVTT through the proxy, under the same stream id'),
+      }),
+    )
+    .describe('Sidecar subtitles a viewer may turn on (only for themselves)'),
 });
 
 /**

@@ -7,7 +7,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { LRUCache } from 'lru-cache';
 import type { Metrics } from '../infra/metrics.ts';
 import { HttpError } from '../lib/errors.ts';
-import type { LocalHlsStream, RemoteFileStream, RemoteHlsStream } from '../library/media-source.ts';
+import type { LocalHlsStream, RemoteFileStream, RemoteHlsStream, StreamDescriptor } from '../library/media-source.ts';
 import { pumpFile } from './file-pump.ts';
 import { PlaylistParseError, type RewrittenPlaylist, rewritePlaylist, type UriRole } from './hls-rewrite.ts';
 import { bufferAnswer, insideDir, localFileAnswer, type RangedAnswer } from './local-media.ts';
@@ -23,6 +23,12 @@ export const MASTER_NAME = 'index.m3u8';
 export const FILE_NAME = 'media';
 
 export const HLS_MIME = 'application/vnd.apple.mpegurl';
+const VTT_MIME = 'text/vtt; charset=utf-8';
+
+/** Name of sidecar subtitle `index` of a stream, under `/api/stream/<id>/`. */
+export const subtitleName = (index: number) => `subtitles-${index}.vtt`;
+const SUBTITLE_NAME = /^subtitles-(\d{1,3})\.vtt$/;
+const MAX_SUBTITLE_BYTES = 4 * 1024 * 1024;
 
 /** A media playlist still growing (a transcode in progress) is re-read at most this often. */
 export const LIVE_PLAYLIST_TTL_MS = 1000;
@@ -96,6 +102,8 @@ export class StreamProxy {
 
   async serve(request: FastifyRequest, reply: FastifyReply, key: StreamKey, name: string): Promise<FastifyReply> {
     const descriptor = await this.deps.sessions.descriptor(key);
+    const subtitle = SUBTITLE_NAME.exec(name);
+    if (subtitle) return this.subtitles(request, reply, descriptor, Number(subtitle[1]));
     switch (descriptor.kind) {
       case 'file':
         this.expectFileName(name);
@@ -247,6 +255,30 @@ export class StreamProxy {
     return this.sendRanged(reply, answer, contentTypeOf(extension), 'segment');
   }
 
+  /** A sidecar subtitle file as WebVTT: fetched (or read) and converted once, then cached. */
+  private async subtitles(request: FastifyRequest, reply: FastifyReply, descriptor: StreamDescriptor, index: number) {
+    const file = descriptor.subtitles?.[index];
+    if (file === undefined) throw unknownName();
+    const source = 'url' in file ? file.url : file.path;
+    const text = await this.deps.flight.json(`streamsub:${digest(source)}`, COMPLETE_PLAYLIST_TTL_MS, async () => {
+      let raw: Buffer;
+      if ('url' in file) {
+        raw = await this.deps.http.fetchBytes(file.url, file.headers, MAX_SUBTITLE_BYTES);
+      } else {
+        try {
+          raw = await readFile(file.path);
+        } catch {
+          throw new HttpError(404, 'stream_source_gone', 'These subtitles are no longer available.');
+        }
+      }
+      return toWebVtt(raw.toString('utf8'), file.format);
+    });
+    const body = Buffer.from(text, 'utf8');
+    reply.code(200).header('content-type', VTT_MIME).header('cache-control', 'private, max-age=3600');
+    if (request.method === 'HEAD') return reply.header('content-length', String(body.length)).send();
+    return reply.send(body);
+  }
+
   /** A rewritten playlist from the cache, or loaded once for everyone asking at the same time. */
   private async playlist(cacheKey: string, load: () => Promise<RewrittenPlaylist>): Promise<string> {
     const ttl = (playlist: RewrittenPlaylist) =>
@@ -307,6 +339,20 @@ export class StreamProxy {
     });
     return body;
   }
+}
+
+/**
+ * Subtitles for a browser: WebVTT as it is, SubRip turned into WebVTT (a header, and a dot before
+ * the milliseconds of each timing line). A byte-order mark and CRLF line ends are dropped.
+ */
+export function toWebVtt(text: string, format: 'srt' | 'vtt'): string {
+  const clean = text.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
+  if (format === 'vtt') return clean;
+  const timings = clean.replace(
+    /^(\d{1,2}:\d{2}:\d{2}),(\d{3})\s*-->\s*(\d{1,2}:\d{2}:\d{2}),(\d{3})/gm,
+    '$1.$2 --> $3.$4',
+  );
+  return `WEBVTT\n\n${timings.trim()}\n`;
 }
 
 /** Authenticated context of sealed names: a name from one stream (or one transcode) opens in no other. */

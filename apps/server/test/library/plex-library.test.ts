@@ -166,6 +166,15 @@ describe('library API on a Plex server', () => {
       headers: expect.objectContaining({ 'X-Plex-Token': fake.token }),
       mimeType: 'video/mp4',
       sizeBytes: movie.clip.mp4Bytes,
+      subtitles: [
+        {
+          label: 'English (SRT External)',
+          language: 'en',
+          format: 'srt',
+          url: `${fake.url}/library/streams/${movie.part.subtitleStreamId}`,
+          headers: expect.objectContaining({ 'X-Plex-Token': fake.token }),
+        },
+      ],
     });
     const hls = await source.resolveStream(movie.ratingKey, '480p', { sessionKey: 'room-1-480p' });
     expect(hls).toMatchObject({ kind: 'hls', sessionKey: 'room-1-480p', mimeType: 'application/vnd.apple.mpegurl' });

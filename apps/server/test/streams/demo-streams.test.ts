@@ -49,6 +49,21 @@ describe('streams of the demo library (no Plex configured)', () => {
     expect(JSON.stringify(body)).not.toContain('sunrise-sync/clip');
   });
 
+  it("offers the clip's English subtitles as WebVTT under the same stream id, for the file and for HLS", async () => {
+    for (const quality of ['original', '480p']) {
+      const { body } = await offer(alice, quality);
+      const [id] = body.url.split('/').slice(3, 4);
+      expect(body.subtitles).toEqual([{ label: 'English', language: 'en', url: `/api/stream/${id}/subtitles-0.vtt` }]);
+      const response = await fetch(`${base}/api/stream/${id}/subtitles-0.vtt`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toBe('text/vtt; charset=utf-8');
+      const text = await response.text();
+      expect(text.startsWith('WEBVTT\n')).toBe(true);
+      expect(text).toContain('00:00:05.000 --> 00:00:09.000\nSunrise Sync Check\nSecond 5 of 30');
+      expect(text).not.toContain('sunrise-sync/');
+    }
+  });
+
   it('serves the file with byte ranges: 200, 206, 416, HEAD and If-Range', async () => {
     const { body } = await offer(bob, 'original');
     const url = `${base}${body.url}`;

@@ -142,6 +142,7 @@ describe('what reaches the client side', () => {
     // The crawl really went through playlists, segments, art and the file.
     expect([...fetched].filter((p) => p.endsWith('.ts')).length).toBeGreaterThan(10);
     expect([...fetched].some((p) => p.startsWith('/api/art/'))).toBe(true);
+    expect([...fetched].some((p) => p.endsWith('.vtt'))).toBe(true);
     const leaks = seen.flatMap(({ what, text }) => {
       const haystack = text.toLowerCase();
       const found = lower.filter((secret) => haystack.includes(secret));

@@ -54,7 +54,12 @@ describe('streams from Plex (the fake Plex Media Server)', () => {
 
   const offer = async (member: Member, room: string, quality: string) => {
     const response = await fetch(`${base}/api/rooms/${room}/stream?quality=${quality}`, { headers: member.auth });
-    const body = (await response.json()) as { kind: string; url: string; mimeType: string };
+    const body = (await response.json()) as {
+      kind: string;
+      url: string;
+      mimeType: string;
+      subtitles: { label: string; language: string; url: string }[];
+    };
     if (response.status !== 200) throw new Error(`offer: ${response.status} ${JSON.stringify(body)}`);
     return body;
   };
@@ -181,6 +186,42 @@ describe('streams from Plex (the fake Plex Media Server)', () => {
     // Each byte of the file crossed from Plex once (the HEAD that learnt its size sends none).
     expect(plex.counters.bytes('part')).toBe(size);
     expect(plex.counters.calls('part')).toBe(Math.ceil(size / (CHUNK_KB * 1024)) + 1);
+  });
+
+  it("offers Plex's external subtitles as WebVTT through the proxy, fetched from Plex once", async () => {
+    const [viewer] = await party('dev:plex-subtitles', 1, MOVIE);
+    const file = await offer(viewer as Member, 'dev:plex-subtitles', 'original');
+    const hls = await offer(viewer as Member, 'dev:plex-subtitles', '720p');
+    const subtitleStreamId = movie().part.subtitleStreamId;
+    expect(subtitleStreamId).toBeDefined();
+    for (const stream of [file, hls]) {
+      expect(stream.subtitles).toEqual([
+        {
+          label: 'English (SRT External)',
+          language: 'en',
+          url: expect.stringMatching(/^\/api\/stream\/[^/]+\/subtitles-0\.vtt$/),
+        },
+      ]);
+    }
+    plex.counters.reset();
+    const bodies = await Promise.all(
+      [file, hls, file].map(async (stream) => {
+        const response = await fetch(`${base}${stream.subtitles[0]?.url}`);
+        expect(response.status).toBe(200);
+        expect(response.headers.get('content-type')).toBe('text/vtt; charset=utf-8');
+        return response.text();
+      }),
+    );
+    const vtt = bodies[0] ?? '';
+    expect(vtt.startsWith('WEBVTT\n\n1\n00:00:00.000 --> 00:00:01.000\nSecond 0\n')).toBe(true);
+    expect(vtt).not.toMatch(/\d,\d{3}/);
+    expect(new Set(bodies).size).toBe(1);
+    expect(plex.counters.calls('subtitleStream')).toBe(1);
+
+    // Only the tracks the stream offers: another index is unknown.
+    const missing = await fetch(`${base}${file.subtitles[0]?.url.replace('subtitles-0', 'subtitles-1')}`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({ error: { code: 'stream_part_unknown' } });
   });
 
   it('shares one transcode among every member of a room: one session, each segment fetched once', async () => {
