@@ -359,14 +359,16 @@ async function main() {
   // Always a fresh production build: dist may come from a development or test build.
   ensureActivityBuilt({ force: true });
   const bundle = bundleFigures();
-  const server = await startServer();
   const browser = await launchChromium();
   const started = Date.now();
   const runs: Awaited<ReturnType<typeof runParty>>[] = [];
   try {
     for (const pages of PAGE_COUNTS) {
       console.info(`[bench:sync] ${pages} pages, quality ${QUALITY}…`);
-      const run = await runParty(browser, server, pages);
+      // A fresh server for each party: one party's sign-ins and requests (the /api rate limit is per
+      // address, and every page is 127.0.0.1) must not count against the next.
+      const server = await startServer();
+      const run = await runParty(browser, server, pages).finally(() => server.close());
       runs.push(run);
       console.info(
         `[bench:sync] ${pages} pages: steady |drift| p50 ${fmt(run.steady.p50)}, p95 ${fmt(run.steady.p95)}, max ${fmt(run.steady.max)} (load avg ${run.load.mean.toFixed(1)}, max ${run.load.max.toFixed(1)})`,
@@ -382,7 +384,6 @@ async function main() {
     }
   } finally {
     await browser.close();
-    await server.close();
   }
   const seconds = Math.round((Date.now() - started) / 1000);
   console.info(
@@ -407,7 +408,7 @@ function writeReport(
   );
   lines.push('');
   lines.push(
-    'Each party is N headless Chromium pages (separate browser contexts, one browser process) in one standalone room on the real server, in this process. One page drives the room through the real WebSocket commands for 60 s from the moment the clip starts: seek to 0:01 at 15 s, pause at 30 s, play at 34 s, seek to 0:02 at 46 s. Every page samples its `<video>` (`currentTime`, paused, seeking, rate) every 20 ms from inside the page; samples are aligned on one clock (all pages and the server share this machine) by extrapolating each page to a 20 ms grid.',
+    'Each party is N headless Chromium pages (separate browser contexts, one browser process) in one standalone room on the real server, in this process (a fresh server for each party). One page drives the room through the real WebSocket commands for 60 s from the moment the clip starts: seek to 0:01 at 15 s, pause at 30 s, play at 34 s, seek to 0:02 at 46 s. Every page samples its `<video>` (`currentTime`, paused, seeking, rate) every 20 ms from inside the page; samples are aligned on one clock (all pages and the server share this machine) by extrapolating each page to a 20 ms grid.',
   );
   lines.push('');
   lines.push(

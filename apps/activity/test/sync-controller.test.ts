@@ -148,6 +148,118 @@ describe('SyncController', () => {
     expect(w.media.seeks.filter((s) => s !== 5_000)).toEqual([]);
   });
 
+  it('holds a seek that lands early on its frame and starts as the group reaches it', async () => {
+    const w = world();
+    w.media.seekMs = 100;
+    w.media.startDelayMs = SYNC.startLatencyInitialMs;
+    w.controller.start();
+    w.controller.setSource({ itemId: ITEM, phase: 'loaded' });
+    w.media.paused = false;
+    w.controller.setPlayback(w.playing(30_000));
+    await w.run(10);
+    // Paused for the seek, aimed past the assumed seek and start latencies by the margin.
+    const aim = 30_000 + SYNC.seekLatencyInitialMs + SYNC.startLatencyInitialMs + SYNC.holdMarginMs;
+    expect(w.media.paused).toBe(true);
+    expect(w.media.seeks).toHaveLength(1);
+    expect(Math.abs((w.media.seeks[0] ?? 0) - aim)).toBeLessThanOrEqual(10);
+    await w.run(200);
+    expect(w.media.paused).toBe(true);
+    expect(w.media.positionMs).toBe(w.media.seeks[0]);
+    await w.run(800);
+    const expected = 30_000 + 1010;
+    expect(w.media.paused).toBe(false);
+    expect(Math.abs(w.media.positionMs - expected)).toBeLessThanOrEqual(2);
+    expect(w.media.seeks).toHaveLength(1);
+    expect(w.media.rates).toEqual([]);
+  });
+
+  it('measures its start once it keeps pace, not at the first movement (currentTime jumps at play())', async () => {
+    const w = world();
+    w.media.startJumpMs = 15;
+    w.media.startDelayMs = 60;
+    w.controller.start();
+    w.controller.setSource({ itemId: ITEM, phase: 'loaded' });
+    w.controller.setPlayback(w.playing(0, w.serverNow() + 300, 1));
+    await w.run(800);
+    // 15 ms at once, then still for 60: frames keep pace from 45 ms after play().
+    expect(w.controller.currentStatus.startLatencyMs).toBe(45);
+
+    w.controller.setPlayback(w.paused(5_000, 2));
+    await w.run(500);
+    const instant = w.serverNow() + 300;
+    w.controller.setPlayback(w.playing(5_000, instant, 3));
+    await w.run(600);
+    expect(Math.abs(w.media.positionMs - (5_000 + (w.serverNow() - instant)))).toBeLessThanOrEqual(2);
+    expect(w.media.rates).toEqual([]);
+  });
+
+  it('seeks its frame once after pausing with the room, even within the dead band', async () => {
+    const w = world();
+    w.controller.start();
+    w.controller.setSource({ itemId: ITEM, phase: 'loaded' });
+    w.controller.setPlayback(w.playing(0));
+    await w.run(1000);
+    const position = w.media.positionMs;
+    w.controller.setPlayback(w.paused(position + 5, 2));
+    await w.run(1000);
+    expect(w.media.paused).toBe(true);
+    expect(w.media.seeks).toEqual([position + 5]);
+    await w.run(2000);
+    expect(w.media.seeks).toHaveLength(1);
+  });
+
+  it('fixes a start that missed by more than the settling threshold with one more seek, not a nudge', async () => {
+    const w = world();
+    w.media.startDelayMs = 100; // 60 ms more than it assumes before measuring
+    w.media.positionMs = 5_000;
+    w.controller.start();
+    w.controller.setSource({ itemId: ITEM, phase: 'loaded' });
+    const instant = w.serverNow() + 300;
+    w.controller.setPlayback(w.playing(5_000, instant));
+    await w.run(300 + 200);
+    expect(w.media.seeks).toHaveLength(1);
+    await w.run(1500);
+    expect(Math.abs(w.media.positionMs - (5_000 + (w.serverNow() - instant)))).toBeLessThanOrEqual(2);
+    expect(w.media.seeks).toHaveLength(1);
+    expect(w.media.rates).toEqual([]);
+  });
+
+  it('nudges a late start instead when the media ahead is not buffered', async () => {
+    const w = world();
+    w.media.startDelayMs = 100;
+    w.media.bufferedMs = 500;
+    w.media.positionMs = 5_000;
+    w.controller.start();
+    w.controller.setSource({ itemId: ITEM, phase: 'loaded' });
+    w.controller.setPlayback(w.playing(5_000, w.serverNow() + 300));
+    await w.run(300 + 200);
+    expect(w.media.seeks).toEqual([]);
+    expect(w.media.rates[0]).toBeGreaterThan(1);
+  });
+
+  it('learns what leaving the room rate costs and lets that cost correct a drift of its size', async () => {
+    const w = world();
+    w.media.rateSwitchFreezeMs = 28;
+    w.controller.start();
+    w.controller.setSource({ itemId: ITEM, phase: 'loaded' });
+    w.media.paused = false;
+    w.media.positionMs = 10_000 + 100;
+    const playback = w.playing(10_000);
+    const expected = () => 10_000 + (w.serverNow() - playback.atServerMs);
+    w.controller.setPlayback(playback);
+    await w.run(8000); // one nudge from 100 ms ahead, measured, and back to the room rate
+    expect(w.media.rate).toBe(1);
+    const writes = w.media.rates.length;
+
+    w.media.positionMs = expected() + 28;
+    await w.run(1000);
+    // The smallest rate change: its 28 ms freeze is the correction. Then back to the room rate.
+    const [nudge, back, ...more] = w.media.rates.slice(writes);
+    expect(Math.abs((nudge ?? 1) - 1)).toBeCloseTo(SYNC.minRateChange, 9);
+    expect([back, more]).toEqual([1, []]);
+    expect(Math.abs(w.media.positionMs - expected())).toBeLessThanOrEqual(2);
+  });
+
   it('pauses with the room and lands on the exact frame', async () => {
     const w = world();
     w.controller.start();

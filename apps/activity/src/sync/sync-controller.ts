@@ -135,8 +135,8 @@ export class SyncController {
   private pendingStart: { calledAt: number; fromMs: number; rate: number; rev: number } | null = null;
   private measureTimer: unknown;
   /**
-   * Media time the player loses when its rate leaves the room rate (docs/sync-algorithm.md: ~28 ms
-   * in Chromium), learned from the nudges it starts, measured like a start.
+   * How long the player stands still when its rate leaves the room rate (docs/sync-algorithm.md:
+   * ~28 ms in Chromium), learned from the nudges it starts, measured like a start.
    */
   private nudgeStartCostMs = 0;
   private nudgeStartsMeasured = 0;
@@ -144,6 +144,12 @@ export class SyncController {
   /** The last start (for the settling window) and the rev of the last settling seek (one a rev). */
   private lastStart: { rev: number; at: number } | null = null;
   private settleSeekRev: number | null = null;
+  /**
+   * Paused by the controller while it played, and not sought since. Chromium resumes such a
+   * player 40–60 ms ahead of the currentTime it showed while paused; after a seek it resumes from
+   * the frame it shows. So a paused player seeks its frame once (unseen: the picture is still).
+   */
+  private frameUnsettled = false;
   /** A hold's start, early by the start latency: no corrections until the group reaches the frame. */
   private preRoll: { rev: number; untilServerMs: number } | null = null;
   private playback: Playback | null = null;
@@ -338,6 +344,11 @@ export class SyncController {
       this.setPhase('needs-gesture', null);
       return;
     }
+    if (this.frameUnsettled && this.media.paused && !advancing) {
+      this.frameUnsettled = false;
+      this.seekTo(expectedPosition(playback, serverNowMs, this.durationMs), now, this.lastDrift ?? 0);
+      return;
+    }
     const settling =
       this.lastStart !== null &&
       this.lastStart.rev === playback.rev &&
@@ -375,10 +386,7 @@ export class SyncController {
         // Paused through the seek: the frame is then held until the group reaches it.
         if (!this.media.paused) this.media.pause();
         if (settling) this.settleSeekRev = playback.rev;
-        this.seeks += 1;
-        this.pendingSeek = { startedAt: now, toMs: correction.toMs };
-        this.media.seek(correction.toMs);
-        this.setPhase('seeking', correction.driftMs);
+        this.seekTo(correction.toMs, now, correction.driftMs);
         return;
       case 'hold':
         this.hold(playback.rev, correction.untilServerMs, serverNowMs);
@@ -397,11 +405,20 @@ export class SyncController {
     }
     if (!advancing && !this.media.paused) {
       this.media.pause();
-      // A paused player waits for a scheduled start as a hold: decide that now, not at the next tick.
-      if (playback.status === 'playing') this.wakeAt(serverNowMs, serverNowMs);
+      this.frameUnsettled = true;
+      // Seek the frame, and for a scheduled start hold, now rather than at the next tick.
+      this.wakeAt(serverNowMs, serverNowMs);
     }
     const nudging = Math.abs(this.appliedRate - playback.rate) > 1e-9;
     this.setPhase(nudging ? 'nudging' : 'synced', correction.driftMs);
+  }
+
+  private seekTo(toMs: number, now: number, driftMs: number): void {
+    this.frameUnsettled = false;
+    this.seeks += 1;
+    this.pendingSeek = { startedAt: now, toMs };
+    this.media.seek(toMs);
+    this.setPhase('seeking', driftMs);
   }
 
   /**
@@ -517,7 +534,8 @@ export class SyncController {
     }
     if (elapsed < START_MEASURE_AFTER_MS) return;
     this.pendingNudge = null;
-    const lost = Math.max(0, elapsed * pending.rate - (this.media.positionMs - pending.fromMs));
+    // Media time short of the new rate's path, in the wall time the player stood still.
+    const lost = Math.max(0, elapsed * pending.rate - (this.media.positionMs - pending.fromMs)) / pending.rate;
     if (lost > MAX_NUDGE_START_COST_MS) return;
     this.nudgeStartCostMs =
       this.nudgeStartsMeasured === 0

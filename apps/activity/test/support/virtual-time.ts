@@ -80,6 +80,10 @@ export class FakeMedia implements MediaPort {
   startDelayMs = 0;
   /** Media buffered ahead of any position. */
   bufferedMs = 60_000;
+  /** What Chromium does at play(): currentTime runs ahead by this much at once, then waits out startDelayMs. */
+  startJumpMs = 0;
+  /** What Chromium does when playbackRate leaves 1.0: the position stands still this long. */
+  rateSwitchFreezeMs = 0;
   private movingAt = 0;
   autoplay: 'allowed' | 'blocked' = 'allowed';
   readonly seeks: number[] = [];
@@ -101,7 +105,10 @@ export class FakeMedia implements MediaPort {
   async play(): Promise<'playing' | 'blocked'> {
     this.plays += 1;
     if (this.autoplay === 'blocked') return 'blocked';
-    if (this.paused) this.movingAt = this.timers.now() + this.startDelayMs;
+    if (this.paused) {
+      this.movingAt = this.timers.now() + this.startDelayMs;
+      this.positionMs += this.startJumpMs;
+    }
     this.paused = false;
     return 'playing';
   }
@@ -121,6 +128,8 @@ export class FakeMedia implements MediaPort {
   }
 
   setRate(rate: number): void {
+    if (this.rate === 1 && rate !== 1)
+      this.movingAt = Math.max(this.movingAt, this.timers.now() + this.rateSwitchFreezeMs);
     this.rates.push(rate);
     this.rate = rate;
   }

@@ -45,10 +45,10 @@ export interface CorrectionInput {
   /** How long play() takes to move frames (with canHold: held players start this early, seeks aim past it). */
   startLatencyMs?: number;
   /**
-   * Media time the player loses when its rate leaves the room rate (0 if unknown). Chromium's
-   * audio renderer stands still for about 28 ms whenever playbackRate leaves 1.0; returning to it,
-   * or moving between other rates, costs nothing. A nudge that starts is sized for where the loss
-   * leaves the player.
+   * How long the player stands still when its rate leaves the room rate (0 if unknown): the group
+   * moves on meanwhile. Chromium's audio renderer stands still for about 28 ms whenever
+   * playbackRate leaves 1.0; returning to it, or moving between other rates, costs nothing. A
+   * nudge that starts is sized for where that leaves the player.
    */
   nudgeStartCostMs?: number;
   /**
@@ -104,7 +104,9 @@ export function decideCorrection(input: CorrectionInput, tuning: SyncTuning = SY
     const aheadMs = playerPositionMs - expectedPosition(playback, fromServerMs, durationMs);
     if (aheadMs >= -tuning.enterBandMs) {
       const waitMs = Math.max(0, aheadMs) / baseRate;
-      if (waitMs <= tuning.holdMaxMs) return { kind: 'hold', untilServerMs: fromServerMs + waitMs, driftMs };
+      // Never less than a seek's own aim, or a seek that lands early would be followed by another.
+      const maxWaitMs = Math.max(tuning.holdMaxMs, Math.max(0, input.seekLatencyMs) + aimAheadMs);
+      if (waitMs <= maxWaitMs) return { kind: 'hold', untilServerMs: fromServerMs + waitMs, driftMs };
       return seek();
     }
     // Behind the group's path: a still group is snapped below; a moving one is caught up as usual.
@@ -122,7 +124,7 @@ export function decideCorrection(input: CorrectionInput, tuning: SyncTuning = SY
   if (nudging ? magnitude <= tuning.exitBandMs : magnitude <= tuning.enterBandMs) return reset();
 
   // Starting a nudge costs the player its start cost; a running one changes rate for free.
-  const aimMs = nudging ? driftMs : driftMs - Math.max(0, input.nudgeStartCostMs ?? 0);
+  const aimMs = nudging ? driftMs : driftMs - Math.max(0, input.nudgeStartCostMs ?? 0) * baseRate;
   const delta = Math.min(tuning.maxRateDelta, Math.max(-tuning.maxRateDelta, aimMs / tuning.rateHorizonMs));
   const rate = baseRate * (1 - delta);
   if (Math.abs(rate - playerRate) >= tuning.minRateChange * baseRate) return { kind: 'rate', rate, driftMs };

@@ -106,6 +106,89 @@ describe('decideCorrection', () => {
     expect(decide(SYNC.seekThresholdMs + 1, { seekLatencyDeviationMs: 1_000 })).toMatchObject({ kind: 'seek' });
   });
 
+  describe('holding (canHold)', () => {
+    const held = (driftMs: number, overrides: Partial<CorrectionInput> = {}) =>
+      decide(driftMs, { canHold: true, playerPaused: true, ...overrides });
+
+    it('keeps a paused player ahead of a moving group on its frame until the group gets there', () => {
+      expect(held(200)).toEqual({ kind: 'hold', untilServerMs: NOW + 200, driftMs: 200 });
+      // At 2× the group covers the 200 ms in 100.
+      const fast = { ...playing, rate: 2 };
+      expect(held(200, { playback: fast })).toMatchObject({ kind: 'hold', untilServerMs: NOW + 100 });
+      // Within the dead band it starts now (the controller starts early by its start latency).
+      expect(held(-SYNC.enterBandMs)).toMatchObject({ kind: 'hold', untilServerMs: NOW });
+    });
+
+    it('holds before a scheduled start until the instant, and past it by how far ahead the frame is', () => {
+      const scheduled: PlaybackTiming = { status: 'playing', positionMs: 300_000, atServerMs: NOW + 150, rate: 1 };
+      expect(held(0, { playback: scheduled })).toEqual({ kind: 'hold', untilServerMs: NOW + 150, driftMs: 0 });
+      expect(held(80, { playback: scheduled })).toMatchObject({ kind: 'hold', untilServerMs: NOW + 230 });
+      // Behind the start frame: a still group is snapped to it.
+      expect(held(-40, { playback: scheduled })).toMatchObject({ kind: 'seek' });
+    });
+
+    it('seeks rather than wait longer than holdMaxMs, or than a seek of its own would have it wait', () => {
+      expect(held(SYNC.holdMaxMs)).toMatchObject({ kind: 'hold' });
+      expect(held(SYNC.holdMaxMs + 1)).toMatchObject({ kind: 'seek' });
+      // Its seeks take 1 s and aim 60 ms further: a seek that lands at once waits 1060 ms, and holds.
+      expect(held(1_060, { seekLatencyMs: 1_000 })).toMatchObject({ kind: 'hold', untilServerMs: NOW + 1_060 });
+      expect(held(1_061, { seekLatencyMs: 1_000 })).toMatchObject({ kind: 'seek' });
+    });
+
+    it('does not hold a player that plays, or one that is behind: those are nudged or sought as before', () => {
+      expect(decide(200, { canHold: true, playerPaused: false })).toMatchObject({ kind: 'rate' });
+      expect(held(-100)).toMatchObject({ kind: 'rate', rate: 1 + SYNC.maxRateDelta });
+      expect(held(-SYNC.seekThresholdMs - 1)).toMatchObject({ kind: 'seek' });
+    });
+
+    it('never holds for a still group: a paused room wants the exact frame', () => {
+      const paused: PlaybackTiming = { status: 'paused', positionMs: 42_000, atServerMs: NOW - 5_000, rate: 1 };
+      expect(held(100, { playback: paused })).toEqual({ kind: 'seek', toMs: 42_000, driftMs: 100 });
+      expect(held(5, { playback: paused })).toEqual({ kind: 'none', driftMs: 5 });
+    });
+
+    it('aims a seek past the seek and start latencies by the margin, or by two deviations if more', () => {
+      const aim = { canHold: true, startLatencyMs: 40 };
+      expect(decide(-800, aim)).toMatchObject({ kind: 'seek', toMs: EXPECTED + 400 + 40 + SYNC.holdMarginMs });
+      expect(decide(-800, { ...aim, seekLatencyDeviationMs: 50 })).toMatchObject({ toMs: EXPECTED + 400 + 40 + 100 });
+      // A still group's frame is exact, margin or not.
+      const paused: PlaybackTiming = { status: 'paused', positionMs: 42_000, atServerMs: NOW - 5_000, rate: 1 };
+      expect(decide(100, { ...aim, playback: paused })).toMatchObject({ kind: 'seek', toMs: 42_000 });
+    });
+
+    it('seeks once more instead of nudging while settling after a start', () => {
+      const settling = { canHold: true, settling: true };
+      expect(decide(SYNC.settleSeekThresholdMs, settling)).toMatchObject({ kind: 'rate' });
+      expect(decide(-SYNC.settleSeekThresholdMs - 1, settling)).toMatchObject({ kind: 'seek' });
+      expect(decide(SYNC.settleSeekThresholdMs + 1, settling)).toMatchObject({ kind: 'seek' });
+      // Only a client that holds after the seek: otherwise the seek would land as far off.
+      expect(decide(-SYNC.settleSeekThresholdMs - 1, { settling: true })).toMatchObject({ kind: 'rate' });
+    });
+  });
+
+  describe('the cost of starting a nudge', () => {
+    it('sizes a nudge that leaves the room rate for the drift the cost leaves behind', () => {
+      // 30 ms behind, and leaving the rate costs 28 more: speed up for 58.
+      expect(decide(-30, { nudgeStartCostMs: 28 })).toEqual({
+        kind: 'rate',
+        rate: 1 + Math.min(SYNC.maxRateDelta, 58 / SYNC.rateHorizonMs),
+        driftMs: -30,
+      });
+      // 40 ms ahead: the cost takes 28 of it, slow down for the remaining 12.
+      expect(decide(40, { nudgeStartCostMs: 28 })).toMatchObject({ rate: 1 - 12 / SYNC.rateHorizonMs });
+    });
+
+    it('lets the cost alone correct a drift it matches, with the smallest rate change', () => {
+      expect(decide(28, { nudgeStartCostMs: 28 })).toEqual({ kind: 'rate', rate: 1 - SYNC.minRateChange, driftMs: 28 });
+    });
+
+    it('charges nothing to a running nudge: changing between other rates is free', () => {
+      expect(decide(-30, { playerRate: 1.05, nudgeStartCostMs: 28 })).toMatchObject({
+        rate: 1 + 30 / SYNC.rateHorizonMs,
+      });
+    });
+  });
+
   describe('properties', () => {
     const roomRate = fc.constantFrom(0.5, 1, 1.25, 1.5, 2);
     const status = fc.constantFrom<PlaybackTiming['status']>('playing', 'paused', 'waiting');
@@ -206,6 +289,53 @@ describe('decideCorrection', () => {
               near satisfies never;
           }
         }),
+        runs,
+      );
+    });
+
+    it('holds only a paused player of a playing group, until the group reaches its frame', () => {
+      fc.assert(
+        fc.property(world, fc.boolean(), (w, paused) => {
+          const request = { ...build(w), canHold: true, playerPaused: paused, startLatencyMs: 40 };
+          const decision = decideCorrection(request);
+          if (decision.kind !== 'hold') return;
+          expect(paused).toBe(true);
+          expect(w.status).toBe('playing');
+          if (w.durationMs !== undefined && request.playerPositionMs > w.durationMs) return; // past the end
+          const from = Math.max(NOW, request.playback.atServerMs);
+          expect(decision.untilServerMs).toBeGreaterThanOrEqual(from);
+          const margin = Math.max(SYNC.holdMarginMs, SYNC.seekSpreadFactor * w.seekLatencyDeviationMs);
+          expect(decision.untilServerMs - from).toBeLessThanOrEqual(
+            Math.max(SYNC.holdMaxMs, w.seekLatencyMs + 40 + margin) + 1e-6,
+          );
+          // On the group's path: there it is where the player is (or just past, within the dead band).
+          const there = expectedPosition(request.playback, decision.untilServerMs, w.durationMs);
+          expect(there - request.playerPositionMs).toBeLessThanOrEqual(SYNC.enterBandMs + 1e-6);
+          if (decision.untilServerMs > Math.max(NOW, request.playback.atServerMs)) {
+            expect(there).toBeCloseTo(request.playerPositionMs, 6);
+          }
+        }),
+        runs,
+      );
+    });
+
+    it('follows a seek that took as long as estimated, or up to the margin longer, with a hold', () => {
+      fc.assert(
+        fc.property(
+          world.filter((w) => w.status === 'playing' && w.seekLatencyMs <= 500),
+          fc.integer({ min: 0, max: 100 }),
+          fc.double({ min: 0, max: 1, noNaN: true }),
+          (w, startLatencyMs, overrun) => {
+            const request = { ...build(w), canHold: true, playerPaused: true, startLatencyMs };
+            const decision = decideCorrection(request);
+            if (decision.kind !== 'seek') return;
+            if (w.durationMs !== undefined) return; // the end of the item clamps the aim
+            const margin = Math.max(SYNC.holdMarginMs, SYNC.seekSpreadFactor * w.seekLatencyDeviationMs);
+            const landedAt = NOW + w.seekLatencyMs + overrun * margin;
+            const after = decideCorrection({ ...request, serverNowMs: landedAt, playerPositionMs: decision.toMs });
+            expect(after.kind).toBe('hold');
+          },
+        ),
         runs,
       );
     });
