@@ -95,6 +95,11 @@ export interface RemoteHlsStream {
   sessionKey: string;
   /** What stops the transcode session (used by `stopStream`). */
   stop: UpstreamRequest;
+  /**
+   * What tells Plex the session is still wanted (used by `pingStream`): a paused room fetches no
+   * segments, and Plex ends transcodes nobody asks anything of. Absent from older cached descriptors.
+   */
+  ping?: UpstreamRequest;
   /** Sidecar subtitles viewers may turn on; none when absent. */
   subtitles?: SubtitleFile[];
 }
@@ -270,4 +275,18 @@ export async function stopStream(descriptor: StreamDescriptor, timeoutMs = 5000)
   const { method, url, headers } = descriptor.stop;
   const response = await fetch(url, { method, headers, signal: AbortSignal.timeout(timeoutMs) });
   await response.body?.cancel();
+}
+
+/**
+ * Keeps a transcode session alive while its room is paused. True when the upstream still has the
+ * session, false when it answered that it does not (404/410); other failures throw.
+ */
+export async function pingStream(descriptor: StreamDescriptor, timeoutMs = 5000): Promise<boolean> {
+  if (descriptor.kind !== 'hls' || descriptor.ping === undefined) return true;
+  const { method, url, headers } = descriptor.ping;
+  const response = await fetch(url, { method, headers, signal: AbortSignal.timeout(timeoutMs) });
+  await response.body?.cancel();
+  if (response.status === 404 || response.status === 410) return false;
+  if (!response.ok) throw new Error(`the media server answered ${response.status} to a keep-alive`);
+  return true;
 }

@@ -153,6 +153,7 @@ export class PlexSource implements MediaSource {
       mimeType: 'application/vnd.apple.mpegurl',
       sessionKey,
       stop: this.client.stopRequest(sessionKey),
+      ping: this.client.pingRequest(sessionKey),
       subtitles,
     };
   }

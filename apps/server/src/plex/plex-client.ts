@@ -202,6 +202,15 @@ export class PlexClient {
     };
   }
 
+  /** Tells Plex a transcode session is still wanted (a paused room asks for no segments). */
+  pingRequest(sessionKey: string): UpstreamRequest {
+    return {
+      method: 'GET',
+      url: this.http.url('/video/:/transcode/universal/ping', { session: sessionKey }),
+      headers: this.headers(),
+    };
+  }
+
   /** Stops a transcode session; one that is already gone counts as stopped. */
   async stopTranscode(sessionKey: string): Promise<void> {
     try {

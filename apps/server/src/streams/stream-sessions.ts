@@ -14,7 +14,12 @@ export interface StreamKey {
 export interface StreamLibrary {
   resolve(key: StreamKey, sessionKey: string): Promise<StreamDescriptor>;
   stop(descriptor: StreamDescriptor): Promise<void>;
+  /** Tells the upstream a transcode is still wanted; false when it no longer has it. */
+  keepAlive(descriptor: StreamDescriptor): Promise<boolean>;
 }
+
+/** How often the transcodes this instance holds are kept alive (Plex ends idle ones after a minute or so). */
+export const KEEP_ALIVE_INTERVAL_MS = 20_000;
 
 export interface SessionsLogger {
   warn(details: object, message: string): void;
@@ -50,8 +55,34 @@ export class StreamSessions {
       library: StreamLibrary;
       log: SessionsLogger;
       ttlMs?: number;
+      keepAliveMs?: number;
     },
-  ) {}
+  ) {
+    // A paused room fetches nothing, and Plex ends transcodes nobody asks anything of: keep the
+    // sessions of the rooms this instance serves alive until their room moves on or empties.
+    this.keepAliveTimer = setInterval(() => void this.keepAlive(), deps.keepAliveMs ?? KEEP_ALIVE_INTERVAL_MS);
+    this.keepAliveTimer.unref();
+  }
+
+  private readonly keepAliveTimer: NodeJS.Timeout;
+
+  /** Pings every transcode this instance holds; one Plex no longer has is forgotten (asked afresh next time). */
+  async keepAlive(): Promise<void> {
+    await Promise.all(
+      [...this.entries.values()].map(async (entry) => {
+        const descriptor = await entry.descriptor.catch(() => undefined);
+        if (descriptor?.kind !== 'hls' || entry.state.ended) return;
+        try {
+          if (!(await this.deps.library.keepAlive(descriptor))) await this.forget(entry.key, descriptor);
+        } catch (error) {
+          this.deps.log.warn(
+            { roomId: entry.key.roomId, err: error instanceof Error ? error.message : String(error) },
+            'could not keep a transcode session alive',
+          );
+        }
+      }),
+    );
+  }
 
   /** The stream's descriptor, resolving it on first use (concurrent first uses share one resolve). */
   descriptor(key: StreamKey): Promise<StreamDescriptor> {
@@ -107,6 +138,7 @@ export class StreamSessions {
 
   /** Ends every stream this instance holds (server shutdown). */
   close(): Promise<void> {
+    clearInterval(this.keepAliveTimer);
     return this.endWhere(() => true, 'the server is closing');
   }
 

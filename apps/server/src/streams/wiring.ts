@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { toHttpError } from '../library/http-errors.ts';
-import { stopStream } from '../library/media-source.ts';
+import { pingStream, stopStream } from '../library/media-source.ts';
 import type { StreamRooms } from './ports.ts';
 import type { StreamLibrary } from './stream-sessions.ts';
 
@@ -35,5 +35,6 @@ export function libraryPort(app: FastifyInstance): StreamLibrary {
       }
     },
     stop: (descriptor) => stopStream(descriptor),
+    keepAlive: (descriptor) => pingStream(descriptor),
   };
 }

@@ -267,6 +267,33 @@ describe('streams from Plex (the fake Plex Media Server)', () => {
     });
   });
 
+  it("keeps a paused room's transcode alive, and forgets one Plex has ended", async () => {
+    const [viewer] = await party('dev:plex-paused', 1, MOVIE);
+    const stream = await offer(viewer as Member, 'dev:plex-paused', '1080p');
+    await (await fetch(`${base}${stream.url}`)).text();
+    const key = { roomId: 'dev:plex-paused', itemId: MOVIE, quality: '1080p' as const };
+    const session = plex.transcodes.active().at(-1)?.key ?? '';
+    expect(session).not.toBe('');
+
+    // The room is paused: nobody fetches segments, the keep-alive tells Plex it is still wanted.
+    const before = plex.counters.calls('transcodePing');
+    await app.streams.sessions.keepAlive();
+    expect(plex.counters.calls('transcodePing')).toBeGreaterThan(before);
+    const ping = plex.counters.requests('transcodePing').at(-1);
+    expect(ping?.query.session).toBe(session);
+    expect(ping?.status).toBe(200);
+    expect(app.streams.sessions.has(key)).toBe(true);
+
+    // Plex ended it anyway: the session is forgotten, so the next ask starts a fresh one.
+    plex.transcodes.kill(session);
+    await app.streams.sessions.keepAlive();
+    expect(app.streams.sessions.has(key)).toBe(false);
+    const again = await offer(viewer as Member, 'dev:plex-paused', '1080p');
+    await (await fetch(`${base}${again.url}`)).text();
+    expect(plex.transcodes.active().map((s) => s.key)).not.toContain(session);
+    expect(plex.transcodes.active().length).toBeGreaterThan(0);
+  });
+
   it('starts afresh when Plex ends an idle transcode', async () => {
     const [viewer] = await party('dev:plex-killed', 1, MOVIE);
     const stream = await offer(viewer as Member, 'dev:plex-killed', '720p');
