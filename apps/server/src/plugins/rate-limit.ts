@@ -1,6 +1,31 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
+import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { errorBody } from '../lib/errors.ts';
+import { HttpError } from '../lib/errors.ts';
+
+const SNOWFLAKE = /^\d{15,21}$/;
+
+/**
+ * Whom a request counts against: the user the bot acts for (the bot speaks for everyone in a guild,
+ * so one shared budget would let a busy server lock every user out), else the bearer token, else the
+ * client address. Tokens are hashed: the counters' keys (in Redis) never hold a credential.
+ */
+export function rateLimitKey(request: FastifyRequest, botApiToken: string): string {
+  const authorization = request.headers.authorization;
+  if (typeof authorization !== 'string' || authorization === '') return `ip:${request.ip}`;
+  const token = Buffer.from(authorization.replace(/^Bearer\s+/i, ''));
+  const bot = Buffer.from(botApiToken);
+  const acting = request.headers['x-acting-user'];
+  if (
+    token.length === bot.length &&
+    timingSafeEqual(token, bot) &&
+    typeof acting === 'string' &&
+    SNOWFLAKE.test(acting)
+  )
+    return `bot-user:${acting}`;
+  return `token:${createHash('sha256').update(authorization).digest('base64url').slice(0, 32)}`;
+}
 
 /**
  * Per-client HTTP rate limit on /api (the stream proxy and static files are exempt: a player asks
@@ -16,12 +41,12 @@ export default fp(
       nameSpace: 'dpp:rl:',
       skipOnError: true,
       allowList: (request) => !request.url.startsWith('/api/') || request.url.startsWith('/api/stream/'),
-      keyGenerator: (request) => request.headers.authorization ?? request.ip,
-      errorResponseBuilder: (_request, context) => ({
-        statusCode: 429,
-        ...errorBody('rate_limited', `Too many requests; try again in ${context.after}.`),
-      }),
+      keyGenerator: (request) => rateLimitKey(request, app.config.botApiToken),
+      // The plugin throws what this returns: an HttpError, so the one error handler answers
+      // 429 {error: {code: 'rate_limited', message}} like every other error.
+      errorResponseBuilder: (_request, context) =>
+        new HttpError(429, 'rate_limited', `Too many requests; try again in ${context.after}.`),
     });
   },
-  { name: 'rate-limit', dependencies: ['infra'] },
+  { name: 'rate-limit', dependencies: ['config', 'infra'] },
 );
