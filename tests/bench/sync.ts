@@ -443,7 +443,19 @@ function writeReport(
   }
   lines.push('');
   lines.push(
-    "Reading these: a seek is scheduled with the server's lead (slowest member's RTT + 100 ms, at least 150 ms; on loopback that is the 150 ms floor). Each page pauses, seeks to where the group will be once its seek and its start have completed (both measured by the page), and starts early by its measured start latency. When the machine is busy a seek can take longer than the page's estimate, so the page lands 50–150 ms behind and catches up by rate nudging (at most 10%, so about a second per 100 ms): that tail, not the steady state, is what pushes convergence past 500 ms. The load column matters: while developing, runs at load averages of 10–12 on these 2 cores (other test suites running) showed pages stalling for 100–450 ms at random moments and steady p95 of 40–160 ms; the same code at load 5 gives the figures above.",
+    'Reading these: a seek is scheduled with the server\'s lead (slowest member\'s RTT + 100 ms, at least 150 ms; on loopback that is the 150 ms floor). Each page pauses, seeks a margin past where the group will be once its seek and its start have completed (both measured by the page), holds that frame until the group reaches it, and starts early by its measured start latency (docs/sync-algorithm.md, "Seek ahead and hold"). So the time to converge after a seek is mostly that hold: the page\'s seek-latency estimate plus its start latency plus the 60 ms margin, less the lead. Before a page has measured a seek it assumes 300 ms, far more than the 20–130 ms its seeks take here, which is why the first seek converges later than the second. A start that still misses by more than 40 ms (a seek slower than the margin, a start slower than measured) is fixed by one more seek and hold, once. The column "after the command was sent" includes the lead.',
+  );
+  lines.push('');
+  lines.push('| pages | seeks (all pages) | seek time p50 / p95 / max | stalls ≥ 50 ms (`waiting` → `playing`) |');
+  lines.push('|---:|---:|---|---|');
+  for (const run of runs) {
+    lines.push(
+      `| ${run.pages} | ${run.media.seek.n} | ${fmt(run.media.seek.p50, 0)} / ${fmt(run.media.seek.p95, 0)} / ${fmt(run.media.seek.max, 0)} | ${run.media.stalls} (${Math.round(run.media.stallTotalMs)} ms in all) |`,
+    );
+  }
+  lines.push('');
+  lines.push(
+    "The load column matters. On these 2 shared cores a page's player stands still for 20–100 ms at random moments, without a `waiting` event, when other work takes the CPU; each such freeze is nudged back (and costs Chromium another ~28 ms when the nudge leaves rate 1.0), and a freeze inside the 1.5 s after a start may cost a second seek. The steady-state tail and the odd slow convergence follow the load average: compare runs only at similar loads.",
   );
   lines.push('');
   lines.push('### Initial JavaScript of the built activity (target ≤ 300 KB gzipped, player in its own chunk)');

@@ -224,6 +224,30 @@ describe('SyncController', () => {
     expect(w.media.rates).toEqual([]);
   });
 
+  it('seeks once more, still paused, when its seek lands behind a moving group', async () => {
+    const w = world();
+    w.media.seekMs = 100;
+    w.media.startDelayMs = SYNC.startLatencyInitialMs;
+    w.controller.start();
+    w.controller.setSource({ itemId: ITEM, phase: 'loaded' });
+    w.controller.setPlayback(w.playing(30_000, w.serverNow() - 1_000));
+    await w.run(150);
+    w.media.seekMs = 700; // the next seek takes far longer than the one it measured…
+    const playback = w.playing(60_000, w.serverNow() + 150, 2);
+    w.controller.setPlayback(playback);
+    await w.run(10);
+    expect(w.media.seeks).toHaveLength(2);
+    w.media.seekMs = 100; // …and the one after is quick again
+    await w.run(800);
+    // It landed ~500 ms behind, paused: one more seek (and hold), not a nudge.
+    expect(w.media.seeks).toHaveLength(3);
+    await w.run(2_000);
+    expect(w.media.seeks).toHaveLength(3);
+    expect(w.media.rates).toEqual([]);
+    expect(w.media.paused).toBe(false);
+    expect(Math.abs(w.media.positionMs - (60_000 + w.serverNow() - playback.atServerMs))).toBeLessThanOrEqual(2);
+  });
+
   it('nudges a late start instead when the media ahead is not buffered', async () => {
     const w = world();
     w.media.startDelayMs = 100;

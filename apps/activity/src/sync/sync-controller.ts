@@ -1,4 +1,5 @@
 import {
+  type CorrectionInput,
   decideCorrection,
   expectedPosition,
   isAdvancing,
@@ -349,13 +350,14 @@ export class SyncController {
       this.seekTo(expectedPosition(playback, serverNowMs, this.durationMs), now, this.lastDrift ?? 0);
       return;
     }
+    // Just started, or not started yet (paused: a seek is unseen): one more seek may fix a miss.
+    const justStarted =
+      this.lastStart !== null && this.lastStart.rev === playback.rev && now - this.lastStart.at < SETTLE_WINDOW_MS;
     const settling =
-      this.lastStart !== null &&
-      this.lastStart.rev === playback.rev &&
-      now - this.lastStart.at < SETTLE_WINDOW_MS &&
+      (this.media.paused || justStarted) &&
       this.settleSeekRev !== playback.rev &&
       this.media.bufferedAheadMs(expectedPosition(playback, serverNowMs, this.durationMs)) >= SETTLE_BUFFERED_MS;
-    const correction = decideCorrection({
+    const input: CorrectionInput = {
       playback,
       serverNowMs,
       playerPositionMs: this.media.positionMs,
@@ -369,7 +371,8 @@ export class SyncController {
       startLatencyMs: this.startLatencyMs,
       nudgeStartCostMs: this.nudgeStartCostMs,
       settling,
-    });
+    };
+    const correction = decideCorrection(input);
     this.lastDrift = correction.driftMs;
     switch (correction.kind) {
       case 'none':
@@ -385,7 +388,10 @@ export class SyncController {
       case 'seek':
         // Paused through the seek: the frame is then held until the group reaches it.
         if (!this.media.paused) this.media.pause();
-        if (settling) this.settleSeekRev = playback.rev;
+        // The one settling seek of this state is spent only if settling is why it seeks.
+        if (settling && decideCorrection({ ...input, settling: false }).kind !== 'seek') {
+          this.settleSeekRev = playback.rev;
+        }
         this.seekTo(correction.toMs, now, correction.driftMs);
         return;
       case 'hold':

@@ -52,10 +52,10 @@ export interface CorrectionInput {
    */
   nudgeStartCostMs?: number;
   /**
-   * The player has just started (after a hold, a seek or a play), the media ahead of the group is
-   * buffered, and it has not sought again since: with canHold, a drift past settleSeekThresholdMs
-   * is then corrected by one more (cheap, unnoticed) seek and hold rather than a nudge of a second
-   * or more.
+   * The player has just started (after a hold, a seek or a play) or is still paused, the media
+   * ahead of the group is buffered, and it has not made such a seek for this state yet: with
+   * canHold, a drift past settleSeekThresholdMs is then corrected by one more (cheap, unnoticed)
+   * seek and hold rather than a nudge of a second or more.
    */
   settling?: boolean;
 }
