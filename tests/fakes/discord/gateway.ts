@@ -209,39 +209,7 @@ export class FakeGateway {
     const withVoice = (intents & GatewayIntentBits.GuildVoiceStates) !== 0;
     const voiceStates = withVoice ? [...guild.voiceStates.values()].map(({ member: _member, ...state }) => state) : [];
     const memberIds = new Set([this.state.bot.id, ...voiceStates.map((v) => v.user_id)]);
-    const apiGuild: APIGuild = {
-      id: guild.id,
-      name: guild.name,
-      icon: null,
-      splash: null,
-      discovery_splash: null,
-      owner_id: guild.ownerId,
-      afk_channel_id: null,
-      afk_timeout: 300,
-      verification_level: GuildVerificationLevel.Low,
-      default_message_notifications: GuildDefaultMessageNotifications.OnlyMentions,
-      explicit_content_filter: GuildExplicitContentFilter.Disabled,
-      roles: guild.roles,
-      emojis: [],
-      features: [],
-      mfa_level: GuildMFALevel.None,
-      application_id: null,
-      system_channel_id: guild.channels[0]?.id ?? null,
-      system_channel_flags: GuildSystemChannelFlags.SuppressJoinNotifications,
-      rules_channel_id: null,
-      vanity_url_code: null,
-      description: null,
-      banner: null,
-      premium_tier: GuildPremiumTier.None,
-      preferred_locale: Locale.EnglishUS,
-      public_updates_channel_id: null,
-      nsfw_level: GuildNSFWLevel.Default,
-      stickers: [],
-      premium_progress_bar_enabled: false,
-      hub_type: null,
-      safety_alerts_channel_id: null,
-      incidents_data: null,
-    };
+    const apiGuild = apiGuildOf(guild);
     return {
       ...apiGuild,
       joined_at: new Date().toISOString(),
@@ -308,4 +276,41 @@ export class FakeGateway {
     for (const ws of this.sockets) ws.terminate();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
+}
+
+/** A guild as Discord's REST and gateway describe it (`GET /guilds/{id}`, GUILD_CREATE). */
+export function apiGuildOf(guild: FakeGuild): APIGuild {
+  return {
+    id: guild.id,
+    name: guild.name,
+    icon: null,
+    splash: null,
+    discovery_splash: null,
+    owner_id: guild.ownerId,
+    afk_channel_id: null,
+    afk_timeout: 300,
+    verification_level: GuildVerificationLevel.Low,
+    default_message_notifications: GuildDefaultMessageNotifications.OnlyMentions,
+    explicit_content_filter: GuildExplicitContentFilter.Disabled,
+    roles: guild.roles,
+    emojis: [],
+    features: [],
+    mfa_level: GuildMFALevel.None,
+    application_id: null,
+    system_channel_id: guild.channels[0]?.id ?? null,
+    system_channel_flags: GuildSystemChannelFlags.SuppressJoinNotifications,
+    rules_channel_id: null,
+    vanity_url_code: null,
+    description: null,
+    banner: null,
+    premium_tier: GuildPremiumTier.None,
+    preferred_locale: Locale.EnglishUS,
+    public_updates_channel_id: null,
+    nsfw_level: GuildNSFWLevel.Default,
+    stickers: [],
+    premium_progress_bar_enabled: false,
+    hub_type: null,
+    safety_alerts_channel_id: null,
+    incidents_data: null,
+  };
 }

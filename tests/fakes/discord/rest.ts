@@ -31,6 +31,7 @@ import {
   unauthorized,
   unknown,
 } from './errors.ts';
+import { apiGuildOf } from './gateway.ts';
 import { snowflake } from './snowflake.ts';
 import type { FakeDiscordState, InteractionRecord, RecordedRequest, RecordedWebhookMessage } from './state.ts';
 import { validateAutocompleteChoices, validateCommands, validateMessage } from './validate.ts';
@@ -496,6 +497,10 @@ export function createRest(state: FakeDiscordState, options: RestOptions) {
     }
     recordWebhook(owner, 'edit-channel-message', edited.id, body);
     return ok(edited);
+  });
+  route('GET', '/guilds/:guild', (ctx) => {
+    requireBot(ctx);
+    return ok(apiGuildOf(requireGuild(ctx.params.guild)));
   });
   route('GET', '/guilds/:guild/members/:user', (ctx) => {
     requireBot(ctx);

@@ -19,6 +19,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { upsertUser } from '../auth/users.ts';
+import { readGuildSettings } from '../db/guild-settings.ts';
 import { type GuildSettings, guilds } from '../db/schema.ts';
 import { HttpError } from '../lib/errors.ts';
 import { toHttpError } from '../library/http-errors.ts';
@@ -73,14 +74,8 @@ function libraryError(error: unknown): unknown {
   return mapped;
 }
 
-export async function guildSettings(app: FastifyInstance, guildId: string): Promise<BotGuildSettings> {
-  const [row] = await app.database.db
-    .select({ settings: guilds.settings })
-    .from(guilds)
-    .where(eq(guilds.discordGuildId, guildId))
-    .limit(1);
-  const settings: GuildSettings = row?.settings ?? {};
-  return { djRoleId: settings.djRoleId ?? null, control: settings.defaultControl ?? 'everyone' };
+export function guildSettings(app: FastifyInstance, guildId: string): Promise<BotGuildSettings> {
+  return readGuildSettings(app.database.db, guildId);
 }
 
 async function saveGuildSettings(app: FastifyInstance, guildId: string, next: BotGuildSettings) {

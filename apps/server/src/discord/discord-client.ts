@@ -37,6 +37,12 @@ export interface DiscordActivityInstance {
   users: string[];
 }
 
+/** A guild as the permission check needs it: who owns it, and each role's permission bits (decimal). */
+export interface DiscordGuild {
+  ownerId: string;
+  roles: { id: string; permissions: string }[];
+}
+
 /** Discord could not be reached (network error, timeout, 5xx). */
 export class DiscordUnreachableError extends Error {
   override name = 'DiscordUnreachableError';
@@ -156,6 +162,41 @@ export class DiscordClient {
       channelId,
       users: body.users.filter((u): u is string => typeof u === 'string'),
     };
+  }
+
+  /** `GET /guilds/{id}` with the bot token: its owner and roles; null when the bot is not in it. */
+  async guild(guildId: string): Promise<DiscordGuild | null> {
+    const response = await this.request('guild', `/guilds/${encodeURIComponent(guildId)}`, {
+      headers: { authorization: `Bot ${this.options.botToken}` },
+    });
+    if (response.status === 404 || response.status === 403) return null;
+    if (response.status !== 200)
+      throw new DiscordApiError(response.status, `Discord refused the guild lookup (${response.status}).`);
+    const body = response.body as { owner_id?: unknown; roles?: unknown };
+    if (typeof body.owner_id !== 'string' || !Array.isArray(body.roles)) {
+      throw new DiscordApiError(200, 'Discord sent a guild without an owner or roles.');
+    }
+    const roles = body.roles.flatMap((role: { id?: unknown; permissions?: unknown }) =>
+      typeof role.id === 'string' && typeof role.permissions === 'string' && /^\d+$/.test(role.permissions)
+        ? [{ id: role.id, permissions: role.permissions }]
+        : [],
+    );
+    return { ownerId: body.owner_id, roles };
+  }
+
+  /** `GET /guilds/{id}/members/{user}` with the bot token: the member's role ids; null when not a member. */
+  async guildMember(guildId: string, userId: string): Promise<{ roles: string[] } | null> {
+    const path = `/guilds/${encodeURIComponent(guildId)}/members/${encodeURIComponent(userId)}`;
+    const response = await this.request('guild member', path, {
+      headers: { authorization: `Bot ${this.options.botToken}` },
+    });
+    if (response.status === 404 || response.status === 403) return null;
+    if (response.status !== 200) {
+      throw new DiscordApiError(response.status, `Discord refused the guild member lookup (${response.status}).`);
+    }
+    const body = response.body as { roles?: unknown };
+    if (!Array.isArray(body.roles)) throw new DiscordApiError(200, 'Discord sent a member without roles.');
+    return { roles: body.roles.filter((role): role is string => typeof role === 'string') };
   }
 
   private async request(

@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin';
 import { findUser } from '../auth/users.ts';
 import { DiscordClient } from './discord-client.ts';
+import { GuildPowers } from './guild-powers.ts';
 import { instanceCheck } from './instance-check.ts';
 
 declare module 'fastify' {
@@ -13,6 +14,8 @@ declare module 'fastify' {
       | {
           client: DiscordClient;
           authorizeJoin: (user: { userId: string }, roomId: string, instanceId: string | undefined) => Promise<boolean>;
+          /** Guild-level powers (Manage Server, roles) of a Discord user, read with the bot token. */
+          powers: GuildPowers;
         }
       | undefined;
   }
@@ -31,7 +34,7 @@ export default fp(
       cache: app.cache,
       discordIdOf: async (userId) => (await findUser(app.database.db, userId))?.discordId,
     });
-    app.decorate('discord', { client, authorizeJoin });
+    app.decorate('discord', { client, authorizeJoin, powers: new GuildPowers(client, app.cache) });
   },
   { name: 'discord', dependencies: ['config', 'database', 'infra'] },
 );

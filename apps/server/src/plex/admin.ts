@@ -4,15 +4,24 @@ import { HttpError } from '../lib/errors.ts';
 
 /**
  * Who may link and unlink Plex servers. In dev auth mode (no Discord credentials) everyone is an
- * admin of everything. With Discord, the rule is Manage Server in that guild; until that check is
- * wired in (it needs the user's guild permissions from Discord), non-dev sessions are refused.
+ * admin of everything. With Discord, members with Manage Server (or Administrator, or the owner) in
+ * that guild, read with the bot token; a server for every guild is the operator's alone (PLEX_URL).
  */
-export function canAdminGuild(app: FastifyInstance, _session: Session, _guildId: string | undefined): boolean {
-  return app.config.discord === undefined;
+export async function canAdminGuild(app: FastifyInstance, session: Session, guildId: string | undefined) {
+  if (app.discord === undefined) return true;
+  if (guildId === undefined || !/^\d{15,21}$/.test(guildId)) return false;
+  const powers = await app.discord.powers.of(guildId, session.discordId);
+  return powers?.manageGuild ?? false;
 }
 
-export function assertCanAdminGuild(app: FastifyInstance, session: Session, guildId: string | undefined): void {
-  if (canAdminGuild(app, session, guildId)) return;
+export async function assertCanAdminGuild(app: FastifyInstance, session: Session, guildId: string | undefined) {
+  let allowed: boolean;
+  try {
+    allowed = await canAdminGuild(app, session, guildId);
+  } catch {
+    throw new HttpError(503, 'discord_unavailable', 'Discord cannot say who manages this server right now; try again.');
+  }
+  if (allowed) return;
   throw new HttpError(
     403,
     'forbidden',

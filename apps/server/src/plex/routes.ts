@@ -57,7 +57,7 @@ const plexRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      assertCanAdminGuild(app, request.session, request.body?.guildId);
+      await assertCanAdminGuild(app, request.session, request.body?.guildId);
       return app.plex.linking.createPin(request.session.userId);
     },
   );
@@ -91,7 +91,7 @@ const plexRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request) => {
       const { pinId, guildId } = request.query;
-      assertCanAdminGuild(app, request.session, guildId);
+      await assertCanAdminGuild(app, request.session, guildId);
       const stored = (await app.plex.servers.list(guildId)).map(serverDto);
       const discovered = pinId ? await app.plex.linking.servers(request.session.userId, pinId) : null;
       return { stored, discovered };
@@ -111,7 +111,7 @@ const plexRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      assertCanAdminGuild(app, request.session, request.body.guildId);
+      await assertCanAdminGuild(app, request.session, request.body.guildId);
       const server = await app.plex.linking.link(request.session.userId, request.body);
       request.log.info({ serverId: server.id, guildId: server.guildId }, 'plex server linked');
       return reply.code(201).send(serverDto(server));
@@ -133,7 +133,7 @@ const plexRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const server = await app.plex.servers.get(request.params.id);
       if (!server) throw new HttpError(404, 'not_found', 'There is no such Plex server.');
-      assertCanAdminGuild(app, request.session, server.guildId ?? undefined);
+      await assertCanAdminGuild(app, request.session, server.guildId ?? undefined);
       await app.plex.servers.remove(server.id, request.session.userId);
       request.log.info({ serverId: server.id, guildId: server.guildId }, 'plex server unlinked');
       return reply.code(204).send(null);

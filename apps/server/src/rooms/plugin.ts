@@ -1,7 +1,11 @@
+import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { findUser } from '../auth/users.ts';
+import { readGuildSettings } from '../db/guild-settings.ts';
 import type { Metrics } from '../infra/metrics.ts';
+import { guildOfRoom } from '../library/plugin.ts';
 import { libraryLookup } from './library-lookup.ts';
-import type { RoomObserver } from './ports.ts';
+import type { PrivilegeCheck, RoomObserver } from './ports.ts';
 import { RoomEngine } from './room-engine.ts';
 import { DatabaseWatchLog } from './watch-log.ts';
 
@@ -39,8 +43,9 @@ export default fp(
         const { userId, name, avatar } = verified.claims;
         return { userId, name, avatar };
       },
-      // Discord mode: the activity instance named in hello must hold the user, in the room's channel.
-      ...(app.discord ? { authorizeJoin: app.discord.authorizeJoin } : {}),
+      // Discord mode: the activity instance named in hello must hold the user, in the room's channel,
+      // and the guild grants host powers (Manage Server, the DJ role) to its activity users too.
+      ...(app.discord ? { authorizeJoin: app.discord.authorizeJoin, privileges: guildPrivileges(app) } : {}),
       // Queue entries come from the room's library (tests swap it with `setItemLookup`).
       lookup: libraryLookup(app.library),
       watchLog,
@@ -56,3 +61,30 @@ export default fp(
   },
   { name: 'rooms', dependencies: ['config', 'metrics', 'database', 'infra', 'auth', 'discord', 'library'] },
 );
+
+/**
+ * Host powers the guild grants an activity user (DESIGN 3, Permissions): Manage Server, or the
+ * guild's DJ role. Bot commands carry the same facts from their interaction; activity users' are read
+ * with the bot token. Fails closed: when Discord cannot say, the user is an ordinary member.
+ */
+function guildPrivileges(app: FastifyInstance): PrivilegeCheck {
+  return async (roomId, userId) => {
+    const guildId = guildOfRoom(roomId);
+    if (!guildId || !app.discord) return false;
+    try {
+      const discordId = (await findUser(app.database.db, userId))?.discordId;
+      if (!discordId) return false;
+      const powers = await app.discord.powers.of(guildId, discordId);
+      if (!powers) return false;
+      if (powers.manageGuild) return true;
+      const { djRoleId } = await readGuildSettings(app.database.db, guildId);
+      return djRoleId !== null && powers.roles.includes(djRoleId);
+    } catch (error) {
+      app.log.warn(
+        { roomId, err: error instanceof Error ? error.message : String(error) },
+        'could not read guild powers',
+      );
+      return false;
+    }
+  };
+}

@@ -221,6 +221,9 @@ describe('Plex linking with Discord sign-in', () => {
       DISCORD_CLIENT_ID: '1',
       DISCORD_CLIENT_SECRET: 'x',
       DISCORD_BOT_TOKEN: 'y',
+      // Nothing listens here: Discord cannot be asked (guild powers are tested against the fake
+      // Discord in apps/server/test/discord/guild-powers.test.ts).
+      DISCORD_API_URL: 'http://127.0.0.1:9/api',
       BOT_API_TOKEN: botToken,
       PLEX_TV_URL: 'http://127.0.0.1:9',
     });
@@ -229,17 +232,20 @@ describe('Plex linking with Discord sign-in', () => {
     await app?.close();
   });
 
-  it('refuses non-admins with a clear 403 until the Manage Server check exists', async () => {
+  it('refuses the every-guild server to everyone, and says so when Discord cannot tell who manages a guild', async () => {
     const headers = { authorization: `Bearer ${botToken}`, 'x-acting-user': '81384788765712384' };
+    // A server for every guild is the operator's (PLEX_URL), whoever asks.
+    const servers = await app.inject({ url: '/api/plex/servers', headers });
+    expect(servers.statusCode).toBe(403);
+    expect(servers.json().error).toEqual({ code: 'forbidden', message: expect.stringMatching(/PLEX_URL/) });
+    // Discord is unreachable here (nothing listens at its URL): no guess either way.
     const pin = await app.inject({
       method: 'POST',
       url: '/api/plex/pins',
       headers,
       payload: { guildId: '123456789012345678' },
     });
-    expect(pin.statusCode).toBe(403);
-    expect(pin.json().error).toEqual({ code: 'forbidden', message: expect.stringMatching(/Manage Server/) });
-    const servers = await app.inject({ url: '/api/plex/servers', headers });
-    expect(servers.statusCode).toBe(403);
+    expect(pin.statusCode).toBe(503);
+    expect(pin.json().error).toEqual({ code: 'discord_unavailable', message: expect.stringMatching(/try again/) });
   });
 });
