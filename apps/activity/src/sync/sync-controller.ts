@@ -119,10 +119,13 @@ interface PendingSeek {
 
 /**
  * Keeps one player in step with the room (docs/sync-algorithm.md): on every tick, on every state
- * broadcast and when a seek completes it plays or holds by `isAdvancing`, then applies
- * `decideCorrection` (rate nudge or seek aimed where the group will be once the seek lands). A timer
- * fires at each scheduled instant, so a scheduled start does not wait for the next tick. It also
- * tells the server whether this member is ready, buffering or away, with a grace for blips.
+ * broadcast and when a seek completes it applies `decideCorrection` with holding on: a rate nudge,
+ * a seek (paused, aimed a margin past where the group will be once the seek and the start complete)
+ * or a hold (keep the frame until the group reaches it), and otherwise plays or pauses by
+ * `isAdvancing`. A timer starts a held player early by its measured start latency, so frames move
+ * on the instant rather than at the next tick. It also learns its player's seek and start latencies
+ * and the cost of leaving the room rate, and tells the server whether this member is ready,
+ * buffering or away, with a grace for blips.
  */
 export class SyncController {
   private readonly media: MediaPort;
