@@ -58,6 +58,23 @@ function unpackArt(packed: Buffer): { contentType: string; bytes: Buffer } {
 
 /** The library API (DESIGN 4a) and the signed art proxy. */
 const libraryRoutes: FastifyPluginAsyncZod = async (app) => {
+  /**
+   * The library of the guild the request names. In Discord mode only its members may browse it
+   * (checked with the bot token, cached); in dev mode there is nothing to check against.
+   */
+  const sourceFor = async (guildId: string | undefined, discordId: string) => {
+    if (guildId !== undefined && app.discord) {
+      let member: boolean;
+      try {
+        member = (await app.discord.powers.of(guildId, discordId)) !== null;
+      } catch {
+        throw new HttpError(503, 'discord_unavailable', 'Discord cannot confirm you are in that server; try again.');
+      }
+      if (!member) throw new HttpError(403, 'forbidden', 'That library belongs to a Discord server you are not in.');
+    }
+    return app.library.sourceFor(guildId);
+  };
+
   // Media-source failures become clear API errors; the app's handler formats them.
   app.setErrorHandler((error) => {
     throw toHttpError(error);
@@ -76,7 +93,7 @@ const libraryRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      const source = await app.library.sourceFor(request.query.guildId);
+      const source = await sourceFor(request.query.guildId, request.session.discordId);
       return { source: { kind: source.kind, name: source.name }, sections: await source.sections() };
     },
   );
@@ -95,7 +112,7 @@ const libraryRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      const source = await app.library.sourceFor(request.query.guildId);
+      const source = await sourceFor(request.query.guildId, request.session.discordId);
       const page = await source.items(request.params.id, request.query.cursor, request.query.limit);
       return {
         items: page.items.map((item) => itemDto(app, source, item)),
@@ -118,7 +135,7 @@ const libraryRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      const source = await app.library.sourceFor(request.query.guildId);
+      const source = await sourceFor(request.query.guildId, request.session.discordId);
       const items = await source.search(request.query.q, request.query.limit);
       return { items: items.map((item) => itemDto(app, source, item)) };
     },
@@ -138,7 +155,7 @@ const libraryRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      const source = await app.library.sourceFor(request.query.guildId);
+      const source = await sourceFor(request.query.guildId, request.session.discordId);
       const item = await source.item(request.params.id);
       return { ...item, ...itemDto(app, source, item) };
     },
@@ -158,7 +175,7 @@ const libraryRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      const source = await app.library.sourceFor(request.query.guildId);
+      const source = await sourceFor(request.query.guildId, request.session.discordId);
       const items = await source.children(request.params.id);
       return { items: items.map((item) => itemDto(app, source, item)) };
     },

@@ -106,6 +106,18 @@ describe(`guild powers of activity users (${services.postgres ? 'PostgreSQL' : '
     expect((await pin('admin', '999999999999999999')).statusCode).toBe(403);
   });
 
+  it("shows a guild's library to its members only", async () => {
+    const sections = (who: keyof typeof people, guildId: string) =>
+      app.inject({
+        url: `/api/library/sections?guildId=${guildId}`,
+        headers: { authorization: `Bearer ${people[who].token}` },
+      });
+    expect((await sections('alice', discord.guild.id)).statusCode).toBe(200);
+    const elsewhere = await sections('alice', '999999999999999999');
+    expect(elsewhere.statusCode).toBe(403);
+    expect(elsewhere.json()).toMatchObject({ error: { code: 'forbidden', message: expect.stringMatching(/not in/) } });
+  });
+
   it('asks Discord once for a burst of checks by someone new (lookups are shared and cached)', async () => {
     const zed = await signIn(discord.addMember('zed'));
     const memberPath = `/guilds/${discord.guild.id}/members/`;
