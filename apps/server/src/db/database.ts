@@ -23,6 +23,27 @@ export interface Database {
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../../../drizzle', import.meta.url));
 
+/** Key of the PostgreSQL advisory lock that instances starting together take to migrate one at a time. */
+const MIGRATION_LOCK = 0x64707001;
+
+/**
+ * Applies the migrations holding a session-level advisory lock, so instances starting at once take
+ * turns: the first applies them, the others find them applied. The lock dies with its connection.
+ */
+async function migrateLocked(pool: pg.Pool): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    try {
+      await migratePg(drizzlePg(client, { schema }), { migrationsFolder: MIGRATIONS_DIR });
+    } finally {
+      await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+    }
+  } finally {
+    client.release();
+  }
+}
+
 /** Opens the configured database and applies the migrations in drizzle/ before returning. */
 export async function openDatabase(target: Config['database']): Promise<Database> {
   if (target.kind === 'postgres') {
@@ -31,7 +52,7 @@ export async function openDatabase(target: Config['database']): Promise<Database
     pool.on('error', () => {});
     const db = drizzlePg(pool, { schema });
     try {
-      await migratePg(db, { migrationsFolder: MIGRATIONS_DIR });
+      await migrateLocked(pool);
     } catch (error) {
       await pool.end();
       throw error;
