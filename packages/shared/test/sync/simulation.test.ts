@@ -109,6 +109,67 @@ describe('a simulated viewer (virtual time)', () => {
     });
   });
 
+  describe('a client that holds (seek ahead, keep the frame until the group arrives)', () => {
+    /** Settling after each scheduled seek, from its instant. */
+    const seekSettling = (result: SimResult) =>
+      settleTimes(result)
+        .filter((s) => s.kind === 'seek')
+        .map((s) => s.afterEffectMs);
+
+    it('converges after every command and stays in the band, whatever the clocks, link and player', () => {
+      fc.assert(
+        fc.property(worldArbitrary(), (world) => expectInSync(simulate({ ...world, hold: true }))),
+        { seed: WORLD_SEED, numRuns: 25 },
+      );
+    });
+
+    it('settles at once the seek the nudging client took 10.8 s over (its slowest in 100 worlds)', () => {
+      // docs/sync-algorithm.md: at 1.5× its clock estimate is 7 ms off, so the nudging client
+      // believes it is inside its dead band while 23–25 ms off, until a better ping sample comes.
+      // The holding client lands ahead, waits, and starts on the group's frame.
+      const world: SimParams = {
+        seed: 19,
+        clockSkewPpm: -147,
+        clockOffsetMs: -9_402,
+        minRttMs: 59,
+        asymmetryMs: -6,
+        jitterMs: 18,
+        spikeChance: 0.048,
+        clientLagMs: 3,
+        stallMs: 3_995,
+        player: {
+          rateDelayMs: 56,
+          startDelayMs: 31,
+          seekMinMs: 230,
+          seekMaxMs: 231,
+          readNoiseMs: 0,
+          canNudgeRate: true,
+        },
+      };
+      expect(Math.max(...seekSettling(simulate(world)))).toBeGreaterThan(5_000);
+      for (const ms of seekSettling(simulate({ ...world, hold: true }))) expect(ms).toBeLessThanOrEqual(500);
+    });
+
+    it('a slow, erratic seeker (0.3–1.5 s) holds without seeking in a loop', () => {
+      for (const seed of [1, 2, 3]) {
+        const result = simulate({
+          ...TYPICAL,
+          seed,
+          hold: true,
+          player: { ...TYPICAL.player, seekMinMs: 300, seekMaxMs: 1_500 },
+        });
+        expectInSync(result);
+      }
+    });
+
+    it('that cannot nudge, seeks without a loop and lands closer than one that does not hold', () => {
+      fc.assert(
+        fc.property(worldArbitrary(false), (world) => expectSeekOnlyHolds(simulate({ ...world, hold: true }))),
+        { seed: WORLD_SEED, numRuns: 10 },
+      );
+    });
+  });
+
   describe('players that cannot nudge their rate', () => {
     it('only seek, never in a loop, and stay within what their seeks can do', () => {
       fc.assert(

@@ -18,7 +18,8 @@ import { type PlayerBehaviour, SimulatedPlayer } from './simulated-player.ts';
  * runs fast or slow and is offset by seconds, every message crosses a jittery, asymmetric, in-order
  * link, and the player obeys late. The client runs the loop docs/sync-algorithm.md prescribes: ClockSync from
  * ping/pong, and on every tick, state broadcast and seek completion, play/pause by isAdvancing and
- * then decideCorrection.
+ * then decideCorrection; with `hold`, the activity's loop instead (pause for a seek, hold, start
+ * early by the measured start latency).
  */
 export interface SimParams {
   seed: number;
@@ -45,6 +46,12 @@ export interface SimParams {
   clockOptions?: ClockSyncOptions;
   /** Called at every drift sample, for debugging and plots. */
   trace?: (sample: TraceSample) => void;
+  /**
+   * The client holds, as the activity does (docs/sync-algorithm.md, "Seek ahead and hold"): it
+   * pauses for each seek, aims past its seek and start latencies by a margin, keeps the frame until
+   * the group reaches it and starts early by the start latency it measures. Default: it does not.
+   */
+  hold?: boolean;
 }
 
 export interface TraceSample {
@@ -82,6 +89,8 @@ const DURATION_MS = 7_200_000;
 const STEP_MS = 5;
 const SAMPLE_EVERY_MS = 20;
 export const HOLD_MS = 1_000;
+/** The holding client measures a start this long after play(), as the activity does. */
+const START_MEASURE_AFTER_MS = 150;
 
 export interface SegmentResult {
   kind: EventKind;
@@ -234,9 +243,98 @@ export function simulate(params: SimParams): SimResult {
     });
   };
 
+  // The holding client's state: its start latency (measured 150 ms after each start, as the
+  // activity does), the start being measured, a pre-roll's end and a hold's wake-up (server time).
+  let startLatencyMs: number = tuning.startLatencyInitialMs;
+  let startsMeasured = 0;
+  let pendingStart: { localAt: number; fromMs: number; rate: number } | undefined;
+  let preRollUntil: number | undefined;
+  let wakeAtServerMs: number | undefined;
+  const startPlayer = (now: number) => {
+    player.play(now);
+    pendingStart = { localAt: local(now), fromMs: player.readPositionMs(), rate: appliedRate };
+  };
+  const measureStart = (localNow: number) => {
+    if (!pendingStart) return;
+    if (player.paused || appliedRate !== pendingStart.rate) {
+      pendingStart = undefined;
+      return;
+    }
+    const elapsed = localNow - pendingStart.localAt;
+    if (elapsed < START_MEASURE_AFTER_MS) return;
+    const latency = Math.max(0, elapsed - (player.readPositionMs() - pendingStart.fromMs) / pendingStart.rate);
+    pendingStart = undefined;
+    if (latency > 250) return;
+    startLatencyMs = startsMeasured === 0 ? latency : startLatencyMs + 0.3 * (latency - startLatencyMs);
+    startsMeasured += 1;
+  };
+
+  function holdingTick(now: number, playback: PlaybackTiming): void {
+    const localNow = local(now);
+    const serverNowMs = clock.serverNow(localNow);
+    const advancing = isAdvancing(playback, serverNowMs);
+    measureStart(localNow);
+    if (preRollUntil !== undefined && !player.paused && serverNowMs < preRollUntil) return;
+    preRollUntil = undefined;
+    if (pendingStart && advancing && localNow - pendingStart.localAt < START_MEASURE_AFTER_MS) return;
+    const correction = decideCorrection(
+      {
+        playback,
+        serverNowMs,
+        playerPositionMs: player.readPositionMs(),
+        playerRate: appliedRate,
+        seekLatencyMs: seekLatency.estimateMs,
+        seekLatencyDeviationMs: seekLatency.deviationMs,
+        canNudgeRate: params.player.canNudgeRate,
+        durationMs: DURATION_MS,
+        canHold: true,
+        playerPaused: player.paused,
+        startLatencyMs,
+      },
+      tuning,
+    );
+    switch (correction.kind) {
+      case 'none':
+        break;
+      case 'rate':
+        appliedRate = correction.rate;
+        player.setRate(now, correction.rate);
+        break;
+      case 'seek':
+        if (!player.paused) player.pause();
+        player.seek(now, localNow, correction.toMs, (latency) => {
+          seekLatency.observe(latency);
+          tick(now + latency);
+        });
+        return;
+      case 'hold': {
+        if (appliedRate !== playback.rate) {
+          appliedRate = playback.rate;
+          player.setRate(now, playback.rate);
+        }
+        const startAt = correction.untilServerMs - startLatencyMs;
+        if (serverNowMs < startAt) {
+          wakeAtServerMs = startAt;
+          return;
+        }
+        startPlayer(now);
+        if (serverNowMs < correction.untilServerMs) preRollUntil = correction.untilServerMs;
+        return;
+      }
+      default:
+        assertNever(correction);
+    }
+    if (advancing && player.paused) startPlayer(now);
+    if (!advancing && !player.paused) player.pause();
+  }
+
   function tick(now: number): void {
     if (!clock.ready || clientPlayback === undefined) return;
     if (player.seeking || player.stalled(now)) return;
+    if (params.hold === true) {
+      holdingTick(now, clientPlayback);
+      return;
+    }
     const localNow = local(now);
     const serverNowMs = clock.serverNow(localNow);
     const advancing = isAdvancing(clientPlayback, serverNowMs);
@@ -269,8 +367,7 @@ export function simulate(params: SimParams): SimResult {
         });
         return;
       case 'hold':
-        // This client passes no canHold: it plays whenever the group moves, as the model above.
-        throw new Error('the simulated client does not hold');
+        throw new Error('this client passes no canHold: it cannot be told to hold');
       default:
         assertNever(correction);
     }
@@ -341,11 +438,12 @@ export function simulate(params: SimParams): SimResult {
     const wasSeeking = player.seeking;
     player.advance(now, STEP_MS, localNow, STEP_MS * (1 + skew));
     // A timer at the scheduled instant starts the player on time, not at the next tick.
+    const serverNow = clock.serverNow(localNow);
     const due =
-      clientPlayback !== undefined &&
-      player.paused &&
-      !wasSeeking &&
-      isAdvancing(clientPlayback, clock.serverNow(localNow));
+      (clientPlayback !== undefined && player.paused && !wasSeeking && isAdvancing(clientPlayback, serverNow)) ||
+      (wakeAtServerMs !== undefined && serverNow >= wakeAtServerMs) ||
+      (preRollUntil !== undefined && serverNow >= preRollUntil);
+    if (wakeAtServerMs !== undefined && serverNow >= wakeAtServerMs) wakeAtServerMs = undefined;
     if (localNow >= nextTickLocal || due) {
       tick(now);
       if (localNow >= nextTickLocal) nextTickLocal += tuning.tickIntervalMs;
