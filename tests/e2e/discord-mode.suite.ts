@@ -78,6 +78,9 @@ window.addEventListener('message', (event) => {
         DISCORD_API_URL: discord.apiUrl,
       });
       const { guild } = discord;
+      // Alice manages this Discord server: the stand-in client says so (channel permissions) and so
+      // does the guild the server reads with the bot token.
+      discord.grantRole(guild.users.alice, guild.roles.admin);
       instanceId = discord.createActivityInstance({
         channelId: guild.channels.movieNight,
         users: [guild.users.alice],
@@ -190,7 +193,10 @@ window.addEventListener('message', (event) => {
       );
       // Manage Server (from the channel permissions) makes this viewer an admin.
       await frame.getByTestId('settings-menu').click();
-      await frame.getByRole('menuitem', { name: 'Plex server…' }).waitFor();
+      await frame.getByRole('menuitem', { name: 'Plex server…' }).click();
+      // The server agrees she may: it lists the guild's (no) linked servers instead of refusing.
+      await frame.getByTestId('no-servers').waitFor();
+      expect(await frame.getByTestId('error-state').count()).toBe(0);
       await frame.locator('body').press('Escape');
       await page.screenshot({ path: `${ARTIFACTS}/discord-mode.png` });
     }, 90_000);

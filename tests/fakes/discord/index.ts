@@ -398,6 +398,13 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
       return user.id;
     },
 
+    /** Gives a member of the guild a role (as an admin would in the server settings). */
+    grantRole(userId: string, roleId: string): void {
+      const member = guildOf(state, guild.id).members.get(userId);
+      if (!member) throw new Error(`${userId} is not a member of the guild`);
+      if (!member.roles.includes(roleId)) member.roles.push(roleId);
+    },
+
     /** Every change to message `messageId` after it was sent: webhook edits and channel edits, in order. */
     messageEdits(messageId: string): RecordedWebhookMessage[] {
       return state.webhookMessages.filter(
