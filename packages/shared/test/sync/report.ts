@@ -83,6 +83,10 @@ summarize('The chosen policy (SYNC)', worlds);
 summarize('The typical world alone', [TYPICAL]);
 // Seek-only players rarely get within ±20 ms at all (a seek lands where it lands): no settling table.
 summarize('Players that cannot nudge their rate (seeks only)', seekOnly, SYNC, false);
+// The activity's client: pause for each seek, aim past it, hold the frame until the group arrives.
+const holding = (world: SimParams): SimParams => ({ ...world, hold: true });
+summarize('The holding client (the activity’s loop)', worlds.map(holding));
+summarize('Holding players that cannot nudge their rate', seekOnly.map(holding), SYNC, false);
 
 interface Variant {
   name: string;
