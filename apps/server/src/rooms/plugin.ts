@@ -5,7 +5,7 @@ import { readGuildSettings } from '../db/guild-settings.ts';
 import type { Metrics } from '../infra/metrics.ts';
 import { guildOfRoom } from '../library/plugin.ts';
 import { libraryLookup } from './library-lookup.ts';
-import type { PrivilegeCheck, RoomObserver } from './ports.ts';
+import { cacheLeases, type PrivilegeCheck, type RoomObserver } from './ports.ts';
 import { RoomEngine } from './room-engine.ts';
 import { DatabaseWatchLog } from './watch-log.ts';
 
@@ -46,6 +46,8 @@ export default fp(
       // Discord mode: the activity instance named in hello must hold the user, in the room's channel,
       // and the guild grants host powers (Manage Server, the DJ role) to its activity users too.
       ...(app.discord ? { authorizeJoin: app.discord.authorizeJoin, privileges: guildPrivileges(app) } : {}),
+      // Several instances on one Redis: a crashed instance's connections are swept out of its rooms.
+      ...(app.redis ? { leases: cacheLeases(app.cache) } : {}),
       // Queue entries come from the room's library (tests swap it with `setItemLookup`).
       lookup: libraryLookup(app.library),
       watchLog,

@@ -73,3 +73,32 @@ export interface RoomLogger {
   warn(details: object, message: string): void;
   error(details: object, message: string): void;
 }
+
+/**
+ * Liveness of the instances that share a room store (Redis). Every instance renews its own lease;
+ * one whose lease has lapsed died without a clean shutdown, and the living take its connections
+ * out of the rooms (its members turn away, and leave after the grace period as usual).
+ */
+export interface InstanceLeases {
+  /** Marks the instance alive for `ttlMs`; false when its lease had lapsed (it was taken for dead). */
+  renew(instanceId: string, ttlMs: number): Promise<boolean>;
+  alive(instanceId: string): Promise<boolean>;
+}
+
+/** Leases as cache entries with a TTL: the shared Redis cache when configured. */
+export function cacheLeases(cache: {
+  get<T>(key: string): Promise<T | undefined>;
+  set<T>(key: string, value: T, ttlMs: number): Promise<void>;
+}): InstanceLeases {
+  const key = (instanceId: string) => `roomlease:${instanceId}`;
+  return {
+    async renew(instanceId, ttlMs) {
+      const held = (await cache.get<number>(key(instanceId))) !== undefined;
+      await cache.set(key(instanceId), 1, ttlMs);
+      return held;
+    },
+    async alive(instanceId) {
+      return (await cache.get<number>(key(instanceId))) !== undefined;
+    },
+  };
+}

@@ -17,6 +17,7 @@ import { RoomConflictError, type RoomStore, updateRoom } from '../infra/room-sto
 import { type ConnectionLimits, DEFAULT_LIMITS, RoomConnection } from './connection.ts';
 import {
   type Clock,
+  type InstanceLeases,
   type ItemLookup,
   noLibrary,
   noObserver,
@@ -91,6 +92,13 @@ export interface RoomEngineOptions {
   authorizeJoin?: (user: RoomUser, roomId: string, instanceId: string | undefined) => Promise<boolean>;
   lookup?: ItemLookup;
   privileges?: PrivilegeCheck;
+  /**
+   * Instance leases (several instances on one Redis room store): connections of an instance that
+   * died without a clean shutdown are taken out of its rooms by the others. Without it, nothing is
+   * swept (one instance: its connections die with it, and so does the in-process store).
+   */
+  leases?: InstanceLeases;
+  leasing?: { ttlMs?: number; renewMs?: number; sweepMs?: number };
   watchLog?: WatchLog;
   observer?: RoomObserver;
   log?: RoomLogger;
@@ -152,6 +160,8 @@ export class RoomEngine {
   private readonly cleanups: (() => unknown)[] = [];
   private readonly hubHost: HubHost;
   private closing = false;
+  /** Names this instance in its connection ids (`<instance>/<uuid>`) and its lease. */
+  readonly instanceId = randomUUID();
 
   constructor(private readonly options: RoomEngineOptions) {
     this.store = options.store;
@@ -208,6 +218,70 @@ export class RoomEngine {
         for (const { hub } of this.hubs.values()) hub.refresh();
       }),
     );
+    if (this.options.leases) {
+      const { renewMs = 10_000, sweepMs = 15_000 } = this.options.leasing ?? {};
+      await this.renewLease();
+      const renew = setInterval(() => void this.track(this.renewLease()), renewMs);
+      const sweep = setInterval(() => void this.track(this.sweepDeadInstances()), sweepMs);
+      renew.unref();
+      sweep.unref();
+      this.cleanups.push(() => {
+        clearInterval(renew);
+        clearInterval(sweep);
+      });
+    }
+  }
+
+  /** Renews this instance's lease; after a lapse (taken for dead) every local room re-reads and rejoins. */
+  async renewLease(): Promise<void> {
+    const leases = this.options.leases;
+    if (!leases || this.closing) return;
+    try {
+      const held = await leases.renew(this.instanceId, this.options.leasing?.ttlMs ?? 30_000);
+      if (!held) for (const { hub } of this.hubs.values()) hub.refresh();
+    } catch (error) {
+      this.log.warn({ err: error }, 'could not renew the instance lease');
+    }
+  }
+
+  /**
+   * Takes the connections of instances whose lease has lapsed out of every room: their members turn
+   * away (and leave after the grace period), so a crashed instance leaves no ghosts behind. A lease
+   * that cannot be read is not taken for lapsed.
+   */
+  async sweepDeadInstances(): Promise<void> {
+    const leases = this.options.leases;
+    if (!leases || this.closing) return;
+    const verdicts = new Map<string, boolean>();
+    const dead = async (owner: string) => {
+      if (owner === this.instanceId) return false;
+      if (!verdicts.has(owner)) verdicts.set(owner, !(await leases.alive(owner).catch(() => true)));
+      return verdicts.get(owner) === true;
+    };
+    let roomIds: string[];
+    try {
+      roomIds = await this.store.list();
+    } catch (error) {
+      this.log.warn({ err: error }, 'could not list rooms to sweep');
+      return;
+    }
+    for (const roomId of roomIds) {
+      try {
+        const found = await this.store.get(roomId);
+        if (!found) continue;
+        for (const member of asRecord(found.value).members) {
+          for (const connectionId of member.connections) {
+            const slash = connectionId.indexOf('/');
+            if (slash <= 0 || !(await dead(connectionId.slice(0, slash)))) continue;
+            await this.transact(roomId, (room, ctx) => dropConnection(room, member.userId, connectionId, false, ctx), {
+              actorId: member.userId,
+            });
+          }
+        }
+      } catch (error) {
+        this.log.warn({ err: error, roomId }, 'could not sweep a room');
+      }
+    }
   }
 
   /** Swaps the library the engine asks about items (the library plugin, or a fake in tests). */
@@ -217,7 +291,7 @@ export class RoomEngine {
 
   /** A new transport connection; the engine drives it from its first frame to its close. */
   connect(socket: RoomSocket): RoomConnection {
-    const connection = new RoomConnection(this, socket, randomUUID());
+    const connection = new RoomConnection(this, socket, `${this.instanceId}/${randomUUID()}`);
     this.connections.add(connection);
     return connection;
   }
