@@ -14,7 +14,6 @@ import {
   type ErrorCode,
   type LibraryItemDto,
 } from '@dpp/shared';
-import { eq } from 'drizzle-orm';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
