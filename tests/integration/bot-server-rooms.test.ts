@@ -4,25 +4,12 @@
  * in a voice channel counted as present. Real discord.js on the fake Discord, the real server app on
  * the demo library, the real server API client in between.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { APIMessage } from 'discord.js';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createBot } from '../../apps/bot/src/bot.ts';
 import type { BotTuning } from '../../apps/bot/src/context.ts';
-import { loadCommands } from '../../apps/bot/src/loader.ts';
-import { registerCommands } from '../../apps/bot/src/register.ts';
-import { ServerApi } from '../../apps/bot/src/server-api.ts';
-import { buildApp } from '../../apps/server/src/app.ts';
-import { loadConfig } from '../../apps/server/src/config.ts';
 import { type FakeDiscord, messageText, startFakeDiscord } from '../fakes/discord/index.ts';
 import { waitFor } from '../support/wait.ts';
-
-type App = Awaited<ReturnType<typeof buildApp>>;
-type Bot = Awaited<ReturnType<typeof createBot>>;
+import { type App, type Bot, startBot, startServer } from './support/bot-and-server.ts';
 
 const buttonLabels = (message: APIMessage | undefined) =>
   (JSON.parse(JSON.stringify(message?.components ?? [])) as { components: { label?: string }[] }[]).flatMap((row) =>
@@ -32,26 +19,11 @@ const buttonLabels = (message: APIMessage | undefined) =>
 describe('the bot and the real server, room by room', () => {
   let app: App;
   let serverUrl: string;
-  const token = randomBytes(24).toString('base64url');
+  let token: string;
   const started: { bot: Bot; fake: FakeDiscord }[] = [];
-  const log = pino({ level: process.env.BOT_TEST_LOG ?? 'silent' });
 
   beforeAll(async () => {
-    app = await buildApp({
-      config: loadConfig({
-        DATA_DIR: mkdtempSync(path.join(tmpdir(), 'dpp-bot-rooms-')),
-        NODE_ENV: 'test',
-        LOG_LEVEL: 'silent',
-        DATABASE_URL: 'memory://',
-        BOT_API_TOKEN: token,
-      }),
-      logger: false,
-      activityRoot: '/nonexistent',
-    });
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    const address = app.server.address();
-    if (typeof address !== 'object' || !address) throw new Error('not listening');
-    serverUrl = `http://127.0.0.1:${address.port}`;
+    ({ app, serverUrl, token } = await startServer());
   });
   afterAll(async () => {
     for (const { bot, fake } of started) {
@@ -62,43 +34,14 @@ describe('the bot and the real server, room by room', () => {
   });
 
   /** A fake Discord and the bot on it; `seed` runs before the bot connects (voice states for GUILD_CREATE). */
-  async function startBot(
+  async function startBotOn(
     tuning: Partial<BotTuning> = {},
     seed: (fake: FakeDiscord) => Promise<void> = async () => {},
   ) {
     const fake = await startFakeDiscord();
     await seed(fake);
-    const commands = await loadCommands();
-    await registerCommands({
-      token: fake.botToken,
-      applicationId: fake.applicationId,
-      apiUrl: fake.apiUrl,
-      guildId: fake.guild.id,
-      commands,
-    });
-    const bot = await createBot({
-      config: {
-        botToken: fake.botToken,
-        applicationId: fake.applicationId,
-        discordApiUrl: fake.apiUrl,
-        serverUrl,
-        botApiToken: token,
-        publicUrl: undefined,
-        logLevel: 'silent',
-      },
-      log,
-      api: new ServerApi({
-        baseUrl: serverUrl,
-        token,
-        log,
-        retry: { retries: 2, initialDelayMs: 5, maxDelayMs: 20 },
-        breaker: { consecutiveFailures: 5, halfOpenAfterMs: 60_000 },
-      }),
-      commands,
-      tuning: { emptyGraceMs: 60_000, plexPollIntervalMs: 5, ...tuning },
-    });
+    const bot = await startBot(fake, { serverUrl, token }, { emptyGraceMs: 60_000, ...tuning });
     started.push({ bot, fake });
-    await bot.start();
     return { bot, fake };
   }
 
@@ -139,7 +82,7 @@ describe('the bot and the real server, room by room', () => {
   test('a now-playing message follows its room: edited on changes made elsewhere, rate-limited, through the channel once the token expired, and a last time when the room ends', async () => {
     // An hour between edits: after the first, every later edit waits for the trailing one, which the
     // test brings forward with flush() instead of waiting: the count does not depend on the machine.
-    const { bot, fake } = await startBot({ nowPlayingEditIntervalMs: 3_600_000 });
+    const { bot, fake } = await startBotOn({ nowPlayingEditIntervalMs: 3_600_000 });
     const { alice, bob } = fake.guild.users;
     const channelId = fake.guild.channels.movieNight;
     const roomId = `${fake.guild.id}:${channelId}`;
@@ -218,7 +161,7 @@ describe('the bot and the real server, room by room', () => {
   });
 
   test('two /play at the same moment: one starts, the other queues behind it, and neither is lost', async () => {
-    const { bot, fake } = await startBot();
+    const { bot, fake } = await startBotOn();
     const { alice, bob } = fake.guild.users;
     const channelId = fake.guild.channels.lounge;
     const roomId = `${fake.guild.id}:${channelId}`;
@@ -244,7 +187,7 @@ describe('the bot and the real server, room by room', () => {
 
   test('people already in the voice channel are present: when /play creates the room, and when the bot starts', async () => {
     // Bob is in the channel before there is a room: the server had nobody to tell then.
-    const first = await startBot();
+    const first = await startBotOn();
     const { alice, bob } = first.fake.guild.users;
     const channelId = first.fake.guild.channels.movieNight;
     const roomId = `${first.fake.guild.id}:${channelId}`;
@@ -268,7 +211,7 @@ describe('the bot and the real server, room by room', () => {
 
     // A bot that starts while people sit in a channel whose room exists: GUILD_CREATE's voice states count.
     let otherRoom = '';
-    const second = await startBot({}, async (fake) => {
+    const second = await startBotOn({}, async (fake) => {
       const lounge = fake.guild.channels.lounge;
       otherRoom = `${fake.guild.id}:${lounge}`;
       await fake.dispatchVoiceState({ userId: fake.guild.users.alice, channelId: lounge });

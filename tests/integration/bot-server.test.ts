@@ -2,24 +2,11 @@
  * The bot end to end against the REAL server (not the stub): the real discord.js client on the fake
  * Discord, the real server app on the demo library, the real server API client in between.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { InteractionResponseType } from 'discord.js';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createBot } from '../../apps/bot/src/bot.ts';
-import { loadCommands } from '../../apps/bot/src/loader.ts';
-import { registerCommands } from '../../apps/bot/src/register.ts';
-import { ServerApi } from '../../apps/bot/src/server-api.ts';
-import { buildApp } from '../../apps/server/src/app.ts';
-import { loadConfig } from '../../apps/server/src/config.ts';
 import { type FakeDiscord, isEphemeral, messageText, startFakeDiscord } from '../fakes/discord/index.ts';
 import { waitFor } from '../support/wait.ts';
-
-type App = Awaited<ReturnType<typeof buildApp>>;
-type Bot = Awaited<ReturnType<typeof createBot>>;
+import { type App, type Bot, startBot, startServer } from './support/bot-and-server.ts';
 
 const buttons = (message: { components?: unknown[] } | undefined) =>
   JSON.parse(JSON.stringify(message?.components ?? [])).flatMap(
@@ -30,57 +17,13 @@ describe('the bot against the real server', () => {
   let app: App;
   let fake: FakeDiscord;
   let bot: Bot;
-  const token = randomBytes(24).toString('base64url');
+  let token: string;
 
   beforeAll(async () => {
-    app = await buildApp({
-      config: loadConfig({
-        DATA_DIR: mkdtempSync(path.join(tmpdir(), 'dpp-bot-e2e-')),
-        NODE_ENV: 'test',
-        LOG_LEVEL: 'silent',
-        DATABASE_URL: 'memory://',
-        BOT_API_TOKEN: token,
-      }),
-      logger: false,
-      activityRoot: '/nonexistent',
-    });
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    const address = app.server.address();
-    if (typeof address !== 'object' || !address) throw new Error('not listening');
-    const serverUrl = `http://127.0.0.1:${address.port}`;
-
+    const server = await startServer();
+    ({ app, token } = server);
     fake = await startFakeDiscord();
-    const log = pino({ level: process.env.BOT_TEST_LOG ?? 'silent' });
-    const commands = await loadCommands();
-    await registerCommands({
-      token: fake.botToken,
-      applicationId: fake.applicationId,
-      apiUrl: fake.apiUrl,
-      guildId: fake.guild.id,
-      commands,
-    });
-    bot = await createBot({
-      config: {
-        botToken: fake.botToken,
-        applicationId: fake.applicationId,
-        discordApiUrl: fake.apiUrl,
-        serverUrl,
-        botApiToken: token,
-        publicUrl: undefined,
-        logLevel: 'silent',
-      },
-      log,
-      api: new ServerApi({
-        baseUrl: serverUrl,
-        token,
-        log,
-        retry: { retries: 2, initialDelayMs: 5, maxDelayMs: 20 },
-        breaker: { consecutiveFailures: 5, halfOpenAfterMs: 60_000 },
-      }),
-      commands,
-      tuning: { emptyGraceMs: 30, plexPollIntervalMs: 5 },
-    });
-    await bot.start();
+    bot = await startBot(fake, server, { emptyGraceMs: 30 });
   });
   afterAll(async () => {
     await bot?.stop();
