@@ -497,12 +497,10 @@ export class SyncController {
   }
 
   /**
-   * Learns the start latency: once the player has played a while at one rate, the time since play()
-   * less the media time it covered is how late frames started to keep pace.
+   * Where a start (or rate change) measurement stands: the ms since it began once the player has run
+   * long enough at one rate, 'wait' before that, 'disturbed' when anything else moved the player.
    */
-  private measureStart(now: number): void {
-    const pending = this.pendingStart;
-    if (!pending) return;
+  private measurementWindow(pending: { calledAt: number; rate: number }, now: number): number | 'wait' | 'disturbed' {
     const elapsed = now - pending.calledAt;
     const disturbed =
       this.media.paused ||
@@ -511,12 +509,21 @@ export class SyncController {
       this.stalledSince !== null ||
       this.appliedRate !== pending.rate ||
       elapsed > START_MEASURE_WITHIN_MS;
-    if (disturbed) {
-      this.pendingStart = null;
-      return;
-    }
-    if (elapsed < START_MEASURE_AFTER_MS) return;
+    if (disturbed) return 'disturbed';
+    return elapsed < START_MEASURE_AFTER_MS ? 'wait' : elapsed;
+  }
+
+  /**
+   * Learns the start latency: once the player has played a while at one rate, the time since play()
+   * less the media time it covered is how late frames started to keep pace.
+   */
+  private measureStart(now: number): void {
+    const pending = this.pendingStart;
+    if (!pending) return;
+    const elapsed = this.measurementWindow(pending, now);
+    if (elapsed === 'wait') return;
     this.pendingStart = null;
+    if (elapsed === 'disturbed') return;
     // A start a few ms early (a read that ran ahead) counts as immediate.
     const latency = Math.max(0, elapsed - (this.media.positionMs - pending.fromMs) / (pending.rate || 1));
     if (latency > MAX_START_LATENCY_MS) return;
@@ -529,20 +536,10 @@ export class SyncController {
   private measureNudgeStart(now: number): void {
     const pending = this.pendingNudge;
     if (!pending) return;
-    const elapsed = now - pending.calledAt;
-    const disturbed =
-      this.media.paused ||
-      this.media.seeking ||
-      this.pendingSeek !== null ||
-      this.stalledSince !== null ||
-      this.appliedRate !== pending.rate ||
-      elapsed > START_MEASURE_WITHIN_MS;
-    if (disturbed) {
-      this.pendingNudge = null;
-      return;
-    }
-    if (elapsed < START_MEASURE_AFTER_MS) return;
+    const elapsed = this.measurementWindow(pending, now);
+    if (elapsed === 'wait') return;
     this.pendingNudge = null;
+    if (elapsed === 'disturbed') return;
     // Media time short of the new rate's path, in the wall time the player stood still.
     const lost = Math.max(0, elapsed * pending.rate - (this.media.positionMs - pending.fromMs)) / pending.rate;
     if (lost > MAX_NUDGE_START_COST_MS) return;
