@@ -40,4 +40,15 @@ describe('HTTP rate limits', () => {
     expect(statuses.slice(0, 300).every((status) => status === 401)).toBe(true);
     expect(statuses[300]).toBe(429);
   });
+
+  it('never limits posters: a library page shows dozens of them', async () => {
+    const statuses = new Set<number>();
+    for (let i = 0; i < 310; i++) {
+      const response = await app.inject({ method: 'GET', url: '/api/art/not-a-real-art-id' });
+      statuses.add(response.statusCode);
+    }
+    // Refused as an unknown image each time, never as too many requests.
+    expect(statuses.has(429)).toBe(false);
+    expect([...statuses].every((status) => status >= 400 && status < 500)).toBe(true);
+  });
 });

@@ -28,8 +28,8 @@ export function rateLimitKey(request: FastifyRequest, botApiToken: string): stri
 }
 
 /**
- * Per-client HTTP rate limit on /api (the stream proxy and static files are exempt: a player asks
- * for many segments). Counters live in Redis when REDIS_URL is set, so every instance agrees.
+ * Per-client HTTP rate limit on /api (the stream proxy, images and static files are exempt).
+ * Counters live in Redis when REDIS_URL is set, so every instance agrees.
  */
 export default fp(
   async (app) => {
@@ -40,7 +40,12 @@ export default fp(
       redis: app.redis,
       nameSpace: 'dpp:rl:',
       skipOnError: true,
-      allowList: (request) => !request.url.startsWith('/api/') || request.url.startsWith('/api/stream/'),
+      // Media and images are exempt: a player asks for many segments, a library page for dozens of
+      // posters, and both come by signed, expiring ids the server handed out.
+      allowList: (request) =>
+        !request.url.startsWith('/api/') ||
+        request.url.startsWith('/api/stream/') ||
+        request.url.startsWith('/api/art/'),
       keyGenerator: (request) => rateLimitKey(request, app.config.botApiToken),
       // The plugin throws what this returns: an HttpError, so the one error handler answers
       // 429 {error: {code: 'rate_limited', message}} like every other error.
