@@ -420,8 +420,19 @@ export class RoomEngine {
       const { outcome } = result;
       switch (outcome.kind) {
         case 'changed':
-        case 'unchanged':
-          return { ok: true, snapshot: result.record && toSnapshot(result.record) };
+        case 'unchanged': {
+          // Made only when asked (the bot API asks; a member's socket never does): every command
+          // would otherwise pay for a snapshot on the broadcast's critical path.
+          const record = result.record;
+          let snapshot: RoomSnapshot | undefined;
+          return {
+            ok: true,
+            get snapshot() {
+              snapshot ??= record && toSnapshot(record);
+              return snapshot;
+            },
+          };
+        }
         case 'rejected':
           return fail(outcome.code, outcome.message);
         case 'early':
