@@ -1,5 +1,7 @@
+import type { RoomResponse } from '@dpp/shared';
 import { ApplicationIntegrationType, InteractionContextType } from 'discord.js';
 import type { Command } from '../command.ts';
+import type { BotContext } from '../context.ts';
 import { UserFacingError } from '../errors.ts';
 import { nowPlayingMessage, parseButtonId } from '../now-playing.ts';
 import { nothingPlaying } from '../room-action.ts';
@@ -23,14 +25,7 @@ export default {
       nowPlayingMessage({ room, channelName: channel.name, publicUrl: ctx.config.publicUrl }),
     );
     // From now on the message follows the room.
-    ctx.nowPlaying.track({
-      roomId,
-      messageId: message.id,
-      channelId: message.channelId,
-      interactionToken: interaction.token,
-      interactionCreatedAt: interaction.createdTimestamp,
-      shown: room,
-    });
+    follow(ctx, roomId, message, interaction, room);
   },
 
   /** Pause/resume and skip on a now-playing message: the presser acts, under the room's rules. */
@@ -54,13 +49,24 @@ export default {
       nowPlayingMessage({ room, channelName, publicUrl: ctx.config.publicUrl }),
     );
     // The press's token is fresh for another 15 minutes of webhook edits.
-    ctx.nowPlaying.track({
-      roomId: parsed.roomId,
-      messageId: message.id,
-      channelId: message.channelId,
-      interactionToken: interaction.token,
-      interactionCreatedAt: interaction.createdTimestamp,
-      shown: room,
-    });
+    follow(ctx, parsed.roomId, message, interaction, room);
   },
 } satisfies Command;
+
+/** Registers a now-playing message to be edited as its room changes, through this interaction's token. */
+function follow(
+  ctx: BotContext,
+  roomId: string,
+  message: { id: string; channelId: string },
+  interaction: { token: string; createdTimestamp: number },
+  shown: RoomResponse,
+): void {
+  ctx.nowPlaying.track({
+    roomId,
+    messageId: message.id,
+    channelId: message.channelId,
+    interactionToken: interaction.token,
+    interactionCreatedAt: interaction.createdTimestamp,
+    shown,
+  });
+}

@@ -28,7 +28,8 @@ declare module 'fastify' {
   }
 }
 
-const SNOWFLAKE = /^\d{5,25}$/;
+/** A Discord id (a snowflake), as X-Acting-User and guild ids carry them. */
+export const SNOWFLAKE = /^\d{5,25}$/;
 
 export function bearerToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
@@ -41,6 +42,14 @@ function sameSecret(given: string, expected: string): boolean {
   const a = Buffer.from(given);
   const b = Buffer.from(expected);
   return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** The Discord user the bot acts for: set when the request carries the bot token and a valid X-Acting-User. */
+export function botActingUser(request: FastifyRequest, botApiToken: string): string | undefined {
+  const token = bearerToken(request);
+  if (token === undefined || !sameSecret(token, botApiToken)) return undefined;
+  const acting = request.headers['x-acting-user'];
+  return typeof acting === 'string' && SNOWFLAKE.test(acting) ? acting : undefined;
 }
 
 /** Header values are Latin-1, Discord names are not: the bot sends the name URI-encoded. */

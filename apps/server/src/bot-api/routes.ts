@@ -18,8 +18,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { upsertUser } from '../auth/users.ts';
-import { readGuildSettings } from '../db/guild-settings.ts';
-import { type GuildSettings, guilds } from '../db/schema.ts';
+import { readGuildSettings, saveGuildSettings } from '../db/guild-settings.ts';
 import { HttpError } from '../lib/errors.ts';
 import { toHttpError } from '../library/http-errors.ts';
 import type { MediaItem, MediaSource } from '../library/media-source.ts';
@@ -73,18 +72,6 @@ function libraryError(error: unknown): unknown {
   return mapped;
 }
 
-export function guildSettings(app: FastifyInstance, guildId: string): Promise<BotGuildSettings> {
-  return readGuildSettings(app.database.db, guildId);
-}
-
-async function saveGuildSettings(app: FastifyInstance, guildId: string, next: BotGuildSettings) {
-  const settings: GuildSettings = { djRoleId: next.djRoleId, defaultControl: next.control };
-  await app.database.db
-    .insert(guilds)
-    .values({ discordGuildId: guildId, settings })
-    .onConflictDoUpdate({ target: guilds.discordGuildId, set: { settings, updatedAt: new Date() } });
-}
-
 /** Retried requests (same Idempotency-Key from the bot) are applied once within this window. */
 const IDEMPOTENCY_TTL_MS = 10 * 60_000;
 
@@ -110,7 +97,7 @@ function actingRoles(request: FastifyRequest): string[] {
 async function guildPrivileged(app: FastifyInstance, request: FastifyRequest, guildId: string | undefined) {
   if (hasManageGuild(request)) return true;
   if (!guildId) return false;
-  const { djRoleId } = await guildSettings(app, guildId);
+  const { djRoleId } = await readGuildSettings(app.database.db, guildId);
   return djRoleId !== null && actingRoles(request).includes(djRoleId);
 }
 
@@ -165,7 +152,7 @@ const botApiRoutes: FastifyPluginAsyncZod = async (app) => {
     }
     if (!existed && guildId) {
       // A room the bot just created starts with the guild's control mode.
-      const { control } = await guildSettings(app, guildId);
+      const { control } = await readGuildSettings(app.database.db, guildId);
       if (control !== 'everyone') {
         await app.rooms.command(
           roomId,
@@ -388,7 +375,7 @@ const botApiRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: routes.guildSettings.response, ...errors },
       },
     },
-    async (request) => guildSettings(app, request.params.guildId),
+    async (request) => readGuildSettings(app.database.db, request.params.guildId),
   );
 
   app.patch(
@@ -407,12 +394,12 @@ const botApiRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request) => {
       requireManageGuild(request);
       const { guildId } = request.params;
-      const current = await guildSettings(app, guildId);
+      const current = await readGuildSettings(app.database.db, guildId);
       const next: BotGuildSettings = {
         djRoleId: request.body.djRoleId === undefined ? current.djRoleId : request.body.djRoleId,
         control: request.body.control ?? current.control,
       };
-      await saveGuildSettings(app, guildId, next);
+      await saveGuildSettings(app.database.db, guildId, next);
       return next;
     },
   );

@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import type { Db } from './database.ts';
-import { guilds } from './schema.ts';
+import { type GuildSettings, guilds } from './schema.ts';
 
 /** A guild's settings as the rooms apply them: the DJ role (host powers) and the default control mode. */
 export interface EffectiveGuildSettings {
@@ -17,4 +17,13 @@ export async function readGuildSettings(db: Db, guildId: string): Promise<Effect
     .limit(1);
   const settings = row?.settings ?? {};
   return { djRoleId: settings.djRoleId ?? null, control: settings.defaultControl ?? 'everyone' };
+}
+
+/** Stores a guild's settings (creating its row the first time). */
+export async function saveGuildSettings(db: Db, guildId: string, next: EffectiveGuildSettings): Promise<void> {
+  const settings: GuildSettings = { djRoleId: next.djRoleId, defaultControl: next.control };
+  await db
+    .insert(guilds)
+    .values({ discordGuildId: guildId, settings })
+    .onConflictDoUpdate({ target: guilds.discordGuildId, set: { settings, updatedAt: new Date() } });
 }

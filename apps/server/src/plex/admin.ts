@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Session } from '../auth/plugin.ts';
+import { type Session, SNOWFLAKE } from '../auth/plugin.ts';
 import { HttpError } from '../lib/errors.ts';
 
 /**
@@ -9,7 +9,7 @@ import { HttpError } from '../lib/errors.ts';
  */
 export async function canAdminGuild(app: FastifyInstance, session: Session, guildId: string | undefined) {
   if (app.discord === undefined) return true;
-  if (guildId === undefined || !/^\d{15,21}$/.test(guildId)) return false;
+  if (guildId === undefined || !SNOWFLAKE.test(guildId)) return false;
   const powers = await app.discord.powers.of(guildId, session.discordId);
   return powers?.manageGuild ?? false;
 }

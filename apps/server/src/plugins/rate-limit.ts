@@ -1,10 +1,9 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { botActingUser } from '../auth/plugin.ts';
+import { shortDigest } from '../lib/digest.ts';
 import { HttpError } from '../lib/errors.ts';
-
-const SNOWFLAKE = /^\d{15,21}$/;
 
 /**
  * Whom a request counts against: the user the bot acts for (the bot speaks for everyone in a guild,
@@ -14,17 +13,8 @@ const SNOWFLAKE = /^\d{15,21}$/;
 export function rateLimitKey(request: FastifyRequest, botApiToken: string): string {
   const authorization = request.headers.authorization;
   if (typeof authorization !== 'string' || authorization === '') return `ip:${request.ip}`;
-  const token = Buffer.from(authorization.replace(/^Bearer\s+/i, ''));
-  const bot = Buffer.from(botApiToken);
-  const acting = request.headers['x-acting-user'];
-  if (
-    token.length === bot.length &&
-    timingSafeEqual(token, bot) &&
-    typeof acting === 'string' &&
-    SNOWFLAKE.test(acting)
-  )
-    return `bot-user:${acting}`;
-  return `token:${createHash('sha256').update(authorization).digest('base64url').slice(0, 32)}`;
+  const acting = botActingUser(request, botApiToken);
+  return acting ? `bot-user:${acting}` : `token:${shortDigest(authorization)}`;
 }
 
 /**

@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Metrics } from '../infra/metrics.ts';
+import { shortDigest } from '../lib/digest.ts';
 import { HttpError } from '../lib/errors.ts';
 import type { RemoteFileStream } from '../library/media-source.ts';
 import { decideRange } from './byte-range.ts';
@@ -23,7 +23,8 @@ export const FILE_FACTS_TTL_MS = 10 * 60 * 1000;
 /** Chunks stay while a party's members are likely to ask for them (a few minutes apart at most). */
 export const FILE_CHUNK_TTL_MS = 5 * 60 * 1000;
 
-const digest = (text: string) => createHash('sha256').update(text).digest('base64url').slice(0, 32);
+/** Cache key of a file's facts; its chunks are named after the same digest of its URL. */
+const factsKey = (descriptor: RemoteFileStream) => `streamfile:${shortDigest(descriptor.url)}`;
 
 export interface SharedFilesDeps {
   http: UpstreamHttp;
@@ -131,7 +132,7 @@ export class SharedFiles {
   facts(descriptor: RemoteFileStream): Promise<FileFacts> {
     // Not ranged (or not answering HEAD): passed through, and asked again soon.
     const ttl = (facts: FileFacts) => (facts.ranged ? FILE_FACTS_TTL_MS : 30_000);
-    return this.deps.flight.json(`streamfile:${digest(descriptor.url)}`, ttl, async () => {
+    return this.deps.flight.json(factsKey(descriptor), ttl, async () => {
       const response = await this.deps.http.open('HEAD', descriptor.url, descriptor.headers);
       response.body.on('error', () => {});
       response.body.dump().catch(() => {});
@@ -153,8 +154,8 @@ export class SharedFiles {
     const { chunkBytes, flight, http } = this.deps;
     const start = index * chunkBytes;
     const end = Math.min(start + chunkBytes, facts.size) - 1;
-    const version = digest(`${facts.etag}\n${facts.lastModified}\n${facts.size}`).slice(0, 12);
-    const key = `streamchunk:${digest(descriptor.url)}:${version}:${chunkBytes}:${index}`;
+    const version = shortDigest(`${facts.etag}\n${facts.lastModified}\n${facts.size}`).slice(0, 12);
+    const key = `streamchunk:${shortDigest(descriptor.url)}:${version}:${chunkBytes}:${index}`;
     try {
       return await flight.bytes(
         key,
@@ -169,7 +170,7 @@ export class SharedFiles {
               : range !== null && Number(range[1]) === start && Number(range[3]) === facts.size) &&
             (facts.etag === null || answer.headers.etag === undefined || answer.headers.etag === facts.etag);
           if (!same) {
-            await flight.forget(`streamfile:${digest(descriptor.url)}`);
+            await flight.forget(factsKey(descriptor));
             throw new HttpError(502, 'upstream_changed', 'The media file changed on the server; play it again.');
           }
           return answer.bytes;

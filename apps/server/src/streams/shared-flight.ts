@@ -109,13 +109,12 @@ export class SharedFlight {
       this.observe(namespace, 'hit');
     } else {
       const controller = new AbortController();
-      const created: Flight<T> = { promise: Promise.resolve(undefined as T), controller, waiters: 0, pinned: false };
-      created.promise = this.fly(namespace, key, slot, () => load(controller.signal), controller.signal).finally(() => {
-        if (this.inflight.get(key) === created) this.inflight.delete(key);
+      const promise = this.fly(namespace, key, slot, () => load(controller.signal), controller.signal).finally(() => {
+        if (this.inflight.get(key)?.controller === controller) this.inflight.delete(key);
       });
-      created.promise.catch(() => {});
-      this.inflight.set(key, created as Flight<unknown>);
-      flight = created;
+      promise.catch(() => {});
+      flight = { promise, controller, waiters: 0, pinned: false };
+      this.inflight.set(key, flight as Flight<unknown>);
     }
     return this.attach(key, flight, signal);
   }

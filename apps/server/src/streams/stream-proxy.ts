@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { type FileHandle, open, readFile } from 'node:fs/promises';
 import type { OutgoingHttpHeaders } from 'node:http';
 import path from 'node:path';
@@ -6,6 +5,7 @@ import type { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { LRUCache } from 'lru-cache';
 import type { Metrics } from '../infra/metrics.ts';
+import { shortDigest } from '../lib/digest.ts';
 import { HttpError } from '../lib/errors.ts';
 import type { LocalHlsStream, RemoteFileStream, RemoteHlsStream, StreamDescriptor } from '../library/media-source.ts';
 import { pumpFile } from './file-pump.ts';
@@ -75,8 +75,6 @@ function extensionFor(upstreamPath: string, role: UriRole): string {
   const match = /\.([a-z0-9]{1,6})$/i.exec(upstreamPath);
   return match?.[1]?.toLowerCase() ?? ROLE_EXTENSIONS[role];
 }
-
-const digest = (text: string) => createHash('sha256').update(text).digest('base64url').slice(0, 32);
 
 type ProxyKind = 'file' | 'playlist' | 'segment';
 
@@ -205,16 +203,18 @@ export class StreamProxy {
     if (ref === undefined || !ref.startsWith('/')) throw unknownName();
     const url = `${origin}${ref}`;
     if (extension === 'm3u8') {
-      const text = await this.playlist(`streampl:${descriptor.sessionKey}:${digest(ref)}`, () => fetchPlaylist(url));
+      const text = await this.playlist(`streampl:${descriptor.sessionKey}:${shortDigest(ref)}`, () =>
+        fetchPlaylist(url),
+      );
       return this.sendPlaylist(request, reply, text);
     }
-    const cacheKey = `streamseg:${descriptor.sessionKey}:${digest(ref)}`;
+    const cacheKey = `streamseg:${descriptor.sessionKey}:${shortDigest(ref)}`;
     const bytes = await this.segment(cacheKey, () =>
       upstream(() => this.deps.http.fetchBytes(url, descriptor.headers, MAX_SEGMENT_BYTES)),
     );
     return this.sendRanged(
       reply,
-      bufferAnswer(bytes, `"${digest(ref)}"`, request),
+      bufferAnswer(bytes, `"${shortDigest(ref)}"`, request),
       contentTypeOf(extension),
       'segment',
     );
@@ -260,7 +260,7 @@ export class StreamProxy {
     const file = descriptor.subtitles?.[index];
     if (file === undefined) throw unknownName();
     const source = 'url' in file ? file.url : file.path;
-    const text = await this.deps.flight.json(`streamsub:${digest(source)}`, COMPLETE_PLAYLIST_TTL_MS, async () => {
+    const text = await this.deps.flight.json(`streamsub:${shortDigest(source)}`, DESCRIPTOR_TTL_MS, async () => {
       let raw: Buffer;
       if ('url' in file) {
         raw = await this.deps.http.fetchBytes(file.url, file.headers, MAX_SUBTITLE_BYTES);
