@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { maskCredentials } from './lib/redact.ts';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -136,7 +137,9 @@ export function parseEnv(source: NodeJS.ProcessEnv): Env {
   const issue = result.error.issues[0];
   const name = String(issue?.path[0] ?? 'environment');
   const value = source[name];
-  const shown = value === undefined || /SECRET|TOKEN|KEY/.test(name) ? '' : ` (got ${JSON.stringify(value)})`;
+  // Secrets are never shown; URLs are, with any password in them masked.
+  const shown =
+    value === undefined || /SECRET|TOKEN|KEY/.test(name) ? '' : ` (got ${JSON.stringify(maskCredentials(value))})`;
   throw new ConfigError(`${name} ${issue?.message ?? 'is invalid'}${shown}`);
 }
 

@@ -1,5 +1,6 @@
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
+import { maskCredentials } from './lib/redact.ts';
 
 /** Entry point: validate the environment, build the app, listen, and close cleanly on a signal. */
 async function main() {
@@ -41,6 +42,7 @@ async function main() {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`Failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  // A driver's error can quote the connection string it was given: mask the password in it.
+  process.stderr.write(`Failed to start: ${maskCredentials(error instanceof Error ? error.message : String(error))}\n`);
   process.exit(1);
 });

@@ -56,6 +56,26 @@ describe('configuration', () => {
     expect(() => parseEnv({ SECRET_KEY: 'hunter2-is-my-secret' })).toThrow(/^SECRET_KEY [^"]*$/);
   });
 
+  it.each([
+    ['DATABASE_URL', 'mysql://admin:hunter2@db.internal/dpp'],
+    ['DATABASE_URL', 'postgres//admin:hunter2@db.internal/dpp'],
+    ['REDIS_URL', 'http://default:hunter2@redis.internal:6379'],
+    ['PLEX_URL', 'ftp://plex:hunter2@plex.internal:32400'],
+  ])('shows a bad %s with its password masked', (name, value) => {
+    const error = (() => {
+      try {
+        parseEnv({ [name]: value, PLEX_TOKEN: 'x' });
+      } catch (caught) {
+        return caught as Error;
+      }
+      throw new Error('expected a ConfigError');
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toMatch(new RegExp(`^${name} `));
+    expect(error.message).not.toContain('hunter2');
+    expect(error.message).toContain(':***@');
+  });
+
   it('maps DATABASE_URL to PGlite on disk, in memory, or PostgreSQL', () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'dpp-'));
     expect(loadConfig({ DATA_DIR: dataDir }).database).toEqual({
@@ -90,5 +110,12 @@ describe('configuration', () => {
     const lines = stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(new RegExp(`^Configuration error: ${name} `));
+  });
+
+  it('a database it cannot reach is reported without the password of its URL', async () => {
+    const { code, stderr } = await runServer({ DATABASE_URL: 'postgres://dpp:hunter2@127.0.0.1:1/dpp' });
+    expect(code).not.toBe(0);
+    expect(stderr).toMatch(/^Failed to start: /m);
+    expect(stderr).not.toContain('hunter2');
   });
 });
