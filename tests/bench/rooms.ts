@@ -70,6 +70,8 @@ async function startServer(target: Target): Promise<Server> {
       DATA_DIR: path.join(tmpdir(), `dpp-bench-${port}`),
       SECRET_KEY: SECRET.toString('base64'),
       LOG_LEVEL: 'warn',
+      // Every simulated client comes from this one loopback address.
+      WS_SOCKETS_PER_ADDRESS: '100000',
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -200,5 +200,11 @@ window.addEventListener('message', (event) => {
       await frame.locator('body').press('Escape');
       await page.screenshot({ path: `${ARTIFACTS}/discord-mode.png` });
     }, 90_000);
+
+    it('ran framed by discordsays.com with the server’s Content-Security-Policy refusing nothing', async () => {
+      const csp = await activity().evaluate(async () => (await fetch('/')).headers.get('content-security-policy'));
+      expect(csp).toContain('frame-ancestors https://discord.com https://*.discord.com https://*.discordsays.com');
+      expect(consoleLines.filter((line) => /Content Security Policy/i.test(line))).toEqual([]);
+    });
   });
 }

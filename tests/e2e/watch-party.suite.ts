@@ -257,5 +257,10 @@ export function watchPartySuite(getBrowser: () => Browser): void {
       expect(stage?.width).toBeLessThanOrEqual(390);
       await phone.screenshot('mobile-portrait');
     }, 90_000);
+
+    it('ran with the server’s Content-Security-Policy refusing nothing', () => {
+      expect(viewers.length).toBeGreaterThan(0);
+      for (const viewer of viewers) expect(viewer.cspViolations, viewer.name).toEqual([]);
+    });
   });
 }

@@ -20,6 +20,7 @@ import infra from './plugins/infra.ts';
 import metrics from './plugins/metrics.ts';
 import openapi from './plugins/openapi.ts';
 import rateLimit from './plugins/rate-limit.ts';
+import securityHeaders from './plugins/security-headers.ts';
 import rooms from './rooms/plugin.ts';
 import roomRoutes from './rooms/routes.ts';
 import roomsWs from './rooms/ws-route.ts';
@@ -45,7 +46,8 @@ export async function buildApp(options: BuildOptions) {
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && /^[\w-]{1,64}$/.test(given) ? given : randomUUID();
     },
-    trustProxy: true,
+    // Nobody's X-Forwarded-For is believed unless TRUST_PROXY names the proxy in front.
+    trustProxy: options.config.trustProxy,
     forceCloseConnections: true,
   });
   app.setValidatorCompiler(validatorCompiler);
@@ -70,6 +72,7 @@ export async function buildApp(options: BuildOptions) {
   });
 
   await app.register(configPlugin, { config: options.config });
+  await app.register(securityHeaders);
   await app.register(metrics);
   await app.register(database);
   await app.register(infra);

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { maskCredentials } from './lib/redact.ts';
@@ -34,6 +35,43 @@ const secretKey = z
     message: 'must be 32 bytes encoded as base64 (openssl rand -base64 32)',
   });
 
+/** proxy-addr's names for address ranges, accepted in TRUST_PROXY next to addresses and CIDRs. */
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+const isAddressOrCidr = (entry: string): boolean => {
+  if (PROXY_RANGE_NAMES.has(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  const bits = Number(prefix);
+  return /^\d+$/.test(prefix) && bits <= (family === 4 ? 32 : 128);
+};
+
+/**
+ * Which proxies' `X-Forwarded-*` headers to believe: nobody by default (the peer's address is the
+ * client's), `true` for any, a hop count, or addresses/CIDRs. Fastify's `trustProxy` takes each form.
+ */
+const trustProxy = z.preprocess(
+  (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((value, ctx): boolean | number | string[] => {
+      if (value === undefined || value === 'false') return false;
+      if (value === 'true') return true;
+      if (/^\d+$/.test(value)) return Number(value);
+      const entries = value.split(',').map((entry) => entry.trim());
+      if (entries.every(isAddressOrCidr)) return entries;
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be true, a hop count, or a comma-separated list of addresses or CIDRs (e.g. 10.0.0.0/8)',
+      });
+      return z.NEVER;
+    }),
+);
+
 /** The one schema for the environment (DESIGN section 2). */
 export const envSchema = z
   .object({
@@ -45,6 +83,13 @@ export const envSchema = z
       .max(65535, 'must be between 0 and 65535')
       .default(3000),
     HOST: z.string().trim().min(1).default('127.0.0.1'),
+    TRUST_PROXY: trustProxy,
+    WS_SOCKETS_PER_ADDRESS: z.coerce
+      .number({ message: 'must be a number of sockets' })
+      .int('must be a whole number')
+      .min(1, 'must be between 1 and 100000')
+      .max(100_000, 'must be between 1 and 100000')
+      .default(32),
     PUBLIC_URL: url(['http:', 'https:']).default('http://localhost:3000'),
     DATABASE_URL: z.preprocess(
       (v) => (v === '' ? undefined : v),
@@ -111,6 +156,10 @@ export interface Config {
   port: number;
   host: string;
   publicUrl: string;
+  /** Fastify's `trustProxy`: whose X-Forwarded-For to believe (false: nobody's). */
+  trustProxy: boolean | number | string[];
+  /** Open room sockets one client address may hold; it may try to open 4× as many a minute. */
+  wsSocketsPerAddress: number;
   /** `postgres://…`, `memory://`, or a PGlite directory. */
   database: { kind: 'postgres'; url: string } | { kind: 'pglite'; dataDir: string | undefined };
   redisUrl: string | undefined;
@@ -176,6 +225,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     port: env.PORT,
     host: env.HOST,
     publicUrl: env.PUBLIC_URL.replace(/\/+$/, ''),
+    trustProxy: env.TRUST_PROXY,
+    wsSocketsPerAddress: env.WS_SOCKETS_PER_ADDRESS,
     database,
     redisUrl: env.REDIS_URL,
     discord:

@@ -45,12 +45,23 @@ export interface VideoSample {
   epochMs: number;
 }
 
+/** Collects the console lines in which Chromium reports a Content-Security-Policy violation. */
+export function recordCspViolations(page: Page): string[] {
+  const violations: string[] = [];
+  page.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
+  });
+  return violations;
+}
+
 /** A browser context with one page, signed in as a guest and in the room. */
 export class Viewer {
   private constructor(
     readonly name: string,
     readonly context: BrowserContext,
     readonly page: Page,
+    /** What the Content-Security-Policy refused on this page (Chromium reports each on the console). */
+    readonly cspViolations: string[],
   ) {}
 
   static async join(
@@ -65,11 +76,12 @@ export class Viewer {
     });
     const page = await context.newPage();
     page.on('pageerror', (error) => console.warn(`[${options.name}] page error: ${error.message}`));
+    const cspViolations = recordCspViolations(page);
     await page.goto(`${baseUrl}/?room=${encodeURIComponent(options.room)}`);
     await page.getByLabel('Your name').fill(options.name);
     await page.getByRole('button', { name: 'Join the watch party' }).click();
     await page.getByTestId('room').waitFor({ timeout: 20_000 });
-    return new Viewer(options.name, context, page);
+    return new Viewer(options.name, context, page, cspViolations);
   }
 
   /** Moves the pointer over the picture: the controls fade in (they hide while the pointer rests). */

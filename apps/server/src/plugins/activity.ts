@@ -1,10 +1,13 @@
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import fp from 'fastify-plugin';
 import { errorBody } from '../lib/errors.ts';
 
 export const ACTIVITY_DIST = fileURLToPath(new URL('../../../activity/dist', import.meta.url));
+
+const IMMUTABLE = 'public, max-age=31536000, immutable';
 
 const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>Discord Plex Player</title>
 <p>The activity is not built yet. Run <code>pnpm start</code> (it builds it), or <code>pnpm dev</code> while developing.</p>`;
@@ -15,7 +18,18 @@ export default fp<{ root?: string }>(
     const root = options.root ?? ACTIVITY_DIST;
     const built = existsSync(`${root}/index.html`);
     if (built) {
-      await app.register(fastifyStatic, { root, wildcard: false, index: ['index.html'], maxAge: '1h' });
+      await app.register(fastifyStatic, {
+        root,
+        wildcard: false,
+        index: ['index.html'],
+        cacheControl: false,
+        // Vite names what it builds into assets/ by content hash, so those never change; anything
+        // else (index.html above all) is revalidated, so a deploy reaches every client at once.
+        setHeaders: (reply, filePath) => {
+          const hashed = filePath.startsWith(path.join(root, 'assets') + path.sep);
+          reply.header('cache-control', hashed ? IMMUTABLE : 'no-cache');
+        },
+      });
     } else {
       app.log.warn({ root }, 'activity not built; serving a placeholder page');
     }
@@ -28,7 +42,7 @@ export default fp<{ root?: string }>(
           .send(errorBody('not_found', `No route for ${request.method} ${request.url.split('?')[0]}`));
       }
       reply.header('cache-control', 'no-cache');
-      return built ? reply.sendFile('index.html', { maxAge: 0 }) : reply.type('text/html').send(NOT_BUILT);
+      return built ? reply.sendFile('index.html', { cacheControl: false }) : reply.type('text/html').send(NOT_BUILT);
     });
   },
   { name: 'activity' },

@@ -1,10 +1,11 @@
-import { PROTOCOL_LIMITS } from '@dpp/shared';
+import { CLOSE_CODES, PROTOCOL_LIMITS } from '@dpp/shared';
 import websocket from '@fastify/websocket';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { WebSocket } from 'ws';
 import type { Config } from '../config.ts';
 import { errorBody } from '../lib/errors.ts';
+import { AddressCaps } from './address-caps.ts';
 import { Heartbeat } from './heartbeat.ts';
 import type { RoomSocket } from './ports.ts';
 
@@ -48,6 +49,7 @@ function closeAll(clients: Set<WebSocket>, graceMs: number): Promise<void> {
 export default fp(
   async (app) => {
     const origins = allowedOrigins(app.config);
+    const caps = new AddressCaps(app.config.wsSocketsPerAddress);
     const heartbeat = new Heartbeat<WebSocket>(HEARTBEAT_INTERVAL_MS);
     heartbeat.start();
 
@@ -79,7 +81,19 @@ export default fp(
           .code(426)
           .header('upgrade', 'websocket')
           .send(errorBody('upgrade_required', 'This is the room WebSocket: connect with a WebSocket client.')),
-      wsHandler: (socket) => {
+      wsHandler: (socket, request) => {
+        // The cap answers with a typed close (the client's socket code reads it), not an HTTP status.
+        const address = request.ip;
+        const admission = caps.admit(address);
+        if (!admission.ok) {
+          request.log.warn({ reason: admission.reason }, 'room socket refused: too many from this address');
+          socket.close(
+            CLOSE_CODES.rateLimited.code,
+            admission.reason === 'too_many_open' ? 'too many open connections' : 'too many connection attempts',
+          );
+          return;
+        }
+        socket.once('close', () => caps.release(address));
         const adapter: RoomSocket = {
           get isOpen() {
             return socket.readyState === WebSocket.OPEN;
