@@ -20,6 +20,7 @@ import infra from './plugins/infra.ts';
 import metrics from './plugins/metrics.ts';
 import openapi from './plugins/openapi.ts';
 import rateLimit from './plugins/rate-limit.ts';
+import sealing from './plugins/sealing.ts';
 import securityHeaders from './plugins/security-headers.ts';
 import rooms from './rooms/plugin.ts';
 import roomRoutes from './rooms/routes.ts';
@@ -27,6 +28,9 @@ import roomsWs from './rooms/ws-route.ts';
 import health from './routes/health.ts';
 import streams from './streams/plugin.ts';
 import streamRoutes from './streams/routes.ts';
+
+/** TRUST_PROXY as a hop count: the nearest `hops` proxies are believed, as Fastify does for a number. */
+const trustHops = (hops: number) => (_address: string, hop: number) => hop < hops;
 
 export interface BuildOptions {
   config: Config;
@@ -47,7 +51,8 @@ export async function buildApp(options: BuildOptions) {
       return typeof given === 'string' && /^[\w-]{1,64}$/.test(given) ? given : randomUUID();
     },
     // Nobody's X-Forwarded-For is believed unless TRUST_PROXY names the proxy in front.
-    trustProxy: options.config.trustProxy,
+    trustProxy:
+      typeof options.config.trustProxy === 'number' ? trustHops(options.config.trustProxy) : options.config.trustProxy,
     forceCloseConnections: true,
   });
   app.setValidatorCompiler(validatorCompiler);
@@ -72,6 +77,7 @@ export async function buildApp(options: BuildOptions) {
   });
 
   await app.register(configPlugin, { config: options.config });
+  await app.register(sealing);
   await app.register(securityHeaders);
   await app.register(metrics);
   await app.register(database);

@@ -104,6 +104,7 @@ export const envSchema = z
     PLEX_TOKEN: optionalString,
     PLEX_TV_URL: url(['http:', 'https:']).default('https://plex.tv'),
     SECRET_KEY: z.preprocess((v) => (v === '' ? undefined : v), secretKey.optional()),
+    SECRET_KEY_PREVIOUS: z.preprocess((v) => (v === '' ? undefined : v), secretKey.optional()),
     BOT_API_TOKEN: z.preprocess(
       (v) => (v === '' ? undefined : v),
       z.string().min(16, 'must be at least 16 characters').optional(),
@@ -168,6 +169,8 @@ export interface Config {
   plex: { url: string; token: string } | undefined;
   plexTvUrl: string;
   secretKey: Buffer;
+  /** The key before the last rotation: still opens what it sealed (which is then sealed again). */
+  previousSecretKey: Buffer | undefined;
   botApiToken: string;
   logLevel: Env['LOG_LEVEL'];
   dataDir: string;
@@ -242,6 +245,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     plex: env.PLEX_URL && env.PLEX_TOKEN ? { url: env.PLEX_URL.replace(/\/+$/, ''), token: env.PLEX_TOKEN } : undefined,
     plexTvUrl: env.PLEX_TV_URL.replace(/\/+$/, ''),
     secretKey: Buffer.from(secret, 'base64'),
+    previousSecretKey: env.SECRET_KEY_PREVIOUS ? Buffer.from(env.SECRET_KEY_PREVIOUS, 'base64') : undefined,
     botApiToken,
     logLevel: env.LOG_LEVEL,
     dataDir,

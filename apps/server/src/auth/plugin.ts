@@ -67,7 +67,7 @@ function headerName(value: string | string[] | undefined): string | undefined {
 /** Session tokens and the `requireSession` guard (see PLAN: session contract). */
 export default fp(
   async (app) => {
-    const sessions = new SessionTokens(app.config.secretKey);
+    const sessions = new SessionTokens(app.sealer);
     app.decorate('sessions', sessions);
     app.decorateRequest('session', null as unknown as Session);
 
@@ -109,5 +109,5 @@ export default fp(
     };
     app.decorate('requireSession', requireSession);
   },
-  { name: 'auth', dependencies: ['config', 'database'] },
+  { name: 'auth', dependencies: ['config', 'sealing', 'database'] },
 );

@@ -1,6 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { deriveKey } from './keys.ts';
+import { Sealer } from '../lib/sealing.ts';
 
 /** Who a session token speaks for. */
 export interface SessionClaims {
@@ -14,7 +13,7 @@ export interface SessionClaims {
 export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 
 const payloadSchema = z.object({
-  v: z.literal(1),
+  v: z.literal(2),
   sub: z.string(),
   did: z.string(),
   name: z.string(),
@@ -27,18 +26,20 @@ export type VerifyResult =
   | { ok: true; claims: SessionClaims; expiresAt: number }
   | { ok: false; reason: 'malformed' | 'signature' | 'expired' };
 
+const SEALED_TEXT = /^[A-Za-z0-9_-]{1,8192}$/;
+
 /**
- * Short-lived session tokens: `v1.<base64url JSON payload>.<base64url HMAC-SHA256>`. Stateless, so
- * any instance verifies them; the HMAC key is derived from SECRET_KEY (HKDF), never the raw secret.
+ * Short-lived session tokens: the claims sealed by the sealing module (purpose `session`), so they
+ * are stateless (any instance opens them) and can be neither read nor forged by the client.
  */
 export class SessionTokens {
-  private readonly key: Buffer;
+  private readonly sealer: Sealer;
 
   constructor(
-    secret: Buffer,
+    keys: Sealer | Buffer,
     private readonly options: { ttlMs?: number; now?: () => number } = {},
   ) {
-    this.key = deriveKey(secret, 'session-token v1');
+    this.sealer = Sealer.from(keys);
   }
 
   private now() {
@@ -49,7 +50,7 @@ export class SessionTokens {
     const iat = this.now();
     const exp = iat + (this.options.ttlMs ?? SESSION_TTL_MS);
     const payload: z.infer<typeof payloadSchema> = {
-      v: 1,
+      v: 2,
       sub: claims.userId,
       did: claims.discordId,
       name: claims.name,
@@ -57,21 +58,16 @@ export class SessionTokens {
       iat,
       exp,
     };
-    const body = `v1.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
-    return { token: `${body}.${this.mac(body).toString('base64url')}`, expiresAt: exp };
+    return { token: this.sealer.seal('session', JSON.stringify(payload)), expiresAt: exp };
   }
 
   verify(token: string): VerifyResult {
-    const parts = token.split('.');
-    if (parts.length !== 3 || parts[0] !== 'v1') return { ok: false, reason: 'malformed' };
-    const body = `${parts[0]}.${parts[1]}`;
-    const given = Buffer.from(parts[2] ?? '', 'base64url');
-    const expected = this.mac(body);
-    if (given.length !== expected.length || !timingSafeEqual(given, expected))
-      return { ok: false, reason: 'signature' };
+    if (!SEALED_TEXT.test(token)) return { ok: false, reason: 'malformed' };
+    const opened = this.sealer.open('session', token);
+    if (!opened) return { ok: false, reason: 'signature' };
     let payload: z.infer<typeof payloadSchema>;
     try {
-      payload = payloadSchema.parse(JSON.parse(Buffer.from(parts[1] ?? '', 'base64url').toString('utf8')));
+      payload = payloadSchema.parse(JSON.parse(opened.value));
     } catch {
       return { ok: false, reason: 'malformed' };
     }
@@ -81,9 +77,5 @@ export class SessionTokens {
       claims: { userId: payload.sub, discordId: payload.did, name: payload.name, avatar: payload.av },
       expiresAt: payload.exp,
     };
-  }
-
-  private mac(body: string): Buffer {
-    return createHmac('sha256', this.key).update(body).digest();
   }
 }

@@ -52,7 +52,7 @@ export const plexServers = pgTable(
     name: text('name').notNull(),
     baseUrl: text('base_url').notNull(),
     machineId: text('machine_id').notNull(),
-    /** AES-256-GCM: base64(iv | tag | ciphertext). Never the plain token. */
+    /** Sealed by lib/sealing.ts (purpose plex-token); older rows `v1:` AES-256-GCM. Never the plain token. */
     encryptedToken: text('encrypted_token').notNull(),
     linkedBy: uuid('linked_by').references(() => users.id, { onDelete: 'set null' }),
     createdAt: createdAt(),

@@ -34,7 +34,7 @@ export function guildOfRoom(roomId: string): string | undefined {
 }
 
 function createLibrary(app: FastifyInstance, options: { demoDir?: string }): Library {
-  const artIds = new ArtIds(app.config.secretKey);
+  const artIds = new ArtIds(app.sealer);
   let demo: Promise<DemoSource> | undefined;
   const demoSource = () => {
     demo ??= DemoSource.load(options.demoDir).catch((error: Error) => {
@@ -99,5 +99,5 @@ export default fp<{ demoDir?: string }>(
   async (app, options) => {
     app.decorate('library', createLibrary(app, options));
   },
-  { name: 'library', dependencies: ['config', 'database', 'infra', 'plex'] },
+  { name: 'library', dependencies: ['config', 'sealing', 'database', 'infra', 'plex'] },
 );

@@ -1,4 +1,5 @@
 import type { Cache } from '../infra/cache.ts';
+import type { Sealer } from '../lib/sealing.ts';
 import { PlexNotFoundError, PlexUnreachableError } from './errors.ts';
 import { PLEX_PRODUCT } from './headers.ts';
 import type { PlexClient } from './plex-client.ts';
@@ -11,7 +12,7 @@ import type { TokenCipher } from './token-crypto.ts';
 export const LINKED_PIN_TTL_MS = 10 * 60_000;
 const DEFAULT_PIN_TTL_MS = 15 * 60_000;
 
-/** Server-side state of a PIN (cache namespace `plexpin`). Tokens in it are encrypted. */
+/** Server-side state of a PIN (cache namespace `plexpin`), sealed whole; tokens in it are sealed too. */
 interface PinEntry {
   userId: string;
   code: string;
@@ -72,6 +73,7 @@ export interface PlexLinkingDeps {
   cache: Cache;
   tv: PlexTvClient;
   cipher: TokenCipher;
+  sealer: Sealer;
   servers: PlexServerStore;
   /** A client for a reachability probe (fresh: probes must not trip a shared circuit breaker). */
   probeClient: (baseUrl: string, token: string) => PlexClient;
@@ -182,12 +184,18 @@ export class PlexLinking {
   }
 
   private async entry(userId: string, pinId: string): Promise<PinEntry> {
-    const entry = await this.deps.cache.get<PinEntry>(`plexpin:${pinId}`);
+    const key = `plexpin:${pinId}`;
+    const sealed = await this.deps.cache.get<string>(key);
+    const opened = typeof sealed === 'string' ? this.deps.sealer.open('plex-pin', sealed, { context: key }) : undefined;
+    const entry = opened ? (JSON.parse(opened.value) as PinEntry) : undefined;
     if (!entry || entry.userId !== userId) throw new UnknownPinError();
     return entry;
   }
 
+  /** The entry names Plex servers and their addresses: the cache holds it sealed. */
   private put(pinId: string, entry: PinEntry, now: number): Promise<void> {
-    return this.deps.cache.set(`plexpin:${pinId}`, entry, Math.max(entry.expiresAt - now, 1000));
+    const key = `plexpin:${pinId}`;
+    const sealed = this.deps.sealer.seal('plex-pin', JSON.stringify(entry), { context: key });
+    return this.deps.cache.set(key, sealed, Math.max(entry.expiresAt - now, 1000));
   }
 }

@@ -1,5 +1,6 @@
-import { createHash, hkdfSync } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import fp from 'fastify-plugin';
+import { deriveKey } from '../lib/sealing.ts';
 import { defaultIdentity, type PlexClientIdentity } from './headers.ts';
 import { PlexLinking } from './linking.ts';
 import { PlexClient } from './plex-client.ts';
@@ -31,7 +32,7 @@ const PROBE_TIMEOUT_MS = 3000;
 
 /** Stable per installation: Plex lists this app as one device across restarts. */
 function clientIdentifier(secretKey: Buffer): string {
-  const bytes = Buffer.from(hkdfSync('sha256', secretKey, 'discord-plex-player', 'plex-client-identifier', 16));
+  const bytes = deriveKey(secretKey, 'plex-client-identifier', 16);
   return `dpp-${bytes.toString('hex')}`;
 }
 
@@ -39,7 +40,8 @@ function clientIdentifier(secretKey: Buffer): string {
 export default fp(
   async (app) => {
     const identity = defaultIdentity(clientIdentifier(app.config.secretKey));
-    const cipher = new TokenCipher(app.config.secretKey);
+    const secrets = [app.config.secretKey, app.config.previousSecretKey].filter((key) => key !== undefined);
+    const cipher = new TokenCipher(app.sealer, secrets);
     const tv = new PlexTvClient({ baseUrl: app.config.plexTvUrl, identity, metrics: app.metrics });
     const servers = new PlexServerStore(app.database.db, cipher);
     const clients = new Map<string, PlexClient>();
@@ -59,6 +61,7 @@ export default fp(
       cache: app.cache,
       tv,
       cipher,
+      sealer: app.sealer,
       servers,
       probeClient: (baseUrl, token) =>
         new PlexClient({ baseUrl, token, identity, metrics: app.metrics, http: { retries: 0 } }),
@@ -67,5 +70,5 @@ export default fp(
 
     app.decorate('plex', { identity, tv, cipher, servers, linking, client } satisfies Plex);
   },
-  { name: 'plex', dependencies: ['config', 'metrics', 'database', 'infra'] },
+  { name: 'plex', dependencies: ['config', 'sealing', 'metrics', 'database', 'infra'] },
 );

@@ -69,13 +69,25 @@ export class PlexServerStore {
     return global;
   }
 
-  /** The decrypted token of a stored server (throws TokenDecryptionError when it was altered). */
+  /**
+   * The decrypted token of a stored server (throws TokenDecryptionError when it was altered). A
+   * token stored in an old format or under SECRET_KEY_PREVIOUS is sealed again under the current key.
+   */
   async token(id: string): Promise<string | undefined> {
     const [row] = await this.db
-      .select({ encryptedToken: plexServers.encryptedToken })
+      .select({ encryptedToken: plexServers.encryptedToken, updatedAt: plexServers.updatedAt })
       .from(plexServers)
       .where(eq(plexServers.id, id));
-    return row ? this.cipher.decrypt(row.encryptedToken) : undefined;
+    if (!row) return undefined;
+    const { token, stale } = this.cipher.open(row.encryptedToken);
+    if (stale) {
+      // Only if nobody relinked meanwhile; updatedAt stays, as the link itself did not change.
+      await this.db
+        .update(plexServers)
+        .set({ encryptedToken: this.cipher.encrypt(token), updatedAt: row.updatedAt })
+        .where(and(eq(plexServers.id, id), eq(plexServers.encryptedToken, row.encryptedToken)));
+    }
+    return token;
   }
 
   /** Stores (or refreshes) a server for a guild or for everyone, with an audit row. */

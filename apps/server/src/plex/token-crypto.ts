@@ -1,54 +1,45 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
-
-/**
- * Plex tokens at rest: AES-256-GCM with a random 96-bit IV per encryption and a key derived from
- * SECRET_KEY with HKDF-SHA256 under a label of its own (so no other use of SECRET_KEY shares it).
- * Stored as `v1:` + base64(iv | tag | ciphertext); the version names key derivation and layout,
- * so a later scheme can sit next to this one while old rows are re-encrypted.
- */
-const VERSION = 'v1';
-const IV_BYTES = 12;
-const TAG_BYTES = 16;
-const HKDF_SALT = 'discord-plex-player';
-const HKDF_INFO = 'plex-token-encryption/aes-256-gcm/v1';
+import { openLegacyPlexToken, Sealer } from '../lib/sealing.ts';
 
 /** A stored value that is not ours, was altered, or was made with another SECRET_KEY. */
 export class TokenDecryptionError extends Error {
   override name = 'TokenDecryptionError';
 }
 
+/**
+ * Plex tokens at rest (the database, pending PINs in the cache): sealed by the sealing module under
+ * the purpose `plex-token`, with a random nonce per sealing. Tokens stored by earlier versions
+ * (`v1:…`) still open; `open` says when a stored token should be sealed again (an old format, or
+ * SECRET_KEY_PREVIOUS), and the server store does so on read.
+ */
 export class TokenCipher {
-  private readonly key: Buffer;
+  private readonly sealer: Sealer;
+  private readonly secrets: readonly Buffer[];
 
-  constructor(secretKey: Buffer) {
-    this.key = Buffer.from(hkdfSync('sha256', secretKey, HKDF_SALT, HKDF_INFO, 32));
+  /** `secrets`: SECRET_KEY (and SECRET_KEY_PREVIOUS), for tokens stored in the old format. */
+  constructor(keys: Sealer | Buffer, secrets: readonly Buffer[] = Buffer.isBuffer(keys) ? [keys] : []) {
+    this.sealer = Sealer.from(keys);
+    this.secrets = secrets;
   }
 
   encrypt(token: string): string {
-    const iv = randomBytes(IV_BYTES);
-    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
-    cipher.setAAD(Buffer.from(VERSION));
-    const ciphertext = Buffer.concat([cipher.update(token, 'utf8'), cipher.final()]);
-    return `${VERSION}:${Buffer.concat([iv, cipher.getAuthTag(), ciphertext]).toString('base64')}`;
+    return this.sealer.seal('plex-token', token);
+  }
+
+  /** The token, and whether it should be stored sealed again; throws TokenDecryptionError. */
+  open(stored: string): { token: string; stale: boolean } {
+    if (stored.startsWith('v1:')) {
+      const token = openLegacyPlexToken(this.secrets, stored);
+      if (token !== undefined) return { token, stale: true };
+    } else {
+      const opened = this.sealer.open('plex-token', stored);
+      if (opened) return { token: opened.value, stale: opened.stale };
+    }
+    throw new TokenDecryptionError(
+      'The stored Plex token does not decrypt: it was altered or SECRET_KEY changed. Link Plex again.',
+    );
   }
 
   decrypt(stored: string): string {
-    const [version, payload] = stored.split(':', 2);
-    if (version !== VERSION || !payload) {
-      throw new TokenDecryptionError('The stored Plex token has an unknown format.');
-    }
-    const raw = Buffer.from(payload, 'base64');
-    if (raw.length <= IV_BYTES + TAG_BYTES) throw new TokenDecryptionError('The stored Plex token is truncated.');
-    const decipher = createDecipheriv('aes-256-gcm', this.key, raw.subarray(0, IV_BYTES));
-    decipher.setAAD(Buffer.from(VERSION));
-    decipher.setAuthTag(raw.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
-    try {
-      return Buffer.concat([decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString('utf8');
-    } catch (error) {
-      throw new TokenDecryptionError(
-        'The stored Plex token does not decrypt: it was altered or SECRET_KEY changed. Link Plex again.',
-        { cause: error },
-      );
-    }
+    return this.open(stored).token;
   }
 }

@@ -61,13 +61,13 @@ export function createStreams(
   rooms: StreamRooms,
   library: StreamLibrary,
 ): Streams & { close(): Promise<void> } {
-  const ids = new StreamIds(app.config.secretKey);
-  const refs = new StreamRefs(app.config.secretKey);
+  const ids = new StreamIds(app.sealer);
+  const refs = new StreamRefs(app.sealer);
   const http = new UpstreamHttp();
   const flight = new SharedFlight(app.cache, app.redis ? redisLock(app.redis) : processLock, (namespace, result) =>
     app.metrics.cacheRequests.inc({ namespace, result }),
   );
-  const sessions = new StreamSessions({ cache: app.cache, flight, library, log: app.log });
+  const sessions = new StreamSessions({ cache: app.cache, flight, library, sealer: app.sealer, log: app.log });
   const files = new SharedFiles({ http, flight, metrics: app.metrics, chunkBytes: app.config.streamChunkBytes });
   const proxy = new StreamProxy({ http, refs, flight, files, sessions, metrics: app.metrics });
   const current = new CurrentItems(rooms);
@@ -139,5 +139,5 @@ export default fp(
       await streams.close();
     });
   },
-  { name: 'streams', dependencies: ['config', 'metrics', 'infra', 'auth', 'rooms', 'library'] },
+  { name: 'streams', dependencies: ['config', 'sealing', 'metrics', 'infra', 'auth', 'rooms', 'library'] },
 );

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Cache } from '../infra/cache.ts';
+import type { Sealer } from '../lib/sealing.ts';
 import type { Quality, StreamDescriptor } from '../library/media-source.ts';
 import type { SharedFlight } from './shared-flight.ts';
 
@@ -53,6 +54,8 @@ export class StreamSessions {
       cache: Cache;
       flight: SharedFlight;
       library: StreamLibrary;
+      /** Descriptors hold the upstream address and token: the cache only ever sees them sealed. */
+      sealer: Sealer;
       log: SessionsLogger;
       ttlMs?: number;
       keepAliveMs?: number;
@@ -105,14 +108,25 @@ export class StreamSessions {
   }
 
   private async load(key: StreamKey, state: { ended: boolean }): Promise<StreamDescriptor> {
-    const { cache, flight, library } = this.deps;
+    const { cache, flight, library, sealer } = this.deps;
+    const name = cacheKey(key);
     // Read-through, one resolve across all instances: another instance may already hold this
     // stream. The session key is made here, so the transcode is named after the room's stream.
-    const descriptor = await flight.json(cacheKey(key), this.deps.ttlMs ?? DESCRIPTOR_TTL_MS, () =>
-      library.resolve(key, `dpp-${randomBytes(12).toString('base64url')}`),
-    );
-    if (state.ended) await cache.delete(cacheKey(key)).catch(() => {});
-    return descriptor;
+    // The cache (Redis, and its append-only file) holds the descriptor sealed, bound to its key.
+    const sealedDescriptor = () =>
+      flight.json(name, this.deps.ttlMs ?? DESCRIPTOR_TTL_MS, async () => {
+        const descriptor = await library.resolve(key, `dpp-${randomBytes(12).toString('base64url')}`);
+        return sealer.seal('stream-descriptor', JSON.stringify(descriptor), { context: name });
+      });
+    let opened = sealer.open('stream-descriptor', await sealedDescriptor(), { context: name });
+    if (!opened) {
+      // Sealed under a key this instance no longer has (or not ours at all): resolve it afresh.
+      await flight.forget(name);
+      opened = sealer.open('stream-descriptor', await sealedDescriptor(), { context: name });
+      if (!opened) throw new Error('a stream descriptor sealed by this instance does not open');
+    }
+    if (state.ended) await cache.delete(name).catch(() => {});
+    return JSON.parse(opened.value) as StreamDescriptor;
   }
 
   /** The room now plays `itemId` (or nothing): end its streams of any other item. */

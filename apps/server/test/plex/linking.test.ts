@@ -134,9 +134,9 @@ describe.each([
 
     const [row] = await rows();
     expect(row).toMatchObject({ id: stored.id, guild_id: null, base_url: fake.connections.remote.uri });
-    expect(row!.encrypted_token).toMatch(/^v1:/);
+    expect(row!.encrypted_token).toMatch(/^[A-Za-z0-9_-]+$/);
     expect(row!.encrypted_token).not.toContain(fake.token);
-    expect(Buffer.from(row!.encrypted_token.slice(3), 'base64').includes(Buffer.from(fake.token))).toBe(false);
+    expect(Buffer.from(row!.encrypted_token, 'base64url').includes(Buffer.from(fake.token))).toBe(false);
     expect(app.plex.cipher.decrypt(row!.encrypted_token)).toBe(fake.token);
 
     const audit = await query<{ action: string; actor_id: string; details: Record<string, unknown> }>(
@@ -178,9 +178,9 @@ describe.each([
 
   it.skipIf(!enabled)('rejects a tampered stored token with a clear relink message', async () => {
     const [row] = await rows();
-    const raw = Buffer.from(row!.encrypted_token.slice(3), 'base64');
+    const raw = Buffer.from(row!.encrypted_token, 'base64url');
     raw[raw.length - 1] = (raw[raw.length - 1] ?? 0) ^ 0x01;
-    const tampered = `v1:${raw.toString('base64')}`;
+    const tampered = raw.toString('base64url');
     await query(sql`update plex_servers set encrypted_token = ${tampered}, updated_at = now() where id = ${row!.id}`);
     const body = await call<{ error: { code: string; message: string } }>(
       'GET',
