@@ -273,7 +273,8 @@ export function decodeOffsetCursor(cursor: string | undefined): number {
 export async function stopStream(descriptor: StreamDescriptor, timeoutMs = 5000): Promise<void> {
   if (descriptor.kind !== 'hls') return;
   const { method, url, headers } = descriptor.stop;
-  const response = await fetch(url, { method, headers, signal: AbortSignal.timeout(timeoutMs) });
+  // headers hold the token: a redirect is never followed (fetch rejects it).
+  const response = await fetch(url, { method, headers, redirect: 'error', signal: AbortSignal.timeout(timeoutMs) });
   await response.body?.cancel();
 }
 
@@ -284,7 +285,8 @@ export async function stopStream(descriptor: StreamDescriptor, timeoutMs = 5000)
 export async function pingStream(descriptor: StreamDescriptor, timeoutMs = 5000): Promise<boolean> {
   if (descriptor.kind !== 'hls' || descriptor.ping === undefined) return true;
   const { method, url, headers } = descriptor.ping;
-  const response = await fetch(url, { method, headers, signal: AbortSignal.timeout(timeoutMs) });
+  // headers hold the token: a redirect is never followed (fetch rejects it).
+  const response = await fetch(url, { method, headers, redirect: 'error', signal: AbortSignal.timeout(timeoutMs) });
   await response.body?.cancel();
   if (response.status === 404 || response.status === 410) return false;
   if (!response.ok) throw new Error(`the media server answered ${response.status} to a keep-alive`);

@@ -62,6 +62,8 @@ export interface PlexStream {
 }
 
 const TRANSIENT_STATUS = new Set([500, 502, 503, 504]);
+/** Same-origin redirects followed at most (a trailing slash, an http→https hop is another origin). */
+const MAX_REDIRECTS = 3;
 
 /** A timeout is not retried: a server that stayed silent for the whole limit rarely answers at once. */
 class TimedOut extends PlexUnreachableError {
@@ -188,6 +190,44 @@ export class PlexHttp {
     }
   }
 
+  /**
+   * Fetches on this origin only. Redirects are followed by hand, and only to the same origin (where
+   * our headers, the token among them, belong); one that leaves it is refused, never followed, so
+   * the token can never be sent to another host.
+   */
+  private async fetchOnOrigin(request: PlexRequest, method: string, signal: AbortSignal): Promise<Response> {
+    const origin = new URL(this.baseUrl).origin;
+    let url = this.url(request.path, request.query);
+    for (let hop = 0; ; hop++) {
+      const response = await fetch(url, {
+        method,
+        headers: request.headers,
+        signal,
+        redirect: 'manual',
+        dispatcher: this.dispatcher,
+      });
+      if (response.status < 300 || response.status >= 400 || response.status === 304) return response;
+      await response.body?.cancel().catch(() => {});
+      const location = response.headers.get('location');
+      const next = location ? new URL(location, url) : undefined;
+      if (!next || next.origin !== origin) {
+        throw new PlexUpstreamError(
+          request.endpoint,
+          `Plex redirected ${request.endpoint} to another address; not followed, so the token stays with its server.`,
+          response.status,
+        );
+      }
+      if (hop >= MAX_REDIRECTS) {
+        throw new PlexUpstreamError(
+          request.endpoint,
+          `Plex redirected ${request.endpoint} too many times.`,
+          response.status,
+        );
+      }
+      url = next.toString();
+    }
+  }
+
   private async attempt<T>(
     request: PlexRequest,
     method: string,
@@ -207,14 +247,9 @@ export class PlexHttp {
     try {
       let response: Response;
       try {
-        response = await fetch(this.url(request.path, request.query), {
-          method,
-          headers: request.headers,
-          signal: controller.signal,
-          redirect: 'follow',
-          dispatcher: this.dispatcher,
-        });
+        response = await this.fetchOnOrigin(request, method, controller.signal);
       } catch (error) {
+        if (error instanceof PlexUpstreamError) throw error;
         throw timedOut
           ? new TimedOut(endpoint, `Plex did not answer ${endpoint} within ${timeoutMs} ms.`, undefined, {
               cause: error,
