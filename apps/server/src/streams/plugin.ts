@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { HttpError } from '../lib/errors.ts';
 import type { Quality, StreamDescriptor } from '../library/media-source.ts';
-import { CurrentItems, type StreamRooms } from './ports.ts';
+import { CurrentItems, type StreamRooms, ViewerMemberships } from './ports.ts';
 import { SharedFiles } from './shared-file.ts';
 import { processLock, redisLock, SharedFlight } from './shared-flight.ts';
 import { STREAM_ID_TTL_MS, type StreamClaims, StreamIds, StreamRefs } from './stream-ids.ts';
@@ -26,10 +26,13 @@ export interface Streams {
   readonly ids: StreamIds;
   readonly sessions: StreamSessions;
   readonly proxy: StreamProxy;
-  /** The room's current item as a stream at `quality`: resolves it (once per room) and signs an id. */
-  offer(roomId: string, quality: Quality): Promise<StreamOffer>;
+  /** The room's current item as a stream at `quality` for `viewer`: resolves it (once per room) and seals an id. */
+  offer(roomId: string, quality: Quality, viewer: string): Promise<StreamOffer>;
   isMember(roomId: string, userId: string): Promise<boolean>;
-  /** Checks a stream id for a request: signature, expiry, and that its room still plays its item. */
+  /**
+   * Checks a stream id for a request: seal, expiry, that its viewer (and the caller, if signed in)
+   * is still in its room, and that the room still plays its item.
+   */
   admit(streamId: string, userId?: string): Promise<StreamClaims>;
 }
 
@@ -71,6 +74,7 @@ export function createStreams(
   const files = new SharedFiles({ http, flight, metrics: app.metrics, chunkBytes: app.config.streamChunkBytes });
   const proxy = new StreamProxy({ http, refs, flight, files, sessions, metrics: app.metrics });
   const current = new CurrentItems(rooms);
+  const viewers = new ViewerMemberships(rooms);
 
   const stopOnItem = rooms.onItemChanged((roomId, itemId) => {
     current.remember(roomId, itemId);
@@ -78,6 +82,7 @@ export function createStreams(
   });
   const stopOnEmpty = rooms.onEmptied((roomId) => {
     current.remember(roomId, undefined);
+    viewers.forgetRoom(roomId);
     void sessions.roomEmptied(roomId);
   });
 
@@ -86,7 +91,7 @@ export function createStreams(
     sessions,
     proxy,
     isMember: (roomId, userId) => rooms.isMember(roomId, userId),
-    async offer(roomId, quality) {
+    async offer(roomId, quality, viewer) {
       const itemId = await rooms.currentItem(roomId);
       current.remember(roomId, itemId);
       if (itemId === null || itemId === undefined) {
@@ -94,7 +99,7 @@ export function createStreams(
       }
       const key: StreamKey = { roomId, itemId, quality };
       const descriptor = await sessions.descriptor(key);
-      const signed = ids.sign(key, STREAM_ID_TTL_MS);
+      const signed = ids.sign({ ...key, viewer }, STREAM_ID_TTL_MS);
       return offerFor(signed.id, descriptor, signed.claims);
     },
     async admit(streamId, userId) {
@@ -110,7 +115,10 @@ export function createStreams(
         throw new HttpError(403, 'stream_invalid', 'This stream link is not valid.');
       }
       const { claims } = verified;
-      if (userId !== undefined && !(await rooms.isMember(claims.roomId, userId))) {
+      if (!(await viewers.isMember(claims.roomId, claims.viewer))) {
+        throw new HttpError(403, 'stream_viewer_left', 'This stream was given to a member who has left the room.');
+      }
+      if (userId !== undefined && userId !== claims.viewer && !(await rooms.isMember(claims.roomId, userId))) {
         throw new HttpError(403, 'stream_not_member', 'This stream belongs to a room you are not in.');
       }
       if ((await current.get(claims.roomId)) !== claims.itemId) {

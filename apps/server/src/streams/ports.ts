@@ -39,3 +39,34 @@ export class CurrentItems {
     this.memo.set(roomId, { item, at: this.now() });
   }
 }
+
+/** How long a viewer's membership is remembered: a stream id stops working this soon after they leave. */
+export const MEMBERSHIP_MEMO_MS = 15_000;
+
+/**
+ * Whether a stream's viewer is still in its room, remembered for a moment (every segment request
+ * asks). A viewer who left is refused within MEMBERSHIP_MEMO_MS; an emptied room forgets at once.
+ */
+export class ViewerMemberships {
+  private readonly memo = new Map<string, { member: boolean; at: number }>();
+
+  constructor(
+    private readonly rooms: StreamRooms,
+    private readonly ttlMs = MEMBERSHIP_MEMO_MS,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async isMember(roomId: string, userId: string): Promise<boolean> {
+    const key = `${roomId}\n${userId}`;
+    const hit = this.memo.get(key);
+    if (hit && this.now() - hit.at < this.ttlMs) return hit.member;
+    const member = await this.rooms.isMember(roomId, userId);
+    if (this.memo.size > 50_000) this.memo.clear();
+    this.memo.set(key, { member, at: this.now() });
+    return member;
+  }
+
+  forgetRoom(roomId: string): void {
+    for (const key of this.memo.keys()) if (key.startsWith(`${roomId}\n`)) this.memo.delete(key);
+  }
+}

@@ -56,7 +56,7 @@ const streamRoutes: FastifyPluginAsyncZod = async (app) => {
         throw new HttpError(403, 'not_a_member', 'Join the room before asking for its stream.');
       }
       reply.header('cache-control', 'no-store');
-      return app.streams.offer(roomId, request.query.quality);
+      return app.streams.offer(roomId, request.query.quality, request.session.userId);
     },
   );
 

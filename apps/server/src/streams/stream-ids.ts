@@ -1,11 +1,15 @@
 import { Sealer } from '../lib/sealing.ts';
 import { QUALITIES, type Quality } from '../library/media-source.ts';
 
-/** What a stream id grants: one quality of one item, in one room, until `exp` (epoch ms). */
+/**
+ * What a stream id grants: one quality of one item, in one room, to the member it was given to
+ * (`viewer`, a user id: the id stops working soon after they leave the room), until `exp` (epoch ms).
+ */
 export interface StreamClaims {
   roomId: string;
   itemId: string;
   quality: Quality;
+  viewer: string;
   exp: number;
 }
 
@@ -36,7 +40,7 @@ export class StreamIds {
 
   sign(claims: Omit<StreamClaims, 'exp'>, ttlMs = STREAM_ID_TTL_MS): { id: string; claims: StreamClaims } {
     const full: StreamClaims = { ...claims, exp: this.now() + ttlMs };
-    const payload = JSON.stringify([2, full.roomId, full.itemId, full.quality, full.exp]);
+    const payload = JSON.stringify([2, full.roomId, full.itemId, full.quality, full.exp, full.viewer]);
     return { id: this.sealer.seal('stream-id', payload), claims: full };
   }
 
@@ -50,13 +54,19 @@ export class StreamIds {
     } catch {
       return { ok: false, reason: 'malformed' };
     }
-    if (!Array.isArray(decoded) || decoded.length !== 5 || decoded[0] !== 2) return { ok: false, reason: 'malformed' };
-    const [, roomId, itemId, quality, exp] = decoded as unknown[];
-    if (typeof roomId !== 'string' || typeof itemId !== 'string' || !isQuality(quality) || typeof exp !== 'number') {
+    if (!Array.isArray(decoded) || decoded.length !== 6 || decoded[0] !== 2) return { ok: false, reason: 'malformed' };
+    const [, roomId, itemId, quality, exp, viewer] = decoded as unknown[];
+    if (
+      typeof roomId !== 'string' ||
+      typeof itemId !== 'string' ||
+      !isQuality(quality) ||
+      typeof exp !== 'number' ||
+      typeof viewer !== 'string'
+    ) {
       return { ok: false, reason: 'malformed' };
     }
     if (exp <= this.now()) return { ok: false, reason: 'expired' };
-    return { ok: true, claims: { roomId, itemId, quality, exp } };
+    return { ok: true, claims: { roomId, itemId, quality, viewer, exp } };
   }
 }
 

@@ -163,6 +163,27 @@ describe('streams of the demo library (no Plex configured)', () => {
     expect(await leaked.json()).toMatchObject({ error: { code: 'stream_not_member' } });
   });
 
+  it('stops serving a stream URL soon after the viewer it was given to leaves the room', async () => {
+    const carol = await join(base, ROOM, 'Carol');
+    const { body } = await offer(carol, 'original');
+    const first = await fetch(`${base}${body.url}`, { headers: { range: 'bytes=0-99' } });
+    expect(first.status).toBe(206);
+    await first.arrayBuffer();
+    await leave(carol);
+    // Membership is remembered for MEMBERSHIP_MEMO_MS (15 s) at most: wait for the refusal.
+    const refused = await waitFor(
+      async () => {
+        const response = await fetch(`${base}${body.url}`, { headers: { range: 'bytes=0-99' } });
+        return response.status === 403 ? response : (await response.arrayBuffer(), false);
+      },
+      { timeoutMs: 30_000, intervalMs: 500, what: 'the stream refused after its viewer left' },
+    );
+    expect(await refused.json()).toMatchObject({ error: { code: 'stream_viewer_left' } });
+    // Alice, still in the room, keeps hers.
+    const hers = await offer(alice, 'original');
+    expect((await fetch(`${base}${hers.body.url}`, { method: 'HEAD' })).status).toBe(200);
+  });
+
   it('refuses forged and expired stream ids, and names the stream never gave out', async () => {
     const { body } = await offer(alice, '480p');
     const [, , , id = '', name = ''] = body.url.split('/');
@@ -172,6 +193,7 @@ describe('streams of the demo library (no Plex configured)', () => {
       roomId: 'dev:elsewhere',
       itemId: 'demo-sunrise-sync',
       quality: '480p',
+      viewer: alice.userId,
     }).id;
     const forged = await fetch(`${base}/api/stream/${forgedId}/${name}`);
     expect(forged.status).toBe(403);
@@ -183,7 +205,7 @@ describe('streams of the demo library (no Plex configured)', () => {
     expect(garbage.status).toBe(403);
 
     const expired = new StreamIds(app.config.secretKey).sign(
-      { roomId: ROOM, itemId: 'demo-sunrise-sync', quality: '480p' },
+      { roomId: ROOM, itemId: 'demo-sunrise-sync', quality: '480p', viewer: alice.userId },
       -1,
     ).id;
     const late = await fetch(`${base}/api/stream/${expired}/index.m3u8`);

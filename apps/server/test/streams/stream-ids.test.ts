@@ -4,7 +4,7 @@ import { Sealer } from '../../src/lib/sealing.ts';
 import { StreamIds, StreamRefs } from '../../src/streams/stream-ids.ts';
 
 const secret = randomBytes(32);
-const claims = { roomId: '123456789:987654321', itemId: '42', quality: '720p' as const };
+const claims = { roomId: '123456789:987654321', itemId: '42', quality: '720p' as const, viewer: 'user-1' };
 
 describe('stream ids', () => {
   it('round-trip their claims until they expire', () => {
