@@ -29,6 +29,18 @@ import health from './routes/health.ts';
 import streams from './streams/plugin.ts';
 import streamRoutes from './streams/routes.ts';
 
+/** The documented codes for client errors the framework raises itself (never its `fst_err_*` names). */
+const CLIENT_ERROR_CODES: Record<number, string> = {
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  406: 'not_acceptable',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+};
+
 /** TRUST_PROXY as a hop count: the nearest `hops` proxies are believed, as Fastify does for a number. */
 const trustHops = (hops: number) => (_address: string, hop: number) => hop < hops;
 
@@ -62,15 +74,22 @@ export async function buildApp(options: BuildOptions) {
     if (hasZodFastifySchemaValidationErrors(error)) {
       const first = error.validation[0];
       const where = first?.instancePath ? `${error.validationContext} ${first.instancePath}` : error.validationContext;
-      return reply.code(400).send(errorBody('bad_request', `Invalid ${where}: ${first?.message ?? 'bad input'}`));
+      const message = `Invalid ${where}: ${first?.message ?? 'bad input'}`;
+      request.log.warn({ code: 'bad_request', statusCode: 400 }, message);
+      return reply.code(400).send(errorBody('bad_request', message));
     }
     if (error instanceof HttpError) {
+      // The client's doing (or an upstream's answer passed on): a line at warn, no stack.
+      request.log.warn({ code: error.code, statusCode: error.statusCode }, error.message);
       return reply.code(error.statusCode).send(errorBody(error.code, error.message));
     }
     const status = (error as { statusCode?: number }).statusCode ?? 500;
     if (status < 500) {
-      const code = (error as { code?: string }).code?.toLowerCase() ?? 'bad_request';
-      return reply.code(status).send(errorBody(code, error instanceof Error ? error.message : String(error)));
+      // Framework errors (bad JSON, a wrong content type, a body too large) keep our documented codes.
+      const code = CLIENT_ERROR_CODES[status] ?? 'bad_request';
+      const message = error instanceof Error ? error.message : String(error);
+      request.log.warn({ code, statusCode: status }, message);
+      return reply.code(status).send(errorBody(code, message));
     }
     request.log.error({ err: error }, 'request failed');
     return reply.code(status).send(errorBody('internal', 'Something went wrong on our side.'));

@@ -14,6 +14,14 @@ export const REDACT = [
   '*.password',
 ];
 
+/**
+ * A request path as logs show it: no query string (Plex's X-Plex-Token can travel in one), and stream
+ * and art ids (credentials: whoever holds one may fetch the media) cut to a short prefix.
+ */
+export function loggedPath(url: string): string {
+  return (url.split('?')[0] ?? '').replace(/^(\/api\/(?:stream|art)\/)([^/]{8})[^/]*/, '$1$2…');
+}
+
 export function loggerOptions(config: Pick<Config, 'logLevel'>): FastifyServerOptions['logger'] {
   return {
     level: config.logLevel,
@@ -23,7 +31,7 @@ export function loggerOptions(config: Pick<Config, 'logLevel'>): FastifyServerOp
       req: (req: { method: string; url: string; id: string }) => ({
         id: req.id,
         method: req.method,
-        url: req.url.split('?')[0],
+        url: loggedPath(req.url),
       }),
     },
     ...(process.stdout.isTTY ? { transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l' } } } : {}),

@@ -101,7 +101,10 @@ export class Sealer {
   open(purpose: Purpose, sealed: string, options: Pick<SealOptions, 'context'> = {}): Opened | undefined {
     if (sealed.length > 64 * 1024) return undefined;
     const raw = Buffer.from(sealed, 'base64url');
-    if (raw.length < 1 + NONCE_BYTES + TAG_BYTES || raw[0] !== VERSION) return undefined;
+    // Only the one canonical text of a sealed value: Node's decoder skips stray characters.
+    if (raw.length < 1 + NONCE_BYTES + TAG_BYTES || raw[0] !== VERSION || raw.toString('base64url') !== sealed) {
+      return undefined;
+    }
     const nonce = raw.subarray(1, 1 + NONCE_BYTES);
     const body = raw.subarray(1 + NONCE_BYTES);
     const aad = Buffer.from(options.context ?? '', 'utf8');

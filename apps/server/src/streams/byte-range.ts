@@ -85,3 +85,19 @@ export function notModified(ifNoneMatch: string | undefined, etag: string): bool
   const bare = (tag: string) => tag.trim().replace(/^W\//, '');
   return ifNoneMatch.trim() === '*' || ifNoneMatch.split(',').some((tag) => bare(tag) === bare(etag));
 }
+
+/**
+ * Whether a conditional GET may be answered 304, as RFC 9110 (and nginx) say: If-None-Match
+ * decides when present; otherwise If-Modified-Since, when the representation is not newer than it.
+ */
+export function isNotModified(
+  headers: { 'if-none-match'?: string | undefined; 'if-modified-since'?: string | undefined },
+  validators: Validators,
+): boolean {
+  if (headers['if-none-match'] !== undefined) return notModified(headers['if-none-match'], validators.etag);
+  const since = headers['if-modified-since'];
+  if (since === undefined || !validators.lastModified) return false;
+  const sinceMs = Date.parse(since);
+  // HTTP dates have whole seconds: compare at that precision.
+  return Number.isFinite(sinceMs) && Math.floor(validators.lastModified.getTime() / 1000) * 1000 <= sinceMs;
+}

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { HttpError } from '../lib/errors.ts';
-import { decideRange, notModified, rangeHeaders, type Validators } from './byte-range.ts';
+import { decideRange, isNotModified, rangeHeaders, type Validators } from './byte-range.ts';
 import type { FileSlice } from './file-pump.ts';
 
 /** What to answer for a ranged resource: status, headers (no Content-Type) and the body, if any. */
@@ -14,7 +14,12 @@ export interface RangedAnswer {
 
 interface RequestLike {
   method: string;
-  headers: { range?: string | undefined; 'if-range'?: string | undefined; 'if-none-match'?: string | undefined };
+  headers: {
+    range?: string | undefined;
+    'if-range'?: string | undefined;
+    'if-none-match'?: string | undefined;
+    'if-modified-since'?: string | undefined;
+  };
 }
 
 function answer(
@@ -23,7 +28,7 @@ function answer(
   validators: Validators,
   body: (start: number, end: number) => Buffer | FileSlice,
 ): RangedAnswer {
-  if (notModified(request.headers['if-none-match'], validators.etag)) {
+  if (isNotModified(request.headers, validators)) {
     const headers: Record<string, string> = { etag: validators.etag };
     if (validators.lastModified) headers['last-modified'] = validators.lastModified.toUTCString();
     return { status: 304, headers, body: undefined };

@@ -174,7 +174,9 @@ describe('streams of the demo library (no Plex configured)', () => {
     const refused = await waitFor(
       async () => {
         const response = await fetch(`${base}${body.url}`, { headers: { range: 'bytes=0-99' } });
-        return response.status === 403 ? response : (await response.arrayBuffer(), false);
+        if (response.status === 403) return response;
+        await response.arrayBuffer();
+        return false;
       },
       { timeoutMs: 30_000, intervalMs: 500, what: 'the stream refused after its viewer left' },
     );
@@ -182,6 +184,27 @@ describe('streams of the demo library (no Plex configured)', () => {
     // Alice, still in the room, keeps hers.
     const hers = await offer(alice, 'original');
     expect((await fetch(`${base}${hers.body.url}`, { method: 'HEAD' })).status).toBe(200);
+  });
+
+  it('answers If-Modified-Since like nginx: 304 when not newer, and If-None-Match decides when both are sent', async () => {
+    const { body } = await offer(alice, 'original');
+    const url = `${base}${body.url}`;
+    const head = await fetch(url, { method: 'HEAD' });
+    const lastModified = head.headers.get('last-modified') ?? '';
+    expect(Date.parse(lastModified)).toBeGreaterThan(0);
+    const unchanged = await fetch(url, { headers: { 'if-modified-since': lastModified } });
+    expect(unchanged.status).toBe(304);
+    expect((await unchanged.arrayBuffer()).byteLength).toBe(0);
+    const earlier = new Date(Date.parse(lastModified) - 86_400_000).toUTCString();
+    const changed = await fetch(url, { headers: { 'if-modified-since': earlier } });
+    expect(changed.status).toBe(200);
+    expect(Buffer.from(await changed.arrayBuffer()).equals(CLIP)).toBe(true);
+    const otherTag = await fetch(url, { headers: { 'if-modified-since': lastModified, 'if-none-match': '"other"' } });
+    expect(otherTag.status).toBe(200);
+    await otherTag.arrayBuffer();
+    const nonsense = await fetch(url, { headers: { 'if-modified-since': 'yesterday-ish' } });
+    expect(nonsense.status).toBe(200);
+    await nonsense.arrayBuffer();
   });
 
   it('refuses forged and expired stream ids, and names the stream never gave out', async () => {
