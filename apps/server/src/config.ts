@@ -109,6 +109,18 @@ export const envSchema = z
       (v) => (v === '' ? undefined : v),
       z.string().min(16, 'must be at least 16 characters').optional(),
     ),
+    METRICS_TOKEN: z.preprocess(
+      (v) => (v === '' ? undefined : v),
+      z.string().min(16, 'must be at least 16 characters').optional(),
+    ),
+    DISCORD_PUBLIC_KEY: z.preprocess(
+      (v) => (v === '' ? undefined : v),
+      z
+        .string()
+        .trim()
+        .regex(/^[0-9a-fA-F]{64}$/, "must be the application's public key: 64 hex characters (Developer Portal)")
+        .optional(),
+    ),
     LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
     DATA_DIR: z.string().trim().min(1).default('./data'),
     STREAM_CHUNK_KB: z.coerce
@@ -172,6 +184,10 @@ export interface Config {
   /** The key before the last rotation: still opens what it sealed (which is then sealed again). */
   previousSecretKey: Buffer | undefined;
   botApiToken: string;
+  /** When set, `/metrics` asks for it as a bearer token. */
+  metricsToken: string | undefined;
+  /** Ed25519 public key (hex) that signs requests arriving through Discord's activity proxy. */
+  discordPublicKey: string | undefined;
   logLevel: Env['LOG_LEVEL'];
   dataDir: string;
   /** Direct-play files are fetched from Plex, cached and shared between members in pieces this big. */
@@ -247,6 +263,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     secretKey: Buffer.from(secret, 'base64'),
     previousSecretKey: env.SECRET_KEY_PREVIOUS ? Buffer.from(env.SECRET_KEY_PREVIOUS, 'base64') : undefined,
     botApiToken,
+    metricsToken: env.METRICS_TOKEN,
+    discordPublicKey: env.DISCORD_PUBLIC_KEY?.toLowerCase(),
     logLevel: env.LOG_LEVEL,
     dataDir,
     streamChunkBytes: env.STREAM_CHUNK_KB * 1024,

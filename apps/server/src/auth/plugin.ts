@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import { HttpError } from '../lib/errors.ts';
+import { DiscordProxyVerifier } from './discord-proxy.ts';
 import { SessionTokens } from './session-tokens.ts';
 import { upsertUser } from './users.ts';
 
@@ -38,7 +39,8 @@ export function bearerToken(request: FastifyRequest): string | undefined {
   return match?.[1];
 }
 
-function sameSecret(given: string, expected: string): boolean {
+/** Compares a presented secret in constant time. */
+export function sameSecret(given: string, expected: string): boolean {
   const a = Buffer.from(given);
   const b = Buffer.from(expected);
   return a.length === b.length && timingSafeEqual(a, b);
@@ -68,6 +70,9 @@ function headerName(value: string | string[] | undefined): string | undefined {
 export default fp(
   async (app) => {
     const sessions = new SessionTokens(app.sealer);
+    // With DISCORD_PUBLIC_KEY, a Discord user's session counts only on requests Discord's activity
+    // proxy signed for that same user: a stolen session token is useless outside their Discord client.
+    const proxy = app.config.discordPublicKey ? new DiscordProxyVerifier(app.config.discordPublicKey) : undefined;
     app.decorate('sessions', sessions);
     app.decorateRequest('session', null as unknown as Session);
 
@@ -104,6 +109,15 @@ export default fp(
         const message =
           verified.reason === 'expired' ? 'The session has expired; sign in again.' : 'The session token is not valid.';
         throw new HttpError(401, 'unauthorized', message);
+      }
+      if (proxy && !verified.claims.discordId.startsWith('guest:')) {
+        const signed = proxy.check(request.headers);
+        if (!signed.ok) {
+          throw new HttpError(401, 'proxy_unverified', `The request did not come through Discord (${signed.reason}).`);
+        }
+        if (signed.userId !== verified.claims.discordId) {
+          throw new HttpError(403, 'proxy_user_mismatch', 'Discord signed this request for another user.');
+        }
       }
       request.session = { ...verified.claims, via: 'session' };
     };

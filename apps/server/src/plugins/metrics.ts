@@ -1,5 +1,7 @@
 import fp from 'fastify-plugin';
+import { bearerToken, sameSecret } from '../auth/plugin.ts';
 import { createMetrics, type Metrics } from '../infra/metrics.ts';
+import { HttpError } from '../lib/errors.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -7,7 +9,11 @@ declare module 'fastify' {
   }
 }
 
-/** Prometheus metrics: a registry per app, request counting, and `GET /metrics`. */
+/**
+ * Prometheus metrics: a registry per app, request counting, and `GET /metrics`, which asks for
+ * `Authorization: Bearer <METRICS_TOKEN>` when that is set (keep /metrics off the public internet
+ * anyway: it names routes, rooms counts and cache behaviour).
+ */
 export default fp(
   async (app) => {
     const metrics = createMetrics();
@@ -21,10 +27,18 @@ export default fp(
       });
     });
 
-    app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    const token = app.config.metricsToken;
+    app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
+      if (token !== undefined) {
+        const given = bearerToken(request);
+        if (given === undefined || !sameSecret(given, token)) {
+          reply.header('www-authenticate', 'Bearer realm="metrics"');
+          throw new HttpError(401, 'unauthorized', 'Send Authorization: Bearer <METRICS_TOKEN> to read the metrics.');
+        }
+      }
       reply.type(metrics.registry.contentType);
       return metrics.registry.metrics();
     });
   },
-  { name: 'metrics' },
+  { name: 'metrics', dependencies: ['config'] },
 );
