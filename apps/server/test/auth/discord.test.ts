@@ -1,12 +1,16 @@
+import { randomBytes } from 'node:crypto';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { CLOSE_CODES, discordAuthResponseSchema } from '@dpp/shared';
 import { eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type FakeDiscord, startFakeDiscord } from '../../../../tests/fakes/discord/index.ts';
+import { waitFor } from '../../../../tests/support/wait.ts';
+import { SessionTokens } from '../../src/auth/session-tokens.ts';
 import { upsertUser } from '../../src/auth/users.ts';
 import { users } from '../../src/db/schema.ts';
 import { DiscordClient, DiscordUnreachableError } from '../../src/discord/discord-client.ts';
+import { INSTANCE_TTL_MS } from '../../src/discord/instance-check.ts';
 import { type App, buildTestApp, testDatabase } from '../rooms/support/test-app.ts';
 import { WsClient } from '../rooms/support/ws-client.ts';
 
@@ -151,6 +155,59 @@ describe(`Discord sign-in and the activity-instance check (${services.postgres ?
       expect((await client.closed).code).toBe(CLOSE_CODES.forbidden.code);
     }
   });
+
+  it('refuses under attack: another guild’s room id, a stale instance after leaving voice, a foreign session', async () => {
+    const { guild } = fake;
+    const bob = await session(guild.users.bob);
+    const lounge = `${guild.id}:${guild.channels.lounge}`;
+    const instance = fake.createActivityInstance({ channelId: guild.channels.lounge, users: [guild.users.bob] });
+    const refused = async (token: string, roomId: string, reason: keyof typeof CLOSE_CODES, code: string) => {
+      const client = await connect();
+      client.send({ type: 'hello', protocolVersion: 1, token, roomId, instanceId: instance.instance_id });
+      expect((await client.next('error')).code).toBe(code);
+      expect((await client.closed).code).toBe(CLOSE_CODES[reason].code);
+    };
+
+    // The same channel id under another guild: the instance is not that guild's.
+    await refused(bob.token, `999999999999999999:${guild.channels.lounge}`, 'forbidden', 'forbidden');
+
+    // A session sealed by another deployment (another application's server, another SECRET_KEY).
+    const foreign = new SessionTokens(randomBytes(32)).sign({
+      userId: bob.user.id,
+      discordId: guild.users.bob,
+      name: 'Bob',
+      avatar: null,
+    });
+    await refused(foreign.token, lounge, 'unauthorized', 'unauthorized');
+
+    // In the instance, he gets in; once he has left voice (the instance no longer holds him), a new
+    // hello is refused as soon as the cached lookup (INSTANCE_TTL_MS) has expired.
+    const inside = await connect();
+    await inside.hello(bob.token, lounge, { instanceId: instance.instance_id });
+    await inside.close();
+    instance.users.splice(instance.users.indexOf(guild.users.bob), 1);
+    await waitFor(
+      async () => {
+        const client = await connect();
+        client.send({
+          type: 'hello',
+          protocolVersion: 1,
+          token: bob.token,
+          roomId: lounge,
+          instanceId: instance.instance_id,
+        });
+        const answer = await client.frame((m) => m.type === 'welcome' || m.type === 'error', 'the answer to hello');
+        if (answer.type !== 'error') {
+          await client.close();
+          return false;
+        }
+        expect(answer.code).toBe('forbidden');
+        expect((await client.closed).code).toBe(CLOSE_CODES.forbidden.code);
+        return true;
+      },
+      { timeoutMs: INSTANCE_TTL_MS + 15_000, intervalMs: 1000, what: 'the stale instance refused' },
+    );
+  }, 60_000);
 
   it('asks Discord again when a cached instance does not hold a user who just joined it', async () => {
     const { guild } = fake;
