@@ -119,6 +119,7 @@ function Room({ platform, onSignOut }: { platform: Platform; onSignOut: () => vo
     room.start();
     setSession(room);
     const unwatch = platform.watchParticipants((participants) => useApp.setState({ participants }));
+    const unwatchLayout = platform.watchLayout((discordLayout) => useApp.setState({ discordLayout }));
     const unexpose = exposeDebugHooks(room);
     const leave = () => room.stop();
     window.addEventListener('pagehide', leave);
@@ -126,6 +127,7 @@ function Room({ platform, onSignOut }: { platform: Platform; onSignOut: () => vo
       window.removeEventListener('pagehide', leave);
       unexpose();
       unwatch();
+      unwatchLayout();
       room.stop();
       setRoomSession(null);
     };

@@ -91,5 +91,6 @@ export async function bootStandalone(name: string, search: string): Promise<Plat
     },
     // Without Discord there is no instance roster: the room's members are the list.
     watchParticipants: () => () => undefined,
+    watchLayout: () => () => undefined,
   };
 }

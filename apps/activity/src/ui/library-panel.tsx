@@ -210,7 +210,7 @@ function ItemGrid({
     <div className="grid">
       {items.map((item) => (
         <div key={item.id} className="card" data-testid="library-item" data-item-id={item.id}>
-          <button type="button" className="card-open" onClick={() => onOpen(item)} aria-label={`Open ${item.title}`}>
+          <button type="button" className="card-open" onClick={() => onOpen(item)}>
             <Poster src={item.thumb} title={item.title} variant={item.type === 'episode' ? 'thumb' : 'poster'} />
             <span className="card-title">{item.title}</span>
             <span className="card-sub">{itemSubtitle(item)}</span>
