@@ -44,7 +44,8 @@ export const envSchema = z
       .max(65535, 'must be between 0 and 65535')
       .default(3000),
     HOST: z.string().trim().min(1).default('127.0.0.1'),
-    PUBLIC_URL: url(['http:', 'https:']).default('http://localhost:3000'),
+    /** Unset: http://localhost:<PORT> (so `PORT=3111 pnpm start` checks origins against its own port). */
+    PUBLIC_URL: url(['http:', 'https:']).optional(),
     DATABASE_URL: z.preprocess(
       (v) => (v === '' ? undefined : v),
       url(['postgres:', 'postgresql:', 'memory:', 'file:']).optional(),
@@ -172,7 +173,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     env: env.NODE_ENV,
     port: env.PORT,
     host: env.HOST,
-    publicUrl: env.PUBLIC_URL.replace(/\/+$/, ''),
+    publicUrl: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
     database,
     redisUrl: env.REDIS_URL,
     discord:
