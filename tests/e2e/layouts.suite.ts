@@ -318,6 +318,32 @@ export function layoutsSuite(getBrowser: () => Browser): void {
       }
     }, 60_000);
 
+    it('lets a page on the other loopback name in, and tells a page on a foreign origin to use PUBLIC_URL', async () => {
+      // The e2e server's PUBLIC_URL is http://127.0.0.1:<port>: localhost on that port is the same server.
+      const other = await Viewer.join(getBrowser(), server.url.replace('127.0.0.1', 'localhost'), {
+        name: 'Loopback',
+        room,
+      });
+      await other.page.getByTestId('controls').waitFor();
+      await other.close();
+
+      const elsewhere = await startServer({ PUBLIC_URL: 'http://activity.example.test' });
+      const context = await getBrowser().newContext({ viewport: SIZES[1].viewport });
+      try {
+        const page = await context.newPage();
+        await page.goto(`${elsewhere.url}/?room=${room}`);
+        await page.getByLabel('Your name').fill('Lost');
+        await page.getByRole('button', { name: 'Join the watch party' }).click();
+        const message = page.getByText('is not PUBLIC_URL (http://activity.example.test)');
+        await message.waitFor({ timeout: 20_000 });
+        await page.screenshot({ path: 'tests/artifacts/layout-compact-origin-refused.png' });
+        await expectFits(page, 'origin refused');
+      } finally {
+        await context.close();
+        await elsewhere.close();
+      }
+    }, 60_000);
+
     it('keeps Space for the focused control; menus and tabs follow the WAI-ARIA keys', async () => {
       const viewer = await open(SIZES[0], 'Keys');
       try {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { burstGuard } from '../src/lib/burst.ts';
 import { initials } from '../src/lib/format.ts';
 import { layoutFor } from '../src/ui/use-layout.ts';
 
@@ -31,5 +32,23 @@ describe('avatar initials', () => {
     expect(initials('山田 太郎')).toBe('山太');
     expect(initials('Élodie')).toBe('ÉL');
     expect(initials('   ')).toBe('?');
+  });
+});
+
+describe('a click burst', () => {
+  it('is one action: repeats on the same key within a second are ignored, and extend the burst', () => {
+    let now = 0;
+    const first = burstGuard(() => now);
+    const taken = [0, 80, 160, 240, 320, 400, 480, 560].map((t) => {
+      now = t;
+      return first('add:demo-1');
+    });
+    expect(taken).toEqual([true, false, false, false, false, false, false, false]);
+    now = 900;
+    expect(first('add:demo-2')).toBe(true);
+    now = 1500;
+    expect(first('add:demo-1')).toBe(false);
+    now = 2600;
+    expect(first('add:demo-1')).toBe(true);
   });
 });

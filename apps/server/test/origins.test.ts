@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import { allowedOrigins, originRefusal } from '../src/rooms/ws-route.ts';
 
-const base = { DATABASE_URL: 'memory://', SECRET_KEY: Buffer.alloc(32, 1).toString('base64'), BOT_API_TOKEN: 'x'.repeat(32) };
+const base = {
+  DATABASE_URL: 'memory://',
+  SECRET_KEY: Buffer.alloc(32, 1).toString('base64'),
+  BOT_API_TOKEN: 'x'.repeat(32),
+};
 
 describe('origins the room socket accepts', () => {
   it('takes the default PUBLIC_URL from PORT', () => {

@@ -10,6 +10,8 @@ export interface Platform {
   roomId: string;
   /** What the header calls the room. */
   roomLabel: string;
+  /** Something to tell the viewer about the room they landed in (a room name that had to change). */
+  roomNotice?: string;
   /** The Discord activity instance, sent in `hello`. */
   instanceId?: string;
   session: SessionResponse;

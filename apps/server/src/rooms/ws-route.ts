@@ -23,7 +23,8 @@ export function allowedOrigins(config: Pick<Config, 'publicUrl' | 'env' | 'disco
   const publicUrl = new URL(config.publicUrl);
   const origins = new Set([publicUrl.origin]);
   if (config.env !== 'production' && LOOPBACK_HOSTS.includes(publicUrl.hostname)) {
-    for (const host of LOOPBACK_HOSTS) origins.add(`${publicUrl.protocol}//${host}${publicUrl.port ? `:${publicUrl.port}` : ''}`);
+    for (const host of LOOPBACK_HOSTS)
+      origins.add(`${publicUrl.protocol}//${host}${publicUrl.port ? `:${publicUrl.port}` : ''}`);
   }
   if (config.env === 'development') origins.add('http://localhost:5173');
   // Inside Discord the activity is served through Discord's proxy on the application's own host.

@@ -39,6 +39,12 @@ describe('demo library', () => {
     await expect(demo.items('nope', undefined, 2)).rejects.toBeInstanceOf(ItemNotFoundError);
   });
 
+  it('matches punctuation and accents loosely: "deep-blue" finds "Deep Blue Timecode"', async () => {
+    expect((await demo.search('deep-blue', 10)).map((i) => i.title)).toEqual(['Deep Blue Timecode']);
+    expect((await demo.search('DÉEP, blue!', 10)).map((i) => i.title)).toEqual(['Deep Blue Timecode']);
+    expect(await demo.search('--', 10)).toEqual([]);
+  });
+
   it('searches titles and summaries, every word', async () => {
     const [clip] = (await demo.items('demo', undefined, 1)).items;
     const word = clip!.title.split(' ')[0]!.toLowerCase();

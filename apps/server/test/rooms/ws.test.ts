@@ -68,7 +68,9 @@ describe('GET /ws', () => {
     const refused = await WsClient.connect(url, { origin: 'https://evil.example' });
     const closed = await refused.closed;
     expect(closed.code).toBe(CLOSE_CODES.forbidden.code);
-    expect(closed.reason).toBe(`This page (https://evil.example) is not PUBLIC_URL (${PUBLIC_URL}): open that address or set PUBLIC_URL.`);
+    expect(closed.reason).toBe(
+      `This page (https://evil.example) is not PUBLIC_URL (${PUBLIC_URL}): open that address or set PUBLIC_URL.`,
+    );
     // A plain HTTP request with that origin gets the 403 it always did.
     const plain = await app.inject({ url: '/ws', headers: { origin: 'https://evil.example' } });
     expect(plain.statusCode).toBe(403);
