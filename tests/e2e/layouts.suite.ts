@@ -318,6 +318,46 @@ export function layoutsSuite(getBrowser: () => Browser): void {
       }
     }, 60_000);
 
+    it('shows a player chunk that failed to load over the stage, with a retry that loads it', async () => {
+      const context = await getBrowser().newContext({ viewport: SIZES[0].viewport });
+      // The network drops the player chunk (its preload and the import itself) until the retry.
+      let failing = true;
+      let blocked = 0;
+      await context.route(/\/assets\/player-view-[^/]+\.js$/, async (route) => {
+        if (failing) {
+          blocked += 1;
+          await route.abort('connectionreset');
+          return;
+        }
+        await route.continue();
+      });
+      try {
+        const page = await context.newPage();
+        await page.goto(`${server.url}/?room=${room}`);
+        await page.getByLabel('Your name').fill('Flaky');
+        await page.getByRole('button', { name: 'Join the watch party' }).click();
+        const failed = page.getByTestId('player-failed');
+        await failed.waitFor({ timeout: 20_000 });
+        expect(blocked).toBeGreaterThan(0);
+        // On top of everything else on the stage: the element at its button's centre is the button.
+        const retry = failed.getByRole('button', { name: 'Try again' });
+        const center = await retry.boundingBox();
+        if (!center) throw new Error('no retry button box');
+        const topmost = await page.evaluate(
+          ({ x, y }) => document.elementFromPoint(x, y)?.closest('[data-testid="player-failed"]') !== null,
+          { x: center.x + center.width / 2, y: center.y + center.height / 2 },
+        );
+        expect(topmost).toBe(true);
+        await page.screenshot({ path: 'tests/artifacts/layout-focused-player-failed.png' });
+        failing = false;
+        await retry.click();
+        await page.locator('video').waitFor({ state: 'attached', timeout: 20_000 });
+        expect(await failed.count()).toBe(0);
+      } finally {
+        await context.close();
+      }
+    }, 60_000);
+
     it('lets a page on the other loopback name in, and tells a page on a foreign origin to use PUBLIC_URL', async () => {
       // The e2e server's PUBLIC_URL is http://127.0.0.1:<port>: localhost on that port is the same server.
       const other = await Viewer.join(getBrowser(), server.url.replace('127.0.0.1', 'localhost'), {

@@ -29,22 +29,34 @@ import { useLayout } from './use-layout.ts';
 import { useRoomPosition } from './use-room-position.ts';
 import { useShortcuts } from './use-shortcuts.ts';
 
-// video.js and its HLS engine are the heaviest part of the app: their own chunk, loaded on entry.
-const PlayerView = lazy(() => import('../player/player-view.tsx'));
+// video.js and its HLS engine are the heaviest part of the app: their own chunk, loaded on entry. A
+// new lazy component per attempt: React keeps a failed import's rejection for good.
+const loadPlayer = () => lazy(() => import('../player/player-view.tsx'));
 
-class PlayerBoundary extends Component<{ children: ReactNode }, { failed: boolean }> {
-  override state = { failed: false };
-  static getDerivedStateFromError() {
-    return { failed: true };
+/**
+ * Catches a player chunk that failed to load (or crashed): its error shows over the stage, above the
+ * empty-stage and status overlays, with a retry that loads the chunk again.
+ */
+class PlayerBoundary extends Component<{ children: ReactNode; onRetry: () => void }, { error: Error | null }> {
+  override state: { error: Error | null } = { error: null };
+  static getDerivedStateFromError(error: unknown) {
+    return { error: error instanceof Error ? error : new Error(String(error)) };
   }
   override render() {
-    if (this.state.failed) {
+    if (this.state.error) {
       return (
-        <div className="stage-overlay error" role="alert">
+        <div className="stage-overlay error player-failed" role="alert" data-testid="player-failed">
           <h2>The player could not load</h2>
-          <p>Check your connection, then reload.</p>
-          <button type="button" className="btn primary" onClick={() => window.location.reload()}>
-            Reload
+          <p>{this.state.error.message || 'Check your connection, then try again.'}</p>
+          <button
+            type="button"
+            className="btn primary"
+            onClick={() => {
+              this.setState({ error: null });
+              this.props.onRetry();
+            }}
+          >
+            Try again
           </button>
         </div>
       );
@@ -136,6 +148,7 @@ export function RoomView({
   const idle = useIdle(stage, 3000);
   const compact = layout === 'compact';
   const sheetOpener = useRef<HTMLElement | null>(null);
+  const [PlayerView, setPlayerView] = useState(loadPlayer);
 
   // Captions scale with the picture: the stage publishes its height to its CSS.
   useEffect(() => {
@@ -203,7 +216,7 @@ export function RoomView({
       <div className="layout">
         <section className="stage-column" aria-label="Player">
           <div className="stage" ref={setStage} data-status={status} data-idle={idle}>
-            <PlayerBoundary>
+            <PlayerBoundary onRetry={() => setPlayerView(loadPlayer)}>
               <Suspense fallback={<div className="player-host loading" />}>
                 <PlayerView session={session} />
               </Suspense>
