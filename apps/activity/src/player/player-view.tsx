@@ -200,7 +200,9 @@ export default function PlayerView({ session }: { session: RoomSession }) {
         publishTracks(player);
         return;
       }
-      controller.setSource({ itemId, phase: 'loading' });
+      // The same item again (another quality, a retry): this viewer's own reload, the room goes on.
+      const local = loadedKey !== null && loadedKey.startsWith(`${itemId}|`);
+      controller.setSource({ itemId, phase: 'loading', local });
       const abort = new AbortController();
       loading = abort;
       fetchStream(roomId, quality, abort.signal).then(
