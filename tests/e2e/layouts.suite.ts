@@ -71,7 +71,7 @@ function layoutFacts(page: Page): Promise<LayoutFacts> {
       return null;
     };
     const overflowing: string[] = [];
-    for (const el of document.querySelectorAll('body *')) {
+    for (const el of Array.from(document.querySelectorAll('body *'))) {
       if (!visible(el)) continue;
       const rect = el.getBoundingClientRect();
       if (rect.left >= -1 && rect.right <= width + 1) continue;
@@ -86,7 +86,7 @@ function layoutFacts(page: Page): Promise<LayoutFacts> {
     const controls = document.querySelectorAll(
       'button, a[href], input, select, textarea, [role="slider"], [role="tab"], [role="menuitem"], [role="menuitemradio"]',
     );
-    for (const el of controls) {
+    for (const el of Array.from(controls)) {
       if (!visible(el) || el.closest('[hidden]')) continue;
       const rect = el.getBoundingClientRect();
       const inside = (b: DOMRect) => b.left >= -1 && b.top >= -1 && b.right <= width + 1 && b.bottom <= height + 1;

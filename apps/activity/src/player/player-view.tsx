@@ -201,7 +201,7 @@ export default function PlayerView({ session }: { session: RoomSession }) {
         return;
       }
       // The same item again (another quality, a retry): this viewer's own reload, the room goes on.
-      const local = loadedKey !== null && loadedKey.startsWith(`${itemId}|`);
+      const local = loadedKey?.startsWith(`${itemId}|`) === true;
       controller.setSource({ itemId, phase: 'loading', local });
       const abort = new AbortController();
       loading = abort;
