@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { burstGuard } from '../src/lib/burst.ts';
 import { initials } from '../src/lib/format.ts';
+import { qualityChoices } from '../src/room/store.ts';
 import { layoutFor } from '../src/ui/use-layout.ts';
 
 describe('the layout for a window', () => {
@@ -50,5 +51,17 @@ describe('a click burst', () => {
     expect(first('add:demo-1')).toBe(false);
     now = 2600;
     expect(first('add:demo-1')).toBe(true);
+  });
+});
+
+describe('quality choices', () => {
+  it('come from the source: no 1080p for a 360p clip, its 240p rendition offered', () => {
+    expect(qualityChoices(360)).toEqual([
+      { value: 'auto', label: 'Auto' },
+      { value: 'original', label: 'Original (360p)' },
+      { value: '240p', label: '240p' },
+    ]);
+    expect(qualityChoices(1080).map((q) => q.value)).toEqual(['auto', 'original', '720p', '480p', '360p', '240p']);
+    expect(qualityChoices(null).map((q) => q.value)).toContain('1080p');
   });
 });

@@ -3,14 +3,31 @@ import { create } from 'zustand';
 import type { SyncStatus } from '../sync/sync-controller.ts';
 import type { ConnectionStatus } from './connection.ts';
 
-export type Quality = 'auto' | 'original' | '1080p' | '720p' | '480p';
-export const QUALITIES: readonly { value: Quality; label: string }[] = [
+export type Quality = 'auto' | 'original' | '1080p' | '720p' | '480p' | '360p' | '240p';
+/** The server's qualities; `height` for the transcoded ones (what the menu offers below the source). */
+export const QUALITIES: readonly { value: Quality; label: string; height?: number }[] = [
   { value: 'auto', label: 'Auto' },
   { value: 'original', label: 'Original' },
-  { value: '1080p', label: '1080p' },
-  { value: '720p', label: '720p' },
-  { value: '480p', label: '480p' },
+  { value: '1080p', label: '1080p', height: 1080 },
+  { value: '720p', label: '720p', height: 720 },
+  { value: '480p', label: '480p', height: 480 },
+  { value: '360p', label: '360p', height: 360 },
+  { value: '240p', label: '240p', height: 240 },
 ];
+
+/**
+ * The qualities worth offering for an item whose source is `sourceHeight` pixels tall: Auto, the
+ * original (named by its height), and each smaller rendition the server can make; nothing above the
+ * source (a 1080p choice for a 360p clip would only show the same picture). Unknown height: all.
+ */
+export function qualityChoices(sourceHeight: number | null): { value: Quality; label: string }[] {
+  return QUALITIES.filter((q) => q.height === undefined || sourceHeight === null || q.height < sourceHeight).map(
+    (q) => ({
+      value: q.value,
+      label: q.value === 'original' && sourceHeight !== null ? `Original (${sourceHeight}p)` : q.label,
+    }),
+  );
+}
 
 /** Local-only player settings (never sent to the room), remembered in localStorage. */
 export interface Prefs {

@@ -1,7 +1,15 @@
 import { type RefObject, useEffect, useRef } from 'react';
 import { formatTime } from '../lib/format.ts';
+import { libraryApi } from '../lib/library.ts';
 import type { RoomSession } from '../room/session.ts';
-import { CAPTION_BACKGROUNDS, CAPTION_SIZES, QUALITIES, selectCanControl, setPrefs, useApp } from '../room/store.ts';
+import {
+  CAPTION_BACKGROUNDS,
+  CAPTION_SIZES,
+  qualityChoices,
+  selectCanControl,
+  setPrefs,
+  useApp,
+} from '../room/store.ts';
 import { toggleFullscreen, togglePlay, unmute } from './actions.ts';
 import {
   FullscreenIcon,
@@ -17,6 +25,7 @@ import {
 import { Menu, MenuItem, MenuLabel } from './menu.tsx';
 import { SeekBar } from './seek-bar.tsx';
 import { SyncBadge } from './sync-badge.tsx';
+import { useAsync } from './use-async.ts';
 
 /**
  * Our own controls. Play/pause, seek and next are room commands (everyone follows); volume, mute,
@@ -168,6 +177,12 @@ export function Controls({
 export function PlayerMenus() {
   const prefs = useApp((s) => s.prefs);
   const tracks = useApp((s) => s.subtitleTracks);
+  const itemId = useApp((s) => s.snapshot?.playback.itemId ?? null);
+  const source = useAsync(
+    (signal) => (itemId === null ? Promise.resolve(null) : libraryApi.item(itemId, signal)),
+    [itemId],
+  );
+  const sourceHeight = source.status === 'ok' ? (source.data?.media?.height ?? null) : null;
   return (
     <>
       <Menu label="Subtitles (only for you)" icon={<SubtitlesIcon />} testId="subtitles-menu">
@@ -223,7 +238,7 @@ export function PlayerMenus() {
         {(close) => (
           <>
             <MenuLabel>Quality</MenuLabel>
-            {QUALITIES.map((q) => (
+            {qualityChoices(sourceHeight).map((q) => (
               <MenuItem
                 key={q.value}
                 checked={prefs.quality === q.value}

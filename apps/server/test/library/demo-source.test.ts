@@ -75,6 +75,10 @@ describe('demo library', () => {
       expect(hls.playlist.startsWith('..')).toBe(false);
       expect((await stat(path.join(hls.dir, hls.playlist))).isFile()).toBe(true);
     }
+    // 240p is the clip's own small rendition, as a media playlist of it alone.
+    const small = await demo.resolveStream(id, '240p');
+    if (small.kind !== 'local-hls') throw new Error('expected local HLS');
+    expect(small.playlist).toBe('240p/index.m3u8');
     await expect(demo.resolveStream('demo-nope', 'original')).rejects.toBeInstanceOf(ItemNotFoundError);
     await expect(demo.item('12')).rejects.toBeInstanceOf(ItemNotFoundError);
   });
