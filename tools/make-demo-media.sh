@@ -38,11 +38,14 @@ for font in "$MONO" "$SANS"; do
   [[ -f "$font" ]] || { echo "make-demo-media: font $font missing (apt-get install -y fonts-dejavu-core, or set FONT_DIR)" >&2; exit 1; }
 done
 
-# id | title | year | seconds | background | tone Hz | summary
+# id | title | year | seconds | background | tone Hz | video kbps (360p/240p) | audio kbps | summary
+# The long take is two minutes at a low bitrate, so a newcomer can open menus and panels while something
+# plays; all committed media stays under 8 MB (tests/docs/demo-media.test.ts checks it).
 CLIPS=(
-  "sunrise-sync|Sunrise Sync Check|2021|30|0xC2571A|440|An orange countdown with a 440 Hz tone (A4) and a beep every second. Watch the frame counter and listen for the beep to check that everyone in the party is in sync."
-  "deep-blue-timecode|Deep Blue Timecode|2022|24|0x1B4F8C|523.25|A blue timecode reel with a 523 Hz tone (C5). Seek around and compare the burned-in frame numbers between viewers."
-  "green-room-countdown|Green Room Countdown|2023|20|0x2E7D32|659.25|A short green clip with a 659 Hz tone (E5), handy for testing queueing and skipping between items."
+  "sunrise-sync|Sunrise Sync Check|2021|30|0xC2571A|440|260/120|32|An orange countdown with a 440 Hz tone (A4) and a beep every second. Watch the frame counter and listen for the beep to check that everyone in the party is in sync."
+  "deep-blue-timecode|Deep Blue Timecode|2022|24|0x1B4F8C|523.25|260/120|32|A blue timecode reel with a 523 Hz tone (C5). Seek around and compare the burned-in frame numbers between viewers."
+  "green-room-countdown|Green Room Countdown|2023|20|0x2E7D32|659.25|260/120|32|A short green clip with a 659 Hz tone (E5), handy for testing queueing and skipping between items."
+  "harbour-long-take|Harbour Long Take|2024|120|0x5B3A8C|392|40/26|16|Two minutes in purple with a 392 Hz tone (G4): long enough to explore the menus, subtitles and panels while the party plays."
 )
 
 WORK="$(mktemp -d)"
@@ -54,7 +57,9 @@ X264_COMMON=(-pix_fmt yuv420p -g "$GOP" -keyint_min "$GOP" -sc_threshold 0 -bf 2
 index=0
 for spec in "${CLIPS[@]}"; do
   index=$((index + 1))
-  IFS='|' read -r id title year seconds colour tone summary <<<"$spec"
+  IFS='|' read -r id title year seconds colour tone vkbps akbps summary <<<"$spec"
+  v360="${vkbps%/*}"
+  v240="${vkbps#*/}"
   dir="$OUT/$id"
   rm -rf "$dir"
   mkdir -p "$dir/hls/360p" "$dir/hls/240p"
@@ -80,8 +85,8 @@ for spec in "${CLIPS[@]}"; do
   audio="aevalsrc=exprs=0.18*sin(2*PI*${tone}*t)*gte(mod(t\,1)\,0.1)+0.5*sin(4*PI*${tone}*t)*lt(mod(t\,1)\,0.1):s=48000:d=${seconds}[a]"
 
   ffmpeg -hide_banner -loglevel error -y -filter_complex "${video};${audio}" -map '[v]' -map '[a]' \
-    -c:v libx264 -profile:v main -level:v 3.0 -crf 30 -maxrate 260k -bufsize 520k "${X264_COMMON[@]}" \
-    -c:a aac -b:a 32k -ac 1 "${BITEXACT[@]}" -movflags +faststart "$dir/clip.mp4"
+    -c:v libx264 -profile:v main -level:v 3.0 -crf 30 -maxrate "${v360}k" -bufsize "$((v360 * 2))k" "${X264_COMMON[@]}" \
+    -c:a aac -b:a "${akbps}k" -ac 1 "${BITEXACT[@]}" -movflags +faststart "$dir/clip.mp4"
 
   # 360p: the very same stream, only remuxed (so direct play and the HLS rendition show identical frames).
   ffmpeg -hide_banner -loglevel error -y -i "$dir/clip.mp4" -c copy "${BITEXACT[@]}" \
@@ -89,7 +94,7 @@ for spec in "${CLIPS[@]}"; do
     -hls_segment_filename "$dir/hls/360p/seg-%03d.ts" "$dir/hls/360p/index.m3u8"
 
   ffmpeg -hide_banner -loglevel error -y -i "$dir/clip.mp4" -vf scale=426:240:flags=bicubic \
-    -c:v libx264 -profile:v baseline -level:v 2.1 -crf 32 -maxrate 120k -bufsize 240k "${X264_COMMON[@]}" -bf 0 \
+    -c:v libx264 -profile:v baseline -level:v 2.1 -crf 32 -maxrate "${v240}k" -bufsize "$((v240 * 2))k" "${X264_COMMON[@]}" -bf 0 \
     -c:a copy "${BITEXACT[@]}" \
     -f hls -hls_time "$SEGMENT_SECONDS" -hls_playlist_type vod -hls_segment_type mpegts \
     -hls_segment_filename "$dir/hls/240p/seg-%03d.ts" "$dir/hls/240p/index.m3u8"
@@ -161,7 +166,7 @@ const items = lines.map((line) => {
   const cues = ['WEBVTT', ''];
   for (let s = 0, n = 1; s < seconds; s += 5, n++) {
     const end = Math.min(s + 4, seconds);
-    const stamp = (t) => `00:00:${String(t).padStart(2, '0')}.000`;
+    const stamp = (t) => `00:${String(Math.floor(t / 60)).padStart(2, '0')}:${String(t % 60).padStart(2, '0')}.000`;
     cues.push(String(n), `${stamp(s)} --> ${stamp(end)}`, title, `Second ${s} of ${seconds}: everyone should read this line at once.`, '');
   }
   writeFileSync(path.join(out, id, 'subtitles.en.vtt'), cues.join('\n'));

@@ -2,6 +2,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { autoplaySuite } from './autoplay.suite.ts';
 import { discordModeSuite } from './discord-mode.suite.ts';
+import { layoutsSuite } from './layouts.suite.ts';
 import { plexLinkingSuite } from './plex-linking.suite.ts';
 import { chromiumAvailable, launchChromium } from './support/browser.ts';
 import { ensureActivityBuilt } from './support/server.ts';
@@ -32,6 +33,7 @@ describe.skipIf(!enabled)('the activity in real Chromium', () => {
   });
 
   watchPartySuite(getBrowser);
+  layoutsSuite(getBrowser);
   autoplaySuite(getBrowser);
   plexLinkingSuite(getBrowser);
   discordModeSuite(getBrowser);

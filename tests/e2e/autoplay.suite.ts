@@ -122,6 +122,11 @@ export function autoplaySuite(getBrowser: () => Browser): void {
         },
         { timeoutMs: 20_000, what: 'playback after the tap' },
       );
+      // The tap allowed sound: the player is not left muted behind a button that says "Mute".
+      const v = await videoOf(tab);
+      expect(v?.muted).toBe(false);
+      await tab.locator('.stage').hover({ position: { x: 40, y: 40 } });
+      expect(await tab.getByTestId('mute').getAttribute('aria-label')).toBe('Mute');
       await tab.close();
     }, 120_000);
   });

@@ -53,6 +53,7 @@ window.addEventListener('message', (event) => {
   if (op !== 1) return;
   const { cmd, nonce, args } = payload;
   if (cmd !== 'CAPTURE_LOG') window.rpcLog.push(cmd);
+  if (cmd === 'SET_ORIENTATION_LOCK_STATE' || cmd === 'SET_CONFIG') (window.rpcArgs ??= {})[cmd] = args;
   const user = { id: opts.userId, username: 'alice', discriminator: '0', global_name: 'Alice', avatar: null, public_flags: 0, flags: 0, bot: false };
   const answer = (data) => reply({ cmd, nonce, evt: null, data });
   switch (cmd) {
@@ -206,5 +207,34 @@ window.addEventListener('message', (event) => {
       expect(csp).toContain('frame-ancestors https://discord.com https://*.discord.com https://*.discordsays.com');
       expect(consoleLines.filter((line) => /Content Security Policy/i.test(line))).toEqual([]);
     });
+
+    it('locks orientation sensibly, asks for interactive picture-in-picture and follows the layout mode', async () => {
+      const frame = activity();
+      const rpcArgs = await page.evaluate(() => (window as unknown as { rpcArgs: Record<string, unknown> }).rpcArgs);
+      // The phone may turn (portrait shows the panels); picture-in-picture and the grid stay landscape.
+      expect(rpcArgs.SET_ORIENTATION_LOCK_STATE).toEqual({
+        lock_state: 1,
+        picture_in_picture_lock_state: 3,
+        grid_lock_state: 3,
+      });
+      expect(rpcArgs.SET_CONFIG).toEqual({ use_interactive_pip: true });
+      expect(await frame.getByTestId('room').getAttribute('data-layout')).toBe('focused');
+
+      // Discord moves the activity to picture-in-picture (the user looks at another channel).
+      const dispatch = (layoutMode: number) =>
+        page.evaluate((mode) => {
+          const target = document.querySelector('iframe')?.contentWindow;
+          target?.postMessage(
+            [1, { cmd: 'DISPATCH', evt: 'ACTIVITY_LAYOUT_MODE_UPDATE', nonce: null, data: { layout_mode: mode } }],
+            '*',
+          );
+        }, layoutMode);
+      await dispatch(1);
+      await frame.locator('[data-testid="room"][data-layout="compact"]').waitFor();
+      await frame.getByTestId('open-sheet').waitFor({ state: 'attached' });
+      await page.screenshot({ path: `${ARTIFACTS}/discord-mode-pip.png` });
+      await dispatch(0);
+      await frame.locator('[data-testid="room"][data-layout="focused"]').waitFor();
+    }, 60_000);
   });
 }

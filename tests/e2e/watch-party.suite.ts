@@ -224,6 +224,8 @@ export function watchPartySuite(getBrowser: () => Browser): void {
       await bo.context.setOffline(true);
       // The socket goes silent; the app notices (no pong) and says so.
       await bo.page.getByTestId('reconnecting-banner').waitFor({ timeout: 20_000 });
+      // The sync badge says the same: grey and offline, not a green "In sync".
+      expect(await bo.page.getByTestId('sync-badge').getAttribute('data-phase')).toBe('offline');
       await bo.screenshot('reconnecting');
 
       // Meanwhile the room moves on: Ana pauses.

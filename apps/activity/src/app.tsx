@@ -5,7 +5,7 @@ import { bootDiscord } from './platform/discord.ts';
 import { isDiscordMode, type Platform } from './platform/platform.ts';
 import { bootStandalone, forgetName, rememberedName } from './platform/standalone.ts';
 import { RoomSession, setRoomSession } from './room/session.ts';
-import { useApp } from './room/store.ts';
+import { postNotice, useApp } from './room/store.ts';
 import { RoomView } from './ui/room-view.tsx';
 import { FatalScreen, LoadingScreen } from './ui/screens.tsx';
 import { SignIn } from './ui/sign-in.tsx';
@@ -18,7 +18,12 @@ type Boot =
 
 function fatalFrom(error: unknown): Boot {
   if (error instanceof ApiError && error.code === 'network') {
-    return { phase: 'fatal', title: 'Cannot reach the server', detail: error.message };
+    // The title says it; the detail says what to do (not the same sentence twice).
+    return {
+      phase: 'fatal',
+      title: 'Cannot reach the server',
+      detail: 'Check your connection, or whether the watch party server is running, then try again.',
+    };
   }
   return { phase: 'fatal', title: 'Could not start the watch party', detail: describeError(error) };
 }
@@ -117,8 +122,10 @@ function Room({ platform, onSignOut }: { platform: Platform; onSignOut: () => vo
     });
     setRoomSession(room);
     room.start();
+    if (platform.roomNotice) postNotice({ text: platform.roomNotice, key: 'room-name', needsAction: true });
     setSession(room);
     const unwatch = platform.watchParticipants((participants) => useApp.setState({ participants }));
+    const unwatchLayout = platform.watchLayout((discordLayout) => useApp.setState({ discordLayout }));
     const unexpose = exposeDebugHooks(room);
     const leave = () => room.stop();
     window.addEventListener('pagehide', leave);
@@ -126,6 +133,7 @@ function Room({ platform, onSignOut }: { platform: Platform; onSignOut: () => vo
       window.removeEventListener('pagehide', leave);
       unexpose();
       unwatch();
+      unwatchLayout();
       room.stop();
       setRoomSession(null);
     };

@@ -1,6 +1,7 @@
 import type { RoomSnapshot } from '@dpp/shared';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { describeChange } from '../src/room/notices.ts';
+import { dismissNotice, postNotice, useApp } from '../src/room/store.ts';
 
 const base: RoomSnapshot = {
   roomId: 'dev:lobby',
@@ -17,7 +18,7 @@ const base: RoomSnapshot = {
 describe('describeChange', () => {
   it('says who paused, and where', () => {
     const after = { ...base, playback: { ...base.playback, status: 'paused' as const, positionMs: 723_000 } };
-    expect(describeChange(base, after, { type: 'command', op: 'pause', userId: 'ana' }, 'bo')).toBe(
+    expect(describeChange(base, after, { type: 'command', op: 'pause', userId: 'ana' }, 'bo')?.text).toBe(
       'Ana paused at 12:03',
     );
   });
@@ -28,19 +29,77 @@ describe('describeChange', () => {
 
   it('names members who left from the room before the change', () => {
     const after = { ...base, members: base.members.slice(0, 1) };
-    expect(describeChange(base, after, { type: 'member', event: 'left', userId: 'bo' }, 'ana')).toBe('Bo left');
+    expect(describeChange(base, after, { type: 'member', event: 'left', userId: 'bo' }, 'ana')?.text).toBe('Bo left');
   });
 
   it('announces what plays next when an item ends', () => {
     const next = { entryId: 'e2', itemId: 'demo-2', title: 'Second', durationMs: 1, thumb: null, addedBy: 'Bo' };
     const after = { ...base, queue: [next], playback: { ...base.playback, itemId: 'demo-2' } };
-    expect(describeChange(base, after, { type: 'system', event: 'item-ended' }, 'ana')).toBe('Up next: “Second”');
+    expect(describeChange(base, after, { type: 'system', event: 'item-ended' }, 'ana')?.text).toBe('Up next: “Second”');
   });
 
   it('mentions a member who falls behind, once', () => {
     const lagging = { ...base, members: [base.members[0]!, { ...base.members[1]!, state: 'lagging' as const }] };
     const cause = { type: 'member', event: 'state', userId: 'bo' } as const;
-    expect(describeChange(base, lagging, cause, 'ana')).toBe('Bo is catching up');
+    expect(describeChange(base, lagging, cause, 'ana')?.text).toBe('Bo is catching up');
     expect(describeChange(lagging, lagging, cause, 'ana')).toBeNull();
+  });
+});
+
+describe('notices', () => {
+  const paused = (name: string, at: string) => ({
+    key: 'command:pause',
+    actor: name,
+    action: `paused at ${at}`,
+    text: `${name} paused at ${at}`,
+  });
+  const shown = () => useApp.getState().notices.map((n) => n.text);
+  const clear = () => {
+    for (const n of useApp.getState().notices) dismissNotice(n.id);
+  };
+
+  it('collapses repeats into one line naming everyone', () => {
+    clear();
+    postNotice(paused('Ana', '0:10'));
+    postNotice(paused('Ben', '0:12'));
+    postNotice(paused('Ana', '0:14'));
+    expect(shown()).toEqual(['Ben and Ana paused at 0:14']);
+    clear();
+  });
+
+  it('keys a change by what happened, with the actor apart', () => {
+    const after = { ...base, playback: { ...base.playback, status: 'paused' as const, positionMs: 5_000 } };
+    expect(describeChange(base, after, { type: 'command', op: 'pause', userId: 'ana' }, 'bo')).toEqual({
+      key: 'command:pause',
+      actor: 'Ana',
+      action: 'paused at 0:05',
+      text: 'Ana paused at 0:05',
+    });
+  });
+
+  it('shows one at a time, puts what needs an action first and keeps only a short line waiting', () => {
+    clear();
+    for (const text of ['one', 'two', 'three', 'four']) postNotice({ text, key: text });
+    expect(shown()).toEqual(['one', 'three', 'four']);
+    postNotice({ text: 'Stream failed', kind: 'error', needsAction: true, key: 'stream' });
+    expect(shown()[0]).toBe('Stream failed');
+    clear();
+  });
+
+  it('keeps a notice that needs an action until it is dismissed', () => {
+    vi.useFakeTimers();
+    try {
+      clear();
+      postNotice({ text: 'Cannot reach Plex', kind: 'error', needsAction: true });
+      postNotice({ text: 'Ana joined' });
+      vi.advanceTimersByTime(60_000);
+      expect(shown()).toEqual(['Cannot reach Plex', 'Ana joined']);
+      dismissNotice(useApp.getState().notices[0]!.id);
+      expect(shown()).toEqual(['Ana joined']);
+      vi.advanceTimersByTime(5_000);
+      expect(shown()).toEqual([]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

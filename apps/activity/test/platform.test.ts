@@ -17,6 +17,17 @@ describe('where the activity runs', () => {
     expect(standaloneRoom('?room=%20%20').roomId).toBe('dev:lobby');
   });
 
+  it('explains a room name it had to change, instead of moving the viewer silently', () => {
+    expect(standaloneRoom('?room=movie-night').problem).toBeUndefined();
+    expect(standaloneRoom('').problem).toBeUndefined();
+    expect(standaloneRoom(`?room=${encodeURIComponent('😀')}`)).toEqual({
+      roomId: 'dev:lobby',
+      label: 'lobby',
+      problem: 'Room names use letters, digits, - and _ (up to 64): “😀” became “lobby”.',
+    });
+    expect(standaloneRoom('?room=Ana%27s%20room!').problem).toContain('became “Ana-s-room”');
+  });
+
   it('reads the Discord application id from the discordsays.com host when the build has none', () => {
     expect(discordClientId('1234567890123456789.discordsays.com')).toBe('1234567890123456789');
     expect(discordClientId('localhost')).toBeNull();

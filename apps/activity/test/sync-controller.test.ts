@@ -60,6 +60,28 @@ describe('SyncController', () => {
     expect(w.reports.at(-1)).toMatchObject({ state: 'ready', rev: 1 });
   });
 
+  it('reloading the item on its own account (a quality change) buffers alone, and only until ready', async () => {
+    const w = world();
+    w.controller.start();
+    w.controller.setSource({ itemId: ITEM, phase: 'loaded' });
+    w.controller.setPlayback(w.playing(60_000, w.serverNow() - 5_000));
+    await w.run(1500);
+    expect(w.reports.at(-1)).toMatchObject({ state: 'ready' });
+
+    w.controller.setSource({ itemId: ITEM, phase: 'loading', local: true });
+    await w.run(100);
+    expect(w.reports.at(-1)).toMatchObject({ state: 'buffering', alone: true });
+    w.controller.setSource({ itemId: ITEM, phase: 'loaded', local: true });
+    await w.run(1500);
+    expect(w.reports.at(-1)).toMatchObject({ state: 'ready' });
+
+    // A stall after that is the room's business again.
+    w.controller.setSource({ itemId: ITEM, phase: 'loading' });
+    await w.run(100);
+    expect(w.reports.at(-1)).toEqual(expect.objectContaining({ state: 'buffering' }));
+    expect(w.reports.at(-1)?.alone).toBeUndefined();
+  });
+
   it('nudges the rate for a small drift and returns to the room rate once in the band', async () => {
     const w = world();
     w.controller.start();

@@ -90,7 +90,8 @@ export const envSchema = z
       .min(1, 'must be between 1 and 100000')
       .max(100_000, 'must be between 1 and 100000')
       .default(32),
-    PUBLIC_URL: url(['http:', 'https:']).default('http://localhost:3000'),
+    /** Unset: http://localhost:<PORT> (so `PORT=3111 pnpm start` checks origins against its own port). */
+    PUBLIC_URL: url(['http:', 'https:']).optional(),
     DATABASE_URL: z.preprocess(
       (v) => (v === '' ? undefined : v),
       url(['postgres:', 'postgresql:', 'memory:', 'file:']).optional(),
@@ -243,7 +244,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     env: env.NODE_ENV,
     port: env.PORT,
     host: env.HOST,
-    publicUrl: env.PUBLIC_URL.replace(/\/+$/, ''),
+    publicUrl: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
     trustProxy: env.TRUST_PROXY,
     wsSocketsPerAddress: env.WS_SOCKETS_PER_ADDRESS,
     database,

@@ -14,6 +14,19 @@ export const LIBRARY_LIMITS = {
   maxQueryLength: 200,
 } as const;
 
+/**
+ * The words of a search or a title, for matching: lower case, accents and punctuation dropped, so
+ * "deep-blue" and "Deep Blue" are the same two words.
+ */
+export function searchWords(text: string): string[] {
+  return text
+    .normalize('NFKD')
+    .replace(/\p{M}+/gu, '')
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter(Boolean);
+}
+
 /** A Discord guild id. */
 export const guildIdSchema = z.string().regex(/^\d{5,25}$/, 'must be a Discord guild id');
 

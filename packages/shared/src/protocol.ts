@@ -177,6 +177,11 @@ export const reportSchema = z.object({
   positionMs: positionSchema,
   /** The playback rev this report refers to; reports about an older rev are ignored. */
   rev: z.number().int().min(0),
+  /**
+   * Buffering on this viewer's own account (they changed their quality, or their player retried): the
+   * room does not wait for them; they catch up alone, as a late joiner does.
+   */
+  alone: z.boolean().optional(),
 });
 export type ReportState = z.infer<typeof reportSchema>['state'];
 

@@ -16,11 +16,21 @@ export function formatDrift(ms: number): string {
   return abs >= 1000 ? `${sign}${(abs / 1000).toFixed(1)} s` : `${sign}${Math.round(abs)} ms`;
 }
 
-/** Up to two initials for an avatar placeholder. */
+const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+/** User-perceived characters: an emoji (with its modifiers and joiners) or an accented letter is one. */
+const graphemes = (text: string) => Array.from(segmenter.segment(text), (s) => s.segment);
+
+/**
+ * Up to two initials for an avatar placeholder, whole characters only (never half an emoji's
+ * surrogate pair): the first letters of the first two words, or the first two of a single word.
+ */
 export function initials(name: string): string {
   const words = name.trim().split(/\s+/).filter(Boolean);
-  const letters = words.length > 1 ? [words[0]?.[0], words[1]?.[0]] : [name.trim()[0], name.trim()[1]];
-  return letters.filter(Boolean).join('').toUpperCase() || '?';
+  const letters =
+    words.length > 1
+      ? [graphemes(words[0] ?? '')[0], graphemes(words[1] ?? '')[0]]
+      : graphemes(name.trim()).slice(0, 2);
+  return letters.filter(Boolean).join('').toLocaleUpperCase() || '?';
 }
 
 /** A stable hue for a user id (avatar placeholder colours). */

@@ -1,7 +1,7 @@
-import { DiscordSDK, Events, Permissions, PermissionUtils, patchUrlMappings } from '@discord/embedded-app-sdk';
+import { Common, DiscordSDK, Events, Permissions, PermissionUtils, patchUrlMappings } from '@discord/embedded-app-sdk';
 import { discordAuthResponseSchema, type SessionResponse } from '@dpp/shared';
 import { api } from '../lib/api.ts';
-import type { Participant } from '../room/store.ts';
+import type { DiscordLayoutMode, Participant } from '../room/store.ts';
 import type { Platform } from './platform.ts';
 
 const SCOPES = ['identify', 'guilds', 'guilds.members.read', 'rpc.voice.read'] as const;
@@ -36,6 +36,32 @@ function participantFrom(p: {
     // Absolute CDN URL: patchUrlMappings sends it through the /discord-cdn URL mapping.
     avatarUrl: p.avatar ? `https://cdn.discordapp.com/avatars/${p.id}/${p.avatar}.png?size=64` : null,
   };
+}
+
+function layoutModeFrom(mode: number): DiscordLayoutMode {
+  if (mode === Common.LayoutModeTypeObject.PIP) return 'pip';
+  if (mode === Common.LayoutModeTypeObject.GRID) return 'grid';
+  return 'focused';
+}
+
+/**
+ * A video player: the phone may turn freely (portrait shows the panels below the picture, landscape
+ * the picture), and the small picture-in-picture and grid tiles stay landscape like the video. Where
+ * the SDK offers it, picture-in-picture is interactive so the compact overlay's buttons work there.
+ * Both are best effort: older clients do not know the commands.
+ */
+async function configureLayout(sdk: DiscordSDK): Promise<void> {
+  const { LANDSCAPE, UNLOCKED } = Common.OrientationLockStateTypeObject;
+  await sdk.commands
+    .setOrientationLockState({
+      lock_state: UNLOCKED,
+      picture_in_picture_lock_state: LANDSCAPE,
+      grid_lock_state: LANDSCAPE,
+    })
+    .catch((error: unknown) => console.warn('Could not set the orientation lock', error));
+  await sdk.commands
+    .setConfig({ use_interactive_pip: true })
+    .catch((error: unknown) => console.warn('Interactive picture-in-picture is not available', error));
 }
 
 /**
@@ -93,6 +119,8 @@ export async function bootDiscord(location: Location): Promise<Platform> {
     console.warn('Could not read channel permissions', error);
   }
 
+  await configureLayout(sdk);
+
   let channelName = 'Voice channel';
   try {
     const channel = await sdk.commands.getChannel({ channel_id: sdk.channelId });
@@ -111,6 +139,19 @@ export async function bootDiscord(location: Location): Promise<Platform> {
     renewSession: async () => (await exchange()).session,
     openExternal: async (url) => {
       await sdk.commands.openExternalLink({ url });
+    },
+    watchLayout: (listener) => {
+      let active = true;
+      const onUpdate = (event: { layout_mode: number }) => {
+        if (active) listener(layoutModeFrom(event.layout_mode));
+      };
+      sdk.subscribe(Events.ACTIVITY_LAYOUT_MODE_UPDATE, onUpdate).catch((error: unknown) => {
+        console.warn('Could not subscribe to layout mode updates', error);
+      });
+      return () => {
+        active = false;
+        sdk.unsubscribe(Events.ACTIVITY_LAYOUT_MODE_UPDATE, onUpdate).catch(() => undefined);
+      };
     },
     watchParticipants: (listener) => {
       let active = true;

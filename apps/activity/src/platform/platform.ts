@@ -1,5 +1,5 @@
 import type { SessionResponse } from '@dpp/shared';
-import type { Participant } from '../room/store.ts';
+import type { DiscordLayoutMode, Participant } from '../room/store.ts';
 
 /**
  * What the rest of the app needs from where it runs: Discord (inside its iframe, through the SDK)
@@ -10,6 +10,8 @@ export interface Platform {
   roomId: string;
   /** What the header calls the room. */
   roomLabel: string;
+  /** Something to tell the viewer about the room they landed in (a room name that had to change). */
+  roomNotice?: string;
   /** The Discord activity instance, sent in `hello`. */
   instanceId?: string;
   session: SessionResponse;
@@ -21,6 +23,11 @@ export interface Platform {
   openExternal(url: string): Promise<void>;
   /** People in the activity instance, as the SDK reports them; returns an unsubscribe. */
   watchParticipants(listener: (participants: Participant[]) => void): () => void;
+  /**
+   * Where Discord shows the activity (focused, picture-in-picture, grid), as it changes; returns an
+   * unsubscribe. A plain browser never calls the listener.
+   */
+  watchLayout(listener: (mode: DiscordLayoutMode) => void): () => void;
 }
 
 export function isDiscordMode(search: string): boolean {

@@ -6,15 +6,21 @@ import type { Platform } from './platform.ts';
 const NAME_KEY = 'dpp.name';
 const SESSION_KEY = 'dpp.session';
 
-/** `?room=<name>` → `dev:<name>` (default lobby); anything outside [A-Za-z0-9_-] becomes "-". */
-export function standaloneRoom(search: string): { roomId: string; label: string } {
+/**
+ * `?room=<name>` → `dev:<name>` (default lobby); anything outside [A-Za-z0-9_-] becomes "-".
+ * `problem` explains a name that could not be used as given (the viewer is told, not silently moved).
+ */
+export function standaloneRoom(search: string): { roomId: string; label: string; problem?: string } {
   const raw = new URLSearchParams(search).get('room')?.trim() ?? '';
   const name =
     raw
       .replace(/[^A-Za-z0-9_-]+/g, '-')
       .replace(/^-+|-+$/g, '')
       .slice(0, 64) || 'lobby';
-  return { roomId: `dev:${name}`, label: name };
+  if (raw === '' || raw === name) return { roomId: `dev:${name}`, label: name };
+  const shown = raw.length > 40 ? `${raw.slice(0, 40)}…` : raw;
+  const rule = 'Room names use letters, digits, - and _ (up to 64)';
+  return { roomId: `dev:${name}`, label: name, problem: `${rule}: “${shown}” became “${name}”.` };
 }
 
 export function rememberedName(): string | null {
@@ -70,7 +76,7 @@ async function signIn(name: string): Promise<SessionResponse> {
  */
 export async function bootStandalone(name: string, search: string): Promise<Platform> {
   const session = storedSession(name) ?? (await signIn(name));
-  const { roomId, label } = standaloneRoom(search);
+  const { roomId, label, problem } = standaloneRoom(search);
   const sdk = new DiscordSDKMock('standalone', null, null, null);
   sdk._updateCommandMocks({
     openExternalLink: async ({ url }) => {
@@ -83,6 +89,7 @@ export async function bootStandalone(name: string, search: string): Promise<Plat
     mode: 'standalone',
     roomId,
     roomLabel: label,
+    roomNotice: problem,
     session,
     canManage: true,
     renewSession: () => signIn(name),
@@ -91,5 +98,6 @@ export async function bootStandalone(name: string, search: string): Promise<Plat
     },
     // Without Discord there is no instance roster: the room's members are the list.
     watchParticipants: () => () => undefined,
+    watchLayout: () => () => undefined,
   };
 }

@@ -37,12 +37,41 @@ function textTracksOf(player: Player): TrackLike[] {
 
 const trackKey = (t: { label: string; language: string }) => t.label || t.language;
 
-/** Shows the chosen subtitle track (matched by label, then language) and hides the others. */
+interface CueLike {
+  text: string;
+}
+
+/** The lines of the cues active now, without WebVTT markup (<i>, <c.x>, <v Ana>). */
+function captionLinesOf(track: TrackLike | undefined): string[] {
+  const cues = (track as unknown as { activeCues?: ArrayLike<CueLike> | null } | undefined)?.activeCues;
+  if (!cues) return [];
+  const lines: string[] = [];
+  for (let i = 0; i < cues.length; i += 1) {
+    for (const line of (cues[i]?.text ?? '').replace(/<[^>]*>/g, '').split('\n')) if (line.trim()) lines.push(line);
+  }
+  return lines;
+}
+
+/**
+ * Tracks the chosen subtitle track (matched by label, then language) and turns the others off. The
+ * track runs "hidden": video.js keeps its active cues up to date and the app draws them (above its
+ * own controls, at a size that follows the picture).
+ */
 function applySubtitles(player: Player, choice: string | null): void {
   const tracks = textTracksOf(player);
   const chosen = choice === null ? undefined : (tracks.find((t) => trackKey(t) === choice) ?? undefined);
-  for (const track of tracks) track.mode = track === chosen ? 'showing' : 'disabled';
+  for (const track of tracks) track.mode = track === chosen ? 'hidden' : 'disabled';
+  publishCaptions(chosen);
 }
+
+function publishCaptions(track: TrackLike | undefined): void {
+  const lines = captionLinesOf(track);
+  if (JSON.stringify(lines) !== JSON.stringify(useApp.getState().captionLines))
+    useApp.setState({ captionLines: lines });
+}
+
+/** The track whose cues are drawn now (the one left "hidden" by applySubtitles). */
+const activeTrackOf = (player: Player) => textTracksOf(player).find((t) => t.mode === 'hidden');
 
 function publishTracks(player: Player): void {
   const tracks: SubtitleTrack[] = textTracksOf(player).map((t, i) => ({
@@ -115,12 +144,25 @@ export default function PlayerView({ session }: { session: RoomSession }) {
       onStatus: (sync) => useApp.setState({ sync }),
     });
     setGestureHandler(() => {
-      useApp.setState({ needsGesture: false });
+      // A tap allows sound: play with the viewer's own mute setting, not the muted start's.
+      element.muted = useApp.getState().prefs.muted;
+      useApp.setState({ needsGesture: false, autoplayMuted: false });
       // Inside the gesture: unlocks the element on browsers that need it; the controller pauses it
       // again at once if the room is not playing.
       element.play().catch(() => undefined);
       controller.gesture();
     });
+
+    // The mute button must tell the truth: if the element is muted behind the viewer's back (a muted
+    // autoplay, the browser), the app says so and offers the one tap that unmutes.
+    player.on('volumechange', () => {
+      const { prefs, autoplayMuted } = useApp.getState();
+      if (element.muted && !prefs.muted && !autoplayMuted) useApp.setState({ autoplayMuted: true });
+    });
+    // Caption cues change with time: redraw on every change of the chosen track.
+    const onCueChange = () => publishCaptions(activeTrackOf(player));
+    player.on('timeupdate', onCueChange);
+    player.on('seeked', onCueChange);
 
     player.on('seeked', () => controller.onSeeked());
     player.on('waiting', () => controller.onWaiting());
@@ -158,7 +200,9 @@ export default function PlayerView({ session }: { session: RoomSession }) {
         publishTracks(player);
         return;
       }
-      controller.setSource({ itemId, phase: 'loading' });
+      // The same item again (another quality, a retry): this viewer's own reload, the room goes on.
+      const local = loadedKey?.startsWith(`${itemId}|`) === true;
+      controller.setSource({ itemId, phase: 'loading', local });
       const abort = new AbortController();
       loading = abort;
       fetchStream(roomId, quality, abort.signal).then(
@@ -272,6 +316,7 @@ export default function PlayerView({ session }: { session: RoomSession }) {
       useApp.setState({
         sync: { phase: 'idle', driftMs: null, rate: 1, seekLatencyMs: 0, startLatencyMs: 0, seeks: 0 },
         subtitleTracks: [],
+        captionLines: [],
       });
     };
   }, [session]);

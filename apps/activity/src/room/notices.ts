@@ -1,18 +1,58 @@
 import type { Cause, RoomSnapshot } from '@dpp/shared';
 import { formatTime } from '../lib/format.ts';
+import type { NoticeInput } from './store.ts';
 
 const quoted = (title: string | undefined) => (title ? `“${title}”` : 'an item');
 
 /**
- * The short line shown when someone else acts ("Ana paused at 12:03"). `before` and `after` are the
+ * The short line shown when someone else acts ("Ana paused at 12:03"), as a notice keyed by what
+ * happened, so that repeats collapse ("Ana and Ben paused at 12:05"). `before` and `after` are the
  * room around the broadcast (names of members who left come from `before`). Null: nothing worth
  * saying, including the viewer's own commands (they saw them happen).
  */
-export function describeChange(before: RoomSnapshot, after: RoomSnapshot, cause: Cause, youId: string): string | null {
-  const nameOf = (userId: string) =>
+export function describeChange(
+  before: RoomSnapshot,
+  after: RoomSnapshot,
+  cause: Cause,
+  youId: string,
+): NoticeInput | null {
+  const said = (key: string, actor: string, action: string): NoticeInput => ({
+    key,
+    actor,
+    action,
+    text: `${actor} ${action}`,
+  });
+  const line = (key: string, text: string): NoticeInput => ({ key, text });
+  const text = describeText(before, after, cause, youId);
+  if (text === null) return null;
+  switch (cause.type) {
+    case 'command':
+    case 'member': {
+      // Every line about a person starts with their name: the rest is what they did.
+      const actor = nameIn(before, after, cause.userId);
+      const key = cause.type === 'command' ? `command:${cause.op}` : `member:${cause.event}`;
+      return text.startsWith(`${actor} `) ? said(key, actor, text.slice(actor.length + 1)) : line(key, text);
+    }
+    case 'system':
+      return line(`system:${cause.event}`, text);
+    default: {
+      const never: never = cause;
+      return never;
+    }
+  }
+}
+
+function nameIn(before: RoomSnapshot, after: RoomSnapshot, userId: string): string {
+  return (
     after.members.find((m) => m.userId === userId)?.name ??
     before.members.find((m) => m.userId === userId)?.name ??
-    'Someone';
+    'Someone'
+  );
+}
+
+/** The words of a change's notice (see describeChange). */
+export function describeText(before: RoomSnapshot, after: RoomSnapshot, cause: Cause, youId: string): string | null {
+  const nameOf = (userId: string) => nameIn(before, after, userId);
   const current = after.playback.itemId === null ? undefined : after.queue[0];
   const at = formatTime(after.playback.positionMs);
 
@@ -82,8 +122,8 @@ export function describeChange(before: RoomSnapshot, after: RoomSnapshot, cause:
         case 'wait-timeout': {
           const lagging = after.members.filter((m) => m.state === 'lagging' && m.userId !== youId).map((m) => m.name);
           return lagging.length > 0
-            ? `Playing on without ${lagging.join(', ')} (still loading)`
-            : 'Playing on without the slow loaders';
+            ? `Playing on; ${lagging.join(', ')} will catch up when loaded`
+            : 'Playing on; some viewers will catch up when loaded';
         }
         case 'item-ended':
           return current ? `Up next: ${quoted(current.title)}` : 'That was the end of the queue';

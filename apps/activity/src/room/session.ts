@@ -2,7 +2,7 @@ import { applyState, type CommandIntent, expectedPosition } from '@dpp/shared';
 import type { Timers } from '../sync/sync-controller.ts';
 import { browserSocketFactory, CommandError, RoomConnection, roomSocketUrl, type SocketFactory } from './connection.ts';
 import { describeChange } from './notices.ts';
-import { notify, useApp } from './store.ts';
+import { clearNotice, notify, postNotice, useApp } from './store.ts';
 
 export const browserTimers: Timers = {
   now: () => performance.now(),
@@ -52,7 +52,10 @@ export class RoomSession {
               everOpen: previous.everOpen || status === 'open',
             },
           });
-          if (status === 'open' && previous.everOpen && previous.status !== 'open') notify('Reconnected');
+          if (status === 'open' && previous.everOpen && previous.status !== 'open') {
+            clearNotice('connection');
+            notify('Reconnected', 'info', 'connection');
+          }
         },
         welcome: (message) => {
           useApp.setState({ snapshot: message.snapshot, you: message.you });
@@ -62,14 +65,14 @@ export class RoomSession {
           if (!before) return;
           const after = applyState(before, message);
           useApp.setState({ snapshot: after });
-          const text = describeChange(before, after, message.cause, you?.userId ?? '');
-          if (text) notify(text);
+          const notice = describeChange(before, after, message.cause, you?.userId ?? '');
+          if (notice) postNotice(notice);
         },
         snapshot: (message) => {
           useApp.setState({ snapshot: message.snapshot });
         },
         error: (message) => {
-          notify(message.message, 'error');
+          notify(message.message, 'error', `error:${message.code}`);
         },
       },
     });

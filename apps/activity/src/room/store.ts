@@ -3,14 +3,31 @@ import { create } from 'zustand';
 import type { SyncStatus } from '../sync/sync-controller.ts';
 import type { ConnectionStatus } from './connection.ts';
 
-export type Quality = 'auto' | 'original' | '1080p' | '720p' | '480p';
-export const QUALITIES: readonly { value: Quality; label: string }[] = [
+export type Quality = 'auto' | 'original' | '1080p' | '720p' | '480p' | '360p' | '240p';
+/** The server's qualities; `height` for the transcoded ones (what the menu offers below the source). */
+export const QUALITIES: readonly { value: Quality; label: string; height?: number }[] = [
   { value: 'auto', label: 'Auto' },
   { value: 'original', label: 'Original' },
-  { value: '1080p', label: '1080p' },
-  { value: '720p', label: '720p' },
-  { value: '480p', label: '480p' },
+  { value: '1080p', label: '1080p', height: 1080 },
+  { value: '720p', label: '720p', height: 720 },
+  { value: '480p', label: '480p', height: 480 },
+  { value: '360p', label: '360p', height: 360 },
+  { value: '240p', label: '240p', height: 240 },
 ];
+
+/**
+ * The qualities worth offering for an item whose source is `sourceHeight` pixels tall: Auto, the
+ * original (named by its height), and each smaller rendition the server can make; nothing above the
+ * source (a 1080p choice for a 360p clip would only show the same picture). Unknown height: all.
+ */
+export function qualityChoices(sourceHeight: number | null): { value: Quality; label: string }[] {
+  return QUALITIES.filter((q) => q.height === undefined || sourceHeight === null || q.height < sourceHeight).map(
+    (q) => ({
+      value: q.value,
+      label: q.value === 'original' && sourceHeight !== null ? `Original (${sourceHeight}p)` : q.label,
+    }),
+  );
+}
 
 /** Local-only player settings (never sent to the room), remembered in localStorage. */
 export interface Prefs {
@@ -19,12 +36,38 @@ export interface Prefs {
   quality: Quality;
   /** Subtitle track label/language the viewer chose, or null for off. */
   subtitles: string | null;
+  captionSize: CaptionSize;
+  captionBackground: CaptionBackground;
+}
+
+export type NoticeKind = 'info' | 'error';
+
+/** What a part of the app posts: the one way to tell the viewer something (see `postNotice`). */
+export interface NoticeInput {
+  text: string;
+  kind?: NoticeKind;
+  /**
+   * Notices with the same key collapse into one: the newer replaces the older, and when both name an
+   * `actor` the actors are joined ("Ana and Ben paused at 12:03").
+   */
+  key?: string;
+  /** Who did it, and what they did, when the text is "<actor> <action>". */
+  actor?: string;
+  action?: string;
+  /** Stays until acted on (the button) or dismissed, instead of fading after a few seconds. */
+  needsAction?: boolean | { label: string; run: () => void };
 }
 
 export interface Notice {
   id: number;
   text: string;
-  tone: 'info' | 'error';
+  kind: NoticeKind;
+  key: string | null;
+  actors: string[];
+  action: string | null;
+  needsAction: false | true | { label: string; run: () => void };
+  /** How many times this notice was posted (collapsed repeats), so the UI can restart its fade. */
+  count: number;
 }
 
 /** Someone in the Discord activity instance (from the SDK), for avatars and who is still joining. */
@@ -35,6 +78,22 @@ export interface Participant {
 }
 
 export type Panel = 'queue' | 'library' | 'people';
+
+export type CaptionSize = 'small' | 'medium' | 'large';
+export type CaptionBackground = 'none' | 'translucent' | 'solid';
+export const CAPTION_SIZES: readonly { value: CaptionSize; label: string }[] = [
+  { value: 'small', label: 'Small' },
+  { value: 'medium', label: 'Medium' },
+  { value: 'large', label: 'Large' },
+];
+export const CAPTION_BACKGROUNDS: readonly { value: CaptionBackground; label: string }[] = [
+  { value: 'none', label: 'No background' },
+  { value: 'translucent', label: 'Translucent' },
+  { value: 'solid', label: 'Solid' },
+];
+
+/** Discord's layout for the activity (`ACTIVITY_LAYOUT_MODE_UPDATE`); null outside Discord. */
+export type DiscordLayoutMode = 'focused' | 'pip' | 'grid';
 
 export interface SubtitleTrack {
   id: string;
@@ -64,6 +123,12 @@ export interface AppState {
   /** The browser refused even a muted start: a tap is needed. */
   needsGesture: boolean;
   subtitleTracks: SubtitleTrack[];
+  /** The lines of the caption cues showing now (drawn by the app above its controls). */
+  captionLines: string[];
+  /** Where Discord shows the activity; null in a plain browser. */
+  discordLayout: DiscordLayoutMode | null;
+  /** The compact layout's sheet (panels and menus) is open. */
+  sheetOpen: boolean;
   panel: Panel;
   plexDialog: boolean;
   /** Bumped to make the player ask for a fresh stream (the "try again" after a playback error). */
@@ -73,7 +138,14 @@ export interface AppState {
 const PREFS_KEY = 'dpp.prefs';
 
 function loadPrefs(): Prefs {
-  const defaults: Prefs = { volume: 1, muted: false, quality: 'auto', subtitles: null };
+  const defaults: Prefs = {
+    volume: 1,
+    muted: false,
+    quality: 'auto',
+    subtitles: null,
+    captionSize: 'medium',
+    captionBackground: 'translucent',
+  };
   try {
     const raw = globalThis.localStorage?.getItem(PREFS_KEY);
     if (!raw) return defaults;
@@ -83,6 +155,12 @@ function loadPrefs(): Prefs {
       muted: typeof stored.muted === 'boolean' ? stored.muted : defaults.muted,
       quality: QUALITIES.some((q) => q.value === stored.quality) ? (stored.quality as Quality) : defaults.quality,
       subtitles: typeof stored.subtitles === 'string' ? stored.subtitles : null,
+      captionSize: CAPTION_SIZES.some((c) => c.value === stored.captionSize)
+        ? (stored.captionSize as CaptionSize)
+        : defaults.captionSize,
+      captionBackground: CAPTION_BACKGROUNDS.some((c) => c.value === stored.captionBackground)
+        ? (stored.captionBackground as CaptionBackground)
+        : defaults.captionBackground,
     };
   } catch {
     return defaults;
@@ -106,6 +184,9 @@ export const useApp = create<AppState>()(() => ({
   autoplayMuted: false,
   needsGesture: false,
   subtitleTracks: [],
+  captionLines: [],
+  discordLayout: null,
+  sheetOpen: false,
   panel: 'queue',
   plexDialog: false,
   streamReload: 0,
@@ -123,20 +204,98 @@ export function setPrefs(patch: Partial<Prefs>): void {
 
 let noticeId = 0;
 const NOTICE_MS = 4500;
+const ERROR_MS = 8000;
+/** Notices waiting behind the one shown; older plain ones are dropped beyond this. */
+const MAX_WAITING = 2;
+let headTimer: ReturnType<typeof setTimeout> | undefined;
+let headId: number | null = null;
+let headCount = 0;
 
-/** Shows a short notice; errors stay a little longer. */
-export function notify(text: string, tone: Notice['tone'] = 'info'): void {
-  noticeId += 1;
-  const id = noticeId;
-  useApp.setState((s) => ({ notices: [...s.notices.slice(-3), { id, text, tone }] }));
-  setTimeout(
-    () => useApp.setState((s) => ({ notices: s.notices.filter((n) => n.id !== id) })),
-    tone === 'error' ? NOTICE_MS * 1.5 : NOTICE_MS,
-  );
+/** "Ana", "Ana and Ben", "Ana, Ben and Cy", "Ana, Ben and 2 others". */
+export function joinNames(names: readonly string[]): string {
+  if (names.length <= 1) return names[0] ?? '';
+  if (names.length === 2) return `${names[0]} and ${names[1]}`;
+  if (names.length === 3) return `${names[0]}, ${names[1]} and ${names[2]}`;
+  return `${names[0]}, ${names[1]} and ${names.length - 2} others`;
+}
+
+/** The notice shown now fades after a while unless it needs an action; the next one then shows. */
+function scheduleHead(): void {
+  const head = useApp.getState().notices[0];
+  if (head?.id === headId && head?.count === headCount) return;
+  clearTimeout(headTimer);
+  headTimer = undefined;
+  headId = head?.id ?? null;
+  headCount = head?.count ?? 0;
+  if (!head || head.needsAction) return;
+  const id = head.id;
+  headTimer = setTimeout(() => dismissNotice(id), head.kind === 'error' ? ERROR_MS : NOTICE_MS);
+}
+
+/**
+ * Tells the viewer something. One notice shows at a time, off the picture; others wait their turn.
+ * A notice with the key of one shown or waiting collapses into it (the actors joined); notices that
+ * need an action stay until acted on, and come before plain ones.
+ */
+export function postNotice(input: NoticeInput): void {
+  const kind = input.kind ?? 'info';
+  const needsAction = input.needsAction ?? false;
+  useApp.setState((s) => {
+    const same = input.key ? s.notices.find((n) => n.key === input.key) : undefined;
+    if (same) {
+      const actors = input.actor === undefined ? [] : [...same.actors.filter((a) => a !== input.actor), input.actor];
+      const text =
+        input.actor !== undefined && input.action !== undefined && actors.length > 0
+          ? `${joinNames(actors)} ${input.action}`
+          : input.text;
+      const merged: Notice = {
+        ...same,
+        text,
+        kind,
+        actors,
+        action: input.action ?? null,
+        needsAction,
+        count: same.count + 1,
+      };
+      return { notices: s.notices.map((n) => (n === same ? merged : n)) };
+    }
+    noticeId += 1;
+    const notice: Notice = {
+      id: noticeId,
+      text: input.text,
+      kind,
+      key: input.key ?? null,
+      actors: input.actor === undefined ? [] : [input.actor],
+      action: input.action ?? null,
+      needsAction,
+      count: 1,
+    };
+    const [head, ...waiting] = s.notices;
+    if (!head) return { notices: [notice] };
+    // Something that needs the viewer goes first (a plain notice shown now goes back in line).
+    const line = notice.needsAction && !head.needsAction ? [notice, head, ...waiting] : [head, ...waiting, notice];
+    const [first, ...rest] = line;
+    const plain = rest.filter((n) => !n.needsAction);
+    const dropped = new Set(plain.slice(0, Math.max(0, plain.length - MAX_WAITING)));
+    return { notices: [first as Notice, ...rest.filter((n) => !dropped.has(n))] };
+  });
+  scheduleHead();
+}
+
+/** Shorthand for a plain notice. */
+export function notify(text: string, kind: NoticeKind = 'info', key?: string): void {
+  postNotice({ text, kind, key });
 }
 
 export function dismissNotice(id: number): void {
   useApp.setState((s) => ({ notices: s.notices.filter((n) => n.id !== id) }));
+  scheduleHead();
+}
+
+/** Removes the notice with this key (its cause went away, e.g. the connection came back). */
+export function clearNotice(key: string): void {
+  useApp.setState((s) => ({ notices: s.notices.filter((n) => n.key !== key) }));
+  scheduleHead();
 }
 
 /** The viewer's own member record. */

@@ -71,6 +71,8 @@ export interface OutgoingReport {
   state: ReportState;
   positionMs: number;
   rev: number;
+  /** Buffering for this viewer's own reason (a quality change): the room should not wait. */
+  alone?: boolean;
 }
 
 export interface SyncControllerOptions {
@@ -110,7 +112,11 @@ const SETTLE_BUFFERED_MS = 2000;
 /** A nudge start that lost more than this was a stall, not the player's rate switch. */
 const MAX_NUDGE_START_COST_MS = 100;
 
-type SourceState = { itemId: string; phase: 'loading' | 'loaded' | 'error' } | null;
+/**
+ * The player's source for an item. `local`: a reload this viewer caused (another quality, a retry)
+ * of the item already playing: until it is ready again it buffers alone, the room does not wait.
+ */
+type SourceState = { itemId: string; phase: 'loading' | 'loaded' | 'error'; local?: boolean } | null;
 
 interface PendingSeek {
   startedAt: number;
@@ -168,6 +174,8 @@ export class SyncController {
   private blocked = false;
   private playing: Promise<unknown> | null = null;
   private lastReport: (OutgoingReport & { at: number }) | null = null;
+  /** Reloading on this viewer's own account: buffering is reported as `alone` until ready again. */
+  private alone = false;
   private lastDrift: number | null = null;
   private seeks = 0;
   private interval: unknown;
@@ -213,6 +221,8 @@ export class SyncController {
   /** Where the player's source stands for an item (the player view loads it). */
   setSource(source: SourceState): void {
     const changed = source?.itemId !== this.source?.itemId || source?.phase !== this.source?.phase;
+    if (source?.itemId !== this.source?.itemId) this.alone = false;
+    if (source?.local) this.alone = true;
     this.source = source;
     if (changed) {
       this.pendingSeek = null;
@@ -624,7 +634,9 @@ export class SyncController {
     const disagrees = this.serverView !== undefined && this.serverViewAsReport() !== state;
     const retry = disagrees && last !== null && now - last.at >= (this.options.reportRetryMs ?? 2000);
     if (!changed && !retry) return;
-    const report = { state, positionMs: Math.max(0, Math.round(this.media.positionMs)), rev };
+    if (state === 'ready') this.alone = false;
+    const report: OutgoingReport = { state, positionMs: Math.max(0, Math.round(this.media.positionMs)), rev };
+    if (state === 'buffering' && this.alone) report.alone = true;
     this.lastReport = { ...report, at: now };
     this.options.report(report);
   }

@@ -26,7 +26,8 @@ export function Avatar({
       {usable ? (
         <img src={url} alt="" onError={() => setFailed(true)} />
       ) : (
-        <span aria-hidden="true">{initials(name)}</span>
+        // Drawn from an attribute: the initials are decoration, not text a button's label should repeat.
+        <span className="avatar-initials" data-initials={initials(name)} aria-hidden="true" />
       )}
     </span>
   );

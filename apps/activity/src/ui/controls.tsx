@@ -1,11 +1,20 @@
-import type { RefObject } from 'react';
+import { type RefObject, useEffect, useRef } from 'react';
 import { formatTime } from '../lib/format.ts';
+import { libraryApi } from '../lib/library.ts';
 import type { RoomSession } from '../room/session.ts';
-import { QUALITIES, selectCanControl, setPrefs, useApp } from '../room/store.ts';
+import {
+  CAPTION_BACKGROUNDS,
+  CAPTION_SIZES,
+  qualityChoices,
+  selectCanControl,
+  setPrefs,
+  useApp,
+} from '../room/store.ts';
 import { toggleFullscreen, togglePlay, unmute } from './actions.ts';
 import {
   FullscreenIcon,
   GearIcon,
+  MoreIcon,
   MuteIcon,
   NextIcon,
   PauseIcon,
@@ -15,19 +24,24 @@ import {
 } from './icons.tsx';
 import { Menu, MenuItem, MenuLabel } from './menu.tsx';
 import { SeekBar } from './seek-bar.tsx';
+import { SyncBadge } from './sync-badge.tsx';
+import { useAsync } from './use-async.ts';
 
 /**
  * Our own controls. Play/pause, seek and next are room commands (everyone follows); volume, mute,
- * subtitles and quality are this viewer's alone.
+ * subtitles and quality are this viewer's alone. `compact`: the picture-in-picture overlay (play/pause,
+ * mute, a thin progress line, the sync dot, and a button for the sheet with everything else).
  */
 export function Controls({
   session,
   stageRef,
   positionMs,
+  compact = false,
 }: {
   session: RoomSession;
   stageRef: RefObject<HTMLElement | null>;
   positionMs: number | null;
+  compact?: boolean;
 }) {
   const playback = useApp((s) => s.snapshot?.playback);
   const entry = useApp((s) => (s.snapshot?.playback.itemId != null ? s.snapshot.queue[0] : undefined));
@@ -35,28 +49,81 @@ export function Controls({
   const canControl = useApp(selectCanControl);
   const prefs = useApp((s) => s.prefs);
   const autoplayMuted = useApp((s) => s.autoplayMuted);
-  const tracks = useApp((s) => s.subtitleTracks);
   const hasItem = playback?.itemId != null;
   const playing = playback?.status === 'playing' || playback?.status === 'waiting';
   const muted = prefs.muted || autoplayMuted || prefs.volume === 0;
   const disabledReason = canControl ? undefined : 'Only hosts can control playback in this room';
+  const ref = useRef<HTMLDivElement>(null);
+
+  // The captions sit just above the bar: the stage learns its height.
+  useEffect(() => {
+    const bar = ref.current;
+    const stage = stageRef.current;
+    if (!bar || !stage) return;
+    const observer = new ResizeObserver(() => stage.style.setProperty('--controls-h', `${bar.offsetHeight}px`));
+    observer.observe(bar);
+    return () => observer.disconnect();
+  }, [stageRef]);
+
+  const playPause = (
+    <button
+      type="button"
+      className={`icon-btn${compact ? '' : ' big'}`}
+      aria-label={playing ? 'Pause for everyone' : 'Play for everyone'}
+      title={disabledReason ?? (playing ? 'Pause (space)' : 'Play (space)')}
+      disabled={!hasItem || !canControl}
+      data-testid="play-pause"
+      data-state={playing ? 'playing' : 'paused'}
+      onClick={() => togglePlay(session)}
+    >
+      {playing ? <PauseIcon size={compact ? 20 : 24} /> : <PlayIcon size={compact ? 20 : 24} />}
+    </button>
+  );
+  const muteButton = (
+    <button
+      type="button"
+      className="icon-btn"
+      aria-label={muted ? 'Unmute' : 'Mute'}
+      aria-pressed={muted}
+      title={muted ? 'Unmute (m)' : 'Mute (m)'}
+      data-testid="mute"
+      onClick={() => (muted ? unmute() : setPrefs({ muted: true }))}
+    >
+      {muted ? <MuteIcon /> : <VolumeIcon />}
+    </button>
+  );
+
+  if (compact) {
+    return (
+      <div className="controls compact" data-testid="controls" ref={ref}>
+        <SeekBar session={session} positionMs={positionMs} />
+        <div className="controls-row">
+          {playPause}
+          {muteButton}
+          <span className="time" data-testid="time">
+            {formatTime(positionMs)}
+          </span>
+          <span className="grow" />
+          <SyncBadge dotOnly />
+          <button
+            type="button"
+            className="icon-btn"
+            aria-label="Panels and settings"
+            data-testid="open-sheet"
+            onClick={() => useApp.setState({ sheetOpen: true })}
+          >
+            <MoreIcon />
+          </button>
+        </div>
+      </div>
+    );
+  }
 
   return (
-    <div className="controls" data-testid="controls">
+    <div className="controls" data-testid="controls" ref={ref}>
       <SeekBar session={session} positionMs={positionMs} />
       <div className="controls-row">
-        <button
-          type="button"
-          className="icon-btn big"
-          aria-label={playing ? 'Pause for everyone' : 'Play for everyone'}
-          title={disabledReason ?? (playing ? 'Pause (space)' : 'Play (space)')}
-          disabled={!hasItem || !canControl}
-          data-testid="play-pause"
-          data-state={playing ? 'playing' : 'paused'}
-          onClick={() => togglePlay(session)}
-        >
-          {playing ? <PauseIcon size={24} /> : <PlayIcon size={24} />}
-        </button>
+        {playPause}
         <button
           type="button"
           className="icon-btn"
@@ -69,16 +136,7 @@ export function Controls({
           <NextIcon />
         </button>
         <div className="volume">
-          <button
-            type="button"
-            className="icon-btn"
-            aria-label={muted ? 'Unmute' : 'Mute'}
-            title={muted ? 'Unmute (m)' : 'Mute (m)'}
-            data-testid="mute"
-            onClick={() => (muted ? unmute() : setPrefs({ muted: true }))}
-          >
-            {muted ? <MuteIcon /> : <VolumeIcon />}
-          </button>
+          {muteButton}
           <input
             type="range"
             className="volume-slider"
@@ -86,6 +144,7 @@ export function Controls({
             max={1}
             step={0.05}
             aria-label="Volume (only for you)"
+            data-testid="volume"
             value={muted ? 0 : prefs.volume}
             onChange={(e) => {
               const volume = Number(e.target.value);
@@ -99,55 +158,7 @@ export function Controls({
         </span>
         <span className="grow" />
         {!hasNext && hasItem && <span className="hint">Last in queue</span>}
-        <Menu label="Subtitles (only for you)" icon={<SubtitlesIcon />} testId="subtitles-menu">
-          {(close) => (
-            <>
-              <MenuLabel>Subtitles</MenuLabel>
-              <MenuItem
-                checked={prefs.subtitles === null}
-                onSelect={() => {
-                  setPrefs({ subtitles: null });
-                  close();
-                }}
-              >
-                Off
-              </MenuItem>
-              {tracks.length === 0 && <div className="menu-empty">None in this stream</div>}
-              {tracks.map((track) => (
-                <MenuItem
-                  key={track.id}
-                  checked={prefs.subtitles === track.label}
-                  onSelect={() => {
-                    setPrefs({ subtitles: track.label });
-                    close();
-                  }}
-                >
-                  {track.label}
-                </MenuItem>
-              ))}
-            </>
-          )}
-        </Menu>
-        <Menu label="Quality (only for you)" icon={<GearIcon />} testId="quality-menu">
-          {(close) => (
-            <>
-              <MenuLabel>Quality</MenuLabel>
-              {QUALITIES.map((q) => (
-                <MenuItem
-                  key={q.value}
-                  checked={prefs.quality === q.value}
-                  onSelect={() => {
-                    setPrefs({ quality: q.value });
-                    close();
-                  }}
-                >
-                  {q.label}
-                  {q.value === 'auto' && <span className="menu-note">original when it plays here</span>}
-                </MenuItem>
-              ))}
-            </>
-          )}
-        </Menu>
+        <PlayerMenus />
         <button
           type="button"
           className="icon-btn"
@@ -159,5 +170,90 @@ export function Controls({
         </button>
       </div>
     </div>
+  );
+}
+
+/** This viewer's own player settings: subtitles (with their size and background) and quality. */
+export function PlayerMenus() {
+  const prefs = useApp((s) => s.prefs);
+  const tracks = useApp((s) => s.subtitleTracks);
+  const itemId = useApp((s) => s.snapshot?.playback.itemId ?? null);
+  const source = useAsync(
+    (signal) => (itemId === null ? Promise.resolve(null) : libraryApi.item(itemId, signal)),
+    [itemId],
+  );
+  const sourceHeight = source.status === 'ok' ? (source.data?.media?.height ?? null) : null;
+  return (
+    <>
+      <Menu label="Subtitles (only for you)" icon={<SubtitlesIcon />} testId="subtitles-menu">
+        {(close) => (
+          <>
+            <MenuLabel>Subtitles</MenuLabel>
+            <MenuItem
+              checked={prefs.subtitles === null}
+              onSelect={() => {
+                setPrefs({ subtitles: null });
+                close();
+              }}
+            >
+              Off
+            </MenuItem>
+            {tracks.length === 0 && <div className="menu-empty">None in this stream</div>}
+            {tracks.map((track) => (
+              <MenuItem
+                key={track.id}
+                checked={prefs.subtitles === track.label}
+                onSelect={() => {
+                  setPrefs({ subtitles: track.label });
+                  close();
+                }}
+              >
+                {track.label}
+              </MenuItem>
+            ))}
+            <MenuLabel>Size</MenuLabel>
+            {CAPTION_SIZES.map((size) => (
+              <MenuItem
+                key={size.value}
+                checked={prefs.captionSize === size.value}
+                onSelect={() => setPrefs({ captionSize: size.value })}
+              >
+                {size.label}
+              </MenuItem>
+            ))}
+            <MenuLabel>Background</MenuLabel>
+            {CAPTION_BACKGROUNDS.map((background) => (
+              <MenuItem
+                key={background.value}
+                checked={prefs.captionBackground === background.value}
+                onSelect={() => setPrefs({ captionBackground: background.value })}
+              >
+                {background.label}
+              </MenuItem>
+            ))}
+          </>
+        )}
+      </Menu>
+      <Menu label="Quality (only for you)" icon={<GearIcon />} testId="quality-menu">
+        {(close) => (
+          <>
+            <MenuLabel>Quality</MenuLabel>
+            {qualityChoices(sourceHeight).map((q) => (
+              <MenuItem
+                key={q.value}
+                checked={prefs.quality === q.value}
+                onSelect={() => {
+                  setPrefs({ quality: q.value });
+                  close();
+                }}
+              >
+                {q.label}
+                {q.value === 'auto' && <span className="menu-note">original when it plays here</span>}
+              </MenuItem>
+            ))}
+          </>
+        )}
+      </Menu>
+    </>
   );
 }

@@ -99,3 +99,9 @@ export const PeopleIcon = (props: IconProps) => (
     outline
   />
 );
+export const MoreIcon = (props: IconProps) => (
+  <Svg
+    {...props}
+    d={'M5 10a2 2 0 1 0 0 4 2 2 0 0 0 0-4zm7 0a2 2 0 1 0 0 4 2 2 0 0 0 0-4zm7 0a2 2 0 1 0 0 4 2 2 0 0 0 0-4z'}
+  />
+);

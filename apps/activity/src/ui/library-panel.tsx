@@ -1,5 +1,6 @@
-import type { LibraryItemDto } from '@dpp/shared';
+import { LIBRARY_LIMITS, type LibraryItemDto } from '@dpp/shared';
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { burstGuard } from '../lib/burst.ts';
 import { formatTime } from '../lib/format.ts';
 import { displayTitle, itemSubtitle, libraryApi } from '../lib/library.ts';
 import type { RoomSession } from '../room/session.ts';
@@ -16,10 +17,13 @@ export function LibraryPanel({ session }: { session: RoomSession }) {
   const [query, setQuery] = useState('');
   const [debounced, setDebounced] = useState('');
   const [trail, setTrail] = useState<Open[]>([]);
+  // The server takes searches up to a length: longer ones are explained here, never sent.
+  const tooLong = query.trim().length > LIBRARY_LIMITS.maxQueryLength;
   useEffect(() => {
+    if (tooLong) return;
     const timer = window.setTimeout(() => setDebounced(query.trim()), 300);
     return () => window.clearTimeout(timer);
-  }, [query]);
+  }, [query, tooLong]);
 
   const open = (item: LibraryItemDto) => setTrail((t) => [...t, { id: item.id, title: item.title }]);
   const current = trail.at(-1);
@@ -45,7 +49,11 @@ export function LibraryPanel({ session }: { session: RoomSession }) {
           </button>
         )}
       </div>
-      {current ? (
+      {tooLong ? (
+        <EmptyState title="That search is too long">
+          Searches can be up to {LIBRARY_LIMITS.maxQueryLength} characters; a word or two of the title is enough.
+        </EmptyState>
+      ) : current ? (
         <ItemView
           key={current.id}
           id={current.id}
@@ -63,18 +71,28 @@ export function LibraryPanel({ session }: { session: RoomSession }) {
   );
 }
 
+const firstOfBurst = burstGuard();
+
 function useQueueActions(session: RoomSession) {
   const canControl = useApp(selectCanControl);
-  const play = (item: LibraryItemDto) =>
-    session.command({ op: 'load', itemId: item.id }).then(
-      () => notify(`Starting ${displayTitle(item)}`),
+  const play = async (item: LibraryItemDto) => {
+    if (!firstOfBurst(`load:${item.id}`)) return;
+    await session.command({ op: 'load', itemId: item.id }).then(
+      () => {
+        notify(`Starting ${displayTitle(item)}`, 'info', 'library');
+        // In the compact layout the library is a sheet over the picture: get out of the way.
+        useApp.setState({ sheetOpen: false });
+      },
       () => undefined,
     );
-  const add = (item: LibraryItemDto) =>
-    session.command({ op: 'queue.add', itemId: item.id }).then(
-      () => notify(`Added ${displayTitle(item)} to the queue`),
+  };
+  const add = async (item: LibraryItemDto) => {
+    if (!firstOfBurst(`add:${item.id}`)) return;
+    await session.command({ op: 'queue.add', itemId: item.id }).then(
+      () => notify(`Added ${displayTitle(item)} to the queue`, 'info', 'library'),
       () => undefined,
     );
+  };
   return { canControl, play, add };
 }
 
@@ -210,7 +228,7 @@ function ItemGrid({
     <div className="grid">
       {items.map((item) => (
         <div key={item.id} className="card" data-testid="library-item" data-item-id={item.id}>
-          <button type="button" className="card-open" onClick={() => onOpen(item)} aria-label={`Open ${item.title}`}>
+          <button type="button" className="card-open" onClick={() => onOpen(item)}>
             <Poster src={item.thumb} title={item.title} variant={item.type === 'episode' ? 'thumb' : 'poster'} />
             <span className="card-title">{item.title}</span>
             <span className="card-sub">{itemSubtitle(item)}</span>

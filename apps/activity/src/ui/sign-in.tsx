@@ -4,7 +4,7 @@ import { rememberedName, standaloneRoom } from '../platform/standalone.ts';
 /** Standalone mode: asked once, then remembered in this browser. */
 export function SignIn({ error, onSubmit }: { error?: string; onSubmit: (name: string) => void }) {
   const [name, setName] = useState(rememberedName() ?? '');
-  const room = standaloneRoom(window.location.search).label;
+  const { label: room, problem } = standaloneRoom(window.location.search);
   const trimmed = name.trim();
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -18,6 +18,11 @@ export function SignIn({ error, onSubmit }: { error?: string; onSubmit: (name: s
         <p className="screen-message">
           You are joining room <strong>{room}</strong>. What should the others call you?
         </p>
+        {problem && (
+          <p className="form-note" data-testid="room-problem">
+            {problem}
+          </p>
+        )}
         <label className="field">
           <span>Your name</span>
           <input

@@ -30,7 +30,11 @@ export function StageOverlay({ onRetry }: { onRetry: () => void }) {
             : 'Waiting for a host to pick something.'}
         </p>
         {canControl && (
-          <button type="button" className="btn primary" onClick={() => useApp.setState({ panel: 'library' })}>
+          <button
+            type="button"
+            className="btn primary"
+            onClick={() => useApp.setState({ panel: 'library', sheetOpen: true })}
+          >
             Browse the library
           </button>
         )}
@@ -81,7 +85,7 @@ export function StageOverlay({ onRetry }: { onRetry: () => void }) {
       )}
       {autoplayMuted && (
         <button type="button" className="unmute-btn" data-testid="tap-to-unmute" onClick={() => unmute()}>
-          <MuteIcon size={18} /> Tap to unmute
+          <MuteIcon size={18} /> Muted · tap to unmute
         </button>
       )}
     </>

@@ -39,14 +39,36 @@ function tone(phase: SyncPhase, drift: number | null): 'good' | 'warn' | 'bad' |
   }
 }
 
-/** "In sync · +4 ms": this viewer's drift from the group; details in the tooltip. */
-export function SyncBadge() {
+/**
+ * "In sync · +4 ms": this viewer's drift from the group; details in the tooltip. While the room
+ * connection is down it says so (grey, "Offline"): the player plays on by itself, nothing is in sync.
+ * `dotOnly`: the compact overlay's sync dot (the words are its label).
+ */
+export function SyncBadge({ dotOnly = false }: { dotOnly?: boolean }) {
   const sync = useApp((s) => s.sync);
   const clock = useApp((s) => s.clock);
+  const connection = useApp((s) => s.connection.status);
   const hasItem = useApp((s) => s.snapshot?.playback.itemId != null);
-  if (!hasItem || sync.phase === 'idle') return null;
+  if (!hasItem) return null;
+  if (connection !== 'open') {
+    const label = connection === 'failed' ? 'Offline: disconnected from the room' : 'Offline: reconnecting to the room';
+    return (
+      <output
+        className={`sync-badge tone-offline${dotOnly ? ' dot-only' : ''}`}
+        title={label}
+        aria-label={label}
+        data-testid="sync-badge"
+        data-phase="offline"
+        data-drift=""
+      >
+        <span className="dot" aria-hidden="true" />
+        {!dotOnly && <span className="sync-label">Offline</span>}
+      </output>
+    );
+  }
+  if (sync.phase === 'idle') return null;
   const t = tone(sync.phase, sync.driftMs);
-  const showDrift = (sync.phase === 'synced' || sync.phase === 'nudging') && sync.driftMs !== null;
+  const showDrift = !dotOnly && (sync.phase === 'synced' || sync.phase === 'nudging') && sync.driftMs !== null;
   const details = [
     `Drift: ${sync.driftMs === null ? 'n/a' : formatDrift(sync.driftMs)}`,
     `Playback rate: ${sync.rate.toFixed(3)}×`,
@@ -57,7 +79,7 @@ export function SyncBadge() {
   ].join('\n');
   return (
     <output
-      className={`sync-badge tone-${t}`}
+      className={`sync-badge tone-${t}${dotOnly ? ' dot-only' : ''}`}
       title={details}
       aria-label={`${LABELS[sync.phase]}${showDrift && sync.driftMs !== null ? `, drift ${formatDrift(sync.driftMs)}` : ''}`}
       data-testid="sync-badge"
@@ -65,7 +87,7 @@ export function SyncBadge() {
       data-drift={sync.driftMs === null ? '' : String(Math.round(sync.driftMs))}
     >
       <span className="dot" aria-hidden="true" />
-      <span className="sync-label">{LABELS[sync.phase]}</span>
+      {!dotOnly && <span className="sync-label">{LABELS[sync.phase]}</span>}
       {showDrift && sync.driftMs !== null && <span className="sync-drift">{formatDrift(sync.driftMs)}</span>}
     </output>
   );

@@ -1,4 +1,5 @@
 import type { ControlMode } from '@dpp/shared';
+import type { ReactNode } from 'react';
 import type { RoomSession } from '../room/session.ts';
 import { selectMe, useApp } from '../room/store.ts';
 import { Avatar } from './avatar.tsx';
@@ -6,7 +7,22 @@ import { GearIcon } from './icons.tsx';
 import { Menu, MenuItem, MenuLabel } from './menu.tsx';
 import { SyncBadge } from './sync-badge.tsx';
 
-export function TopBar({ session, onSignOut }: { session: RoomSession; onSignOut: () => void }) {
+/**
+ * The room's header: name, sync state, who is watching, settings. `notices` is the slot where the
+ * focused layout shows its one notice (beside the title, off the picture); `children` go at the end
+ * (the compact sheet's close button).
+ */
+export function TopBar({
+  session,
+  onSignOut,
+  notices,
+  children,
+}: {
+  session: RoomSession;
+  onSignOut: () => void;
+  notices: ReactNode;
+  children?: ReactNode;
+}) {
   const mode = useApp((s) => s.mode);
   const label = useApp((s) => s.roomLabel);
   const members = useApp((s) => s.snapshot?.members ?? []);
@@ -27,6 +43,7 @@ export function TopBar({ session, onSignOut }: { session: RoomSession; onSignOut
           <h1 data-testid="room-label">{label}</h1>
         </div>
       </div>
+      {notices}
       <SyncBadge />
       <button
         type="button"
@@ -37,7 +54,7 @@ export function TopBar({ session, onSignOut }: { session: RoomSession; onSignOut
         {present.slice(0, 4).map((m) => (
           <Avatar key={m.userId} id={m.userId} name={m.name} url={m.avatar} size={26} ring={m.state} />
         ))}
-        {present.length > 4 && <span className="avatar-more">+{present.length - 4}</span>}
+        {present.length > 4 && <span className="avatar-more" data-more={`+${present.length - 4}`} aria-hidden="true" />}
       </button>
       <Menu label="Settings" icon={<GearIcon />} testId="settings-menu">
         {(close) => (
@@ -77,6 +94,7 @@ export function TopBar({ session, onSignOut }: { session: RoomSession; onSignOut
           </>
         )}
       </Menu>
+      {children}
     </header>
   );
 }

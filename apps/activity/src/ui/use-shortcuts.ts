@@ -15,9 +15,39 @@ function typingInto(target: EventTarget | null): boolean {
   return type !== 'range' && type !== 'checkbox' && type !== 'button';
 }
 
+const INTERACTIVE_ROLES = new Set([
+  'button',
+  'link',
+  'slider',
+  'menu',
+  'menuitem',
+  'menuitemradio',
+  'menuitemcheckbox',
+  'tab',
+  'tablist',
+  'option',
+  'listbox',
+  'switch',
+  'checkbox',
+  'radio',
+  'dialog',
+]);
+
+/**
+ * Whether keyboard focus is on something that takes keys itself (a button, link, slider, menu, tab,
+ * input): then Space and the arrows are its own, not the room's.
+ */
+export function focusTakesKeys(target: EventTarget | null): boolean {
+  if (!(target instanceof HTMLElement)) return false;
+  if (target.isContentEditable) return true;
+  if (['BUTTON', 'A', 'INPUT', 'SELECT', 'TEXTAREA', 'SUMMARY'].includes(target.tagName)) return true;
+  const role = target.getAttribute('role');
+  return role !== null && INTERACTIVE_ROLES.has(role);
+}
+
 /**
  * Space (or k) play/pause, ←/→ seek 10 s, ↑/↓ volume, f fullscreen, m mute. Ignored while typing
- * (search box, dialogs) and with Ctrl/Alt/Meta held.
+ * (search box, dialogs), with Ctrl/Alt/Meta held, and Space, k and the arrows while a control has focus.
  */
 export function useShortcuts(session: RoomSession, stageRef: RefObject<HTMLElement | null>): void {
   useEffect(() => {
@@ -25,11 +55,11 @@ export function useShortcuts(session: RoomSession, stageRef: RefObject<HTMLEleme
       if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
       if (typingInto(event.target)) return;
       // A focused slider (volume, seek bar) takes its own arrow keys.
-      const slider =
-        event.target instanceof HTMLElement &&
-        (event.target.getAttribute('role') === 'slider' ||
-          (event.target instanceof HTMLInputElement && event.target.type === 'range'));
-      if (slider && event.key.startsWith('Arrow')) return;
+      // A focused button, link, slider, menu or tab keeps Space, k and the arrows (a button clicks on
+      // Space, a menu moves on the arrows): the room's shortcuts are for the picture and the page.
+      if (focusTakesKeys(event.target) && (event.key === ' ' || event.key === 'k' || event.key.startsWith('Arrow'))) {
+        return;
+      }
       const state = useApp.getState();
       if (state.plexDialog) return;
       const canControl = selectCanControl(state);
@@ -37,7 +67,6 @@ export function useShortcuts(session: RoomSession, stageRef: RefObject<HTMLEleme
       switch (event.key) {
         case ' ':
         case 'k':
-          // A focused button would also "click" on space: take the key for play/pause.
           event.preventDefault();
           if (hasItem && canControl) togglePlay(session);
           return;

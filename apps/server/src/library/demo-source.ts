@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { searchWords } from '@dpp/shared';
 import { z } from 'zod';
 import {
   type ArtImage,
@@ -117,11 +118,11 @@ export class DemoSource implements MediaSource {
   }
 
   async search(query: string, limit: number): Promise<MediaItem[]> {
-    const words = query.toLowerCase().split(/\s+/).filter(Boolean);
+    const words = searchWords(query);
     return this.clips
       .filter((clip) => {
-        const haystack = `${clip.title} ${clip.summary ?? ''}`.toLowerCase();
-        return words.every((word) => haystack.includes(word));
+        const haystack = searchWords(`${clip.title} ${clip.summary ?? ''}`).join(' ');
+        return words.length > 0 && words.every((word) => haystack.includes(word));
       })
       .slice(0, limit)
       .map((clip) => this.toItem(clip));

@@ -45,7 +45,7 @@
  */
 import type { Readable } from 'node:stream';
 
-export const QUALITIES = ['original', '1080p', '720p', '480p'] as const;
+export const QUALITIES = ['original', '1080p', '720p', '480p', '360p', '240p'] as const;
 export type Quality = (typeof QUALITIES)[number];
 
 /** Height and video bitrate cap (kbps) for each transcoded quality. */
@@ -53,6 +53,8 @@ export const QUALITY_LIMITS: Record<Exclude<Quality, 'original'>, { width: numbe
   '1080p': { width: 1920, height: 1080, kbps: 8000 },
   '720p': { width: 1280, height: 720, kbps: 4000 },
   '480p': { width: 854, height: 480, kbps: 1500 },
+  '360p': { width: 640, height: 360, kbps: 750 },
+  '240p': { width: 426, height: 240, kbps: 400 },
 };
 
 /**

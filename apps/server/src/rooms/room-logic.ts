@@ -268,7 +268,7 @@ export function setRtt(room: RoomRecord, userId: string, rttMs: number): Outcome
 export function applyReport(
   room: RoomRecord,
   userId: string,
-  report: { state: ReportState; positionMs: number; rev: number },
+  report: { state: ReportState; positionMs: number; rev: number; alone?: boolean },
   ctx: Context,
 ): Outcome {
   const member = room.members.find((m) => m.userId === userId);
@@ -286,6 +286,12 @@ export function applyReport(
       Object.assign(member, { state: 'away', catchingUp: true });
       break;
     case 'buffering': {
+      if (report.alone) {
+        // Their own reload (a quality change): never a reason to hold everyone.
+        if (member.state !== 'lagging') member.state = 'buffering';
+        member.catchingUp = true;
+        break;
+      }
       const inStep = !member.catchingUp && member.state === 'ready';
       if (room.playback.status === 'playing' && inStep) {
         const struckRecently = member.laggedAt !== null && ctx.now - member.laggedAt < ctx.tuning.lagStrikeWindowMs;

@@ -13,9 +13,20 @@ export const HEARTBEAT_INTERVAL_MS = 15_000;
 /** How long shutdown waits for clients to answer the 1012 close before cutting them off. */
 const CLOSE_GRACE_MS = 1_000;
 
-/** Browsers may open the room socket only from the activity's own origin (and the Vite dev server). */
+const LOOPBACK_HOSTS = ['localhost', '127.0.0.1', '[::1]'];
+
+/**
+ * Browsers may open the room socket only from the activity's own origin (and the Vite dev server).
+ * Outside production, a loopback PUBLIC_URL stands for every spelling of loopback on its port: opening
+ * http://127.0.0.1:3000 when PUBLIC_URL says localhost is the same machine and the same server.
+ */
 export function allowedOrigins(config: Pick<Config, 'publicUrl' | 'env' | 'discord'>): Set<string> {
-  const origins = new Set([new URL(config.publicUrl).origin]);
+  const publicUrl = new URL(config.publicUrl);
+  const origins = new Set([publicUrl.origin]);
+  if (config.env !== 'production' && LOOPBACK_HOSTS.includes(publicUrl.hostname)) {
+    for (const host of LOOPBACK_HOSTS)
+      origins.add(`${publicUrl.protocol}//${host}${publicUrl.port ? `:${publicUrl.port}` : ''}`);
+  }
   if (config.env === 'development') origins.add('http://localhost:5173');
   // Inside Discord the activity is served through Discord's proxy on the application's own host.
   if (config.discord) origins.add(`https://${config.discord.clientId}.discordsays.com`);
@@ -41,6 +52,17 @@ function closeAll(clients: Set<WebSocket>, graceMs: number): Promise<void> {
   });
 }
 
+/** WebSocket close reasons are at most 123 bytes. */
+const MAX_CLOSE_REASON_BYTES = 123;
+
+/** What the page shows when its origin is refused: which address, and the setting that decides. */
+export function originRefusal(origin: string, publicUrl: string): string {
+  const full = `This page (${origin}) is not PUBLIC_URL (${publicUrl}): open that address or set PUBLIC_URL.`;
+  if (Buffer.byteLength(full) <= MAX_CLOSE_REASON_BYTES) return full;
+  const short = `This page is not served from PUBLIC_URL (${publicUrl}).`;
+  return Buffer.byteLength(short) <= MAX_CLOSE_REASON_BYTES ? short : 'This page is not served from PUBLIC_URL.';
+}
+
 /**
  * `GET /ws`: the thin host around the room engine. It checks the origin at the upgrade, caps frames
  * at 64 KiB, runs the heartbeat, and adapts each `ws` socket to the engine's RoomSocket; everything
@@ -63,11 +85,22 @@ export default fp(
       },
     });
 
+    const refused = new WeakSet<FastifyRequest>();
     const checkOrigin = async (request: FastifyRequest, reply: FastifyReply) => {
       const origin = request.headers.origin;
       // No Origin header: not a browser (the bot, load tests), which the session token still guards.
       if (origin === undefined || origins.has(origin)) return;
-      request.log.warn({ origin }, 'room socket refused: foreign origin');
+      request.log.warn(
+        { origin, expected: [...origins] },
+        'room socket refused: foreign origin (the page is not served from PUBLIC_URL)',
+      );
+      // A browser cannot read an HTTP refusal of a WebSocket upgrade (it only sees the socket fail, and
+      // would retry forever): a browser's upgrade is taken and closed at once with a reason it can show.
+      // Nothing else happens on that socket: the room engine never sees it.
+      if (request.headers.upgrade?.toLowerCase() === 'websocket') {
+        refused.add(request);
+        return;
+      }
       return reply.code(403).send(errorBody('forbidden_origin', `Origin ${origin} may not open the room socket.`));
     };
 
@@ -82,6 +115,10 @@ export default fp(
           .header('upgrade', 'websocket')
           .send(errorBody('upgrade_required', 'This is the room WebSocket: connect with a WebSocket client.')),
       wsHandler: (socket, request) => {
+        if (refused.has(request)) {
+          socket.close(CLOSE_CODES.forbidden.code, originRefusal(request.headers.origin ?? '', app.config.publicUrl));
+          return;
+        }
         // The cap answers with a typed close (the client's socket code reads it), not an HTTP status.
         const address = request.ip;
         const admission = caps.admit(address);

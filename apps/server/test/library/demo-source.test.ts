@@ -39,6 +39,12 @@ describe('demo library', () => {
     await expect(demo.items('nope', undefined, 2)).rejects.toBeInstanceOf(ItemNotFoundError);
   });
 
+  it('matches punctuation and accents loosely: "deep-blue" finds "Deep Blue Timecode"', async () => {
+    expect((await demo.search('deep-blue', 10)).map((i) => i.title)).toEqual(['Deep Blue Timecode']);
+    expect((await demo.search('DÉEP, blue!', 10)).map((i) => i.title)).toEqual(['Deep Blue Timecode']);
+    expect(await demo.search('--', 10)).toEqual([]);
+  });
+
   it('searches titles and summaries, every word', async () => {
     const [clip] = (await demo.items('demo', undefined, 1)).items;
     const word = clip!.title.split(' ')[0]!.toLowerCase();
@@ -69,6 +75,10 @@ describe('demo library', () => {
       expect(hls.playlist.startsWith('..')).toBe(false);
       expect((await stat(path.join(hls.dir, hls.playlist))).isFile()).toBe(true);
     }
+    // 240p is the clip's own small rendition, as a media playlist of it alone.
+    const small = await demo.resolveStream(id, '240p');
+    if (small.kind !== 'local-hls') throw new Error('expected local HLS');
+    expect(small.playlist).toBe('240p/index.m3u8');
     await expect(demo.resolveStream('demo-nope', 'original')).rejects.toBeInstanceOf(ItemNotFoundError);
     await expect(demo.item('12')).rejects.toBeInstanceOf(ItemNotFoundError);
   });

@@ -135,6 +135,23 @@ describe('room rules', () => {
     expect(r.playback).toMatchObject({ status: 'playing', positionMs: 30_000, atServerMs: T0 + 1500 + 150 });
   });
 
+  it('a member buffering on their own account (a quality change) never holds the room', () => {
+    const r = playing(room('ada', 'bob'));
+    const rev = r.playback.rev;
+    applyReport(r, 'bob', { state: 'buffering', positionMs: 5_000, rev, alone: true }, ctx(T0 + 1000));
+    expect(r.playback).toMatchObject({ status: 'playing', rev });
+    expect(r.members.find((m) => m.userId === 'bob')).toMatchObject({ state: 'buffering', catchingUp: true });
+    // Ada presses play meanwhile: nobody in step is buffering, so nothing waits for Bob.
+    run(r, { op: 'pause' }, T0 + 1100);
+    run(r, { op: 'play' }, T0 + 1200);
+    expect(r.playback.status).toBe('playing');
+    applyReport(r, 'bob', { state: 'ready', positionMs: 5_000, rev: r.playback.rev }, ctx(T0 + 1500));
+    expect(r.members.find((m) => m.userId === 'bob')).toMatchObject({ state: 'ready', catchingUp: false });
+    // The same report without `alone` is a stall in step: the room holds for Bob.
+    applyReport(r, 'bob', { state: 'buffering', positionMs: 5_000, rev: r.playback.rev }, ctx(T0 + 1600));
+    expect(r.playback.status).toBe('waiting');
+  });
+
   it('a wait timer that fires early, or for another rev, does nothing', () => {
     const r = playing(room('ada', 'bob'));
     applyReport(r, 'bob', { state: 'buffering', positionMs: 0, rev: r.playback.rev }, ctx(T0 + 1000));

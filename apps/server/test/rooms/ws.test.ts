@@ -63,8 +63,17 @@ describe('GET /ws', () => {
     expect(response.json().error.code).toBe('upgrade_required');
   });
 
-  it('refuses the upgrade from a foreign origin, and accepts its own origin and non-browsers', async () => {
-    await expect(WsClient.connect(url, { origin: 'https://evil.example' })).rejects.toThrow('403');
+  it('refuses a foreign origin with a reason the page can show, and accepts its own origin and non-browsers', async () => {
+    // A browser sees only the close of a refused socket: the close carries the reason, and says not to retry.
+    const refused = await WsClient.connect(url, { origin: 'https://evil.example' });
+    const closed = await refused.closed;
+    expect(closed.code).toBe(CLOSE_CODES.forbidden.code);
+    expect(closed.reason).toBe(
+      `This page (https://evil.example) is not PUBLIC_URL (${PUBLIC_URL}): open that address or set PUBLIC_URL.`,
+    );
+    // A plain HTTP request with that origin gets the 403 it always did.
+    const plain = await app.inject({ url: '/ws', headers: { origin: 'https://evil.example' } });
+    expect(plain.statusCode).toBe(403);
     await expect(connect({ origin: PUBLIC_URL })).resolves.toBeDefined();
     await expect(connect()).resolves.toBeDefined();
   });
