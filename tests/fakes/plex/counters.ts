@@ -21,6 +21,8 @@ export const PMS_ROUTES = [
   'transcodeSessions',
   'transcodeSessionDelete',
   'statusSessions',
+  'timeline',
+  'transcodeFallback',
 ] as const;
 export const PLEX_TV_ROUTES = ['pinCreate', 'pinGet', 'user', 'resources', 'authPage', 'authApprove'] as const;
 export type PmsRoute = (typeof PMS_ROUTES)[number];

@@ -10,6 +10,7 @@ import { FakePlexFaults, type FaultHandle, type FaultRule } from './faults.ts';
 import { RequestContext, sleep } from './http.ts';
 import { type FakePin, PinStore, plexTvRoutes, type ResourceConnection } from './plex-tv.ts';
 import { pmsRoutes, type Route } from './pms-routes.ts';
+import { FakeFallbacks, FakeTimelines } from './timelines.ts';
 import { FakeTranscoder, type TranscodeSession } from './transcoder.ts';
 
 export type { FakeCatalog, FakeEpisode, FakeMovie, FakePart, FakeSeason, FakeShow } from './catalog.ts';
@@ -18,6 +19,7 @@ export { FakePlexCounters, PLEX_TV_ROUTES, PMS_ROUTES } from './counters.ts';
 export type { FaultAction, FaultHandle, FaultRule } from './faults.ts';
 export { FakePlexFaults } from './faults.ts';
 export type { FakePin } from './plex-tv.ts';
+export type { TimelineReport, TimelineState } from './timelines.ts';
 export type { TranscodeSession } from './transcoder.ts';
 
 /**
@@ -57,6 +59,11 @@ export interface FakePlexOptions {
   autoApprovePinsAfterMs?: number;
   /** How many requests `counters.requests()` keeps. Default 1000. */
   requestLogSize?: number;
+  /**
+   * Every transcode start fails (500, as a failing hardware encoder does) until the client asks
+   * `POST /video/:/transcode/universal/fallback` for that session. Default false.
+   */
+  fallbackNeeded?: boolean;
 }
 
 /** up: answers; down: connections are dropped on arrival (unreachable); hang: accepts and never answers. */
@@ -98,7 +105,11 @@ export interface FakePlex {
     active(): TranscodeSession[];
     /** Ends a session as if the server gave up on it (its playlist and segments then 404). */
     kill(key: string): boolean;
+    /** Sessions that fell back after a failed start (with `fallbackNeeded`). */
+    fellBack(): string[];
   };
+  /** What players reported through `POST /:/timeline`. */
+  timelines: FakeTimelines;
   close(): Promise<void>;
 }
 
@@ -126,7 +137,11 @@ export async function startFakePlex(options: FakePlexOptions = {}): Promise<Fake
   const servers: Server[] = [];
   const timers = new Set<NodeJS.Timeout>();
 
+  const timelines = new FakeTimelines();
+  const fallbacks = new FakeFallbacks(options.fallbackNeeded ?? false);
   const pms = pmsRoutes({
+    timelines,
+    fallbacks,
     catalog,
     transcoder,
     counters,
@@ -333,7 +348,12 @@ export async function startFakePlex(options: FakePlexOptions = {}): Promise<Fake
       approvePin: (idOrCode) => pins.approve(idOrCode, userToken),
       expirePin: (idOrCode) => pins.expire(idOrCode),
       pins,
-      transcodes: { active: () => transcoder.active(), kill: (key) => transcoder.kill(key) },
+      transcodes: {
+        active: () => transcoder.active(),
+        kill: (key) => transcoder.kill(key),
+        fellBack: () => fallbacks.fellBack(),
+      },
+      timelines,
       close: () => closeAll(servers, timers),
     };
   } catch (error) {
