@@ -35,6 +35,8 @@ export interface Route<N extends FakePlexRoute = FakePlexRoute> {
   pattern: RegExp;
   /** Whether a valid token is required (401 otherwise). */
   auth: boolean;
+  /** The handler reads the request body (it is not drained). */
+  body?: boolean;
   handle(ctx: RequestContext, match: RegExpExecArray): Promise<void>;
 }
 

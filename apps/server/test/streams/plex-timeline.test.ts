@@ -81,7 +81,7 @@ describe('Plex sees the party (timelines, decision, fallback)', () => {
     expect(paused).toMatchObject({
       ratingKey: MOVIE,
       timeMs: 12_000,
-      durationMs: plex.catalog.items.get(MOVIE)?.clip.durationMs,
+      durationMs: plex.catalog.movies.find((m) => m.ratingKey === MOVIE)?.clip.durationMs,
     });
     expect(playing!.timeMs).toBeGreaterThanOrEqual(12_000);
     const start = plex.counters.requests('transcodeStart').find((r) => r.query.session === session);
