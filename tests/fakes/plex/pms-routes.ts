@@ -210,7 +210,11 @@ export function pmsRoutes(state: PmsState): Route<PmsRoute>[] {
           librarySectionUUID: section.uuid,
           mediaTagPrefix: MEDIA_TAG_PREFIX,
           mediaTagVersion: MEDIA_TAG_VERSION,
-          Metadata: found.map((i) => itemJson(i, true)),
+          Metadata: found.map((i) =>
+            ctx.query('includeMarkers') === '1' && isPlayable(i)
+              ? { ...itemJson(i, true), Marker: markersJson(i) }
+              : itemJson(i, true),
+          ),
         });
       },
     },
@@ -844,6 +848,32 @@ export function pmsRoutes(state: PmsState): Route<PmsRoute>[] {
       transcodeHwFullPipeline: false,
     };
   }
+}
+
+/**
+ * Intro and credits markers, as Plex's analysis finds them (`includeMarkers=1`): episodes have an
+ * intro 2–7 s in; every playable item has its last 5 s as final credits. Offsets in ms.
+ */
+export function markersJson(item: FakePlayable) {
+  const duration = item.clip.durationMs;
+  const base = Number(item.ratingKey) * 10;
+  const markers: {
+    id: number;
+    type: 'intro' | 'credits';
+    startTimeOffset: number;
+    endTimeOffset: number;
+    final?: boolean;
+  }[] = [];
+  if (item.type === 'episode')
+    markers.push({ id: base + 1, type: 'intro', startTimeOffset: 2000, endTimeOffset: 7000 });
+  markers.push({
+    id: base + 2,
+    type: 'credits',
+    startTimeOffset: duration - 5000,
+    endTimeOffset: duration,
+    final: true,
+  });
+  return markers;
 }
 
 /** The Stream list of a part: video, audio and (when it has one) an external SRT subtitle. */
