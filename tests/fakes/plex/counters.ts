@@ -21,8 +21,21 @@ export const PMS_ROUTES = [
   'transcodeSessions',
   'transcodeSessionDelete',
   'statusSessions',
+  'timeline',
+  'transcodeFallback',
 ] as const;
-export const PLEX_TV_ROUTES = ['pinCreate', 'pinGet', 'user', 'resources', 'authPage', 'authApprove'] as const;
+export const PLEX_TV_ROUTES = [
+  'pinCreate',
+  'pinGet',
+  'user',
+  'resources',
+  'authPage',
+  'authApprove',
+  'authJwk',
+  'authNonce',
+  'authToken',
+  'authKeys',
+] as const;
 export type PmsRoute = (typeof PMS_ROUTES)[number];
 export type PlexTvRoute = (typeof PLEX_TV_ROUTES)[number];
 /** `notFound` counts requests that matched no route. */

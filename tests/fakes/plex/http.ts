@@ -29,6 +29,19 @@ export class RequestContext {
     this.#action = action;
   }
 
+  /** The request body as JSON (undefined when absent or not JSON). */
+  async jsonBody(): Promise<unknown> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of this.req) chunks.push(chunk as Buffer);
+    const text = Buffer.concat(chunks).toString('utf8');
+    if (!text) return undefined;
+    try {
+      return JSON.parse(text);
+    } catch {
+      return undefined;
+    }
+  }
+
   get method(): string {
     return this.req.method ?? 'GET';
   }

@@ -8,8 +8,10 @@ import { type FakeConnectionName, FakePlexCounters, type FakePlexRoute } from '.
 import { defaultMediaDir, loadDemoClips } from './demo-media.ts';
 import { FakePlexFaults, type FaultHandle, type FaultRule } from './faults.ts';
 import { RequestContext, sleep } from './http.ts';
-import { type FakePin, PinStore, plexTvRoutes, type ResourceConnection } from './plex-tv.ts';
+import { type FakePin, PinStore, plexTvRoutes, type ResourceConnection, type SharedResource } from './plex-tv.ts';
+import { FakePlexTvAuth } from './plex-tv-jwt.ts';
 import { pmsRoutes, type Route } from './pms-routes.ts';
+import { FakeFallbacks, FakeTimelines } from './timelines.ts';
 import { FakeTranscoder, type TranscodeSession } from './transcoder.ts';
 
 export type { FakeCatalog, FakeEpisode, FakeMovie, FakePart, FakeSeason, FakeShow } from './catalog.ts';
@@ -17,7 +19,9 @@ export type { CountersSnapshot, FakeConnectionName, FakePlexRoute, RequestRecord
 export { FakePlexCounters, PLEX_TV_ROUTES, PMS_ROUTES } from './counters.ts';
 export type { FaultAction, FaultHandle, FaultRule } from './faults.ts';
 export { FakePlexFaults } from './faults.ts';
-export type { FakePin } from './plex-tv.ts';
+export type { FakePin, SharedResource } from './plex-tv.ts';
+export { FakePlexTvAuth, NONCE_TTL_MS, PLEX_JWT_TTL_S } from './plex-tv-jwt.ts';
+export type { TimelineReport, TimelineState } from './timelines.ts';
 export type { TranscodeSession } from './transcoder.ts';
 
 /**
@@ -57,6 +61,11 @@ export interface FakePlexOptions {
   autoApprovePinsAfterMs?: number;
   /** How many requests `counters.requests()` keeps. Default 1000. */
   requestLogSize?: number;
+  /**
+   * Every transcode start fails (500, as a failing hardware encoder does) until the client asks
+   * `POST /video/:/transcode/universal/fallback` for that session. Default false.
+   */
+  fallbackNeeded?: boolean;
 }
 
 /** up: answers; down: connections are dropped on arrival (unreachable); hang: accepts and never answers. */
@@ -98,7 +107,22 @@ export interface FakePlex {
     active(): TranscodeSession[];
     /** Ends a session as if the server gave up on it (its playlist and segments then 404). */
     kill(key: string): boolean;
+    /** Sessions that fell back after a failed start (with `fallbackNeeded`). */
+    fellBack(): string[];
   };
+  /** What players reported through `POST /:/timeline`. */
+  timelines: FakeTimelines;
+  /** plex.tv's JWT side: its key set, registered device keys, its clock (`advance`), the account. */
+  plexTvAuth: FakePlexTvAuth;
+  /**
+   * Shares a friend's server with this fake's account: `/api/v2/resources` lists it (owned: false)
+   * with `accessToken`, which that server accepts. `rotate` makes plex.tv hand out a new token and
+   * the friend's server refuse the old one, as when plex.tv rotates a shared server's token.
+   */
+  share(friend: FakePlex, accessToken: string, name?: string): { rotate(newToken: string): void };
+  /** Tokens this server accepts besides its own and its owner's (a friend's shared access token). */
+  acceptToken(token: string): void;
+  revokeToken(token: string): void;
   close(): Promise<void>;
 }
 
@@ -126,7 +150,11 @@ export async function startFakePlex(options: FakePlexOptions = {}): Promise<Fake
   const servers: Server[] = [];
   const timers = new Set<NodeJS.Timeout>();
 
+  const timelines = new FakeTimelines();
+  const fallbacks = new FakeFallbacks(options.fallbackNeeded ?? false);
   const pms = pmsRoutes({
+    timelines,
+    fallbacks,
     catalog,
     transcoder,
     counters,
@@ -137,6 +165,18 @@ export async function startFakePlex(options: FakePlexOptions = {}): Promise<Fake
     hlsSubtitles: options.hlsSubtitles ?? false,
   });
   const pmsTokens = new Set([token, userToken]);
+  const plexTvAuth = await FakePlexTvAuth.create({
+    uuid: 'f4ke0wner0000001',
+    username: 'fake-owner',
+    legacyToken: userToken,
+  });
+  const shared: SharedResource[] = [];
+  /** The server token, a friend's shared token, the owner's legacy token while it lives, or the owner's Plex JWT. */
+  const pmsAccepts = async (given: string): Promise<true | 401 | 498> => {
+    if (pmsTokens.has(given) && (given !== userToken || plexTvAuth.account.legacyToken !== null)) return true;
+    const check = await plexTvAuth.check(given);
+    return check.ok ? true : check.status;
+  };
 
   const dispatch = async (
     connection: FakeConnectionName,
@@ -176,7 +216,8 @@ export async function startFakePlex(options: FakePlexOptions = {}): Promise<Fake
       closed = true;
       counters.end(record, res.headersSent ? res.statusCode : undefined, res.writableFinished);
     });
-    req.resume();
+    // Bodies are read by the routes that take one (plex.tv's JWT endpoints); the rest are drained.
+    if (!route?.body) req.resume();
     const plan = faults.plan(name, connection, req, url);
     if (plan.latencyMs > 0) {
       await sleep(plan.latencyMs);
@@ -197,8 +238,10 @@ export async function startFakePlex(options: FakePlexOptions = {}): Promise<Fake
       });
     }
     if (!route || !match) return wrongMethod ? ctx.html(405, 'Method Not Allowed') : ctx.notFound();
-    if (route.auth && connection !== 'plexTv' && !pmsTokens.has(ctx.plex('X-Plex-Token') ?? '')) {
-      return ctx.html(401, 'Unauthorized');
+    if (route.auth && connection !== 'plexTv') {
+      const accepted = await pmsAccepts(ctx.plex('X-Plex-Token') ?? '');
+      if (accepted === 498) return ctx.html(498, 'Token Expired');
+      if (accepted !== true) return ctx.html(401, 'Unauthorized');
     }
     await route.handle(ctx, match);
   };
@@ -307,6 +350,8 @@ export async function startFakePlex(options: FakePlexOptions = {}): Promise<Fake
           }, delay);
           timers.add(timer);
         },
+        auth: plexTvAuth,
+        shared,
         connections: ({ https: withHttps, relay }) => [
           resource(withHttps ? connections.localHttps : connections.local),
           resource(connections.remote),
@@ -333,7 +378,32 @@ export async function startFakePlex(options: FakePlexOptions = {}): Promise<Fake
       approvePin: (idOrCode) => pins.approve(idOrCode, userToken),
       expirePin: (idOrCode) => pins.expire(idOrCode),
       pins,
-      transcodes: { active: () => transcoder.active(), kill: (key) => transcoder.kill(key) },
+      transcodes: {
+        active: () => transcoder.active(),
+        kill: (key) => transcoder.kill(key),
+        fellBack: () => fallbacks.fellBack(),
+      },
+      timelines,
+      plexTvAuth,
+      share(friend, accessToken, name = friend.friendlyName) {
+        const entry: SharedResource = {
+          name,
+          machineIdentifier: friend.machineIdentifier,
+          accessToken,
+          connections: [friend.connections.local, friend.connections.remote].map(resource),
+        };
+        shared.push(entry);
+        friend.acceptToken(accessToken);
+        return {
+          rotate(newToken) {
+            friend.revokeToken(entry.accessToken);
+            friend.acceptToken(newToken);
+            entry.accessToken = newToken;
+          },
+        };
+      },
+      acceptToken: (extra) => void pmsTokens.add(extra),
+      revokeToken: (extra) => void pmsTokens.delete(extra),
       close: () => closeAll(servers, timers),
     };
   } catch (error) {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { PlexTvRoute } from './counters.ts';
 import type { RequestContext } from './http.ts';
+import { type DeviceJwk, type FakePlexTvAuth, PlexTvRefusal } from './plex-tv-jwt.ts';
 import type { Route } from './pms-routes.ts';
 
 /** The fake plex.tv: PIN sign-in (`/api/v2/pins`), the account (`/api/v2/user`) and `/api/v2/resources`. */
@@ -14,6 +15,16 @@ export interface FakePin {
   createdAt: Date;
   expiresAt: Date;
   authToken: string | null;
+  /** The device's public key, for a PIN made for JWT sign-in (collected with a signed device JWT). */
+  jwk?: unknown;
+}
+
+/** A friend's server shared with the account: listed by `/api/v2/resources` with its own access token. */
+export interface SharedResource {
+  name: string;
+  machineIdentifier: string;
+  accessToken: string;
+  connections: ResourceConnection[];
 }
 
 export interface ResourceConnection {
@@ -37,6 +48,9 @@ export interface PlexTvState {
   onPinCreated?: (pin: FakePin) => void;
   /** The server's connections as `/api/v2/resources` lists them. */
   connections(options: { https: boolean; relay: boolean }): ResourceConnection[];
+  auth: FakePlexTvAuth;
+  /** Servers of friends shared with the account. */
+  shared: SharedResource[];
 }
 
 const CODE_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
@@ -45,7 +59,7 @@ export class PinStore {
   readonly #pins = new Map<number, FakePin>();
   #nextId = 1_000_001;
 
-  create(clientIdentifier: string, product: string, strong: boolean, ttlSeconds: number): FakePin {
+  create(clientIdentifier: string, product: string, strong: boolean, ttlSeconds: number, jwk?: unknown): FakePin {
     const bytes = randomBytes(strong ? 25 : 4);
     const code = [...bytes].map((b) => CODE_ALPHABET[b % CODE_ALPHABET.length]).join('');
     const now = new Date();
@@ -58,6 +72,7 @@ export class PinStore {
       createdAt: now,
       expiresAt: new Date(now.getTime() + ttlSeconds * 1000),
       authToken: null,
+      jwk,
     };
     this.#pins.set(pin.id, pin);
     return pin;
@@ -93,7 +108,12 @@ function plexTvError(ctx: RequestContext, status: number, code: number, message:
   return ctx.json({ errors: [{ code, message, status }] }, status);
 }
 
-function pinJson(pin: FakePin) {
+function refused(ctx: RequestContext, error: unknown) {
+  if (error instanceof PlexTvRefusal) return plexTvError(ctx, error.status, error.code, error.message);
+  throw error;
+}
+
+function pinJson(pin: FakePin, authToken = pin.jwk ? null : pin.authToken) {
   return {
     id: pin.id,
     code: pin.code,
@@ -116,14 +136,20 @@ function pinJson(pin: FakePin) {
     expiresIn: Math.max(0, Math.round((pin.expiresAt.getTime() - Date.now()) / 1000)),
     createdAt: pin.createdAt.toISOString(),
     expiresAt: pin.expiresAt.toISOString(),
-    authToken: pin.authToken,
+    authToken,
     newRegistration: null,
   };
 }
 
 export function plexTvRoutes(state: PlexTvState, pins: PinStore): Route<PlexTvRoute>[] {
-  const authorized = (ctx: RequestContext) => ctx.plex('X-Plex-Token') === state.userToken;
-  const unauthorized = (ctx: RequestContext) => plexTvError(ctx, 401, 1001, 'User could not be authenticated');
+  /** The legacy token or a live Plex JWT of the account; an expired JWT is told apart (498). */
+  const authorize = async (ctx: RequestContext): Promise<boolean> => {
+    const check = await state.auth.check(ctx.plex('X-Plex-Token'));
+    if (check.ok) return true;
+    if (check.status === 498) await plexTvError(ctx, 498, 1099, 'Token expired');
+    else await plexTvError(ctx, 401, 1001, 'User could not be authenticated');
+    return false;
+  };
   const createdAt = new Date(Date.UTC(2023, 10, 14, 22, 13, 20)).toISOString();
 
   return [
@@ -132,12 +158,20 @@ export function plexTvRoutes(state: PlexTvState, pins: PinStore): Route<PlexTvRo
       methods: ['POST'],
       pattern: /^\/api\/v2\/pins\/?$/,
       auth: false,
+      body: true,
       handle: async (ctx) => {
+        const body = ((await ctx.jsonBody()) ?? {}) as { jwk?: unknown; strong?: unknown };
         const clientIdentifier = ctx.plex('X-Plex-Client-Identifier');
         if (!clientIdentifier) return plexTvError(ctx, 400, 1000, 'X-Plex-Client-Identifier is missing');
         const product = ctx.plex('X-Plex-Product') ?? 'Plex Web';
-        const strong = ['true', '1'].includes(ctx.query('strong') ?? '');
-        const pin = pins.create(clientIdentifier, product, strong, state.pinTtlSeconds);
+        const strong = body.strong === true || ['true', '1'].includes(ctx.query('strong') ?? '');
+        if (body.jwk !== undefined) {
+          const jwk = body.jwk as Record<string, unknown>;
+          if (jwk?.kty !== 'OKP' || jwk.crv !== 'Ed25519' || typeof jwk.x !== 'string' || typeof jwk.kid !== 'string') {
+            return plexTvError(ctx, 400, 1000, 'jwk must be an Ed25519 OKP key with x and kid');
+          }
+        }
+        const pin = pins.create(clientIdentifier, product, strong, state.pinTtlSeconds, body.jwk);
         state.onPinCreated?.(pin);
         return ctx.json(pinJson(pin), 201);
       },
@@ -153,7 +187,17 @@ export function plexTvRoutes(state: PlexTvState, pins: PinStore): Route<PlexTvRo
         if (!pin || pin.clientIdentifier !== ctx.plex('X-Plex-Client-Identifier')) {
           return plexTvError(ctx, 404, 1020, 'Code not found or expired');
         }
-        return ctx.json(pinJson(pin));
+        // A PIN made with a device key hands out a Plex JWT, to a device JWT signed with that key.
+        const deviceJwt = ctx.query('deviceJWT');
+        if (!pin.jwk || !pin.authToken || !deviceJwt) return ctx.json(pinJson(pin));
+        try {
+          const jwk = pin.jwk as DeviceJwk;
+          await state.auth.verifyDeviceJwt(deviceJwt, { jwk, clientIdentifier: pin.clientIdentifier });
+          state.auth.register(pin.jwk, pin.clientIdentifier, state.auth.account);
+          return ctx.json(pinJson(pin, await state.auth.issue(state.auth.account)));
+        } catch (error) {
+          return refused(ctx, error);
+        }
       },
     },
     {
@@ -162,7 +206,7 @@ export function plexTvRoutes(state: PlexTvState, pins: PinStore): Route<PlexTvRo
       pattern: /^\/api\/v2\/user\/?$/,
       auth: false,
       handle: async (ctx) => {
-        if (!authorized(ctx)) return unauthorized(ctx);
+        if (!(await authorize(ctx))) return;
         return ctx.json({
           id: 1,
           uuid: 'f4ke0wner0000001',
@@ -227,7 +271,7 @@ export function plexTvRoutes(state: PlexTvState, pins: PinStore): Route<PlexTvRo
       pattern: /^\/api\/v2\/resources\/?$/,
       auth: false,
       handle: async (ctx) => {
-        if (!authorized(ctx)) return unauthorized(ctx);
+        if (!(await authorize(ctx))) return;
         const flag = (name: string) => ['1', 'true'].includes(ctx.query(name) ?? '');
         const lastSeenAt = new Date().toISOString();
         return ctx.json([
@@ -257,6 +301,32 @@ export function plexTvRoutes(state: PlexTvState, pins: PinStore): Route<PlexTvRo
             natLoopbackSupported: false,
             connections: state.connections({ https: flag('includeHttps'), relay: flag('includeRelay') }),
           },
+          ...state.shared.map((server) => ({
+            name: server.name,
+            product: 'Plex Media Server',
+            productVersion: state.version,
+            platform: 'Linux',
+            platformVersion: '6.1.0',
+            device: 'PC',
+            clientIdentifier: server.machineIdentifier,
+            createdAt,
+            lastSeenAt,
+            provides: 'server',
+            ownerId: 2,
+            sourceTitle: 'a-friend',
+            publicAddress: '127.0.0.1',
+            accessToken: server.accessToken,
+            owned: false,
+            home: false,
+            synced: false,
+            relay: true,
+            presence: true,
+            httpsRequired: false,
+            publicAddressMatches: true,
+            dnsRebindingProtection: false,
+            natLoopbackSupported: false,
+            connections: server.connections.filter((c) => c.protocol === 'http' || flag('includeHttps')),
+          })),
           {
             name: 'Living Room TV',
             product: 'Plex for Android (TV)',
@@ -285,6 +355,63 @@ export function plexTvRoutes(state: PlexTvState, pins: PinStore): Route<PlexTvRo
           },
         ]);
       },
+    },
+    {
+      name: 'authJwk',
+      methods: ['POST'],
+      pattern: /^\/api\/v2\/auth\/jwk\/?$/,
+      auth: false,
+      body: true,
+      handle: async (ctx) => {
+        const body = (await ctx.jsonBody()) as { jwk?: unknown } | undefined;
+        const clientIdentifier = ctx.plex('X-Plex-Client-Identifier');
+        if (!clientIdentifier) return plexTvError(ctx, 400, 1000, 'X-Plex-Client-Identifier is missing');
+        if (!(await authorize(ctx))) return;
+        try {
+          state.auth.register(body?.jwk, clientIdentifier, state.auth.account);
+          return ctx.send(204, '');
+        } catch (error) {
+          return refused(ctx, error);
+        }
+      },
+    },
+    {
+      name: 'authNonce',
+      methods: ['GET'],
+      pattern: /^\/api\/v2\/auth\/nonce\/?$/,
+      auth: false,
+      handle: async (ctx) => {
+        if (!ctx.plex('X-Plex-Client-Identifier')) {
+          return plexTvError(ctx, 422, 1000, 'X-Plex-Client-Identifier is missing');
+        }
+        return ctx.json({ nonce: state.auth.nonce() });
+      },
+    },
+    {
+      name: 'authToken',
+      methods: ['POST'],
+      pattern: /^\/api\/v2\/auth\/token\/?$/,
+      auth: false,
+      body: true,
+      handle: async (ctx) => {
+        const body = (await ctx.jsonBody()) as { jwt?: unknown } | undefined;
+        if (!ctx.plex('X-Plex-Client-Identifier')) {
+          return plexTvError(ctx, 400, 1000, 'X-Plex-Client-Identifier is missing');
+        }
+        if (typeof body?.jwt !== 'string') return plexTvError(ctx, 400, 1000, 'jwt is missing');
+        try {
+          return ctx.json({ auth_token: await state.auth.exchange(body.jwt) });
+        } catch (error) {
+          return refused(ctx, error);
+        }
+      },
+    },
+    {
+      name: 'authKeys',
+      methods: ['GET'],
+      pattern: /^\/api\/v2\/auth\/keys\/?$/,
+      auth: false,
+      handle: async (ctx) => ctx.json(state.auth.jwks),
     },
     {
       // A stand-in for app.plex.tv/auth, for manual sign-in against the standalone fake:

@@ -16,6 +16,7 @@ import {
 } from './catalog.ts';
 import type { FakePlexCounters, FakePlexRoute, PmsRoute } from './counters.ts';
 import { ifRangeMatches, parseRange, type RequestContext } from './http.ts';
+import { type FakeFallbacks, type FakeTimelines, TIMELINE_STATES, type TimelineState } from './timelines.ts';
 import {
   type FakeTranscoder,
   masterPlaylist,
@@ -34,6 +35,8 @@ export interface Route<N extends FakePlexRoute = FakePlexRoute> {
   pattern: RegExp;
   /** Whether a valid token is required (401 otherwise). */
   auth: boolean;
+  /** The handler reads the request body (it is not drained). */
+  body?: boolean;
   handle(ctx: RequestContext, match: RegExpExecArray): Promise<void>;
 }
 
@@ -48,6 +51,8 @@ export interface PmsState {
   directPlay: boolean;
   /** Whether transcode master playlists of items with a subtitle stream carry a WebVTT rendition. */
   hlsSubtitles: boolean;
+  timelines: FakeTimelines;
+  fallbacks: FakeFallbacks;
 }
 
 const LIBRARY_IDENTIFIER = 'com.plexapp.plugins.library';
@@ -205,7 +210,11 @@ export function pmsRoutes(state: PmsState): Route<PmsRoute>[] {
           librarySectionUUID: section.uuid,
           mediaTagPrefix: MEDIA_TAG_PREFIX,
           mediaTagVersion: MEDIA_TAG_VERSION,
-          Metadata: found.map((i) => itemJson(i, true)),
+          Metadata: found.map((i) =>
+            ctx.query('includeMarkers') === '1' && isPlayable(i)
+              ? { ...itemJson(i, true), Marker: markersJson(i) }
+              : itemJson(i, true),
+          ),
         });
       },
     },
@@ -404,6 +413,8 @@ export function pmsRoutes(state: PmsState): Route<PmsRoute>[] {
         const item = playableFromPath(ctx.query('path'));
         if (!item) return ctx.query('path') ? ctx.notFound() : ctx.badRequest();
         const key = sessionKey(ctx) ?? crypto.randomUUID();
+        // A hardware transcode that fails to start: the client may ask Plex to fall back.
+        if (state.fallbacks.startFails(key)) return ctx.html(500, 'Internal Server Error');
         const maxVideoBitrate = ctx.int('maxVideoBitrate') ?? ctx.int('videoBitrate');
         const rendition = pickRendition(
           item.clip,
@@ -498,6 +509,51 @@ export function pmsRoutes(state: PmsState): Route<PmsRoute>[] {
       handle: async (ctx, m) => (transcoder.stop(decodeURIComponent(m[1]!)) ? ctx.send(200, '') : ctx.notFound()),
     },
     {
+      name: 'transcodeFallback',
+      methods: ['POST'],
+      pattern: /^\/video\/:\/transcode\/universal\/fallback$/,
+      auth: true,
+      handle: async (ctx) => {
+        const key = ctx.query('transcodeSessionId') ?? ctx.query('session');
+        if (!key) return ctx.badRequest();
+        const outcome = state.fallbacks.fallback(key);
+        if (outcome === 404) return ctx.notFound();
+        if (outcome === 412) return ctx.html(412, 'Precondition Failed');
+        return ctx.container({ size: 0 });
+      },
+    },
+    {
+      // Players report what they play; the dashboard (`/status/sessions`) lists it.
+      name: 'timeline',
+      methods: ['POST'],
+      pattern: /^\/:\/timeline\/?$/,
+      auth: true,
+      handle: async (ctx) => {
+        const clientIdentifier = ctx.plex('X-Plex-Client-Identifier');
+        const stateName = ctx.query('state') as TimelineState | undefined;
+        const ratingKey = ctx.query('ratingKey');
+        const time = ctx.int('time');
+        if (!clientIdentifier || !stateName || !TIMELINE_STATES.includes(stateName) || !ratingKey) {
+          return ctx.badRequest();
+        }
+        if (time === undefined || Number.isNaN(time) || time < 0) return ctx.badRequest();
+        const item = catalog.items.get(ratingKey);
+        if (!item || !isPlayable(item)) return ctx.notFound();
+        const duration = ctx.int('duration');
+        state.timelines.record({
+          session: ctx.header('x-plex-session-identifier') ?? clientIdentifier,
+          clientIdentifier,
+          product: ctx.plex('X-Plex-Product') ?? 'unknown',
+          ratingKey,
+          state: stateName,
+          timeMs: time,
+          durationMs: duration === undefined || Number.isNaN(duration) ? undefined : duration,
+          at: new Date(),
+        });
+        return ctx.container({ size: 0 });
+      },
+    },
+    {
       name: 'transcodeSessions',
       methods: ['GET'],
       pattern: /^\/transcode\/sessions\/?$/,
@@ -514,24 +570,54 @@ export function pmsRoutes(state: PmsState): Route<PmsRoute>[] {
       auth: true,
       handle: async (ctx) => {
         const sessions = transcoder.active();
-        return ctx.container({
-          size: sessions.length,
-          Metadata: sessions.map((s) => ({
-            ...itemJson(s.item, false),
-            sessionKey: s.key,
-            Session: { id: s.key, bandwidth: Math.round(s.rendition.bandwidth / 1000), location: 'lan' },
-            Player: {
-              title: s.params['X-Plex-Device-Name'] ?? 'Discord Plex Player',
-              machineIdentifier: s.params['X-Plex-Client-Identifier'] ?? 'unknown',
-              product: s.params['X-Plex-Product'] ?? 'unknown',
-              state: 'playing',
-              local: true,
-              relayed: false,
-              secure: false,
+        // Players that reported a timeline; a transcode named after the same session is theirs.
+        const reported = state.timelines.live();
+        const played = reported.flatMap((report) => {
+          const item = catalog.items.get(report.ratingKey);
+          if (!item || !isPlayable(item)) return [];
+          const transcode = sessions.find((s) => s.key === report.session);
+          return [
+            {
+              ...itemJson(item, false),
+              sessionKey: report.session,
+              viewOffset: report.timeMs,
+              Session: { id: report.session, bandwidth: 0, location: 'lan' },
+              Player: {
+                title: 'Discord Plex Player',
+                machineIdentifier: report.clientIdentifier,
+                product: report.product,
+                state: report.state,
+                local: true,
+                relayed: false,
+                secure: false,
+              },
+              User: { id: '1', title: 'fake-owner' },
+              ...(transcode ? { TranscodeSession: transcodeSessionJson(transcode) } : {}),
             },
-            User: { id: '1', title: 'fake-owner' },
-            TranscodeSession: transcodeSessionJson(s),
-          })),
+          ];
+        });
+        const unreported = sessions.filter((s) => !reported.some((report) => report.session === s.key));
+        return ctx.container({
+          size: played.length + unreported.length,
+          Metadata: [
+            ...played,
+            ...unreported.map((s) => ({
+              ...itemJson(s.item, false),
+              sessionKey: s.key,
+              Session: { id: s.key, bandwidth: Math.round(s.rendition.bandwidth / 1000), location: 'lan' },
+              Player: {
+                title: s.params['X-Plex-Device-Name'] ?? 'Discord Plex Player',
+                machineIdentifier: s.params['X-Plex-Client-Identifier'] ?? 'unknown',
+                product: s.params['X-Plex-Product'] ?? 'unknown',
+                state: 'playing',
+                local: true,
+                relayed: false,
+                secure: false,
+              },
+              User: { id: '1', title: 'fake-owner' },
+              TranscodeSession: transcodeSessionJson(s),
+            })),
+          ],
         });
       },
     },
@@ -762,6 +848,32 @@ export function pmsRoutes(state: PmsState): Route<PmsRoute>[] {
       transcodeHwFullPipeline: false,
     };
   }
+}
+
+/**
+ * Intro and credits markers, as Plex's analysis finds them (`includeMarkers=1`): episodes have an
+ * intro 2–7 s in; every playable item has its last 5 s as final credits. Offsets in ms.
+ */
+export function markersJson(item: FakePlayable) {
+  const duration = item.clip.durationMs;
+  const base = Number(item.ratingKey) * 10;
+  const markers: {
+    id: number;
+    type: 'intro' | 'credits';
+    startTimeOffset: number;
+    endTimeOffset: number;
+    final?: boolean;
+  }[] = [];
+  if (item.type === 'episode')
+    markers.push({ id: base + 1, type: 'intro', startTimeOffset: 2000, endTimeOffset: 7000 });
+  markers.push({
+    id: base + 2,
+    type: 'credits',
+    startTimeOffset: duration - 5000,
+    endTimeOffset: duration,
+    final: true,
+  });
+  return markers;
 }
 
 /** The Stream list of a part: video, audio and (when it has one) an external SRT subtitle. */

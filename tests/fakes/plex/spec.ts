@@ -25,10 +25,23 @@ interface OverlayOp {
 
 /** The spec with the overlay applied, or `undefined` when ../shared/reference is absent (as in a user's clone). */
 export function loadPlexSpec(): Record<string, Json> | undefined {
-  if (!existsSync(plexSpecFile)) return undefined;
-  const spec = parse(readFileSync(plexSpecFile, 'utf8')) as Record<string, Json>;
-  const overlay = parse(readFileSync(overlayFile, 'utf8')) as OverlayOp[];
-  for (const op of overlay) applyOp(spec, op);
+  return loadWithOverlay(plexSpecFile, overlayFile);
+}
+
+/**
+ * Plex's own OpenAPI description of the Media Server (plex-pms-openapi.json, 1.2.2, published with
+ * the September 2025 API), with pms-openapi-overlay.yaml: the differences between it and what the
+ * fake (and Plex servers) answer, each with its reason. `undefined` when ../shared/reference is absent.
+ */
+export const officialSpecFile = path.resolve(repoRoot, '../shared/reference/plex-pms-openapi.json');
+export function loadOfficialPlexSpec(): Record<string, Json> | undefined {
+  return loadWithOverlay(officialSpecFile, new URL('./pms-openapi-overlay.yaml', import.meta.url));
+}
+
+function loadWithOverlay(file: string, overlay: URL): Record<string, Json> | undefined {
+  if (!existsSync(file)) return undefined;
+  const spec = parse(readFileSync(file, 'utf8')) as Record<string, Json>;
+  for (const op of (parse(readFileSync(overlay, 'utf8')) as OverlayOp[] | null) ?? []) applyOp(spec, op);
   return spec;
 }
 

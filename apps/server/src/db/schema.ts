@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import {
   bigserial,
+  boolean,
   index,
   integer,
   jsonb,
@@ -43,6 +44,31 @@ export const guilds = pgTable('guilds', {
   updatedAt: updatedAt(),
 });
 
+/**
+ * A plex.tv account a server was linked with: its token (sealed like server tokens) is what asks
+ * plex.tv for a server's current access token. `jwt` tokens are short-lived (7 days) and refreshed
+ * with this installation's device key; `legacy` ones are the long-lived tokens of older links.
+ */
+export const plexAccounts = pgTable('plex_accounts', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  /** plex.tv's account uuid (`/api/v2/user`). */
+  plexUuid: text('plex_uuid').notNull().unique(),
+  username: text('username').notNull(),
+  encryptedToken: text('encrypted_token').notNull(),
+  tokenKind: text('token_kind').$type<'jwt' | 'legacy'>().notNull(),
+  tokenExpiresAt: timestamp('token_expires_at', { withTimezone: true }),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+/** This installation's Ed25519 device key for Plex JWTs (the private key sealed like tokens). */
+export const plexDeviceKeys = pgTable('plex_device_keys', {
+  kid: text('kid').primaryKey(),
+  encryptedPrivateKey: text('encrypted_private_key').notNull(),
+  publicJwk: jsonb('public_jwk').$type<Record<string, string>>().notNull(),
+  createdAt: createdAt(),
+});
+
 /** A linked Plex Media Server; guild_id null means the server applies to every guild. */
 export const plexServers = pgTable(
   'plex_servers',
@@ -55,6 +81,10 @@ export const plexServers = pgTable(
     /** Sealed by lib/sealing.ts (purpose plex-token); older rows `v1:` AES-256-GCM. Never the plain token. */
     encryptedToken: text('encrypted_token').notNull(),
     linkedBy: uuid('linked_by').references(() => users.id, { onDelete: 'set null' }),
+    /** The account that linked it (null for links made before accounts were kept). */
+    accountId: uuid('account_id').references(() => plexAccounts.id, { onDelete: 'set null' }),
+    /** False for a friend's server shared with that account: it is reached with its own access token. */
+    owned: boolean('owned').notNull().default(true),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

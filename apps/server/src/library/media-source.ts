@@ -69,7 +69,7 @@ export type SubtitleFile = { label: string; language: string; format: 'srt' | 'v
 
 /** A request the proxy (or anyone holding a descriptor) makes upstream, with its secret headers. */
 export interface UpstreamRequest {
-  method: 'GET' | 'DELETE';
+  method: 'GET' | 'DELETE' | 'POST';
   url: string;
   headers: Record<string, string>;
 }
@@ -102,6 +102,11 @@ export interface RemoteHlsStream {
    * segments, and Plex ends transcodes nobody asks anything of. Absent from older cached descriptors.
    */
   ping?: UpstreamRequest;
+  /**
+   * What asks Plex to fall back (hardware to software encoding…) when the transcode failed to
+   * start (used by `fallbackStream`). Absent from older cached descriptors.
+   */
+  fallback?: UpstreamRequest;
   /** Sidecar subtitles viewers may turn on; none when absent. */
   subtitles?: SubtitleFile[];
 }
@@ -230,6 +235,11 @@ export interface MediaSource {
   resolveStream(itemId: string, quality: Quality, options?: ResolveStreamOptions): Promise<StreamDescriptor>;
   /** Stops what `resolveStream` started (a Plex transcode); a no-op for the other kinds. */
   stopStream(descriptor: StreamDescriptor): Promise<void>;
+  /**
+   * Tells the upstream what the playback session `sessionKey` (one room stream) is doing, so it
+   * shows on the Plex dashboard. Sources with no such notion (the demo library) leave it out.
+   */
+  reportTimeline?(itemId: string, sessionKey: string, report: TimelineReport): Promise<void>;
 }
 
 /** A cursor the source did not issue, or one it can no longer honour. */
@@ -278,6 +288,26 @@ export async function stopStream(descriptor: StreamDescriptor, timeoutMs = 5000)
   // headers hold the token: a redirect is never followed (fetch rejects it).
   const response = await fetch(url, { method, headers, redirect: 'error', signal: AbortSignal.timeout(timeoutMs) });
   await response.body?.cancel();
+}
+
+/**
+ * Asks the upstream to fall back after a transcode failed to start. True when it did (start the
+ * stream again), false when it cannot (unknown session, or nothing left to fall back to).
+ */
+export async function fallbackStream(descriptor: StreamDescriptor, timeoutMs = 5000): Promise<boolean> {
+  if (descriptor.kind !== 'hls' || descriptor.fallback === undefined) return false;
+  const { method, url, headers } = descriptor.fallback;
+  const response = await fetch(url, { method, headers, signal: AbortSignal.timeout(timeoutMs), redirect: 'error' });
+  await response.body?.cancel();
+  return response.ok;
+}
+
+/** What a viewer's player is doing, as the room sees it, for the upstream's timeline. */
+export interface TimelineReport {
+  state: 'playing' | 'paused' | 'buffering' | 'stopped';
+  timeMs: number;
+  /** With `stopped`: the room goes on with another item. */
+  continuing?: boolean;
 }
 
 /**

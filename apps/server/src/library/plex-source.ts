@@ -23,6 +23,7 @@ import {
   type StreamDescriptor,
   type SubtitleFile,
   stopStream,
+  type TimelineReport,
 } from './media-source.ts';
 import { videoMimeType } from './mime.ts';
 
@@ -123,6 +124,7 @@ export class PlexSource implements MediaSource {
     const record = await this.record(itemId);
     if (!record.detail.playable) throw new NotPlayableError(record.detail.title);
     const sessionKey = options.sessionKey ?? randomUUID();
+    const location = await this.client.location();
     const decision = await this.client.decision(itemId, quality, sessionKey);
     const subtitles: SubtitleFile[] = (record.subtitles ?? []).map(({ key, label, language, format }) => ({
       label,
@@ -148,12 +150,13 @@ export class PlexSource implements MediaSource {
     }
     return {
       kind: 'hls',
-      url: this.client.startUrl(itemId, quality, sessionKey),
+      url: this.client.startUrl(itemId, quality, sessionKey, location),
       headers: this.client.transcodeHeaders(sessionKey),
       mimeType: 'application/vnd.apple.mpegurl',
       sessionKey,
       stop: this.client.stopRequest(sessionKey),
       ping: this.client.pingRequest(sessionKey),
+      fallback: this.client.fallbackRequest(sessionKey),
       subtitles,
     };
   }
@@ -161,6 +164,11 @@ export class PlexSource implements MediaSource {
   async stopStream(descriptor: StreamDescriptor): Promise<void> {
     if (descriptor.kind === 'hls') await this.client.stopTranscode(descriptor.sessionKey);
     else await stopStream(descriptor);
+  }
+
+  async reportTimeline(itemId: string, sessionKey: string, report: TimelineReport): Promise<void> {
+    const { detail } = await this.record(itemId);
+    await this.client.timeline({ itemId, sessionKey, durationMs: detail.durationMs, ...report });
   }
 
   private record(id: string): Promise<ItemRecord> {

@@ -5,6 +5,7 @@ import { ArtIds } from './art-ids.ts';
 import { DemoSource } from './demo-source.ts';
 import type { ArtRef, ArtSize, MediaSource } from './media-source.ts';
 import { PlexSource } from './plex-source.ts';
+import { RenewingSource } from './renewing-source.ts';
 
 export interface Library {
   /**
@@ -56,14 +57,22 @@ function createLibrary(app: FastifyInstance, options: { demoDir?: string }): Lib
       )
     : undefined;
 
-  // One PlexSource per stored row version: a relink (new token or address) makes a new one.
-  const stored = new Map<string, { version: number; source: PlexSource }>();
+  // One source per stored row version: a relink (new token or address) makes a new one. A token
+  // the server refuses is asked of plex.tv again (renewServerToken) and the call retried once.
+  const stored = new Map<string, { version: number; source: MediaSource }>();
+  const plexSource = (row: { id: string; name: string; baseUrl: string }, token: string) =>
+    new PlexSource(STORED_PREFIX + row.id, row.name, app.plex.client(row.baseUrl, token), app.cache);
   const storedSource = async (row: { id: string; name: string; baseUrl: string; updatedAt: Date }) => {
     const known = stored.get(row.id);
     if (known && known.version === row.updatedAt.getTime()) return known.source;
     const token = await app.plex.servers.token(row.id);
     if (token === undefined) return undefined;
-    const source = new PlexSource(STORED_PREFIX + row.id, row.name, app.plex.client(row.baseUrl, token), app.cache);
+    const source = new RenewingSource(plexSource(row, token), async () => {
+      const renewed = plexSource(row, await app.plex.credentials.renewServerToken(row.id));
+      const fresh = await app.plex.servers.get(row.id);
+      if (fresh) stored.set(row.id, { version: fresh.updatedAt.getTime(), source });
+      return renewed;
+    });
     stored.set(row.id, { version: row.updatedAt.getTime(), source });
     return source;
   };

@@ -30,6 +30,11 @@ export class PlexAuthError extends PlexError {
   readonly kind = 'auth' as const;
 }
 
+/** A Plex JWT past its expiry (HTTP 498): refresh it with the device key, then try again. */
+export class PlexTokenExpiredError extends PlexAuthError {
+  override name = 'PlexTokenExpiredError';
+}
+
 /** The thing asked for does not exist (any more): a deleted item, an unknown PIN. */
 export class PlexNotFoundError extends PlexError {
   override name = 'PlexNotFoundError';
@@ -40,6 +45,23 @@ export class PlexNotFoundError extends PlexError {
 export class PlexUpstreamError extends PlexError {
   override name = 'PlexUpstreamError';
   readonly kind = 'upstream' as const;
+}
+
+/** plex.tv is rate-limiting us (HTTP 429, code 1003): wait `retryAfterMs` before asking again. */
+export class PlexRateLimitedError extends PlexUpstreamError {
+  override name = 'PlexRateLimitedError';
+  constructor(
+    endpoint: string,
+    message: string,
+    readonly retryAfterMs: number,
+  ) {
+    super(endpoint, message, 429);
+  }
+}
+
+/** plex.tv refused a signed device JWT or key (HTTP 422: bad signature, unknown key, used nonce…). */
+export class PlexSignatureError extends PlexAuthError {
+  override name = 'PlexSignatureError';
 }
 
 export const isPlexError = (error: unknown): error is PlexError => error instanceof PlexError;

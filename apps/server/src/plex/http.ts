@@ -10,7 +10,16 @@ import {
 } from 'cockatiel';
 import { Agent, type Dispatcher, fetch, type Response } from 'undici';
 import type { z } from 'zod';
-import { PlexAuthError, type PlexError, PlexNotFoundError, PlexUnreachableError, PlexUpstreamError } from './errors.ts';
+import {
+  PlexAuthError,
+  type PlexError,
+  PlexNotFoundError,
+  PlexRateLimitedError,
+  PlexSignatureError,
+  PlexTokenExpiredError,
+  PlexUnreachableError,
+  PlexUpstreamError,
+} from './errors.ts';
 
 /** The two Plex metrics (a subset of app.metrics), so clients can be built without an app. */
 export interface PlexMetrics {
@@ -53,6 +62,8 @@ export interface PlexRequest {
   timeoutMs?: number;
   /** Set false to make exactly one attempt even for a GET. */
   retry?: boolean;
+  /** A JSON request body (plex.tv's JWT endpoints). */
+  body?: unknown;
 }
 
 export interface PlexStream {
@@ -201,7 +212,9 @@ export class PlexHttp {
     for (let hop = 0; ; hop++) {
       const response = await fetch(url, {
         method,
-        headers: request.headers,
+        headers:
+          request.body === undefined ? request.headers : { ...request.headers, 'Content-Type': 'application/json' },
+        body: request.body === undefined ? undefined : JSON.stringify(request.body),
         signal,
         redirect: 'manual',
         dispatcher: this.dispatcher,
@@ -265,7 +278,7 @@ export class PlexHttp {
       }
       if (!response.ok) {
         await response.body?.cancel().catch(() => {});
-        throw statusError(endpoint, response.status);
+        throw statusError(endpoint, response.status, response.headers.get('retry-after'));
       }
       try {
         const result = await read(response, endpoint);
@@ -294,7 +307,18 @@ export class PlexHttp {
   }
 }
 
-function statusError(endpoint: string, status: number): PlexError {
+function statusError(endpoint: string, status: number, retryAfter: string | null = null): PlexError {
+  if (status === 498) {
+    return new PlexTokenExpiredError(endpoint, `The Plex token has expired (${endpoint}: HTTP 498).`, status);
+  }
+  if (status === 429) {
+    const seconds = Number(retryAfter);
+    const retryAfterMs = Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : 1000;
+    return new PlexRateLimitedError(endpoint, `plex.tv asks us to slow down (${endpoint}: HTTP 429).`, retryAfterMs);
+  }
+  if (status === 422) {
+    return new PlexSignatureError(endpoint, `plex.tv refused the device signature (${endpoint}: HTTP 422).`, status);
+  }
   if (status === 401 || status === 403) {
     return new PlexAuthError(endpoint, `Plex rejected the token (${endpoint}: HTTP ${status}).`, status);
   }

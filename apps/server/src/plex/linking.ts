@@ -1,8 +1,11 @@
 import type { Cache } from '../infra/cache.ts';
 import type { Sealer } from '../lib/sealing.ts';
+import type { PlexCredentials } from './credentials.ts';
+import type { PlexDeviceKey } from './device-key.ts';
 import { PlexNotFoundError, PlexUnreachableError } from './errors.ts';
 import { PLEX_PRODUCT } from './headers.ts';
 import type { PlexClient } from './plex-client.ts';
+import type { PlexTvAuth } from './plex-tv-auth.ts';
 import type { PlexTvClient } from './plex-tv-client.ts';
 import { type ConnectionKind, discoverServers } from './server-discovery.ts';
 import type { PlexServerStore, StoredServer } from './server-store.ts';
@@ -72,6 +75,10 @@ export class ServerNotAvailableError extends Error {
 export interface PlexLinkingDeps {
   cache: Cache;
   tv: PlexTvClient;
+  /** plex.tv's JWT sign-in: PINs made with the device key, collected with signed device JWTs. */
+  auth: PlexTvAuth;
+  deviceKey: PlexDeviceKey;
+  credentials: PlexCredentials;
   cipher: TokenCipher;
   sealer: Sealer;
   servers: PlexServerStore;
@@ -89,7 +96,7 @@ export class PlexLinking {
   constructor(private readonly deps: PlexLinkingDeps) {}
 
   async createPin(userId: string, now = Date.now()): Promise<PinView> {
-    const pin = await this.deps.tv.createPin();
+    const pin = await this.deps.auth.createPin(await this.deps.deviceKey.publicJwk());
     const expiresAt = pin.expiresAt
       ? Date.parse(pin.expiresAt)
       : now + (pin.expiresIn ? pin.expiresIn * 1000 : DEFAULT_PIN_TTL_MS);
@@ -114,7 +121,7 @@ export class PlexLinking {
     if (entry.expiresAt <= now) return view('expired', entry.expiresAt);
     let pin: Awaited<ReturnType<PlexTvClient['pin']>>;
     try {
-      pin = await this.deps.tv.pin(Number(pinId));
+      pin = await this.deps.auth.collectPin(Number(pinId), await this.deps.deviceKey.sign({}));
     } catch (error) {
       if (error instanceof PlexNotFoundError) return view('expired', Math.min(entry.expiresAt, now));
       throw error;
@@ -154,6 +161,9 @@ export class PlexLinking {
     if (!server.connection) {
       throw new PlexUnreachableError('identity', `None of the addresses of "${server.name}" answered.`);
     }
+    // The account (its Plex JWT) is kept, so the server's token can be asked for again when
+    // plex.tv rotates it (shared servers) or it expires.
+    const accountId = await this.deps.credentials.saveAccount(this.deps.cipher.decrypt(entry.accountToken!));
     return this.deps.servers.save({
       guildId: input.guildId,
       name: server.name,
@@ -161,6 +171,8 @@ export class PlexLinking {
       machineId: server.machineIdentifier,
       token: this.deps.cipher.decrypt(server.token),
       actorId: userId,
+      accountId,
+      owned: server.owned,
     });
   }
 

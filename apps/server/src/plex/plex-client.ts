@@ -3,6 +3,7 @@ import { QUALITY_LIMITS } from '../library/media-source.ts';
 import { PlexNotFoundError } from './errors.ts';
 import { type PlexClientIdentity, plexHeaders } from './headers.ts';
 import { PlexHttp, type PlexHttpOptions, type PlexMetrics, type PlexStream } from './http.ts';
+import { type PlexLocation, plexLocation } from './network-location.ts';
 import {
   decisionSchema,
   hubSearchSchema,
@@ -38,12 +39,24 @@ const CLIENT_PROFILE_EXTRA = [
   'add-transcode-target(type=videoProfile&context=streaming&protocol=hls&container=mpegts&videoCodec=h264&audioCodec=aac)',
 ].join('+');
 
+/** One `POST /:/timeline`: what a playback session (the room's stream) is doing. */
+export interface PlexTimelineReport {
+  itemId: string;
+  sessionKey: string;
+  state: 'playing' | 'paused' | 'buffering' | 'stopped';
+  timeMs: number;
+  durationMs: number | null;
+  /** With `stopped`: the session goes on with another item. */
+  continuing?: boolean;
+}
+
 /** A typed client for one Plex Media Server. Errors are the typed Plex errors of ./errors.ts. */
 export class PlexClient {
   readonly baseUrl: string;
   private readonly http: PlexHttp;
   private readonly token: string;
   private readonly clientIdentity: PlexClientIdentity;
+  private whereWeAre: Promise<PlexLocation> | undefined;
 
   constructor(options: PlexClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
@@ -139,7 +152,12 @@ export class PlexClient {
    * The universal transcoder's parameters for an item at a quality, shared by the decision and
    * `start.m3u8` so Plex decides about exactly the stream we then start.
    */
-  transcodeQuery(itemId: string, quality: Quality, sessionKey: string): Record<string, string | number> {
+  transcodeQuery(
+    itemId: string,
+    quality: Quality,
+    sessionKey: string,
+    location: PlexLocation = 'lan',
+  ): Record<string, string | number> {
     const query: Record<string, string | number> = {
       path: `/library/metadata/${itemId}`,
       mediaIndex: 0,
@@ -149,7 +167,7 @@ export class PlexClient {
       directStream: 1,
       directStreamAudio: 1,
       hasMDE: 1,
-      location: 'lan',
+      location,
       subtitles: 'burn',
       subtitleSize: 100,
       audioBoost: 100,
@@ -175,12 +193,18 @@ export class PlexClient {
     });
   }
 
+  /** How Plex sees this server's address (`lan` on a private network), looked up once. */
+  location(): Promise<PlexLocation> {
+    this.whereWeAre ??= plexLocation(this.baseUrl);
+    return this.whereWeAre;
+  }
+
   async decision(itemId: string, quality: Quality, sessionKey: string): Promise<PlexDecision> {
     const body = await this.http.json(
       {
         endpoint: 'decision',
         path: '/video/:/transcode/universal/decision',
-        query: this.transcodeQuery(itemId, quality, sessionKey),
+        query: this.transcodeQuery(itemId, quality, sessionKey, await this.location()),
         headers: this.transcodeHeaders(sessionKey),
       },
       decisionSchema,
@@ -189,8 +213,45 @@ export class PlexClient {
   }
 
   /** URL of the HLS master playlist that starts the transcode session (fetched by the stream proxy). */
-  startUrl(itemId: string, quality: Quality, sessionKey: string): string {
-    return this.http.url('/video/:/transcode/universal/start.m3u8', this.transcodeQuery(itemId, quality, sessionKey));
+  startUrl(itemId: string, quality: Quality, sessionKey: string, location: PlexLocation = 'lan'): string {
+    return this.http.url(
+      '/video/:/transcode/universal/start.m3u8',
+      this.transcodeQuery(itemId, quality, sessionKey, location),
+    );
+  }
+
+  /**
+   * The request that asks Plex to fall back (hardware to software, HEVC to H.264) when a transcode
+   * failed to start; Plex answers 404 for an unknown session and 412 when it has nothing left to try.
+   */
+  fallbackRequest(sessionKey: string): UpstreamRequest {
+    return {
+      method: 'POST',
+      url: this.http.url('/video/:/transcode/universal/fallback', { transcodeSessionId: sessionKey }),
+      headers: this.transcodeHeaders(sessionKey),
+    };
+  }
+
+  /**
+   * Tells Plex what a playback session is doing (`POST /:/timeline`), which is how it shows on the
+   * dashboard and in Tautulli, and what keeps a session alive. One attempt: the next report follows.
+   */
+  async timeline(report: PlexTimelineReport): Promise<void> {
+    await this.http.empty({
+      endpoint: 'timeline',
+      method: 'POST',
+      path: '/:/timeline',
+      query: {
+        ratingKey: report.itemId,
+        key: `/library/metadata/${report.itemId}`,
+        state: report.state,
+        time: Math.max(0, Math.round(report.timeMs)),
+        duration: report.durationMs === null ? undefined : Math.round(report.durationMs),
+        continuing: report.state === 'stopped' ? (report.continuing ? 1 : 0) : undefined,
+      },
+      headers: this.headers({ 'X-Plex-Session-Identifier': report.sessionKey }),
+      retry: false,
+    });
   }
 
   /** The request that stops a transcode session (kept as data in stream descriptors). */

@@ -1,9 +1,12 @@
 import { createHash } from 'node:crypto';
 import fp from 'fastify-plugin';
 import { deriveKey } from '../lib/sealing.ts';
+import { PlexCredentials } from './credentials.ts';
+import { PlexDeviceKey } from './device-key.ts';
 import { defaultIdentity, type PlexClientIdentity } from './headers.ts';
 import { PlexLinking } from './linking.ts';
 import { PlexClient } from './plex-client.ts';
+import { PlexTvAuth } from './plex-tv-auth.ts';
 import { PlexTvClient } from './plex-tv-client.ts';
 import { PlexServerStore } from './server-store.ts';
 import { TokenCipher } from './token-crypto.ts';
@@ -14,6 +17,9 @@ export interface Plex {
   cipher: TokenCipher;
   servers: PlexServerStore;
   linking: PlexLinking;
+  /** Linked accounts (Plex JWTs refreshed with the device key) and servers' tokens renewed from plex.tv. */
+  credentials: PlexCredentials;
+  deviceKey: PlexDeviceKey;
   /**
    * The client for a server: one per origin and token for the life of the app, so its circuit
    * breaker sees every request to that server.
@@ -29,6 +35,8 @@ declare module 'fastify' {
 
 const MAX_CLIENTS = 200;
 const PROBE_TIMEOUT_MS = 3000;
+/** How often stored Plex JWTs are checked for a refresh (they are refreshed a day before expiry). */
+const JWT_SWEEP_MS = 60 * 60_000;
 
 /** Stable per installation: Plex lists this app as one device across restarts. */
 function clientIdentifier(secretKey: Buffer): string {
@@ -44,6 +52,9 @@ export default fp(
     const cipher = new TokenCipher(app.sealer, secrets);
     const tv = new PlexTvClient({ baseUrl: app.config.plexTvUrl, identity, metrics: app.metrics });
     const servers = new PlexServerStore(app.database.db, cipher);
+    const auth = new PlexTvAuth({ baseUrl: app.config.plexTvUrl, identity, metrics: app.metrics });
+    const deviceKey = new PlexDeviceKey(app.database.db, cipher, identity.clientIdentifier);
+    const credentials = new PlexCredentials({ db: app.database.db, cipher, deviceKey, auth, tv });
     const clients = new Map<string, PlexClient>();
 
     const client = (baseUrl: string, token: string) => {
@@ -60,6 +71,9 @@ export default fp(
     const linking = new PlexLinking({
       cache: app.cache,
       tv,
+      auth,
+      deviceKey,
+      credentials,
       cipher,
       sealer: app.sealer,
       servers,
@@ -68,7 +82,25 @@ export default fp(
       probeTimeoutMs: PROBE_TIMEOUT_MS,
     });
 
-    app.decorate('plex', { identity, tv, cipher, servers, linking, client } satisfies Plex);
+    app.decorate('plex', { identity, tv, cipher, servers, linking, credentials, deviceKey, client } satisfies Plex);
+
+    // Legacy links are upgraded to Plex JWTs once the app is up, and JWTs are refreshed before
+    // they expire; plex.tv being away only delays both (logged, tried again on the next sweep).
+    const sweep = async () => {
+      try {
+        await credentials.upgradeLegacyLinks();
+        await credentials.refreshExpiring();
+      } catch (error) {
+        app.log.warn({ err: error instanceof Error ? error.message : String(error) }, 'Plex sign-in upkeep failed');
+      }
+    };
+    let timer: NodeJS.Timeout | undefined;
+    app.addHook('onReady', async () => {
+      void sweep();
+      timer = setInterval(() => void sweep(), JWT_SWEEP_MS);
+      timer.unref();
+    });
+    app.addHook('onClose', async () => clearInterval(timer));
   },
   { name: 'plex', dependencies: ['config', 'sealing', 'metrics', 'database', 'infra'] },
 );

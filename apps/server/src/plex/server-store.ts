@@ -10,6 +10,8 @@ export interface StoredServer {
   machineId: string;
   /** Discord guild id, or null for the server every guild uses. */
   guildId: string | null;
+  /** False for a friend's server shared with the linking account. */
+  owned: boolean;
   updatedAt: Date;
   createdAt: Date;
 }
@@ -20,6 +22,7 @@ const columns = {
   baseUrl: plexServers.baseUrl,
   machineId: plexServers.machineId,
   guildId: guilds.discordGuildId,
+  owned: plexServers.owned,
   updatedAt: plexServers.updatedAt,
   createdAt: plexServers.createdAt,
 };
@@ -98,6 +101,9 @@ export class PlexServerStore {
     machineId: string;
     token: string;
     actorId: string;
+    /** The plex.tv account it was linked with (kept to renew the server's token). */
+    accountId?: string;
+    owned?: boolean;
   }): Promise<StoredServer> {
     const id = await this.db.transaction(async (tx) => {
       let guildRowId: string | null = null;
@@ -114,6 +120,8 @@ export class PlexServerStore {
         baseUrl: input.baseUrl,
         encryptedToken: this.cipher.encrypt(input.token),
         linkedBy: input.actorId,
+        accountId: input.accountId ?? null,
+        owned: input.owned ?? true,
       };
       const sameTarget = and(
         guildRowId === null ? isNull(plexServers.guildId) : eq(plexServers.guildId, guildRowId),
@@ -134,7 +142,13 @@ export class PlexServerStore {
         actorId: input.actorId,
         guildId: guildRowId,
         action: 'plex.server.link',
-        details: { serverId: row!.id, name: input.name, machineId: input.machineId, relinked: Boolean(existing) },
+        details: {
+          serverId: row!.id,
+          name: input.name,
+          machineId: input.machineId,
+          owned: input.owned ?? true,
+          relinked: Boolean(existing),
+        },
       });
       return row!.id;
     });

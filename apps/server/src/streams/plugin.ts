@@ -8,6 +8,7 @@ import { processLock, redisLock, SharedFlight } from './shared-flight.ts';
 import { STREAM_ID_TTL_MS, type StreamClaims, StreamIds, StreamRefs } from './stream-ids.ts';
 import { extensionOf, FILE_NAME, MASTER_NAME, StreamProxy, subtitleName } from './stream-proxy.ts';
 import { type StreamKey, type StreamLibrary, StreamSessions } from './stream-sessions.ts';
+import { everyInterval, StreamTimelines } from './timelines.ts';
 import { UpstreamHttp } from './upstream-http.ts';
 import { libraryPort, roomsPort } from './wiring.ts';
 
@@ -26,6 +27,8 @@ export interface Streams {
   readonly ids: StreamIds;
   readonly sessions: StreamSessions;
   readonly proxy: StreamProxy;
+  /** What Plex is told about each room stream (`POST /:/timeline` every 10 s, `stopped` at the end). */
+  readonly timelines: StreamTimelines;
   /** The room's current item as a stream at `quality` for `viewer`: resolves it (once per room) and seals an id. */
   offer(roomId: string, quality: Quality, viewer: string): Promise<StreamOffer>;
   isMember(roomId: string, userId: string): Promise<boolean>;
@@ -70,7 +73,21 @@ export function createStreams(
   const flight = new SharedFlight(app.cache, app.redis ? redisLock(app.redis) : processLock, (namespace, result) =>
     app.metrics.cacheRequests.inc({ namespace, result }),
   );
-  const sessions = new StreamSessions({ cache: app.cache, flight, library, sealer: app.sealer, log: app.log });
+  const timelines: StreamTimelines = new StreamTimelines({
+    streams: () => sessions.owned(),
+    playback: (roomId) => rooms.playback(roomId),
+    report: (key, sessionKey, report) => library.timeline(key, sessionKey, report),
+    log: app.log,
+    every: everyInterval,
+  });
+  const sessions = new StreamSessions({
+    cache: app.cache,
+    flight,
+    library,
+    sealer: app.sealer,
+    log: app.log,
+    onEnded: (stream, continuing) => void timelines.stopped(stream, continuing),
+  });
   const files = new SharedFiles({ http, flight, metrics: app.metrics, chunkBytes: app.config.streamChunkBytes });
   const proxy = new StreamProxy({ http, refs, flight, files, sessions, metrics: app.metrics });
   const current = new CurrentItems(rooms);
@@ -90,6 +107,7 @@ export function createStreams(
     ids,
     sessions,
     proxy,
+    timelines,
     isMember: (roomId, userId) => rooms.isMember(roomId, userId),
     async offer(roomId, quality, viewer) {
       const itemId = await rooms.currentItem(roomId);
@@ -130,6 +148,7 @@ export function createStreams(
       stopOnItem();
       stopOnEmpty();
       await sessions.close();
+      await timelines.close();
       await http.close();
     },
   };

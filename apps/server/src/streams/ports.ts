@@ -1,3 +1,5 @@
+import type { RoomPlayback } from './timelines.ts';
+
 /**
  * What the streams need from the rest of the server, as narrow interfaces: the rooms (who is in,
  * what plays, when that changes) and the library (resolve and stop a stream). The plugin wires the
@@ -11,6 +13,8 @@ export interface StreamRooms {
   isMember(roomId: string, userId: string): Promise<boolean>;
   onItemChanged(listener: (roomId: string, itemId: string | null) => void): () => void;
   onEmptied(listener: (roomId: string) => void): () => void;
+  /** The room's playback now (state and position), for Plex's timeline; undefined when the room is gone. */
+  playback(roomId: string): Promise<RoomPlayback | undefined>;
 }
 
 /**

@@ -7,7 +7,13 @@ import { LRUCache } from 'lru-cache';
 import type { Metrics } from '../infra/metrics.ts';
 import { shortDigest } from '../lib/digest.ts';
 import { HttpError } from '../lib/errors.ts';
-import type { LocalHlsStream, RemoteFileStream, RemoteHlsStream, StreamDescriptor } from '../library/media-source.ts';
+import {
+  fallbackStream,
+  type LocalHlsStream,
+  type RemoteFileStream,
+  type RemoteHlsStream,
+  type StreamDescriptor,
+} from '../library/media-source.ts';
 import { pumpFile } from './file-pump.ts';
 import { PlaylistParseError, type RewrittenPlaylist, rewritePlaylist, type UriRole } from './hls-rewrite.ts';
 import { bufferAnswer, insideDir, localFileAnswer, type RangedAnswer } from './local-media.ts';
@@ -193,7 +199,7 @@ export class StreamProxy {
       const sessionKey = descriptor.sessionKey;
       let text = this.masters.get(sessionKey);
       if (text === undefined) {
-        text = await this.playlist(`streampl:${sessionKey}:master`, () => fetchPlaylist(descriptor.url));
+        text = await this.playlist(`streampl:${sessionKey}:master`, () => startTranscode(descriptor, fetchPlaylist));
         this.masters.set(sessionKey, text);
       }
       return this.sendPlaylist(request, reply, text);
@@ -367,3 +373,21 @@ function splitName(name: string): { sealed: string; extension: string } {
 }
 
 const unknownName = () => new HttpError(404, 'stream_part_unknown', 'This stream has no such part.');
+
+/**
+ * Fetches the master playlist, which starts the transcode. When Plex fails to start it (a 5xx,
+ * typically a hardware encoder giving up), it is asked to fall back, as its spec describes, and
+ * the start is tried once more; a server that cannot fall back keeps the first failure.
+ */
+async function startTranscode(
+  descriptor: RemoteHlsStream,
+  fetchPlaylist: (url: string) => Promise<RewrittenPlaylist>,
+): Promise<RewrittenPlaylist> {
+  try {
+    return await fetchPlaylist(descriptor.url);
+  } catch (error) {
+    if (!(error instanceof HttpError && error.code === 'upstream_failed')) throw error;
+    if (!(await fallbackStream(descriptor).catch(() => false))) throw error;
+    return fetchPlaylist(descriptor.url);
+  }
+}

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Cache } from '../infra/cache.ts';
 import type { Sealer } from '../lib/sealing.ts';
-import type { Quality, StreamDescriptor } from '../library/media-source.ts';
+import type { Quality, StreamDescriptor, TimelineReport } from '../library/media-source.ts';
 import type { SharedFlight } from './shared-flight.ts';
 
 /** One quality of one item in one room: the unit that shares a stream (and a transcode). */
@@ -17,6 +17,8 @@ export interface StreamLibrary {
   stop(descriptor: StreamDescriptor): Promise<void>;
   /** Tells the upstream a transcode is still wanted; false when it no longer has it. */
   keepAlive(descriptor: StreamDescriptor): Promise<boolean>;
+  /** Reports a stream's playback session to its source (Plex's timeline); a no-op for others. */
+  timeline(key: StreamKey, sessionKey: string, report: TimelineReport): Promise<void>;
 }
 
 /** How often the transcodes this instance holds are kept alive (Plex ends idle ones after a minute or so). */
@@ -36,7 +38,19 @@ const cacheKey = (key: StreamKey) => `stream:${key.roomId}:${key.itemId}:${key.q
 interface Entry {
   key: StreamKey;
   descriptor: Promise<StreamDescriptor>;
-  state: { ended: boolean };
+  state: EntryState;
+}
+
+interface EntryState {
+  ended: boolean;
+  /** Set once this instance resolved the stream: it owns the upstream session and reports on it. */
+  ownSessionKey?: string;
+}
+
+/** A stream whose upstream playback session this instance started (and so reports to Plex). */
+export interface OwnedStream {
+  key: StreamKey;
+  sessionKey: string;
 }
 
 /**
@@ -59,6 +73,8 @@ export class StreamSessions {
       log: SessionsLogger;
       ttlMs?: number;
       keepAliveMs?: number;
+      /** An owned stream ended; `continuing` when its room went on to another item. */
+      onEnded?: (stream: OwnedStream, continuing: boolean) => void;
     },
   ) {
     // A paused room fetches nothing, and Plex ends transcodes nobody asks anything of: keep the
@@ -92,7 +108,7 @@ export class StreamSessions {
     const id = keyString(key);
     const existing = this.entries.get(id);
     if (existing) return existing.descriptor;
-    const state = { ended: false };
+    const state: EntryState = { ended: false };
     const entry: Entry = { key, descriptor: this.load(key, state), state };
     this.entries.set(id, entry);
     // A failed resolve is not kept: the next request tries again.
@@ -107,15 +123,27 @@ export class StreamSessions {
     return this.entries.has(keyString(key));
   }
 
-  private async load(key: StreamKey, state: { ended: boolean }): Promise<StreamDescriptor> {
+  /** The streams whose upstream session this instance started and still holds. */
+  owned(): OwnedStream[] {
+    return [...this.entries.values()].flatMap((entry) =>
+      entry.state.ownSessionKey && !entry.state.ended
+        ? [{ key: entry.key, sessionKey: entry.state.ownSessionKey }]
+        : [],
+    );
+  }
+
+  private async load(key: StreamKey, state: EntryState): Promise<StreamDescriptor> {
     const { cache, flight, library, sealer } = this.deps;
     const name = cacheKey(key);
     // Read-through, one resolve across all instances: another instance may already hold this
     // stream. The session key is made here, so the transcode is named after the room's stream.
     // The cache (Redis, and its append-only file) holds the descriptor sealed, bound to its key.
+    const sessionKey = `dpp-${randomBytes(12).toString('base64url')}`;
+    let resolvedHere = false;
     const sealedDescriptor = () =>
       flight.json(name, this.deps.ttlMs ?? DESCRIPTOR_TTL_MS, async () => {
-        const descriptor = await library.resolve(key, `dpp-${randomBytes(12).toString('base64url')}`);
+        resolvedHere = true;
+        const descriptor = await library.resolve(key, sessionKey);
         return sealer.seal('stream-descriptor', JSON.stringify(descriptor), { context: name });
       });
     let opened = sealer.open('stream-descriptor', await sealedDescriptor(), { context: name });
@@ -125,13 +153,18 @@ export class StreamSessions {
       opened = sealer.open('stream-descriptor', await sealedDescriptor(), { context: name });
       if (!opened) throw new Error('a stream descriptor sealed by this instance does not open');
     }
+    if (resolvedHere) state.ownSessionKey = sessionKey;
     if (state.ended) await cache.delete(name).catch(() => {});
     return JSON.parse(opened.value) as StreamDescriptor;
   }
 
   /** The room now plays `itemId` (or nothing): end its streams of any other item. */
   roomMovedOn(roomId: string, itemId: string | null): Promise<void> {
-    return this.endWhere((key) => key.roomId === roomId && key.itemId !== itemId, 'the room changed item');
+    return this.endWhere(
+      (key) => key.roomId === roomId && key.itemId !== itemId,
+      'the room changed item',
+      itemId !== null,
+    );
   }
 
   /** The room emptied: end all its streams. */
@@ -156,13 +189,15 @@ export class StreamSessions {
     return this.endWhere(() => true, 'the server is closing');
   }
 
-  private async endWhere(match: (key: StreamKey) => boolean, why: string): Promise<void> {
+  private async endWhere(match: (key: StreamKey) => boolean, why: string, continuing = false): Promise<void> {
     const ending: Entry[] = [];
     for (const [id, entry] of this.entries) {
       if (!match(entry.key)) continue;
       this.entries.delete(id);
       entry.state.ended = true;
       ending.push(entry);
+      const { ownSessionKey } = entry.state;
+      if (ownSessionKey) this.deps.onEnded?.({ key: entry.key, sessionKey: ownSessionKey }, continuing);
     }
     await Promise.all(ending.map((entry) => this.end(entry, why)));
   }

@@ -20,6 +20,18 @@ export function roomsPort(app: FastifyInstance): StreamRooms {
       rooms.events.on('empty', listener);
       return () => rooms.events.off('empty', listener);
     },
+    async playback(roomId) {
+      const playback = (await rooms.snapshot(roomId))?.playback;
+      if (!playback) return undefined;
+      // A play scheduled a moment ahead (`atServerMs` in the future) has not moved yet.
+      const elapsed =
+        playback.status === 'playing' ? Math.max(0, rooms.clock.now() - playback.atServerMs) * playback.rate : 0;
+      return {
+        itemId: playback.itemId,
+        state: playback.status === 'waiting' ? 'buffering' : playback.status,
+        timeMs: Math.max(0, playback.positionMs + elapsed),
+      };
+    },
   };
 }
 
@@ -36,5 +48,9 @@ export function libraryPort(app: FastifyInstance): StreamLibrary {
     },
     stop: (descriptor) => stopStream(descriptor),
     keepAlive: (descriptor) => pingStream(descriptor),
+    async timeline(key, sessionKey, report) {
+      const source = await app.library.sourceForRoom(key.roomId);
+      await source.reportTimeline?.(key.itemId, sessionKey, report);
+    },
   };
 }

@@ -62,6 +62,8 @@ describe.skipIf(!services.postgres)('migrations on PGlite and on PostgreSQL', ()
       'audit_log',
       'guilds',
       'play_progress',
+      'plex_accounts',
+      'plex_device_keys',
       'plex_servers',
       'users',
       'watch_sessions',

@@ -75,7 +75,10 @@ describe.each([
     expect(params.get('code')).toBe(pin.code);
     expect(params.get('clientID')).toMatch(/^dpp-[0-9a-f]{32}$/);
     const created = fake.counters.requests().findLast((r) => r.route === 'pinCreate')!;
-    expect(created.query.strong).toBe('true');
+    // A strong PIN made for JWT sign-in: it carries this installation's public key.
+    const made = fake.pins.find(Number(pin.id))!;
+    expect(made.strong).toBe(true);
+    expect(made.jwk).toMatchObject({ kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA', kid: expect.any(String) });
     expect(created.headers['x-plex-client-identifier']).toBe(params.get('clientID'));
 
     expect(await call('GET', `/api/plex/pins/${pin.id}`)).toMatchObject({ id: pin.id, status: 'pending' });
