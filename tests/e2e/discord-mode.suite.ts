@@ -65,6 +65,7 @@ window.addEventListener('message', (event) => {
     case 'GET_CHANNEL': return answer({ id: opts.channelId, guild_id: opts.guildId, type: 2, name: 'movie-night', voice_states: [], messages: [] });
     case 'GET_ACTIVITY_INSTANCE_CONNECTED_PARTICIPANTS': return answer({ participants: [user] });
     case 'SUBSCRIBE': case 'UNSUBSCRIBE': return answer({ evt: payload.evt });
+    case 'SET_CONFIG': return answer({ use_interactive_pip: args.use_interactive_pip });
     default: return answer(null);
   }
 });

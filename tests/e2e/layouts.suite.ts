@@ -388,6 +388,9 @@ export function layoutsSuite(getBrowser: () => Browser): void {
       const viewer = await open(SIZES[0], 'Keys');
       try {
         const { page } = viewer;
+        // Back to the start of the two-minute clip: its end (the queue moving on) must not fall inside this test.
+        await host.page.evaluate(() => window.__dpp?.command({ op: 'seek', positionMs: 0 }));
+        await waitFor(async () => (await snapshot()).playback.positionMs === 0, { what: 'the seek to the start' });
         await page.waitForFunction(() => document.querySelector('video')?.paused === false);
         const rev = (await snapshot()).playback.rev;
         await viewer.showControls();

@@ -28,9 +28,10 @@ describe('configuration', () => {
     expect(env).toMatchObject({
       PORT: 3000,
       HOST: '127.0.0.1',
-      PUBLIC_URL: 'http://localhost:3000',
       LOG_LEVEL: 'info',
     });
+    // PUBLIC_URL follows PORT: loadConfig makes it http://localhost:<PORT> (origins.test.ts).
+    expect(env.PUBLIC_URL).toBeUndefined();
     expect(env.DATABASE_URL).toBeUndefined();
     expect(env.REDIS_URL).toBeUndefined();
   });

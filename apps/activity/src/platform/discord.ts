@@ -48,7 +48,7 @@ function layoutModeFrom(mode: number): DiscordLayoutMode {
  * A video player: the phone may turn freely (portrait shows the panels below the picture, landscape
  * the picture), and the small picture-in-picture and grid tiles stay landscape like the video. Where
  * the SDK offers it, picture-in-picture is interactive so the compact overlay's buttons work there.
- * Both are best effort: older clients do not know the commands.
+ * Both are best effort: older clients do not know the commands (and may never answer).
  */
 async function configureLayout(sdk: DiscordSDK): Promise<void> {
   const { LANDSCAPE, UNLOCKED } = Common.OrientationLockStateTypeObject;
@@ -119,7 +119,8 @@ export async function bootDiscord(location: Location): Promise<Platform> {
     console.warn('Could not read channel permissions', error);
   }
 
-  await configureLayout(sdk);
+  // Not awaited: a client that does not answer these must not hold up the party.
+  void configureLayout(sdk);
 
   let channelName = 'Voice channel';
   try {
