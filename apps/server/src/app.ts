@@ -16,6 +16,7 @@ import plexRoutes from './plex/routes.ts';
 import activity from './plugins/activity.ts';
 import configPlugin from './plugins/config.ts';
 import database from './plugins/database.ts';
+import dependencyMetrics from './plugins/dependency-metrics.ts';
 import infra from './plugins/infra.ts';
 import metrics from './plugins/metrics.ts';
 import openapi from './plugins/openapi.ts';
@@ -73,6 +74,7 @@ export async function buildApp(options: BuildOptions) {
   await app.register(metrics);
   await app.register(database);
   await app.register(infra);
+  await app.register(dependencyMetrics);
   await app.register(openapi);
   await app.register(rateLimit);
   await app.register(auth);

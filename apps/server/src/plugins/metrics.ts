@@ -19,6 +19,7 @@ export default fp(
         route: request.routeOptions.url ?? 'unmatched',
         status: `${Math.floor(reply.statusCode / 100)}xx`,
       });
+      if (reply.statusCode === 429) metrics.rateLimited.inc({ scope: 'http' });
     });
 
     app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {

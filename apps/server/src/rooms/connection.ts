@@ -140,6 +140,7 @@ export class RoomConnection {
 
     if (message.type === 'ping') {
       this.send({ type: 'pong', id: message.id, t0: message.t0, t1: receivedAt, t2: this.engine.clock.now() });
+      if (message.driftMs !== undefined && this.phase === 'joined') this.engine.observer.drift(message.driftMs);
       return;
     }
     this.enqueue(() => this.handle(message));

@@ -21,7 +21,11 @@ declare module 'fastify' {
 
 export function metricsObserver(metrics: Metrics): RoomObserver {
   return {
-    socketMessage: (direction, type, count = 1) => metrics.messages.inc({ direction, type }, count),
+    socketMessage: (direction, type, count = 1) => {
+      metrics.messages.inc({ direction, type }, count);
+      if (type === 'rate_limited') metrics.rateLimited.inc({ scope: 'ws' }, count);
+    },
+    drift: (driftMs) => metrics.syncDrift.observe(Math.abs(driftMs) / 1000),
     broadcast: (latencyMs) => metrics.broadcastLatency.observe(latencyMs / 1000),
     localRooms: (count) => metrics.rooms.set(count),
   };

@@ -65,9 +65,11 @@ export interface RoomObserver {
   broadcast(latencyMs: number): void;
   /** Rooms with members on this instance. */
   localRooms(count: number): void;
+  /** A member's player drift (player position − expected), as its client measured and reported it. */
+  drift(driftMs: number): void;
 }
 
-export const noObserver: RoomObserver = { socketMessage() {}, broadcast() {}, localRooms() {} };
+export const noObserver: RoomObserver = { socketMessage() {}, broadcast() {}, localRooms() {}, drift() {} };
 
 export interface RoomLogger {
   warn(details: object, message: string): void;
