@@ -127,14 +127,63 @@ describe.skipIf(!compose)('docker/compose.yaml, as compose resolves it', () => {
   });
 });
 
+describe.skipIf(!compose)('docker/compose.single.yaml (one container), as compose resolves it', () => {
+  let config: ComposeConfig;
+
+  beforeAll(() => {
+    const [command, ...prefix] = compose!;
+    const output = execFileSync(command!, [...prefix, '-f', 'docker/compose.single.yaml', 'config'], {
+      cwd: ROOT,
+      env: { ...process.env, BOT_API_TOKEN },
+      encoding: 'utf8',
+    });
+    config = parse(output) as ComposeConfig;
+  });
+
+  it('is one container built from the all-in-one target, with the bot embedded', () => {
+    expect(Object.keys(config.services)).toEqual(['dpp']);
+    expect(config.services.dpp?.build?.target).toBe('all-in-one');
+    expect(config.services.dpp?.environment?.BOT_MODE).toBe('embedded');
+  });
+
+  it('keeps the embedded database in a volume, with no PostgreSQL or Redis', () => {
+    const env = config.services.dpp?.environment ?? {};
+    expect(env.DATABASE_URL).toBeUndefined();
+    expect(env.REDIS_URL).toBeUndefined();
+    expect(env.DATA_DIR).toBe('/data');
+    expect(mounts(config.services.dpp!).get('/data')).toBe('dpp-data');
+  });
+
+  it('passes every other variable of the server configuration schema through', () => {
+    const env = config.services.dpp?.environment ?? {};
+    const expected = Object.keys(envSchema.shape).filter((name) => name !== 'DATABASE_URL' && name !== 'REDIS_URL');
+    expect(expected.filter((name) => !(name in env))).toEqual([]);
+    expect(env.BOT_API_TOKEN).toBe(BOT_API_TOKEN);
+  });
+});
+
 describe('docker/Dockerfile', () => {
   const stages = [...DOCKERFILE.matchAll(/^FROM\s+\S+\s+AS\s+(\S+)\s*$/gim)].map((match) => match[1]);
 
-  it('has the server and bot targets that compose builds', () => {
-    expect(stages).toEqual(expect.arrayContaining(['server', 'bot']));
-    const services = (parse(readFileSync(path.join(ROOT, COMPOSE_FILE), 'utf8')) as ComposeConfig).services;
-    const targets = Object.values(services).flatMap((service) => service.build?.target ?? []);
-    expect(targets.filter((target) => !stages.includes(target))).toEqual([]);
+  it('has the server, bot and all-in-one targets that the compose files build', () => {
+    expect(stages).toEqual(expect.arrayContaining(['server', 'bot', 'all-in-one']));
+    for (const file of [COMPOSE_FILE, 'docker/compose.single.yaml']) {
+      const services = (parse(readFileSync(path.join(ROOT, file), 'utf8')) as ComposeConfig).services;
+      const targets = Object.values(services).flatMap((service) => service.build?.target ?? []);
+      expect(
+        targets.filter((target) => !stages.includes(target)),
+        file,
+      ).toEqual([]);
+    }
+    // A build without --target gives the server alone.
+    expect(stages.at(-1)).toBe('server');
+  });
+
+  it('sets BOT_MODE in the server and all-in-one targets', () => {
+    const stage = (name: string) =>
+      DOCKERFILE.split(/^FROM /m).find((part) => part.match(/^\S+\s+AS\s+(\S+)/i)?.[1] === name);
+    expect(stage('all-in-one')).toMatch(/^ENV BOT_MODE=embedded$/m);
+    expect(stage('server')).toMatch(/^ENV BOT_MODE=separate$/m);
   });
 
   it('copies the manifest of every workspace package before installing', () => {

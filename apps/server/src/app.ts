@@ -17,6 +17,7 @@ import activity from './plugins/activity.ts';
 import configPlugin from './plugins/config.ts';
 import database from './plugins/database.ts';
 import dependencyMetrics from './plugins/dependency-metrics.ts';
+import embeddedBot from './plugins/embedded-bot.ts';
 import infra from './plugins/infra.ts';
 import metrics from './plugins/metrics.ts';
 import openapi from './plugins/openapi.ts';
@@ -95,5 +96,6 @@ export async function buildApp(options: BuildOptions) {
   await app.register(botApiRoutes);
 
   await app.register(activity, { root: options.activityRoot });
+  await app.register(embeddedBot);
   return app;
 }

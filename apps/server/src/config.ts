@@ -70,6 +70,7 @@ export const envSchema = z
       .min(16, 'must be between 16 and 16384 (KiB)')
       .max(16384, 'must be between 16 and 16384 (KiB)')
       .default(1024),
+    BOT_MODE: z.enum(['separate', 'embedded'], { message: 'must be separate or embedded' }).default('separate'),
   })
   .superRefine((env, ctx) => {
     const discord = [env.DISCORD_CLIENT_ID, env.DISCORD_CLIENT_SECRET, env.DISCORD_BOT_TOKEN];
@@ -80,6 +81,13 @@ export const envSchema = z
         code: 'custom',
         path: [missing[0] ?? 'DISCORD_CLIENT_ID'],
         message: 'is required when any Discord credential is set (set all three, or none for dev auth mode)',
+      });
+    }
+    if (env.BOT_MODE === 'embedded' && !env.DISCORD_BOT_TOKEN) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DISCORD_BOT_TOKEN'],
+        message: 'is required when BOT_MODE=embedded (the bot runs inside the server)',
       });
     }
     if (Boolean(env.PLEX_URL) !== Boolean(env.PLEX_TOKEN)) {
@@ -123,6 +131,8 @@ export interface Config {
   dataDir: string;
   /** Direct-play files are fetched from Plex, cached and shared between members in pieces this big. */
   streamChunkBytes: number;
+  /** `embedded`: the server also runs the bot, in its own process (the single-container release). */
+  botMode: Env['BOT_MODE'];
 }
 
 export class ConfigError extends Error {
@@ -192,5 +202,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL,
     dataDir,
     streamChunkBytes: env.STREAM_CHUNK_KB * 1024,
+    botMode: env.BOT_MODE,
   };
 }
