@@ -202,3 +202,40 @@ describe('docker/Dockerfile', () => {
     expect(DOCKERFILE).toMatch(/^HEALTHCHECK [\s\S]*\/healthz/m);
   });
 });
+
+describe('deploy/unraid/discord-plex-player.xml', () => {
+  const xml = readFileSync(path.join(ROOT, 'deploy/unraid/discord-plex-player.xml'), 'utf8');
+  const configs = [...xml.matchAll(/<Config\s([^>]*?)\/?>/g)].map(
+    (match) =>
+      Object.fromEntries([...match[1]!.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]])) as Record<
+        string,
+        string
+      >,
+  );
+
+  it('runs the all-in-one image with its data directory and port', () => {
+    expect(xml).toMatch(/<Repository>discord-plex-player\/all-in-one<\/Repository>/);
+    expect(configs.find((c) => c.Type === 'Path')).toMatchObject({ Target: '/data', Mode: 'rw' });
+    expect(configs.find((c) => c.Type === 'Port')).toMatchObject({ Target: '3000', Mode: 'tcp' });
+  });
+
+  it('sets only variables of the server configuration schema, masking every secret', () => {
+    const variables = configs.filter((c) => c.Type === 'Variable');
+    const known = Object.keys(envSchema.shape);
+    expect(variables.map((c) => c.Target).filter((name) => !known.includes(name!))).toEqual([]);
+    for (const required of [
+      'PUBLIC_URL',
+      'DISCORD_CLIENT_ID',
+      'DISCORD_CLIENT_SECRET',
+      'DISCORD_BOT_TOKEN',
+      'SECRET_KEY',
+      'BOT_API_TOKEN',
+    ]) {
+      expect(variables.find((c) => c.Target === required)?.Required, required).toBe('true');
+    }
+    for (const variable of variables) {
+      if (/SECRET|TOKEN|KEY/.test(variable.Target!)) expect(variable.Mask, variable.Target).toBe('true');
+    }
+    expect(variables.find((c) => c.Target === 'BOT_MODE')?.Default).toBe('embedded');
+  });
+});
