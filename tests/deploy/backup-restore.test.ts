@@ -9,10 +9,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { BotSearchResponse } from '@dpp/shared';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { watchSessions } from '../../apps/server/src/db/schema.ts';
 import { type App, buildTestApp, testDatabase } from '../../apps/server/test/rooms/support/test-app.ts';
+import type { BotSearchResponse } from '../../packages/shared/src/index.ts';
 import { waitFor } from '../support/wait.ts';
 
 const services = inject('services');

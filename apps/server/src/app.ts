@@ -22,6 +22,7 @@ import infra from './plugins/infra.ts';
 import metrics from './plugins/metrics.ts';
 import openapi from './plugins/openapi.ts';
 import rateLimit from './plugins/rate-limit.ts';
+import tracing from './plugins/tracing.ts';
 import rooms from './rooms/plugin.ts';
 import roomRoutes from './rooms/routes.ts';
 import roomsWs from './rooms/ws-route.ts';
@@ -73,6 +74,7 @@ export async function buildApp(options: BuildOptions) {
 
   await app.register(configPlugin, { config: options.config });
   await app.register(metrics);
+  await app.register(tracing);
   await app.register(database);
   await app.register(infra);
   await app.register(dependencyMetrics);

@@ -70,6 +70,7 @@ export const envSchema = z
       .min(16, 'must be between 16 and 16384 (KiB)')
       .max(16384, 'must be between 16 and 16384 (KiB)')
       .default(1024),
+    OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess((v) => (v === '' ? undefined : v), url(['http:', 'https:']).optional()),
     BOT_MODE: z.enum(['separate', 'embedded'], { message: 'must be separate or embedded' }).default('separate'),
   })
   .superRefine((env, ctx) => {
@@ -133,6 +134,8 @@ export interface Config {
   streamChunkBytes: number;
   /** `embedded`: the server also runs the bot, in its own process (the single-container release). */
   botMode: Env['BOT_MODE'];
+  /** An OTLP/HTTP collector (traces go to `<endpoint>/v1/traces`); unset: no tracing at all. */
+  otlpEndpoint: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -203,5 +206,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     dataDir,
     streamChunkBytes: env.STREAM_CHUNK_KB * 1024,
     botMode: env.BOT_MODE,
+    otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT?.replace(/\/+$/, ''),
   };
 }

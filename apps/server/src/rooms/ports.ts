@@ -67,9 +67,17 @@ export interface RoomObserver {
   localRooms(count: number): void;
   /** A member's player drift (player position − expected), as its client measured and reported it. */
   drift(driftMs: number): void;
+  /** A command from a room socket, handled: for traces. `outcome` is `ok` or the error code sent back. */
+  command(event: { op: string; roomId: string; startedAt: number; durationMs: number; outcome: string }): void;
 }
 
-export const noObserver: RoomObserver = { socketMessage() {}, broadcast() {}, localRooms() {}, drift() {} };
+export const noObserver: RoomObserver = {
+  socketMessage() {},
+  broadcast() {},
+  localRooms() {},
+  drift() {},
+  command() {},
+};
 
 export interface RoomLogger {
   warn(details: object, message: string): void;
