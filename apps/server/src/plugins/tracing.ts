@@ -1,8 +1,5 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
-import { type Attributes, type Span, SpanKind, SpanStatusCode, type Tracer } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import type { Attributes, Span, Tracer } from '@opentelemetry/api';
 import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { RoomObserver } from '../rooms/ports.ts';
@@ -46,6 +43,14 @@ export default fp(
     app.decorate('tracing', undefined);
     const endpoint = app.config.otlpEndpoint;
     if (!endpoint) return;
+    // Loaded only when tracing is on: a server without it never pays for the SDK.
+    const [{ SpanKind, SpanStatusCode }, { OTLPTraceExporter }, { resourceFromAttributes }, sdk] = await Promise.all([
+      import('@opentelemetry/api'),
+      import('@opentelemetry/exporter-trace-otlp-http'),
+      import('@opentelemetry/resources'),
+      import('@opentelemetry/sdk-trace-node'),
+    ]);
+    const { BatchSpanProcessor, NodeTracerProvider } = sdk;
 
     const provider = new NodeTracerProvider({
       resource: resourceFromAttributes({ 'service.name': 'discord-plex-player-server' }),
