@@ -13,6 +13,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { watchSessions } from '../../apps/server/src/db/schema.ts';
 import { type App, buildTestApp, testDatabase } from '../../apps/server/test/rooms/support/test-app.ts';
 import type { BotSearchResponse } from '../../packages/shared/src/index.ts';
+import { hasTool, warnSkipping } from '../support/tools.ts';
 import { waitFor } from '../support/wait.ts';
 
 const services = inject('services');
@@ -24,20 +25,11 @@ const ALICE = '300000000000000042';
 const PLEX_TOKEN = 'plex-token-that-must-survive-the-restore';
 const MANAGE_GUILD = String(1 << 5);
 
-function hasTools(): boolean {
-  try {
-    for (const tool of ['pg_dump', 'pg_restore', 'tar']) execFileSync(tool, ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const tools = hasTools();
+const tools = ['pg_dump', 'pg_restore', 'tar'].every((tool) => hasTool(tool));
 if (!tools) {
-  const bar = '!'.repeat(78);
-  console.warn(
-    `\n${bar}\n  SKIPPING tests/deploy/backup-restore.test.ts: pg_dump, pg_restore or tar is missing\n` +
-      `  (Debian: apt-get install postgresql-client).\n${bar}\n`,
+  warnSkipping(
+    'tests/deploy/backup-restore.test.ts',
+    'pg_dump, pg_restore or tar is missing (Debian: apt-get install postgresql-client).',
   );
 }
 

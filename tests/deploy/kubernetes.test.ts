@@ -7,6 +7,7 @@ import { parseAllDocuments } from 'yaml';
 import { botEnvSchema } from '../../apps/bot/src/config.ts';
 import { buildApp } from '../../apps/server/src/app.ts';
 import { envSchema, loadConfig, parseEnv } from '../../apps/server/src/config.ts';
+import { hasTool, warnSkipping } from '../support/tools.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const OVERLAYS = ['single-node', 'external'] as const;
@@ -43,21 +44,9 @@ interface K8sObject {
   stringData?: Record<string, string>;
 }
 
-function hasKubectl(): boolean {
-  try {
-    execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const kubectl = hasKubectl();
+const kubectl = hasTool('kubectl', ['version', '--client']);
 if (!kubectl) {
-  const bar = '!'.repeat(78);
-  console.warn(
-    `\n${bar}\n  SKIPPING tests/deploy/kubernetes.test.ts: kubectl is not installed (it renders the kustomize overlays).\n${bar}\n`,
-  );
+  warnSkipping('tests/deploy/kubernetes.test.ts', 'kubectl is not installed (it renders the kustomize overlays).');
 }
 
 function render(overlay: string): K8sObject[] {

@@ -7,6 +7,7 @@ import { parse } from 'yaml';
 import { buildApp } from '../../apps/server/src/app.ts';
 import { loadConfig } from '../../apps/server/src/config.ts';
 import { WsClient } from '../../apps/server/test/rooms/support/ws-client.ts';
+import { hasTool, warnSkipping } from '../support/tools.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const PROMETHEUS_DIR = path.join(ROOT, 'deploy/prometheus');
@@ -72,21 +73,11 @@ function exported(text: string): Map<string, string> {
   return names;
 }
 
-function hasPromtool(): boolean {
-  try {
-    execFileSync('promtool', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const promtool = hasPromtool();
+const promtool = hasTool('promtool');
 if (!promtool) {
-  const bar = '!'.repeat(78);
-  console.warn(
-    `\n${bar}\n  SKIPPING the promtool checks in tests/deploy/monitoring.test.ts: promtool is not installed\n` +
-      `  (Debian: apt-get install prometheus).\n${bar}\n`,
+  warnSkipping(
+    'the promtool checks in tests/deploy/monitoring.test.ts',
+    'promtool is not installed (Debian: apt-get install prometheus).',
   );
 }
 

@@ -14,32 +14,20 @@ import WebSocket from 'ws';
 import { buildApp } from '../../apps/server/src/app.ts';
 import { loadConfig } from '../../apps/server/src/config.ts';
 import { freePort } from '../support/redis-server.ts';
+import { hasTool, warnSkipping } from '../support/tools.ts';
 import { waitFor } from '../support/wait.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const PUBLIC_URL = 'https://dpp.example.com';
 
-function installed(command: string, args: string[]): boolean {
-  try {
-    execFileSync(command, args, { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const nginx = installed('nginx', ['-v']) && installed('openssl', ['version']);
-const caddy = installed('caddy', ['version']);
-const bar = '!'.repeat(78);
-if (!nginx) {
-  console.warn(
-    `\n${bar}\n  SKIPPING the nginx checks in tests/deploy/reverse-proxy.test.ts: nginx or openssl is not installed.\n${bar}\n`,
-  );
-}
+const nginx = hasTool('nginx', ['-v']) && hasTool('openssl', ['version']);
+const caddy = hasTool('caddy', ['version']);
+if (!nginx)
+  warnSkipping('the nginx checks in tests/deploy/reverse-proxy.test.ts', 'nginx or openssl is not installed.');
 if (!caddy) {
-  console.warn(
-    `\n${bar}\n  SKIPPING the Caddy check in tests/deploy/reverse-proxy.test.ts: caddy is not installed\n` +
-      `  (Debian: apt-get install caddy).\n${bar}\n`,
+  warnSkipping(
+    'the Caddy check in tests/deploy/reverse-proxy.test.ts',
+    'caddy is not installed (Debian: apt-get install caddy).',
   );
 }
 

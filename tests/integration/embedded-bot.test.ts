@@ -14,6 +14,26 @@ import { ConfigError, loadConfig } from '../../apps/server/src/config.ts';
 import { type FakeDiscord, messageText, startFakeDiscord } from '../fakes/discord/index.ts';
 import { waitFor } from '../support/wait.ts';
 
+/** The real app in embedded mode, signed in to the fake Discord with its application's credentials. */
+function embeddedApp(fake: FakeDiscord, env: Record<string, string> = {}) {
+  return buildApp({
+    config: loadConfig({
+      DATA_DIR: mkdtempSync(path.join(tmpdir(), 'dpp-embedded-')),
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      DATABASE_URL: 'memory://',
+      BOT_MODE: 'embedded',
+      DISCORD_CLIENT_ID: fake.applicationId,
+      DISCORD_CLIENT_SECRET: 'embedded-test-client-secret',
+      DISCORD_BOT_TOKEN: fake.botToken,
+      DISCORD_API_URL: fake.apiUrl,
+      ...env,
+    }),
+    logger: false,
+    activityRoot: '/nonexistent',
+  });
+}
+
 describe('BOT_MODE=embedded', () => {
   let fake: FakeDiscord;
   let app: Awaited<ReturnType<typeof buildApp>>;
@@ -27,22 +47,7 @@ describe('BOT_MODE=embedded', () => {
       guildId: fake.guild.id,
       commands: await loadCommands(),
     });
-    app = await buildApp({
-      config: loadConfig({
-        DATA_DIR: mkdtempSync(path.join(tmpdir(), 'dpp-embedded-')),
-        NODE_ENV: 'test',
-        LOG_LEVEL: 'silent',
-        DATABASE_URL: 'memory://',
-        BOT_MODE: 'embedded',
-        BOT_API_TOKEN: randomBytes(24).toString('base64url'),
-        DISCORD_CLIENT_ID: fake.applicationId,
-        DISCORD_CLIENT_SECRET: 'embedded-test-client-secret',
-        DISCORD_BOT_TOKEN: fake.botToken,
-        DISCORD_API_URL: fake.apiUrl,
-      }),
-      logger: false,
-      activityRoot: '/nonexistent',
-    });
+    app = await embeddedApp(fake, { BOT_API_TOKEN: randomBytes(24).toString('base64url') });
     await app.listen({ port: 0, host: '127.0.0.1' });
   });
   afterAll(async () => {
@@ -76,21 +81,7 @@ describe('BOT_MODE=embedded', () => {
   });
 
   test('closing the server signs the bot out of Discord first', async () => {
-    const own = await buildApp({
-      config: loadConfig({
-        DATA_DIR: mkdtempSync(path.join(tmpdir(), 'dpp-embedded-')),
-        NODE_ENV: 'test',
-        LOG_LEVEL: 'silent',
-        DATABASE_URL: 'memory://',
-        BOT_MODE: 'embedded',
-        DISCORD_CLIENT_ID: fake.applicationId,
-        DISCORD_CLIENT_SECRET: 'embedded-test-client-secret',
-        DISCORD_BOT_TOKEN: fake.botToken,
-        DISCORD_API_URL: fake.apiUrl,
-      }),
-      logger: false,
-      activityRoot: '/nonexistent',
-    });
+    const own = await embeddedApp(fake);
     await own.listen({ port: 0, host: '127.0.0.1' });
     const bot = await own.embeddedBot!;
     expect(bot.client.isReady()).toBe(true);
