@@ -127,14 +127,63 @@ describe.skipIf(!compose)('docker/compose.yaml, as compose resolves it', () => {
   });
 });
 
+describe.skipIf(!compose)('docker/compose.single.yaml (one container), as compose resolves it', () => {
+  let config: ComposeConfig;
+
+  beforeAll(() => {
+    const [command, ...prefix] = compose!;
+    const output = execFileSync(command!, [...prefix, '-f', 'docker/compose.single.yaml', 'config'], {
+      cwd: ROOT,
+      env: { ...process.env, BOT_API_TOKEN },
+      encoding: 'utf8',
+    });
+    config = parse(output) as ComposeConfig;
+  });
+
+  it('is one container built from the all-in-one target, with the bot embedded', () => {
+    expect(Object.keys(config.services)).toEqual(['dpp']);
+    expect(config.services.dpp?.build?.target).toBe('all-in-one');
+    expect(config.services.dpp?.environment?.BOT_MODE).toBe('embedded');
+  });
+
+  it('keeps the embedded database in a volume, with no PostgreSQL or Redis', () => {
+    const env = config.services.dpp?.environment ?? {};
+    expect(env.DATABASE_URL).toBeUndefined();
+    expect(env.REDIS_URL).toBeUndefined();
+    expect(env.DATA_DIR).toBe('/data');
+    expect(mounts(config.services.dpp!).get('/data')).toBe('dpp-data');
+  });
+
+  it('passes every other variable of the server configuration schema through', () => {
+    const env = config.services.dpp?.environment ?? {};
+    const expected = Object.keys(envSchema.shape).filter((name) => name !== 'DATABASE_URL' && name !== 'REDIS_URL');
+    expect(expected.filter((name) => !(name in env))).toEqual([]);
+    expect(env.BOT_API_TOKEN).toBe(BOT_API_TOKEN);
+  });
+});
+
 describe('docker/Dockerfile', () => {
   const stages = [...DOCKERFILE.matchAll(/^FROM\s+\S+\s+AS\s+(\S+)\s*$/gim)].map((match) => match[1]);
 
-  it('has the server and bot targets that compose builds', () => {
-    expect(stages).toEqual(expect.arrayContaining(['server', 'bot']));
-    const services = (parse(readFileSync(path.join(ROOT, COMPOSE_FILE), 'utf8')) as ComposeConfig).services;
-    const targets = Object.values(services).flatMap((service) => service.build?.target ?? []);
-    expect(targets.filter((target) => !stages.includes(target))).toEqual([]);
+  it('has the server, bot and all-in-one targets that the compose files build', () => {
+    expect(stages).toEqual(expect.arrayContaining(['server', 'bot', 'all-in-one']));
+    for (const file of [COMPOSE_FILE, 'docker/compose.single.yaml']) {
+      const services = (parse(readFileSync(path.join(ROOT, file), 'utf8')) as ComposeConfig).services;
+      const targets = Object.values(services).flatMap((service) => service.build?.target ?? []);
+      expect(
+        targets.filter((target) => !stages.includes(target)),
+        file,
+      ).toEqual([]);
+    }
+    // A build without --target gives the server alone.
+    expect(stages.at(-1)).toBe('server');
+  });
+
+  it('sets BOT_MODE in the server and all-in-one targets', () => {
+    const stage = (name: string) =>
+      DOCKERFILE.split(/^FROM /m).find((part) => part.match(/^\S+\s+AS\s+(\S+)/i)?.[1] === name);
+    expect(stage('all-in-one')).toMatch(/^ENV BOT_MODE=embedded$/m);
+    expect(stage('server')).toMatch(/^ENV BOT_MODE=separate$/m);
   });
 
   it('copies the manifest of every workspace package before installing', () => {
@@ -151,5 +200,42 @@ describe('docker/Dockerfile', () => {
   it('runs both images as an unprivileged user and checks /healthz', () => {
     expect(DOCKERFILE.match(/^USER node$/gm)).toHaveLength(2);
     expect(DOCKERFILE).toMatch(/^HEALTHCHECK [\s\S]*\/healthz/m);
+  });
+});
+
+describe('deploy/unraid/discord-plex-player.xml', () => {
+  const xml = readFileSync(path.join(ROOT, 'deploy/unraid/discord-plex-player.xml'), 'utf8');
+  const configs = [...xml.matchAll(/<Config\s([^>]*?)\/?>/g)].map(
+    (match) =>
+      Object.fromEntries([...match[1]!.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]])) as Record<
+        string,
+        string
+      >,
+  );
+
+  it('runs the all-in-one image with its data directory and port', () => {
+    expect(xml).toMatch(/<Repository>discord-plex-player\/all-in-one<\/Repository>/);
+    expect(configs.find((c) => c.Type === 'Path')).toMatchObject({ Target: '/data', Mode: 'rw' });
+    expect(configs.find((c) => c.Type === 'Port')).toMatchObject({ Target: '3000', Mode: 'tcp' });
+  });
+
+  it('sets only variables of the server configuration schema, masking every secret', () => {
+    const variables = configs.filter((c) => c.Type === 'Variable');
+    const known = Object.keys(envSchema.shape);
+    expect(variables.map((c) => c.Target).filter((name) => !known.includes(name!))).toEqual([]);
+    for (const required of [
+      'PUBLIC_URL',
+      'DISCORD_CLIENT_ID',
+      'DISCORD_CLIENT_SECRET',
+      'DISCORD_BOT_TOKEN',
+      'SECRET_KEY',
+      'BOT_API_TOKEN',
+    ]) {
+      expect(variables.find((c) => c.Target === required)?.Required, required).toBe('true');
+    }
+    for (const variable of variables) {
+      if (/SECRET|TOKEN|KEY/.test(variable.Target!)) expect(variable.Mask, variable.Target).toBe('true');
+    }
+    expect(variables.find((c) => c.Target === 'BOT_MODE')?.Default).toBe('embedded');
   });
 });

@@ -16,12 +16,15 @@ import plexRoutes from './plex/routes.ts';
 import activity from './plugins/activity.ts';
 import configPlugin from './plugins/config.ts';
 import database from './plugins/database.ts';
+import dependencyMetrics from './plugins/dependency-metrics.ts';
+import embeddedBot from './plugins/embedded-bot.ts';
 import infra from './plugins/infra.ts';
 import metrics from './plugins/metrics.ts';
 import openapi from './plugins/openapi.ts';
 import rateLimit from './plugins/rate-limit.ts';
 import sealing from './plugins/sealing.ts';
 import securityHeaders from './plugins/security-headers.ts';
+import tracing from './plugins/tracing.ts';
 import rooms from './rooms/plugin.ts';
 import roomRoutes from './rooms/routes.ts';
 import roomsWs from './rooms/ws-route.ts';
@@ -99,8 +102,10 @@ export async function buildApp(options: BuildOptions) {
   await app.register(sealing);
   await app.register(securityHeaders);
   await app.register(metrics);
+  await app.register(tracing);
   await app.register(database);
   await app.register(infra);
+  await app.register(dependencyMetrics);
   await app.register(openapi);
   await app.register(rateLimit);
   await app.register(auth);
@@ -121,5 +126,6 @@ export async function buildApp(options: BuildOptions) {
   await app.register(botApiRoutes);
 
   await app.register(activity, { root: options.activityRoot });
+  await app.register(embeddedBot);
   return app;
 }

@@ -130,6 +130,8 @@ export const envSchema = z
       .min(16, 'must be between 16 and 16384 (KiB)')
       .max(16384, 'must be between 16 and 16384 (KiB)')
       .default(1024),
+    OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess((v) => (v === '' ? undefined : v), url(['http:', 'https:']).optional()),
+    BOT_MODE: z.enum(['separate', 'embedded'], { message: 'must be separate or embedded' }).default('separate'),
   })
   .superRefine((env, ctx) => {
     const discord = [env.DISCORD_CLIENT_ID, env.DISCORD_CLIENT_SECRET, env.DISCORD_BOT_TOKEN];
@@ -140,6 +142,13 @@ export const envSchema = z
         code: 'custom',
         path: [missing[0] ?? 'DISCORD_CLIENT_ID'],
         message: 'is required when any Discord credential is set (set all three, or none for dev auth mode)',
+      });
+    }
+    if (env.BOT_MODE === 'embedded' && !env.DISCORD_BOT_TOKEN) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DISCORD_BOT_TOKEN'],
+        message: 'is required when BOT_MODE=embedded (the bot runs inside the server)',
       });
     }
     if (Boolean(env.PLEX_URL) !== Boolean(env.PLEX_TOKEN)) {
@@ -193,6 +202,10 @@ export interface Config {
   dataDir: string;
   /** Direct-play files are fetched from Plex, cached and shared between members in pieces this big. */
   streamChunkBytes: number;
+  /** `embedded`: the server also runs the bot, in its own process (the single-container release). */
+  botMode: Env['BOT_MODE'];
+  /** An OTLP/HTTP collector (traces go to `<endpoint>/v1/traces`); unset: no tracing at all. */
+  otlpEndpoint: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -269,5 +282,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL,
     dataDir,
     streamChunkBytes: env.STREAM_CHUNK_KB * 1024,
+    botMode: env.BOT_MODE,
+    otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT?.replace(/\/+$/, ''),
   };
 }

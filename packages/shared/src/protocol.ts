@@ -129,6 +129,11 @@ export const pingSchema = z.object({
   id: z.number().int().min(0),
   /** Client clock when sent. */
   t0: z.number().finite(),
+  /**
+   * The player's latest measured drift from the room (ms, player − expected), sent while it plays in
+   * step; absent otherwise. Only for operators' metrics: the server never acts on it.
+   */
+  driftMs: z.number().finite().min(-86_400_000).max(86_400_000).optional(),
 });
 
 const commandId = z.string().min(1).max(64);

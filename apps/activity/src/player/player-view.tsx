@@ -141,7 +141,11 @@ export default function PlayerView({ session }: { session: RoomSession }) {
       clock: session.connection,
       timers: browserTimers,
       report: (report) => session.connection.report(report),
-      onStatus: (sync) => useApp.setState({ sync }),
+      onStatus: (sync) => {
+        useApp.setState({ sync });
+        const inStep = sync.phase === 'synced' || sync.phase === 'nudging';
+        session.connection.noteDrift(inStep ? sync.driftMs : null);
+      },
     });
     setGestureHandler(() => {
       // A tap allows sound: play with the viewer's own mute setting, not the muted start's.

@@ -103,6 +103,8 @@ export class RoomConnection implements ClockPort {
   private lastInbound = 0;
   private coarseOffset: number | null = null;
   private renewedAfterUnauthorized = false;
+  /** The player's latest drift while in step, carried on pings for the server's metrics. */
+  private driftMs: number | undefined;
 
   constructor(private readonly options: RoomConnectionOptions) {}
 
@@ -159,6 +161,11 @@ export class RoomConnection implements ClockPort {
       this.pending.set(id, { resolve, reject, timer });
       this.send({ type: 'command', id, ...intent });
     });
+  }
+
+  /** The player's drift while it plays in step (null when it does not): sent along with the next ping. */
+  noteDrift(driftMs: number | null): void {
+    this.driftMs = driftMs === null || !Number.isFinite(driftMs) ? undefined : Math.round(driftMs);
   }
 
   report(report: Omit<Report, 'type'>): boolean {
@@ -313,7 +320,12 @@ export class RoomConnection implements ClockPort {
       const oldest = this.pendingPings.keys().next().value;
       if (oldest !== undefined) this.pendingPings.delete(oldest);
     }
-    this.send({ type: 'ping', id: this.pingSeq, t0: now });
+    this.send({
+      type: 'ping',
+      id: this.pingSeq,
+      t0: now,
+      ...(this.driftMs === undefined ? {} : { driftMs: this.driftMs }),
+    });
     this.schedulePing(this.pingsSent < SYNC.clockBurstSamples ? SYNC.clockBurstIntervalMs : SYNC.clockPingIntervalMs);
   }
 

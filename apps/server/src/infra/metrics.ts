@@ -1,11 +1,43 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
+/** Answers whether each dependency (database, cache) is reachable right now; asked at every scrape. */
+export type DependencyProbe = () => Promise<Record<string, boolean>>;
+
 /** Every metric the server exports, on a registry of its own (one per app, so tests can build many). */
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  const dependencies: { probe: DependencyProbe | undefined } = { probe: undefined };
   return {
     registry,
+    /** Where the dependency-metrics plugin puts its probe (it needs the database and cache, built later). */
+    dependencies,
+    dependencyUp: new Gauge({
+      name: 'dpp_dependency_up',
+      help: 'Whether a dependency answered a ping at scrape time (1) or not (0), by dependency (database, cache)',
+      labelNames: ['dependency', 'kind'] as const,
+      registers: [registry],
+      async collect() {
+        if (!dependencies.probe) return;
+        this.reset();
+        for (const [name, up] of Object.entries(await dependencies.probe())) {
+          const [dependency = name, kind = 'unknown'] = name.split(':');
+          this.set({ dependency, kind }, up ? 1 : 0);
+        }
+      },
+    }),
+    rateLimited: new Counter({
+      name: 'dpp_rate_limited_total',
+      help: 'Requests refused by a rate limit, by scope (http: 429 answers; ws: room socket messages dropped)',
+      labelNames: ['scope'] as const,
+      registers: [registry],
+    }),
+    syncDrift: new Histogram({
+      name: 'dpp_sync_drift_seconds',
+      help: "Members' measured playback drift from the room's expected position (absolute), as their pings report it",
+      buckets: [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5],
+      registers: [registry],
+    }),
     httpRequests: new Counter({
       name: 'dpp_http_requests_total',
       help: 'HTTP requests answered, by route and status class',

@@ -25,6 +25,7 @@ export default fp(
         route: request.routeOptions.url ?? 'unmatched',
         status: `${Math.floor(reply.statusCode / 100)}xx`,
       });
+      if (reply.statusCode === 429) metrics.rateLimited.inc({ scope: 'http' });
     });
 
     const token = app.config.metricsToken;

@@ -140,6 +140,7 @@ export class RoomConnection {
 
     if (message.type === 'ping') {
       this.send({ type: 'pong', id: message.id, t0: message.t0, t1: receivedAt, t2: this.engine.clock.now() });
+      if (message.driftMs !== undefined && this.phase === 'joined') this.engine.observer.drift(message.driftMs);
       return;
     }
     this.enqueue(() => this.handle(message));
@@ -263,9 +264,18 @@ export class RoomConnection {
           if (this.phase !== 'closed') this.sendError('not_joined', ERROR_REASONS.not_joined, message.id);
           return;
         }
+        const startedAt = Date.now();
+        const began = performance.now();
         const result = await this.engine.command(membership.roomId, membership.user, message);
         if (result.ok) this.send({ type: 'ack', id: message.id });
         else this.sendError(result.code, result.message, message.id);
+        this.engine.observer.command({
+          op: message.op,
+          roomId: membership.roomId,
+          startedAt,
+          durationMs: performance.now() - began,
+          outcome: result.ok ? 'ok' : result.code,
+        });
         return;
       }
       case 'report': {

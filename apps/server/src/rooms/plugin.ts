@@ -4,6 +4,7 @@ import { findUser } from '../auth/users.ts';
 import { readGuildSettings } from '../db/guild-settings.ts';
 import type { Metrics } from '../infra/metrics.ts';
 import { guildOfRoom } from '../library/plugin.ts';
+import type { Tracing } from '../plugins/tracing.ts';
 import { libraryLookup } from './library-lookup.ts';
 import { cacheLeases, type PrivilegeCheck, type RoomObserver } from './ports.ts';
 import { RoomEngine } from './room-engine.ts';
@@ -19,9 +20,14 @@ declare module 'fastify' {
   }
 }
 
-export function metricsObserver(metrics: Metrics): RoomObserver {
+export function metricsObserver(metrics: Metrics, tracing?: Tracing): RoomObserver {
   return {
-    socketMessage: (direction, type, count = 1) => metrics.messages.inc({ direction, type }, count),
+    command: (event) => tracing?.roomCommand(event),
+    socketMessage: (direction, type, count = 1) => {
+      metrics.messages.inc({ direction, type }, count);
+      if (type === 'rate_limited') metrics.rateLimited.inc({ scope: 'ws' }, count);
+    },
+    drift: (driftMs) => metrics.syncDrift.observe(Math.abs(driftMs) / 1000),
     broadcast: (latencyMs) => metrics.broadcastLatency.observe(latencyMs / 1000),
     localRooms: (count) => metrics.rooms.set(count),
   };
@@ -51,7 +57,7 @@ export default fp(
       // Queue entries come from the room's library (tests swap it with `setItemLookup`).
       lookup: libraryLookup(app.library),
       watchLog,
-      observer: metricsObserver(app.metrics),
+      observer: metricsObserver(app.metrics, app.tracing),
       log: app.log,
     });
     await engine.start();
@@ -61,7 +67,7 @@ export default fp(
       await watchLog.flush();
     });
   },
-  { name: 'rooms', dependencies: ['config', 'metrics', 'database', 'infra', 'auth', 'discord', 'library'] },
+  { name: 'rooms', dependencies: ['config', 'metrics', 'tracing', 'database', 'infra', 'auth', 'discord', 'library'] },
 );
 
 /**

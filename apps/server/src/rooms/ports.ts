@@ -65,9 +65,19 @@ export interface RoomObserver {
   broadcast(latencyMs: number): void;
   /** Rooms with members on this instance. */
   localRooms(count: number): void;
+  /** A member's player drift (player position − expected), as its client measured and reported it. */
+  drift(driftMs: number): void;
+  /** A command from a room socket, handled: for traces. `outcome` is `ok` or the error code sent back. */
+  command(event: { op: string; roomId: string; startedAt: number; durationMs: number; outcome: string }): void;
 }
 
-export const noObserver: RoomObserver = { socketMessage() {}, broadcast() {}, localRooms() {} };
+export const noObserver: RoomObserver = {
+  socketMessage() {},
+  broadcast() {},
+  localRooms() {},
+  drift() {},
+  command() {},
+};
 
 export interface RoomLogger {
   warn(details: object, message: string): void;
