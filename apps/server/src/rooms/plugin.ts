@@ -6,6 +6,7 @@ import type { Metrics } from '../infra/metrics.ts';
 import { guildOfRoom } from '../library/plugin.ts';
 import { libraryLookup } from './library-lookup.ts';
 import { cacheLeases, type PrivilegeCheck, type RoomObserver } from './ports.ts';
+import { DatabaseRoomArchive } from './room-archive.ts';
 import { RoomEngine } from './room-engine.ts';
 import { DatabaseWatchLog } from './watch-log.ts';
 
@@ -18,6 +19,9 @@ declare module 'fastify' {
     rooms: RoomEngine;
   }
 }
+
+/** How long the durable copy of a room nobody holds is kept (DESIGN 7). */
+export const ROOM_COPY_RETENTION_MS = 24 * 60 * 60_000;
 
 export function metricsObserver(metrics: Metrics): RoomObserver {
   return {
@@ -34,6 +38,7 @@ export function metricsObserver(metrics: Metrics): RoomObserver {
 export default fp(
   async (app) => {
     const watchLog = new DatabaseWatchLog(app.database.db, app.log);
+    const archive = new DatabaseRoomArchive(app.database.db, app.log);
     const engine = new RoomEngine({
       store: app.roomStore,
       bus: app.eventBus,
@@ -51,12 +56,22 @@ export default fp(
       // Queue entries come from the room's library (tests swap it with `setItemLookup`).
       lookup: libraryLookup(app.library),
       watchLog,
+      archive,
       observer: metricsObserver(app.metrics),
       log: app.log,
     });
     await engine.start();
     app.decorate('rooms', engine);
+    // Copies of rooms nobody came back to for a day go; the others are vouched for while they live.
+    const prune = () =>
+      void archive
+        .prune(ROOM_COPY_RETENTION_MS)
+        .catch((error: unknown) => app.log.warn({ err: error }, 'could not prune old room copies'));
+    prune();
+    const pruning = setInterval(prune, 60 * 60_000);
+    pruning.unref();
     app.addHook('onClose', async () => {
+      clearInterval(pruning);
       await engine.close();
       await watchLog.flush();
     });
