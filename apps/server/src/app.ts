@@ -47,6 +47,9 @@ export async function buildApp(options: BuildOptions) {
     },
     trustProxy: true,
     forceCloseConnections: true,
+    // PGlite replaying its log after a crash, or migrations on a busy machine, take longer than
+    // Fastify's 10 s default for one plugin; a restart must not fail for that.
+    pluginTimeout: 120_000,
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

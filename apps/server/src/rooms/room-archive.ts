@@ -66,7 +66,8 @@ export class DatabaseRoomArchive implements RoomArchive {
   vouch(roomIds: string[]): void {
     const at = this.clock.now();
     for (const roomId of roomIds) this.vouched.set(roomId, at);
-    if (roomIds.length > 0) this.arm(this.delayMs);
+    // Written at once: the restart instant of a playing room is the last vouch that reached the database.
+    if (roomIds.length > 0) this.arm(0);
   }
 
   async flush(): Promise<void> {

@@ -228,7 +228,7 @@ export class RoomEngine {
     );
     const archive = this.options.archive;
     if (archive) {
-      const vouch = setInterval(() => archive.vouch([...this.hubs.keys()]), this.options.vouchMs ?? 500);
+      const vouch = setInterval(() => archive.vouch([...this.hubs.keys()]), this.options.vouchMs ?? 300);
       vouch.unref();
       this.cleanups.push(() => clearInterval(vouch));
     }
