@@ -49,6 +49,7 @@ export class ServerProcess {
         NODE_ENV: 'test',
         LOG_LEVEL: 'warn',
         HOST: '127.0.0.1',
+        PUBLIC_URL: this.url,
         ...this.env,
         PORT: String(this.port),
       },
