@@ -248,7 +248,13 @@ async function main() {
     process.stdout.write(`soak: ${members.length} sockets connected in ${ROOMS + 1} rooms\n`);
 
     // Readers: reader i starts i × stagger later, then reads one second of film every second.
-    const agent = new Agent({ connections: READERS * 2, keepAliveTimeout: 30_000 });
+    // A read that takes 30 s is counted as an error rather than holding the reader for ever.
+    const agent = new Agent({
+      connections: READERS * 2,
+      keepAliveTimeout: 30_000,
+      headersTimeout: 30_000,
+      bodyTimeout: 30_000,
+    });
     const readTo: number[] = Array.from({ length: READERS }, () => 0);
     let readErrors = 0;
     let behind = 0;
@@ -358,8 +364,8 @@ async function main() {
       clearTimeout(timer);
       clearInterval(timer);
     }
-    await readersDone;
-    await agent.close();
+    await Promise.race([readersDone, new Promise((resolve) => setTimeout(resolve, 35_000))]);
+    await agent.destroy();
 
     // Figures.
     const steady = samples.filter((s) => s.minute >= WARMUP_MINUTES);

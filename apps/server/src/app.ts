@@ -6,6 +6,7 @@ import auth from './auth/plugin.ts';
 import authRoutes from './auth/routes.ts';
 import botApiRoutes from './bot-api/routes.ts';
 import type { Config } from './config.ts';
+import { isDatabaseUnavailable } from './db/database.ts';
 import discord from './discord/plugin.ts';
 import { errorBody, HttpError } from './lib/errors.ts';
 import { loggerOptions } from './lib/logger.ts';
@@ -62,6 +63,13 @@ export async function buildApp(options: BuildOptions) {
     }
     if (error instanceof HttpError) {
       return reply.code(error.statusCode).send(errorBody(error.code, error.message));
+    }
+    if (isDatabaseUnavailable(error)) {
+      request.log.warn({ err: error }, 'the database did not answer');
+      return reply
+        .code(503)
+        .header('retry-after', '5')
+        .send(errorBody('database_unavailable', 'The database is not answering; try again shortly.'));
     }
     const status = (error as { statusCode?: number }).statusCode ?? 500;
     if (status < 500) {

@@ -1,6 +1,7 @@
 import { and, desc, eq, isNull } from 'drizzle-orm';
 import type { Db } from '../db/database.ts';
 import { auditLog, guilds, plexServers } from '../db/schema.ts';
+import { LastKnown } from '../lib/last-known.ts';
 import type { TokenCipher } from './token-crypto.ts';
 
 export interface StoredServer {
@@ -24,8 +25,15 @@ const columns = {
   createdAt: plexServers.createdAt,
 };
 
-/** The `plex_servers` table: linked servers, their tokens encrypted (never read back in clear here). */
+/**
+ * The `plex_servers` table: linked servers, their tokens encrypted (never read back in clear here).
+ * What every library lookup reads (a guild's server, a server by id, its sealed token) is memoised
+ * (`LastKnown`): a database outage does not stop browsing or streaming from a server already read.
+ */
 export class PlexServerStore {
+  private readonly rows = new LastKnown<StoredServer | undefined>();
+  private readonly sealed = new LastKnown<string | undefined>();
+
   constructor(
     private readonly db: Db,
     private readonly cipher: TokenCipher,
@@ -38,7 +46,11 @@ export class PlexServerStore {
     return guildId === undefined ? rows : rows.filter((row) => row.guildId === guildId || row.guildId === null);
   }
 
-  async get(id: string): Promise<StoredServer | undefined> {
+  get(id: string): Promise<StoredServer | undefined> {
+    return this.rows.get(`id:${id}`, () => this.read(id));
+  }
+
+  private async read(id: string): Promise<StoredServer | undefined> {
     const [row] = await this.db
       .select(columns)
       .from(plexServers)
@@ -48,7 +60,11 @@ export class PlexServerStore {
   }
 
   /** The server a guild plays from: its own most recent link, else the most recent global one. */
-  async forGuild(guildId: string | undefined): Promise<StoredServer | undefined> {
+  forGuild(guildId: string | undefined): Promise<StoredServer | undefined> {
+    return this.rows.get(`guild:${guildId ?? ''}`, () => this.readForGuild(guildId));
+  }
+
+  private async readForGuild(guildId: string | undefined): Promise<StoredServer | undefined> {
     if (guildId !== undefined) {
       const [own] = await this.db
         .select(columns)
@@ -71,11 +87,20 @@ export class PlexServerStore {
 
   /** The decrypted token of a stored server (throws TokenDecryptionError when it was altered). */
   async token(id: string): Promise<string | undefined> {
-    const [row] = await this.db
-      .select({ encryptedToken: plexServers.encryptedToken })
-      .from(plexServers)
-      .where(eq(plexServers.id, id));
-    return row ? this.cipher.decrypt(row.encryptedToken) : undefined;
+    // Memoised sealed, as stored: the clear token is only ever in the caller's hands.
+    const sealed = await this.sealed.get(id, async () => {
+      const [row] = await this.db
+        .select({ encryptedToken: plexServers.encryptedToken })
+        .from(plexServers)
+        .where(eq(plexServers.id, id));
+      return row?.encryptedToken;
+    });
+    return sealed === undefined ? undefined : this.cipher.decrypt(sealed);
+  }
+
+  private forget() {
+    this.rows.clear();
+    this.sealed.clear();
   }
 
   /** Stores (or refreshes) a server for a guild or for everyone, with an audit row. */
@@ -126,11 +151,13 @@ export class PlexServerStore {
       });
       return row!.id;
     });
+    this.forget();
     return (await this.get(id))!;
   }
 
   /** Forgets a server, with an audit row. False when there was no such server. */
   async remove(id: string, actorId: string): Promise<boolean> {
+    this.forget();
     return this.db.transaction(async (tx) => {
       const [row] = await tx
         .delete(plexServers)

@@ -70,10 +70,20 @@ export default fp(
     prune();
     const pruning = setInterval(prune, 60 * 60_000);
     pruning.unref();
+    const vacuuming =
+      app.database.kind === 'pglite'
+        ? setInterval(
+            () =>
+              void archive.vacuum().catch((error: unknown) => app.log.warn({ err: error }, 'could not vacuum rooms')),
+            60_000,
+          )
+        : undefined;
+    vacuuming?.unref();
     app.addHook('onClose', async () => {
       clearInterval(pruning);
+      clearInterval(vacuuming);
       await engine.close();
-      await watchLog.flush();
+      await watchLog.close();
     });
   },
   { name: 'rooms', dependencies: ['config', 'metrics', 'database', 'infra', 'auth', 'discord', 'library'] },

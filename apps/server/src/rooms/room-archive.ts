@@ -36,7 +36,7 @@ export class DatabaseRoomArchive implements RoomArchive {
     private readonly log: RoomLogger,
     options: DatabaseRoomArchiveOptions = {},
   ) {
-    this.delayMs = options.delayMs ?? 200;
+    this.delayMs = options.delayMs ?? 500;
     this.retryMs = options.retryMs ?? 1000;
     this.clock = options.clock ?? systemClock;
   }
@@ -75,6 +75,14 @@ export class DatabaseRoomArchive implements RoomArchive {
     this.timer = undefined;
     while (this.writing) await this.writing;
     if (this.pending.size > 0 || this.vouched.size > 0) await this.write();
+  }
+
+  /**
+   * Reclaims the space of replaced copies. PostgreSQL's autovacuum does it there; embedded PGlite
+   * runs none, and a table rewritten several times a second would otherwise grow without end.
+   */
+  async vacuum(): Promise<void> {
+    await this.db.execute(sql`vacuum rooms`);
   }
 
   /** Deletes copies no instance vouched for within `retentionMs` (rooms abandoned long ago). */

@@ -228,7 +228,16 @@ export class RoomEngine {
     );
     const archive = this.options.archive;
     if (archive) {
-      const vouch = setInterval(() => archive.vouch([...this.hubs.keys()]), this.options.vouchMs ?? 300);
+      // A playing room's copy must know the instant it was last alive (where a restart resumes it);
+      // one that is not playing only needs to stay clear of the retention.
+      let ticks = 0;
+      const vouchMs = this.options.vouchMs ?? 300;
+      const everyone = Math.max(1, Math.round((10 * 60_000) / vouchMs));
+      const vouch = setInterval(() => {
+        const all = ticks++ % everyone === 0;
+        const held = [...this.hubs].filter(([, { hub }]) => all || hub.mirror?.playback.status === 'playing');
+        archive.vouch(held.map(([roomId]) => roomId));
+      }, vouchMs);
       vouch.unref();
       this.cleanups.push(() => clearInterval(vouch));
     }

@@ -183,6 +183,18 @@ describe('durable rooms', () => {
     expect(await row()).toBeUndefined();
   });
 
+  it('vacuums the table (PGlite runs no autovacuum) and keeps the copies', async () => {
+    const { engine, archive } = await instance();
+    const ada = await join(engine, 'ada');
+    for (let i = 0; i < 5; i++) {
+      ada.command({ op: 'settings', control: i % 2 ? 'everyone' : 'hosts' });
+      await ada.flush();
+      await archive.flush();
+    }
+    await archive.vacuum();
+    expect((await row())?.seq).toBe(ada.snapshot?.seq);
+  });
+
   it('keeps the copies it could not write and writes them once the database answers', async () => {
     const { engine, archive } = await instance();
     const ada = await join(engine, 'ada');
