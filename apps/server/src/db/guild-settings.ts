@@ -13,7 +13,10 @@ export interface EffectiveGuildSettings {
 const memos = new WeakMap<Db, LastKnown<EffectiveGuildSettings>>();
 const memoOf = (db: Db) => {
   let memo = memos.get(db);
-  if (!memo) memos.set(db, (memo = new LastKnown()));
+  if (!memo) {
+    memo = new LastKnown();
+    memos.set(db, memo);
+  }
   return memo;
 };
 
