@@ -20,9 +20,11 @@ export interface Infra {
 
 export function connectRedis(url: string): Redis {
   const redis = new Redis(url, {
-    // Fail a command quickly while Redis is away instead of queueing it forever; reconnect in the background.
-    maxRetriesPerRequest: 2,
-    retryStrategy: (times) => Math.min(50 * 2 ** times, 2000),
+    // Fail a command within a second while Redis is away (refused: after one reconnect attempt;
+    // silent: by the timeout) instead of queueing it; reconnect in the background, at least twice a second.
+    maxRetriesPerRequest: 1,
+    commandTimeout: 1000,
+    retryStrategy: (times) => Math.min(50 * 2 ** times, 500),
     connectTimeout: 5000,
     lazyConnect: false,
   });
