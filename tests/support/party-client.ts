@@ -41,7 +41,9 @@ export const nodeTimers: Timers = {
 export class PartyClient {
   snapshot: RoomSnapshot | undefined;
   readonly welcomes: Welcome[] = [];
-  readonly statuses: { status: ConnectionStatus; code?: number }[] = [];
+  readonly statuses: { status: ConnectionStatus; code?: number; at: number }[] = [];
+  /** The playback status after every frame that changed the snapshot, in order. */
+  readonly playbackLog: string[] = [];
   readonly connection: RoomConnection;
 
   constructor(wsUrl: string, roomId: string, token: string) {
@@ -53,21 +55,27 @@ export class PartyClient {
       timers: nodeTimers,
       backoff: { baseMs: 200, maxMs: 1000 },
       listener: {
-        status: (status, detail) => this.statuses.push({ status, ...(detail.code ? { code: detail.code } : {}) }),
+        status: (status, detail) =>
+          this.statuses.push({ status, ...(detail.code ? { code: detail.code } : {}), at: performance.now() }),
         welcome: (message) => {
           this.welcomes.push(message);
-          this.snapshot = message.snapshot;
+          this.set(message.snapshot);
         },
         state: (message) => {
-          if (this.snapshot) this.snapshot = applyState(this.snapshot, message);
+          if (this.snapshot) this.set(applyState(this.snapshot, message));
         },
         snapshot: (message) => {
-          this.snapshot = message.snapshot;
+          this.set(message.snapshot);
         },
         error: () => {},
       },
     });
     this.connection.start();
+  }
+
+  private set(snapshot: RoomSnapshot) {
+    this.snapshot = snapshot;
+    this.playbackLog.push(snapshot.playback.status);
   }
 
   get open() {

@@ -65,3 +65,59 @@ export class TcpProxy {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 }
+
+/**
+ * A TCP load balancer on a free loopback port in front of several server instances: each new
+ * connection goes to the next instance in turn, or to the following one when that one refuses
+ * (stopped), like a balancer with connect retries. Open connections stay where they are.
+ */
+export class TcpBalancer {
+  private next = 0;
+  private readonly sockets = new Set<net.Socket>();
+
+  private constructor(
+    private readonly server: net.Server,
+    readonly port: number,
+    readonly backends: number[],
+  ) {}
+
+  static async start(backends: number[]): Promise<TcpBalancer> {
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const balancer = new TcpBalancer(server, (server.address() as net.AddressInfo).port, backends);
+    server.on('connection', (client) => balancer.accept(client));
+    return balancer;
+  }
+
+  private accept(client: net.Socket) {
+    client.on('error', () => {});
+    client.pause();
+    this.sockets.add(client);
+    client.once('close', () => this.sockets.delete(client));
+    const first = this.next++ % this.backends.length;
+    const attempt = (tried: number) => {
+      if (tried >= this.backends.length) return client.destroy();
+      const upstream = net.connect({ host: '127.0.0.1', port: this.backends[(first + tried) % this.backends.length]! });
+      upstream.once('error', () => attempt(tried + 1));
+      upstream.once('connect', () => {
+        upstream.removeAllListeners('error');
+        upstream.on('error', () => client.destroy());
+        this.sockets.add(upstream);
+        upstream.once('close', () => {
+          this.sockets.delete(upstream);
+          client.destroy();
+        });
+        client.once('close', () => upstream.destroy());
+        client.pipe(upstream);
+        upstream.pipe(client);
+        client.resume();
+      });
+    };
+    attempt(0);
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}

@@ -63,6 +63,7 @@ describe.skipIf(!services.postgres)('migrations on PGlite and on PostgreSQL', ()
       'guilds',
       'play_progress',
       'plex_servers',
+      'rooms',
       'users',
       'watch_sessions',
     ]);
