@@ -49,14 +49,15 @@ const BYTES_PER_SECOND = Math.round((MBPS * 1_000_000) / 8);
 const FILM_BYTES = Math.round((FILM_MS / 1000) * BYTES_PER_SECOND);
 
 const children: ChildProcess[] = [];
-const stopAt = Date.now() + (WARMUP_MINUTES + MINUTES) * 60_000;
+/** Set when the load starts (after the film is made and every socket is in). */
+let stopAt = Number.POSITIVE_INFINITY;
 const hardStop = setTimeout(
   () => {
     console.error('soak: over its time budget; stopping');
     for (const child of children) child.kill('SIGKILL');
     process.exit(2);
   },
-  (WARMUP_MINUTES + MINUTES + 5) * 60_000,
+  (WARMUP_MINUTES + MINUTES + 10) * 60_000,
 );
 hardStop.unref();
 
@@ -165,6 +166,7 @@ function connect(port: number, roomId: string, user: number, tokens: SessionToke
     const socket = new WebSocket(`ws://127.0.0.1:${port}/ws`, { perMessageDeflate: false });
     const member: Member = { socket, seq: 0, gaps: 0, snapshots: 0 };
     socket.once('error', reject);
+    socket.once('close', (code) => reject(new Error(`socket closed before its welcome (${code})`)));
     socket.once('open', () => socket.send(JSON.stringify({ type: 'hello', protocolVersion: 1, token, roomId })));
     socket.on('message', (data) => {
       const message = JSON.parse(String(data)) as { type: string; seq?: number; snapshot?: { seq: number } };
@@ -255,6 +257,7 @@ async function main() {
       headersTimeout: 30_000,
       bodyTimeout: 30_000,
     });
+    stopAt = Date.now() + (WARMUP_MINUTES + MINUTES) * 60_000;
     const readTo: number[] = Array.from({ length: READERS }, () => 0);
     let readErrors = 0;
     let behind = 0;

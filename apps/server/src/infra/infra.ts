@@ -20,10 +20,11 @@ export interface Infra {
 
 export function connectRedis(url: string): Redis {
   const redis = new Redis(url, {
-    // Fail a command within a second while Redis is away (refused: after one reconnect attempt;
-    // silent: by the timeout) instead of queueing it; reconnect in the background, at least twice a second.
+    // Fail a command fast while Redis is away (refused or killed: after one reconnect attempt, well
+    // within a second; silent: by the timeout, which a busy machine's event loop never reaches)
+    // instead of queueing it; reconnect in the background, at least twice a second.
     maxRetriesPerRequest: 1,
-    commandTimeout: 1000,
+    commandTimeout: 2000,
     retryStrategy: (times) => Math.min(50 * 2 ** times, 500),
     connectTimeout: 5000,
     lazyConnect: false,
