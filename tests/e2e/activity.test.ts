@@ -4,6 +4,7 @@ import { autoplaySuite } from './autoplay.suite.ts';
 import { discordModeSuite } from './discord-mode.suite.ts';
 import { layoutsSuite } from './layouts.suite.ts';
 import { plexLinkingSuite } from './plex-linking.suite.ts';
+import { restartSuite } from './restart.suite.ts';
 import { chromiumAvailable, launchChromium } from './support/browser.ts';
 import { ensureActivityBuilt } from './support/server.ts';
 import { watchPartySuite } from './watch-party.suite.ts';
@@ -37,4 +38,5 @@ describe.skipIf(!enabled)('the activity in real Chromium', () => {
   autoplaySuite(getBrowser);
   plexLinkingSuite(getBrowser);
   discordModeSuite(getBrowser);
+  restartSuite(getBrowser);
 });

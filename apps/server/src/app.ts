@@ -6,6 +6,7 @@ import auth from './auth/plugin.ts';
 import authRoutes from './auth/routes.ts';
 import botApiRoutes from './bot-api/routes.ts';
 import type { Config } from './config.ts';
+import { isDatabaseUnavailable } from './db/database.ts';
 import discord from './discord/plugin.ts';
 import { errorBody, HttpError } from './lib/errors.ts';
 import { loggerOptions } from './lib/logger.ts';
@@ -69,6 +70,9 @@ export async function buildApp(options: BuildOptions) {
     trustProxy:
       typeof options.config.trustProxy === 'number' ? trustHops(options.config.trustProxy) : options.config.trustProxy,
     forceCloseConnections: true,
+    // PGlite replaying its log after a crash, or migrations on a busy machine, take longer than
+    // Fastify's 10 s default for one plugin; a restart must not fail for that.
+    pluginTimeout: 120_000,
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -85,6 +89,13 @@ export async function buildApp(options: BuildOptions) {
       // The client's doing (or an upstream's answer passed on): a line at warn, no stack.
       request.log.warn({ code: error.code, statusCode: error.statusCode }, error.message);
       return reply.code(error.statusCode).send(errorBody(error.code, error.message));
+    }
+    if (isDatabaseUnavailable(error)) {
+      request.log.warn({ err: error }, 'the database did not answer');
+      return reply
+        .code(503)
+        .header('retry-after', '5')
+        .send(errorBody('database_unavailable', 'The database is not answering; try again shortly.'));
     }
     const status = (error as { statusCode?: number }).statusCode ?? 500;
     if (status < 500) {

@@ -96,6 +96,18 @@ export const envSchema = z
       (v) => (v === '' ? undefined : v),
       url(['postgres:', 'postgresql:', 'memory:', 'file:']).optional(),
     ),
+    DATABASE_CONNECT_TIMEOUT_MS: z.coerce
+      .number({ message: 'must be a number of milliseconds' })
+      .int('must be a whole number of milliseconds')
+      .min(100, 'must be between 100 and 60000 (ms)')
+      .max(60_000, 'must be between 100 and 60000 (ms)')
+      .default(1000),
+    DATABASE_STATEMENT_TIMEOUT_MS: z.coerce
+      .number({ message: 'must be a number of milliseconds' })
+      .int('must be a whole number of milliseconds')
+      .min(100, 'must be between 100 and 600000 (ms)')
+      .max(600_000, 'must be between 100 and 600000 (ms)')
+      .default(1500),
     REDIS_URL: z.preprocess((v) => (v === '' ? undefined : v), url(['redis:', 'rediss:']).optional()),
     DISCORD_CLIENT_ID: optionalString,
     DISCORD_CLIENT_SECRET: optionalString,
@@ -184,7 +196,14 @@ export interface Config {
   /** Open room sockets one client address may hold; it may try to open 4× as many a minute. */
   wsSocketsPerAddress: number;
   /** `postgres://…`, `memory://`, or a PGlite directory. */
-  database: { kind: 'postgres'; url: string } | { kind: 'pglite'; dataDir: string | undefined };
+  database:
+    | {
+        kind: 'postgres';
+        url: string;
+        /** A query or a connection that takes longer fails (503 to callers), so nothing hangs on a stuck database. */
+        timeouts?: { connectMs: number; statementMs: number };
+      }
+    | { kind: 'pglite'; dataDir: string | undefined };
   redisUrl: string | undefined;
   discord: { clientId: string; clientSecret: string; botToken: string; apiUrl: string } | undefined;
   discordApiUrl: string;
@@ -249,7 +268,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
         ? { kind: 'pglite', dataDir: undefined }
         : url.startsWith('file:')
           ? { kind: 'pglite', dataDir: path.resolve(new URL(url).pathname) }
-          : { kind: 'postgres', url };
+          : {
+              kind: 'postgres',
+              url,
+              timeouts: { connectMs: env.DATABASE_CONNECT_TIMEOUT_MS, statementMs: env.DATABASE_STATEMENT_TIMEOUT_MS },
+            };
   const secret = env.SECRET_KEY ?? keptSecret(dataDir, 'secret.key', () => randomBytes(32).toString('base64'));
   const botApiToken =
     env.BOT_API_TOKEN ?? keptSecret(dataDir, 'bot-api.token', () => randomBytes(24).toString('base64url'));

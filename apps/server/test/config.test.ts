@@ -90,7 +90,18 @@ describe('configuration', () => {
     expect(loadConfig({ DATA_DIR: dataDir, DATABASE_URL: 'postgres://u@db/x' }).database).toEqual({
       kind: 'postgres',
       url: 'postgres://u@db/x',
+      timeouts: { connectMs: 1000, statementMs: 1500 },
     });
+    const tuned = loadConfig({
+      DATA_DIR: dataDir,
+      DATABASE_URL: 'postgres://u@db/x',
+      DATABASE_CONNECT_TIMEOUT_MS: '3000',
+      DATABASE_STATEMENT_TIMEOUT_MS: '20000',
+    });
+    expect(tuned.database).toMatchObject({ timeouts: { connectMs: 3000, statementMs: 20000 } });
+    expect(() => loadConfig({ DATA_DIR: dataDir, DATABASE_STATEMENT_TIMEOUT_MS: '5' })).toThrow(
+      'DATABASE_STATEMENT_TIMEOUT_MS must be between 100 and 600000 (ms) (got "5")',
+    );
   });
 
   it('generates the dev secrets once and keeps them in the data directory', () => {

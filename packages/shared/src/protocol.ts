@@ -57,6 +57,11 @@ export const playbackSchema = z.object({
   rate: z.number().min(PROTOCOL_LIMITS.minRate).max(PROTOCOL_LIMITS.maxRate),
   /** While `waiting`: the server time after which the room plays on without the members it waits for. */
   waitUntil: serverTimeSchema.nullable(),
+  /**
+   * Set when the server restored the room from its durable copy (a restart, or a Redis that lost
+   * its data): the room holds paused until someone plays. Cleared by the next playback change.
+   */
+  restored: z.literal(true).optional(),
 });
 export type Playback = z.infer<typeof playbackSchema>;
 
@@ -291,7 +296,7 @@ export const causeSchema = z.discriminatedUnion('type', [
     event: z.enum(['joined', 'returned', 'away', 'left', 'state']),
     userId: z.string(),
   }),
-  z.object({ type: z.literal('system'), event: z.enum(['wait-timeout', 'item-ended']) }),
+  z.object({ type: z.literal('system'), event: z.enum(['wait-timeout', 'item-ended', 'restored']) }),
 ]);
 export type Cause = z.infer<typeof causeSchema>;
 

@@ -127,6 +127,9 @@ export function describeText(before: RoomSnapshot, after: RoomSnapshot, cause: C
         }
         case 'item-ended':
           return current ? `Up next: ${quoted(current.title)}` : 'That was the end of the queue';
+        case 'restored':
+          // The banner says it for as long as the room holds paused.
+          return null;
         default: {
           const never: never = cause;
           return String(never);

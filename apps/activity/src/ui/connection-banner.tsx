@@ -1,9 +1,22 @@
 import { useApp } from '../room/store.ts';
 import { OfflineIcon } from './icons.tsx';
 
-/** Shown while the room connection is down: reconnecting (with attempts), or given up. */
+export const RESTORED_TEXT = 'The party was restored after a server restart — press play to go on';
+
+/**
+ * Shown while the room connection is down: reconnecting (with attempts), or given up; and, once
+ * connected, while the room holds paused after the server restored it.
+ */
 export function ConnectionBanner() {
   const connection = useApp((s) => s.connection);
+  const restored = useApp((s) => s.snapshot?.playback.restored === true);
+  if (connection.status === 'open' && restored) {
+    return (
+      <div className="banner info" role="status" aria-live="polite" data-testid="restored-banner">
+        <span>{RESTORED_TEXT}</span>
+      </div>
+    );
+  }
   if (connection.status === 'open' || connection.status === 'closed') return null;
   if (connection.status === 'connecting' && !connection.everOpen) return null;
   if (connection.status === 'failed') {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
-import type { Db } from '../db/database.ts';
+import { type Db, isDatabaseUnavailable } from '../db/database.ts';
 import { users } from '../db/schema.ts';
 
 export interface UserRecord {
@@ -33,9 +33,25 @@ export async function upsertUser(
   return row;
 }
 
-/** A dev-mode guest: a user of their own, `discord_id` = `guest:<uuid>`. */
-export function createGuest(db: Db, name: string): Promise<UserRecord> {
-  return upsertUser(db, { discordId: `guest:${randomUUID()}`, name, avatar: null });
+/**
+ * A dev-mode guest: a user of their own, `discord_id` = `guest:<uuid>`. When the database does not
+ * answer, the guest is signed in anyway and their row written once it does (a guest needs nothing
+ * from the database to watch).
+ */
+export async function createGuest(db: Db, name: string, retryMs = 2000): Promise<UserRecord> {
+  const guest: UserRecord = { id: randomUUID(), discordId: `guest:${randomUUID()}`, name, avatar: null };
+  const insert = () => db.insert(users).values(guest).onConflictDoNothing();
+  try {
+    await insert();
+  } catch (error) {
+    if (!isDatabaseUnavailable(error)) throw error;
+    const retry = () =>
+      void insert().catch((again: unknown) => {
+        if (isDatabaseUnavailable(again)) setTimeout(retry, retryMs).unref();
+      });
+    setTimeout(retry, retryMs).unref();
+  }
+  return guest;
 }
 
 /** The user with this users.id, or undefined. */

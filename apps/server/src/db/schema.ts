@@ -137,3 +137,22 @@ export const auditLog = pgTable(
   },
   (t) => [index('audit_log_guild_idx').on(t.guildId, t.createdAt)],
 );
+
+/**
+ * The durable copy of each live room's lasting state (the RoomStore holds the live one), written
+ * behind it: a restart, or a Redis that lost its data, restores the party from here.
+ */
+export const rooms = pgTable(
+  'rooms',
+  {
+    roomId: text('room_id').primaryKey(),
+    /** The room's incarnation: a room ended and created again is a new epoch. */
+    epoch: text('epoch').notNull(),
+    seq: integer('seq').notNull(),
+    /** The RoomRecord as the store held it. */
+    state: jsonb('state').$type<Record<string, unknown>>().notNull(),
+    /** Last time an instance holding the room vouched for it: the restart instant when it was playing. */
+    savedAt: timestamp('saved_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('rooms_saved_at_idx').on(t.savedAt)],
+);

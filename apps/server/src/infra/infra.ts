@@ -20,9 +20,12 @@ export interface Infra {
 
 export function connectRedis(url: string): Redis {
   const redis = new Redis(url, {
-    // Fail a command quickly while Redis is away instead of queueing it forever; reconnect in the background.
-    maxRetriesPerRequest: 2,
-    retryStrategy: (times) => Math.min(50 * 2 ** times, 2000),
+    // Fail a command fast while Redis is away (refused or killed: after one reconnect attempt, well
+    // within a second; silent: by the timeout, which a busy machine's event loop never reaches)
+    // instead of queueing it; reconnect in the background, at least twice a second.
+    maxRetriesPerRequest: 1,
+    commandTimeout: 2000,
+    retryStrategy: (times) => Math.min(50 * 2 ** times, 500),
     connectTimeout: 5000,
     lazyConnect: false,
   });

@@ -17,7 +17,8 @@ export class RedisEventBus implements EventBus {
     private readonly prefix = 'dpp:bus:',
   ) {
     // ioredis re-subscribes by itself after a reconnect (autoResubscribe); we only announce it.
-    this.subscriber = publisher.duplicate({ lazyConnect: false });
+    // No command timeout here: a subscription is not a request that someone waits on.
+    this.subscriber = publisher.duplicate({ lazyConnect: false, commandTimeout: undefined });
     this.subscriber.on('error', () => {});
     this.subscriber.on('ready', () => {
       if (this.wasReady) for (const listener of this.reconnectListeners) listener();

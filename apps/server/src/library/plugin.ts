@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { isDatabaseUnavailable } from '../db/database.ts';
 import { ArtIds } from './art-ids.ts';
 import { DemoSource } from './demo-source.ts';
 import type { ArtRef, ArtSize, MediaSource } from './media-source.ts';
@@ -80,7 +81,15 @@ function createLibrary(app: FastifyInstance, options: { demoDir?: string }): Lib
   const library: Library = {
     artIds,
     async sourceFor(guildId) {
-      const row = await app.plex.servers.forGuild(guildId);
+      let row: Awaited<ReturnType<typeof app.plex.servers.forGuild>>;
+      try {
+        row = await app.plex.servers.forGuild(guildId);
+      } catch (error) {
+        // The database is away and this guild's server was never read here: the env default Plex
+        // serves (when configured) rather than nothing.
+        if (!envSource || !isDatabaseUnavailable(error)) throw error;
+        return envSource;
+      }
       const source = row ? await storedSource(row) : undefined;
       return source ?? envSource ?? demoSource();
     },

@@ -1,6 +1,7 @@
 import { and, desc, eq, isNull } from 'drizzle-orm';
 import type { Db } from '../db/database.ts';
 import { auditLog, guilds, plexServers } from '../db/schema.ts';
+import { LastKnown } from '../lib/last-known.ts';
 import type { TokenCipher } from './token-crypto.ts';
 
 export interface StoredServer {
@@ -27,8 +28,15 @@ const columns = {
   createdAt: plexServers.createdAt,
 };
 
-/** The `plex_servers` table: linked servers, their tokens encrypted (never read back in clear here). */
+/**
+ * The `plex_servers` table: linked servers, their tokens encrypted (never read back in clear here).
+ * What every library lookup reads (a guild's server, a server by id, its sealed token) is memoised
+ * (`LastKnown`): a database outage does not stop browsing or streaming from a server already read.
+ */
 export class PlexServerStore {
+  private readonly rows = new LastKnown<StoredServer | undefined>();
+  private readonly sealed = new LastKnown<{ sealed: string; updatedAt: Date } | undefined>();
+
   constructor(
     private readonly db: Db,
     private readonly cipher: TokenCipher,
@@ -41,7 +49,11 @@ export class PlexServerStore {
     return guildId === undefined ? rows : rows.filter((row) => row.guildId === guildId || row.guildId === null);
   }
 
-  async get(id: string): Promise<StoredServer | undefined> {
+  get(id: string): Promise<StoredServer | undefined> {
+    return this.rows.get(`id:${id}`, () => this.read(id));
+  }
+
+  private async read(id: string): Promise<StoredServer | undefined> {
     const [row] = await this.db
       .select(columns)
       .from(plexServers)
@@ -51,7 +63,11 @@ export class PlexServerStore {
   }
 
   /** The server a guild plays from: its own most recent link, else the most recent global one. */
-  async forGuild(guildId: string | undefined): Promise<StoredServer | undefined> {
+  forGuild(guildId: string | undefined): Promise<StoredServer | undefined> {
+    return this.rows.get(`guild:${guildId ?? ''}`, () => this.readForGuild(guildId));
+  }
+
+  private async readForGuild(guildId: string | undefined): Promise<StoredServer | undefined> {
     if (guildId !== undefined) {
       const [own] = await this.db
         .select(columns)
@@ -77,20 +93,30 @@ export class PlexServerStore {
    * token stored in an old format or under SECRET_KEY_PREVIOUS is sealed again under the current key.
    */
   async token(id: string): Promise<string | undefined> {
-    const [row] = await this.db
-      .select({ encryptedToken: plexServers.encryptedToken, updatedAt: plexServers.updatedAt })
-      .from(plexServers)
-      .where(eq(plexServers.id, id));
-    if (!row) return undefined;
-    const { token, stale } = this.cipher.open(row.encryptedToken);
+    // Memoised sealed, as stored: the clear token is only ever in the caller's hands.
+    const stored = await this.sealed.get(id, async () => {
+      const [row] = await this.db
+        .select({ encryptedToken: plexServers.encryptedToken, updatedAt: plexServers.updatedAt })
+        .from(plexServers)
+        .where(eq(plexServers.id, id));
+      return row && { sealed: row.encryptedToken, updatedAt: row.updatedAt };
+    });
+    if (stored === undefined) return undefined;
+    const { token, stale } = this.cipher.open(stored.sealed);
     if (stale) {
       // Only if nobody relinked meanwhile; updatedAt stays, as the link itself did not change.
       await this.db
         .update(plexServers)
-        .set({ encryptedToken: this.cipher.encrypt(token), updatedAt: row.updatedAt })
-        .where(and(eq(plexServers.id, id), eq(plexServers.encryptedToken, row.encryptedToken)));
+        .set({ encryptedToken: this.cipher.encrypt(token), updatedAt: stored.updatedAt })
+        .where(and(eq(plexServers.id, id), eq(plexServers.encryptedToken, stored.sealed)));
+      this.sealed.clear();
     }
     return token;
+  }
+
+  private forget() {
+    this.rows.clear();
+    this.sealed.clear();
   }
 
   /** Stores (or refreshes) a server for a guild or for everyone, with an audit row. */
@@ -152,11 +178,13 @@ export class PlexServerStore {
       });
       return row!.id;
     });
+    this.forget();
     return (await this.get(id))!;
   }
 
   /** Forgets a server, with an audit row. False when there was no such server. */
   async remove(id: string, actorId: string): Promise<boolean> {
+    this.forget();
     return this.db.transaction(async (tx) => {
       const [row] = await tx
         .delete(plexServers)

@@ -7,6 +7,7 @@ import { guildOfRoom } from '../library/plugin.ts';
 import type { Tracing } from '../plugins/tracing.ts';
 import { libraryLookup } from './library-lookup.ts';
 import { cacheLeases, type PrivilegeCheck, type RoomObserver } from './ports.ts';
+import { DatabaseRoomArchive } from './room-archive.ts';
 import { RoomEngine } from './room-engine.ts';
 import { DatabaseWatchLog } from './watch-log.ts';
 
@@ -19,6 +20,9 @@ declare module 'fastify' {
     rooms: RoomEngine;
   }
 }
+
+/** How long the durable copy of a room nobody holds is kept (DESIGN 7). */
+export const ROOM_COPY_RETENTION_MS = 24 * 60 * 60_000;
 
 export function metricsObserver(metrics: Metrics, tracing?: Tracing): RoomObserver {
   return {
@@ -40,6 +44,7 @@ export function metricsObserver(metrics: Metrics, tracing?: Tracing): RoomObserv
 export default fp(
   async (app) => {
     const watchLog = new DatabaseWatchLog(app.database.db, app.log);
+    const archive = new DatabaseRoomArchive(app.database.db, app.log);
     const engine = new RoomEngine({
       store: app.roomStore,
       bus: app.eventBus,
@@ -57,14 +62,34 @@ export default fp(
       // Queue entries come from the room's library (tests swap it with `setItemLookup`).
       lookup: libraryLookup(app.library),
       watchLog,
+      archive,
       observer: metricsObserver(app.metrics, app.tracing),
       log: app.log,
     });
     await engine.start();
     app.decorate('rooms', engine);
+    // Copies of rooms nobody came back to for a day go; the others are vouched for while they live.
+    const prune = () =>
+      void archive
+        .prune(ROOM_COPY_RETENTION_MS)
+        .catch((error: unknown) => app.log.warn({ err: error }, 'could not prune old room copies'));
+    prune();
+    const pruning = setInterval(prune, 60 * 60_000);
+    pruning.unref();
+    const vacuuming =
+      app.database.kind === 'pglite'
+        ? setInterval(
+            () =>
+              void archive.vacuum().catch((error: unknown) => app.log.warn({ err: error }, 'could not vacuum rooms')),
+            60_000,
+          )
+        : undefined;
+    vacuuming?.unref();
     app.addHook('onClose', async () => {
+      clearInterval(pruning);
+      clearInterval(vacuuming);
       await engine.close();
-      await watchLog.flush();
+      await watchLog.close();
     });
   },
   { name: 'rooms', dependencies: ['config', 'metrics', 'tracing', 'database', 'infra', 'auth', 'discord', 'library'] },

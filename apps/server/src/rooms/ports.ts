@@ -3,6 +3,7 @@
  * the guild's permissions and the watch history. The Fastify host wires the real ones; tests pass fakes.
  */
 import type { ItemInfo } from './room-logic.ts';
+import type { RoomRecord } from './room-record.ts';
 
 /** The transport, reduced to what the engine uses (a `ws` socket, or an in-memory pair in tests). */
 export interface RoomSocket {
@@ -57,6 +58,23 @@ export interface WatchLog {
 }
 
 export const noWatchLog: WatchLog = { started() {}, item() {}, ended() {} };
+
+/**
+ * The durable copy of each room (the database), written behind the live RoomStore: what a restart or
+ * a Redis that lost its data restores the room from. `save` and `remove` never throw and never hold a
+ * command: they are coalesced per room and written off the command path.
+ */
+export interface RoomArchive {
+  /** The room's last saved state and the last instant an instance vouched for it; rejects when unreadable. */
+  load(roomId: string): Promise<{ record: RoomRecord; savedAt: number } | undefined>;
+  save(record: RoomRecord): void;
+  /** The room ended: its copy goes (only that incarnation's, so a newer one is kept). */
+  remove(roomId: string, epoch: string): void;
+  /** Rooms this instance holds live: their copies stay current (a playing room's restart instant). */
+  vouch(roomIds: string[]): void;
+  /** Writes everything pending now (clean shutdown); resolves when written or given up. */
+  flush(): Promise<void>;
+}
 
 /** Counters and timings for /metrics, without tying the engine to prom-client. */
 export interface RoomObserver {

@@ -24,6 +24,7 @@ import {
   noPrivileges,
   noWatchLog,
   type PrivilegeCheck,
+  type RoomArchive,
   type RoomLogger,
   type RoomObserver,
   type RoomSocket,
@@ -52,7 +53,7 @@ import {
   voiceLeft,
   waitTimedOut,
 } from './room-logic.ts';
-import { diffSnapshots, newRoom, type RoomRecord, toSnapshot } from './room-record.ts';
+import { diffSnapshots, newRoom, type RoomRecord, restoreRoom, toSnapshot } from './room-record.ts';
 
 /** A signed-in user, as the engine knows them. */
 export interface RoomUser {
@@ -100,6 +101,13 @@ export interface RoomEngineOptions {
   leases?: InstanceLeases;
   leasing?: { ttlMs?: number; renewMs?: number; sweepMs?: number };
   watchLog?: WatchLog;
+  /**
+   * The durable copy of every room (the database): written behind the store, and read when the store
+   * has no record of a room it is asked to create (a restart, a Redis that lost its data).
+   */
+  archive?: RoomArchive;
+  /** How often the rooms held here are vouched for in the archive (a playing room's restart instant). */
+  vouchMs?: number;
   observer?: RoomObserver;
   log?: RoomLogger;
   clock?: Clock;
@@ -218,6 +226,21 @@ export class RoomEngine {
         for (const { hub } of this.hubs.values()) hub.refresh();
       }),
     );
+    const archive = this.options.archive;
+    if (archive) {
+      // A playing room's copy must know the instant it was last alive (where a restart resumes it);
+      // one that is not playing only needs to stay clear of the retention.
+      let ticks = 0;
+      const vouchMs = this.options.vouchMs ?? 300;
+      const everyone = Math.max(1, Math.round((10 * 60_000) / vouchMs));
+      const vouch = setInterval(() => {
+        const all = ticks++ % everyone === 0;
+        const held = [...this.hubs].filter(([, { hub }]) => all || hub.mirror?.playback.status === 'playing');
+        archive.vouch(held.map(([roomId]) => roomId));
+      }, vouchMs);
+      vouch.unref();
+      this.cleanups.push(() => clearInterval(vouch));
+    }
     if (this.options.leases) {
       const { renewMs = 10_000, sweepMs = 15_000 } = this.options.leasing ?? {};
       await this.renewLease();
@@ -503,6 +526,7 @@ export class RoomEngine {
       if (!found) return false;
       const record = asRecord(found.value);
       if (!(await this.store.delete(roomId, found.version))) continue;
+      this.options.archive?.remove(roomId, record.epoch);
       this.publishEvent({ kind: 'empty', roomId });
       this.watchLog.ended(record.sessionId, roomId, this.clock.now());
       for (const connection of [...this.connections]) {
@@ -573,6 +597,11 @@ export class RoomEngine {
 
   async close(): Promise<void> {
     this.closing = true;
+    // The rooms held here are current up to this instant in their copies (a clean shutdown loses nothing).
+    if (this.options.archive) {
+      this.options.archive.vouch([...this.hubs.keys()]);
+      await this.options.archive.flush();
+    }
     for (const timer of this.awayTimers.values()) this.clock.clearTimeout(timer);
     this.awayTimers.clear();
     const hubs = [...this.hubs.values()];
@@ -670,8 +699,11 @@ export class RoomEngine {
     options: TransactOptions = {},
   ): Promise<Transaction> {
     let last: Transaction = { outcome: { kind: 'unchanged' }, record: undefined, wrote: false };
-    let effects: { before: RoomRecord | undefined; after: RoomRecord } | undefined;
-    const written = await updateRoom(this.store, roomId, (versioned) => {
+    let effects: { before: RoomRecord | undefined; after: RoomRecord; restoredFrom?: RoomRecord } | undefined;
+    // The room's durable copy, read once the store turns out to have no record of a room to create.
+    let archived: { record: RoomRecord; savedAt: number } | null | undefined = this.options.archive ? undefined : null;
+    let lookInArchive = false;
+    const change = (versioned: { value: unknown } | undefined) => {
       const ctx: Context = { now: this.clock.now(), tuning: this.tuning };
       const current = versioned && asRecord(versioned.value);
       effects = undefined;
@@ -679,15 +711,24 @@ export class RoomEngine {
         last = { outcome: { kind: 'rejected', code: 'not_joined' }, record: undefined, wrote: false };
         return undefined;
       }
+      if (!current && archived === undefined) {
+        lookInArchive = true;
+        return undefined;
+      }
+      const restored =
+        !current && archived
+          ? restoreRoom(archived.record, { ...archived, now: ctx.now, epoch: randomUUID() })
+          : undefined;
       const draft =
         current !== undefined
           ? structuredClone(current)
-          : newRoom({ roomId, epoch: randomUUID(), sessionId: randomUUID(), now: ctx.now, ...options.create! });
+          : (restored ??
+            newRoom({ roomId, epoch: randomUUID(), sessionId: randomUUID(), now: ctx.now, ...options.create! }));
       const removed = sweepAway(draft, ctx);
       const outcome = step(draft, ctx);
       last = { outcome, record: current, wrote: false };
       if (outcome.kind === 'rejected' || outcome.kind === 'early') return undefined;
-      if (!current && outcome.kind === 'unchanged') return undefined;
+      if (!current && !restored && outcome.kind === 'unchanged') return undefined;
       settle(draft, ctx);
 
       const before = current && toSnapshot(current);
@@ -697,10 +738,11 @@ export class RoomEngine {
 
       let announce: { channel: string; message: Envelope } | undefined;
       if (visible) {
-        draft.seq = (current?.seq ?? 0) + 1;
+        draft.seq = ((current ?? restored)?.seq ?? 0) + 1;
         const firstRemoved = removed[0];
-        const cause: Cause =
-          outcome.kind === 'changed'
+        const cause: Cause = restored
+          ? { type: 'system', event: 'restored' }
+          : outcome.kind === 'changed'
             ? outcome.cause
             : firstRemoved !== undefined
               ? { type: 'member', event: 'left', userId: firstRemoved }
@@ -712,23 +754,52 @@ export class RoomEngine {
         };
       }
       last = { outcome, record: draft, wrote: true };
-      effects = { before: current, after: draft };
+      effects = { before: current, after: draft, ...(archived ? { restoredFrom: archived.record } : {}) };
       return { next: draft, announce, result: undefined };
-    });
+    };
+    let written = await updateRoom(this.store, roomId, change);
+    if (lookInArchive) {
+      archived = await this.readArchive(roomId);
+      if (archived) this.log.warn({ roomId, seq: archived.record.seq }, 'room restored from its durable copy');
+      written = await updateRoom(this.store, roomId, change);
+    }
     if (!written) return last;
-    if (effects) await this.afterWrite(roomId, written.version, effects.before, effects.after);
+    const done = effects as
+      | { before: RoomRecord | undefined; after: RoomRecord; restoredFrom?: RoomRecord }
+      | undefined;
+    if (done) await this.afterWrite(roomId, written.version, done.before, done.after, done.restoredFrom);
     return last;
   }
 
+  /**
+   * The durable copy of a room the store does not have. When the database cannot answer, the room
+   * starts afresh rather than keeping its members out (an outage never stops a party from starting).
+   */
+  private async readArchive(roomId: string) {
+    try {
+      return (await this.options.archive?.load(roomId)) ?? null;
+    } catch (error) {
+      this.log.warn({ err: error, roomId }, "could not read the room's durable copy; starting it afresh");
+      return null;
+    }
+  }
+
   /** Side effects of a write that must not hold the room: events, watch history, timers, closing. */
-  private async afterWrite(roomId: string, version: number, before: RoomRecord | undefined, after: RoomRecord) {
+  private async afterWrite(
+    roomId: string,
+    version: number,
+    before: RoomRecord | undefined,
+    after: RoomRecord,
+    restoredFrom?: RoomRecord,
+  ) {
     const now = this.clock.now();
     if (!before) {
       this.watchLog.started({ sessionId: after.sessionId, roomId, instanceId: after.instanceId, at: now });
       this.publishEvent({ kind: 'created', roomId });
     }
     const entry = after.playback.itemId === null ? undefined : after.queue[0];
-    const entryBefore = before?.playback.itemId == null ? undefined : before.queue[0];
+    const previous = before ?? restoredFrom;
+    const entryBefore = previous?.playback.itemId == null ? undefined : previous.queue[0];
     if (entry?.entryId !== entryBefore?.entryId) {
       this.publishEvent({ kind: 'item', roomId, itemId: entry?.itemId ?? null });
       if (entry)
@@ -743,10 +814,13 @@ export class RoomEngine {
     if (before && before.members.length > 0 && after.members.length === 0) {
       // The last member left: close the room, unless someone joined meanwhile (then the delete is refused).
       if (await this.store.delete(roomId, version)) {
+        this.options.archive?.remove(roomId, after.epoch);
         this.publishEvent({ kind: 'empty', roomId });
         this.watchLog.ended(after.sessionId, roomId, now);
+        return;
       }
     }
+    this.options.archive?.save(after);
   }
 
   private publishEvent(event: RoomEventMessage) {

@@ -102,7 +102,9 @@ export function itemEndsAt(room: Timing): number | undefined {
 }
 
 function setPlayback(room: RoomRecord, patch: Partial<RoomRecord['playback']>) {
-  room.playback = { ...room.playback, ...patch, rev: room.playback.rev + 1 };
+  // Any change of playback is someone going on from a restored room: the notice has done its job.
+  const { restored: _, ...playback } = room.playback;
+  room.playback = { ...playback, ...patch, rev: room.playback.rev + 1 };
 }
 
 /** Resume playing, or wait first when someone in step with the room is still buffering. */

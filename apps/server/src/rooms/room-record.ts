@@ -1,4 +1,5 @@
 import type { Member, Playback, QueueEntry, RoomChanges, RoomSettings, RoomSnapshot } from '@dpp/shared';
+import { VOICE_CONNECTION } from './room-logic.ts';
 
 /** A member as the store keeps it: the public fields plus what only the server needs. */
 export interface MemberRecord extends Member {
@@ -102,4 +103,51 @@ export function diffSnapshots(before: RoomSnapshot | undefined, after: RoomSnaps
     }
   }
   return changes;
+}
+
+/**
+ * How far seq jumps when a room is restored from its durable copy. The copy is written up to a second
+ * behind the room, so clients may have seen broadcasts it never got; the jump is more than a room
+ * broadcasts in that second, so a client's `lastSeq` never looks newer than the restored room.
+ */
+export const RESTORE_SEQ_GAP = 10_000;
+
+/**
+ * The room as it comes back from its durable copy: same item, queue, settings, creator and hosts;
+ * a playing room's position advanced to `savedAt` (the last instant an instance vouched for it, so
+ * the restart instant), then held paused; everyone who was in it away for the grace period (they
+ * come back as they reconnect) and seq above anything a client saw.
+ */
+export function restoreRoom(saved: RoomRecord, options: { savedAt: number; now: number; epoch: string }): RoomRecord {
+  const { playback } = saved;
+  const entry = playback.itemId === null ? undefined : saved.queue[0];
+  let positionMs = playback.positionMs;
+  if (playback.status === 'playing') {
+    positionMs += Math.max(0, options.savedAt - playback.atServerMs) * playback.rate;
+    if (entry?.durationMs != null) positionMs = Math.min(positionMs, entry.durationMs);
+  }
+  return {
+    ...structuredClone(saved),
+    epoch: options.epoch,
+    seq: saved.seq + RESTORE_SEQ_GAP,
+    playback: {
+      rev: playback.rev + 1,
+      itemId: playback.itemId,
+      status: 'paused',
+      positionMs: Math.round(positionMs),
+      atServerMs: options.now,
+      rate: playback.rate,
+      waitUntil: null,
+      ...(playback.itemId === null ? {} : { restored: true as const }),
+    },
+    members: saved.members.map((m) => ({
+      ...structuredClone(m),
+      // The bot's voice presence outlives the server; sockets do not.
+      connections: m.connections.filter((c) => c === VOICE_CONNECTION),
+      state: m.connections.includes(VOICE_CONNECTION) ? 'ready' : 'away',
+      awaySince: m.connections.includes(VOICE_CONNECTION) ? null : options.now,
+      catchingUp: true,
+      laggedAt: null,
+    })),
+  };
 }

@@ -1,21 +1,24 @@
 import { eq, sql } from 'drizzle-orm';
-import type { Db } from '../db/database.ts';
+import { type Db, isDatabaseUnavailable } from '../db/database.ts';
 import { watchSessions } from '../db/schema.ts';
 import type { RoomLogger, WatchLog } from './ports.ts';
 
 /**
  * Watch history in `watch_sessions`, one row per room lifetime. Every write is an upsert keyed by
- * the session id, so the rows come out right whichever instance writes first; failures are logged
- * and dropped (history is best effort and never holds up a room).
+ * the session id, so the rows come out right whichever instance writes first. A write the database
+ * did not answer is tried again (in order, every `retryMs`) until it is written, so an outage loses
+ * no history; other failures are logged and dropped. Nothing here ever holds up a room.
  */
 export class DatabaseWatchLog implements WatchLog {
   private readonly inflight = new Set<Promise<void>>();
   /** Writes of one session run in order (items keep the order they were played in). */
   private readonly tails = new Map<string, Promise<void>>();
+  private closing = false;
 
   constructor(
     private readonly db: Db,
     private readonly log: RoomLogger,
+    private readonly retryMs = 2000,
   ) {}
 
   started(session: { sessionId: string; roomId: string; instanceId: string | null; at: number }) {
@@ -59,6 +62,12 @@ export class DatabaseWatchLog implements WatchLog {
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
   }
 
+  /** Shutdown: one more try for each waiting write, then what the database still refuses is given up (logged). */
+  close(): Promise<void> {
+    this.closing = true;
+    return this.flush();
+  }
+
   async history(roomId: string) {
     return this.db.select().from(watchSessions).where(eq(watchSessions.roomId, roomId));
   }
@@ -66,10 +75,18 @@ export class DatabaseWatchLog implements WatchLog {
   private run(sessionId: string, what: string, write: () => PromiseLike<unknown>) {
     const previous = this.tails.get(sessionId) ?? Promise.resolve();
     const promise = previous.then(async () => {
-      try {
-        await write();
-      } catch (error) {
-        this.log.warn({ err: error, what, sessionId }, 'could not record watch history');
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await write();
+          return;
+        } catch (error) {
+          if (!isDatabaseUnavailable(error) || this.closing) {
+            this.log.warn({ err: error, what, sessionId, attempt }, 'could not record watch history');
+            return;
+          }
+          if (attempt === 1) this.log.warn({ what, sessionId }, 'watch history waits for the database');
+          await new Promise((resolve) => setTimeout(resolve, this.retryMs).unref());
+        }
       }
     });
     this.tails.set(sessionId, promise);

@@ -4,12 +4,23 @@ import { z } from 'zod';
 const check = z.object({ status: z.enum(['ok', 'down']), kind: z.string(), error: z.string().optional() });
 const readiness = z.object({ status: z.enum(['ready', 'not_ready']), database: check, cache: check });
 
+/** A probe answers within this, whatever the dependency does: /readyz itself never hangs. */
+const PROBE_TIMEOUT_MS = 800;
+
 async function probe(kind: string, run: () => Promise<void>): Promise<z.infer<typeof check>> {
+  let timer: NodeJS.Timeout | undefined;
   try {
-    await run();
+    await Promise.race([
+      run(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${PROBE_TIMEOUT_MS} ms`)), PROBE_TIMEOUT_MS);
+      }),
+    ]);
     return { status: 'ok', kind };
   } catch (error) {
     return { status: 'down', kind, error: error instanceof Error ? error.message : String(error) };
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -65,6 +65,7 @@ describe.skipIf(!services.postgres)('migrations on PGlite and on PostgreSQL', ()
       'plex_accounts',
       'plex_device_keys',
       'plex_servers',
+      'rooms',
       'users',
       'watch_sessions',
     ]);

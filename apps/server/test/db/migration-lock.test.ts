@@ -38,7 +38,7 @@ describe.skipIf(!services.postgres)('instances starting together on one empty Po
         "select count(*)::int as n from information_schema.tables where table_schema = 'public'",
       );
       expect(applied.rows[0].n).toBeGreaterThan(0);
-      expect(tables.rows[0].n).toBe(8);
+      expect(tables.rows[0].n).toBe(9);
     } finally {
       await check.end();
     }

@@ -1,0 +1,114 @@
+import { WebSocket } from 'ws';
+import { type ConnectionStatus, RoomConnection, type SocketFactory } from '../../apps/activity/src/room/connection.ts';
+import type { Timers } from '../../apps/activity/src/sync/sync-controller.ts';
+import { applyState, expectedPosition, type RoomSnapshot, type Welcome } from '../../packages/shared/src/index.ts';
+
+/** The activity's transport on Node: a `ws` socket behind the same SocketLike interface. */
+export const nodeSocketFactory: SocketFactory = (url, handlers) => {
+  const socket = new WebSocket(url, { perMessageDeflate: false });
+  let closed = false;
+  socket.on('open', () => handlers.open());
+  socket.on('message', (data) => handlers.message(String(data)));
+  socket.on('error', () => {});
+  socket.on('close', (code, reason) => {
+    if (closed) return;
+    closed = true;
+    handlers.close(code, String(reason));
+  });
+  return {
+    send: (data) => {
+      if (socket.readyState === WebSocket.OPEN) socket.send(data);
+    },
+    close: (code, reason) => {
+      closed = true;
+      socket.close(code ?? 1000, reason);
+    },
+  };
+};
+
+export const nodeTimers: Timers = {
+  now: () => performance.now(),
+  setTimeout: (run, ms) => setTimeout(run, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+  setInterval: (run, ms) => setInterval(run, ms),
+  clearInterval: (handle) => clearInterval(handle as NodeJS.Timeout),
+};
+
+/**
+ * A member of a party driven by the activity's own RoomConnection (its reconnect with backoff and
+ * `lastSeq`, its clock sync) on Node: what a browser does, minus the player.
+ */
+export class PartyClient {
+  snapshot: RoomSnapshot | undefined;
+  readonly welcomes: Welcome[] = [];
+  readonly statuses: { status: ConnectionStatus; code?: number; at: number }[] = [];
+  /** The playback status after every frame that changed the snapshot, in order. */
+  readonly playbackLog: string[] = [];
+  readonly connection: RoomConnection;
+
+  constructor(wsUrl: string, roomId: string, token: string) {
+    this.connection = new RoomConnection({
+      url: wsUrl,
+      roomId,
+      token: () => token,
+      createSocket: nodeSocketFactory,
+      timers: nodeTimers,
+      backoff: { baseMs: 200, maxMs: 1000 },
+      listener: {
+        status: (status, detail) =>
+          this.statuses.push({ status, ...(detail.code ? { code: detail.code } : {}), at: performance.now() }),
+        welcome: (message) => {
+          this.welcomes.push(message);
+          this.set(message.snapshot);
+        },
+        state: (message) => {
+          if (this.snapshot) this.set(applyState(this.snapshot, message));
+        },
+        snapshot: (message) => {
+          this.set(message.snapshot);
+        },
+        error: () => {},
+      },
+    });
+    this.connection.start();
+  }
+
+  private set(snapshot: RoomSnapshot) {
+    this.snapshot = snapshot;
+    this.playbackLog.push(snapshot.playback.status);
+  }
+
+  get open() {
+    return this.connection.status === 'open';
+  }
+
+  /** Where this member's player would be now, by its own clock estimate of the server. */
+  position(): number | undefined {
+    if (!this.snapshot) return undefined;
+    const entry = this.snapshot.playback.itemId === null ? undefined : this.snapshot.queue[0];
+    return expectedPosition(this.snapshot.playback, this.connection.serverNow(), entry?.durationMs ?? undefined);
+  }
+
+  /** Says its player is ready at the room's current playback (what the activity reports once loaded). */
+  ready() {
+    const playback = this.snapshot?.playback;
+    if (!playback) return false;
+    return this.connection.report({ state: 'ready', positionMs: this.position() ?? 0, rev: playback.rev });
+  }
+
+  stop() {
+    this.connection.stop();
+  }
+}
+
+/** A guest signed in through the server's dev auth. */
+export async function devSignIn(baseUrl: string, name: string): Promise<{ token: string; userId: string }> {
+  const response = await fetch(`${baseUrl}/api/auth/dev`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name }),
+  });
+  if (!response.ok) throw new Error(`sign-in failed: ${response.status} ${await response.text()}`);
+  const body = (await response.json()) as { token: string; user: { id: string } };
+  return { token: body.token, userId: body.user.id };
+}
