@@ -30,6 +30,8 @@ export interface PlexCredentialsDeps {
   now?: () => number;
   /** Waits before retrying a rate-limited call (injected so tests need not wait). */
   wait?: (ms: number) => Promise<void>;
+  /** A server row changed here (its token or account): readers that remember rows forget them. */
+  onServerChanged?: () => void;
 }
 
 const realWait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -147,6 +149,7 @@ export class PlexCredentials {
       .update(plexServers)
       .set({ encryptedToken: this.deps.cipher.encrypt(serverToken), updatedAt: new Date(this.now()) })
       .where(eq(plexServers.id, serverId));
+    this.deps.onServerChanged?.();
     return serverToken;
   }
 
@@ -171,6 +174,7 @@ export class PlexCredentials {
       }
       const accountId = await account;
       await this.deps.db.update(plexServers).set({ accountId }).where(eq(plexServers.id, row.id));
+      this.deps.onServerChanged?.();
       await this.renewServerToken(row.id);
       upgraded++;
     }

@@ -114,7 +114,8 @@ export class PlexServerStore {
     return token;
   }
 
-  private forget() {
+  /** Forgets every remembered row and token (a row changed outside this store). */
+  forget() {
     this.rows.clear();
     this.sealed.clear();
   }
