@@ -41,7 +41,7 @@ export function discordModeSuite(getBrowser: () => Browser): void {
       tickets.set(ticket, Date.now() + 30 * 60 * 1000);
       return ticket;
     };
-    const ticketOf = (cookie: string | undefined) => /(?:^|;\s*)proxy_ticket=([^;]+)/.exec(cookie ?? '')?.[1];
+    const ticketOf = (cookie: string | null | undefined) => /(?:^|;\s*)proxy_ticket=([^;]+)/.exec(cookie ?? '')?.[1];
 
     const host = () => `${discord.applicationId}.discordsays.com`;
 
@@ -253,7 +253,7 @@ window.addEventListener('message', (event) => {
         const seen: string[] = [];
         (window as unknown as { errorNotices: string[] }).errorNotices = seen;
         new MutationObserver(() => {
-          for (const n of document.querySelectorAll('.notice.error')) seen.push(n.textContent ?? '');
+          for (const n of Array.from(document.querySelectorAll('.notice.error'))) seen.push(n.textContent ?? '');
         }).observe(document.body, { subtree: true, childList: true });
       });
       const rpcBefore = (await page.evaluate(() => (window as unknown as { rpcLog: string[] }).rpcLog)).filter(
