@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Browser, BrowserContext, Frame, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -15,6 +16,11 @@ type FakeDiscord = Awaited<ReturnType<typeof startFakeDiscord>>;
  * (handshake, AUTHORIZE, AUTHENTICATE, channel and participants). Sign-in goes through the real
  * `POST /api/auth/discord` against the fake Discord, and the room socket's `hello` carries the
  * instance id the server checks with the fake Discord's activity-instances API.
+ *
+ * The stand-in proxy also does what Discord's does with its proxy ticket: a request passes only on a
+ * live ticket (here a cookie the stand-in client holds, as the Discord client holds the real one),
+ * and is answered 401 once it expired; `REQUEST_PROXY_TICKET_REFRESH` issues a fresh one. It takes
+ * paths with and without the `/.proxy/` prefix, as Discord's proxy does.
  */
 export function discordModeSuite(getBrowser: () => Browser): void {
   describe('Discord mode (Embedded App SDK in an iframe)', () => {
@@ -24,6 +30,18 @@ export function discordModeSuite(getBrowser: () => Browser): void {
     let page: Page;
     let instanceId: string;
     const consoleLines: string[] = [];
+
+    /** The stand-in proxy's tickets (ticket → expiry, epoch ms) and what it let through or refused. */
+    const tickets = new Map<string, number>();
+    const proxied: { path: string; prefixed: boolean; status: number }[] = [];
+    /** Set by a test: the next media request finds its ticket just expired. */
+    let expireAtNextMedia = false;
+    const issueTicket = () => {
+      const ticket = randomUUID();
+      tickets.set(ticket, Date.now() + 30 * 60 * 1000);
+      return ticket;
+    };
+    const ticketOf = (cookie: string | null | undefined) => /(?:^|;\s*)proxy_ticket=([^;]+)/.exec(cookie ?? '')?.[1];
 
     const host = () => `${discord.applicationId}.discordsays.com`;
 
@@ -66,6 +84,12 @@ window.addEventListener('message', (event) => {
     case 'GET_ACTIVITY_INSTANCE_CONNECTED_PARTICIPANTS': return answer({ participants: [user] });
     case 'SUBSCRIBE': case 'UNSUBSCRIBE': return answer({ evt: payload.evt });
     case 'SET_CONFIG': return answer({ use_interactive_pip: args.use_interactive_pip });
+    case 'REQUEST_PROXY_TICKET_REFRESH':
+      // The client gets a fresh ticket from the proxy and holds it (the cookie its requests carry).
+      return fetch('/__discord__/ticket', { method: 'POST' }).then((r) => r.json()).then(({ ticket }) => {
+        document.cookie = 'proxy_ticket=' + ticket + '; path=/; secure; samesite=none';
+        answer({ ticket });
+      });
     default: return answer(null);
   }
 });
@@ -98,6 +122,7 @@ window.addEventListener('message', (event) => {
         if (url.pathname === '/__discord__') {
           await route.fulfill({
             contentType: 'text/html',
+            headers: { 'set-cookie': `proxy_ticket=${issueTicket()}; Path=/; Secure; SameSite=None` },
             body: clientPage({
               code,
               userId: guild.users.alice,
@@ -107,7 +132,25 @@ window.addEventListener('message', (event) => {
           });
           return;
         }
-        const response = await route.fetch({ url: `${server.url}${url.pathname}${url.search}` });
+        if (url.pathname === '/__discord__/ticket') {
+          await route.fulfill({ contentType: 'application/json', body: JSON.stringify({ ticket: issueTicket() }) });
+          return;
+        }
+        const prefixed = url.pathname.startsWith('/.proxy/');
+        const path = prefixed ? url.pathname.slice('/.proxy'.length) : url.pathname;
+        const ticket = ticketOf(await route.request().headerValue('cookie'));
+        if (ticket && expireAtNextMedia && path.startsWith('/api/stream/')) {
+          expireAtNextMedia = false;
+          tickets.set(ticket, Date.now() - 1);
+        }
+        const expiresAt = ticket ? tickets.get(ticket) : undefined;
+        if (expiresAt === undefined || expiresAt <= Date.now()) {
+          proxied.push({ path, prefixed, status: 401 });
+          await route.fulfill({ status: 401, contentType: 'text/plain', body: 'proxy ticket expired' });
+          return;
+        }
+        const response = await route.fetch({ url: `${server.url}${path}${url.search}` });
+        proxied.push({ path, prefixed, status: response.status() });
         await route.fulfill({ response });
       });
       // …and so does the room socket: bridged here to the server, with the origin Discord would send.
@@ -202,6 +245,76 @@ window.addEventListener('message', (event) => {
       await frame.locator('body').press('Escape');
       await page.screenshot({ path: `${ARTIFACTS}/discord-mode.png` });
     }, 90_000);
+
+    it('keeps playing when the proxy ticket expires under a media request: one fresh ticket, one retry', async () => {
+      const frame = activity();
+      // Any error notice, however briefly shown, is caught.
+      await frame.evaluate(() => {
+        const seen: string[] = [];
+        (window as unknown as { errorNotices: string[] }).errorNotices = seen;
+        new MutationObserver(() => {
+          for (const n of Array.from(document.querySelectorAll('.notice.error'))) seen.push(n.textContent ?? '');
+        }).observe(document.body, { subtree: true, childList: true });
+      });
+      const rpcBefore = (await page.evaluate(() => (window as unknown as { rpcLog: string[] }).rpcLog)).filter(
+        (cmd) => cmd === 'REQUEST_PROXY_TICKET_REFRESH',
+      ).length;
+      const from = proxied.length;
+      // The viewer picks another quality: a new media request, and the ticket expires just as it leaves.
+      expireAtNextMedia = true;
+      await frame.locator('.stage').hover({ position: { x: 40, y: 40 } });
+      await frame.getByTestId('quality-menu').click();
+      await frame.locator('[role="menuitemradio"][aria-checked="false"]').first().click();
+
+      // The stream's files (the video, its subtitles), by name: the stream id changes on reload.
+      const media = () =>
+        proxied
+          .slice(from)
+          .filter((r) => r.path.startsWith('/api/stream/'))
+          .map((r) => ({ file: r.path.split('/').pop() ?? '', status: r.status }));
+      const isVideo = (file: string) => !file.endsWith('.vtt');
+      await waitFor(() => media().some((r) => isVideo(r.file) && r.status < 300), {
+        timeoutMs: 30_000,
+        what: 'the video to load after the refused request',
+      });
+      // The video was refused once (the expired ticket), then came through on the fresh ticket: one
+      // retry was enough. Whatever else was in flight on that ticket (the subtitles) was refused at
+      // most once too.
+      const video = media().filter((r) => isVideo(r.file));
+      expect(video[0]?.status).toBe(401);
+      expect(video.filter((r) => r.status === 401)).toHaveLength(1);
+      for (const file of new Set(media().map((r) => r.file))) {
+        expect(media().filter((r) => r.file === file && r.status === 401).length).toBeLessThanOrEqual(1);
+      }
+      const rpcAfter = (await page.evaluate(() => (window as unknown as { rpcLog: string[] }).rpcLog)).filter(
+        (cmd) => cmd === 'REQUEST_PROXY_TICKET_REFRESH',
+      ).length;
+      expect(rpcAfter).toBe(rpcBefore + 1);
+
+      // …and the film goes on: the picture moves on after the recovery.
+      const at = await frame.evaluate(() => document.querySelector('video')?.currentTime ?? 0);
+      await waitFor(
+        () =>
+          frame.evaluate((t) => {
+            const v = document.querySelector('video');
+            return v !== null && !v.paused && v.currentTime > t + 1;
+          }, at),
+        { timeoutMs: 20_000, what: 'playback to go on after the ticket refresh' },
+      );
+      expect(await frame.evaluate(() => (window as unknown as { errorNotices: string[] }).errorNotices)).toEqual([]);
+    }, 90_000);
+
+    it('reaches the server with and without the /.proxy/ prefix', async () => {
+      const frame = activity();
+      const from = proxied.length;
+      const statuses = await frame.evaluate(async () =>
+        Promise.all(['/.proxy/healthz', '/healthz'].map(async (path) => (await fetch(path)).status)),
+      );
+      expect(statuses).toEqual([200, 200]);
+      const seen = proxied.slice(from).filter((r) => r.path === '/healthz');
+      expect(seen.map((r) => r.prefixed).sort()).toEqual([false, true]);
+      expect(seen.every((r) => r.status === 200)).toBe(true);
+    });
 
     it('ran framed by discordsays.com with the server’s Content-Security-Policy refusing nothing', async () => {
       const csp = await activity().evaluate(async () => (await fetch('/')).headers.get('content-security-policy'));

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { behindProxy, refreshProxyTicket } from '../platform/proxy-ticket.ts';
 
 /** An HTTP error from our API (`{error: {code, message}}`), or `network` when the server was unreachable. */
 export class ApiError extends Error {
@@ -53,18 +54,23 @@ export async function api<T>(path: string, request: ApiRequest<T> = {}): Promise
   const headers: Record<string, string> = { accept: 'application/json' };
   if (request.body !== undefined) headers['content-type'] = 'application/json';
   if (sessionToken && !request.anonymous) headers.authorization = `Bearer ${sessionToken}`;
-  let response: Response;
-  try {
-    response = await fetch(path, {
-      method: request.method ?? (request.body === undefined ? 'GET' : 'POST'),
-      headers,
-      body: request.body === undefined ? undefined : JSON.stringify(request.body),
-      signal: request.signal,
-    });
-  } catch (error) {
-    if (error instanceof DOMException && error.name === 'AbortError') throw error;
-    throw new ApiError(0, 'network', 'Cannot reach the server. Check your connection.');
-  }
+  const send = async (): Promise<Response> => {
+    try {
+      return await fetch(path, {
+        method: request.method ?? (request.body === undefined ? 'GET' : 'POST'),
+        headers,
+        body: request.body === undefined ? undefined : JSON.stringify(request.body),
+        signal: request.signal,
+      });
+    } catch (error) {
+      if (error instanceof DOMException && error.name === 'AbortError') throw error;
+      throw new ApiError(0, 'network', 'Cannot reach the server. Check your connection.');
+    }
+  };
+  let response = await send();
+  // Inside Discord a 401 may be the activity proxy's (its ticket expired): one fresh ticket, one retry.
+  // A 401 that survives it is our server's, and goes to the caller (who renews the session).
+  if (response.status === 401 && behindProxy() && (await refreshProxyTicket())) response = await send();
   const text = await response.text();
   let body: unknown = null;
   if (text.length > 0) {

@@ -3,6 +3,7 @@ import { discordAuthResponseSchema, type SessionResponse } from '@dpp/shared';
 import { api } from '../lib/api.ts';
 import type { DiscordLayoutMode, Participant } from '../room/store.ts';
 import type { Platform } from './platform.ts';
+import { keepProxyTicketFresh } from './proxy-ticket.ts';
 
 const SCOPES = ['identify', 'guilds', 'guilds.members.read', 'rpc.voice.read'] as const;
 
@@ -84,6 +85,8 @@ export async function bootDiscord(location: Location): Promise<Platform> {
   });
   const sdk = new DiscordSDK(clientId);
   await sdk.ready();
+  // From here on every request rides the proxy ticket: keep it fresh for as long as the activity runs.
+  keepProxyTicketFresh(() => sdk.commands.requestProxyTicketRefresh());
 
   const exchange = async (): Promise<{ session: SessionResponse; accessToken: string }> => {
     const { code } = await sdk.commands.authorize({

@@ -3,6 +3,7 @@ import type { Playback } from '@dpp/shared';
 import { useEffect, useRef } from 'react';
 import videojs from 'video.js';
 import { ApiError, describeError } from '../lib/api.ts';
+import { refreshProxyTicket } from '../platform/proxy-ticket.ts';
 import { browserTimers, type RoomSession } from '../room/session.ts';
 import { type AppState, notify, type Quality, type SubtitleTrack, selectMe, useApp } from '../room/store.ts';
 import { SyncController } from '../sync/sync-controller.ts';
@@ -255,9 +256,13 @@ export default function PlayerView({ session }: { session: RoomSession }) {
       console.warn('Player error', mediaError);
       if (errorRetries < 2) {
         errorRetries += 1;
-        // A stream id may have expired, or the transcoder restarted: ask for a fresh one.
+        // A stream id may have expired, or the transcoder restarted: ask for a fresh one. Inside
+        // Discord the proxy ticket may have expired under the media request: refresh it first.
         player.error(null);
-        load(itemId, state.prefs.quality);
+        const token = loadToken;
+        void refreshProxyTicket().then(() => {
+          if (token === loadToken) load(itemId, useApp.getState().prefs.quality);
+        });
         return;
       }
       controller.setSource({ itemId, phase: 'error' });
