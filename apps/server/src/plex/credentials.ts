@@ -27,6 +27,8 @@ export interface PlexCredentialsDeps {
   deviceKey: PlexDeviceKey;
   auth: PlexTvAuth;
   tv: PlexTvClient;
+  /** Told after a server's row changed here (its token renewed, its account set): memos forget it. */
+  serversChanged?: () => void;
   now?: () => number;
   /** Waits before retrying a rate-limited call (injected so tests need not wait). */
   wait?: (ms: number) => Promise<void>;
@@ -147,6 +149,7 @@ export class PlexCredentials {
       .update(plexServers)
       .set({ encryptedToken: this.deps.cipher.encrypt(serverToken), updatedAt: new Date(this.now()) })
       .where(eq(plexServers.id, serverId));
+    this.deps.serversChanged?.();
     return serverToken;
   }
 
@@ -171,7 +174,7 @@ export class PlexCredentials {
       }
       const accountId = await account;
       await this.deps.db.update(plexServers).set({ accountId }).where(eq(plexServers.id, row.id));
-      await this.renewServerToken(row.id);
+      await this.renewServerToken(row.id); // (which tells the server store its row changed)
       upgraded++;
     }
     return upgraded;

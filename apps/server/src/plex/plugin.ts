@@ -54,7 +54,14 @@ export default fp(
     const servers = new PlexServerStore(app.database.db, cipher);
     const auth = new PlexTvAuth({ baseUrl: app.config.plexTvUrl, identity, metrics: app.metrics });
     const deviceKey = new PlexDeviceKey(app.database.db, cipher, identity.clientIdentifier);
-    const credentials = new PlexCredentials({ db: app.database.db, cipher, deviceKey, auth, tv });
+    const credentials = new PlexCredentials({
+      db: app.database.db,
+      cipher,
+      deviceKey,
+      auth,
+      tv,
+      serversChanged: () => servers.forget(),
+    });
     const clients = new Map<string, PlexClient>();
 
     const client = (baseUrl: string, token: string) => {

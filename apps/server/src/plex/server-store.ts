@@ -134,7 +134,8 @@ export class PlexServerStore {
     return token;
   }
 
-  private forget() {
+  /** Forgets what was memoised: after a row was changed elsewhere (a token renewed by PlexCredentials). */
+  forget() {
     this.rows.clear();
     this.sealed.clear();
   }
