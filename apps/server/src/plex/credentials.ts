@@ -27,11 +27,11 @@ export interface PlexCredentialsDeps {
   deviceKey: PlexDeviceKey;
   auth: PlexTvAuth;
   tv: PlexTvClient;
+  /** Told after a server's row changed here (its token renewed, its account set): memos forget it. */
+  serversChanged?: () => void;
   now?: () => number;
   /** Waits before retrying a rate-limited call (injected so tests need not wait). */
   wait?: (ms: number) => Promise<void>;
-  /** A server row changed here (its token or account): readers that remember rows forget them. */
-  onServerChanged?: () => void;
 }
 
 const realWait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -149,7 +149,7 @@ export class PlexCredentials {
       .update(plexServers)
       .set({ encryptedToken: this.deps.cipher.encrypt(serverToken), updatedAt: new Date(this.now()) })
       .where(eq(plexServers.id, serverId));
-    this.deps.onServerChanged?.();
+    this.deps.serversChanged?.();
     return serverToken;
   }
 
@@ -174,8 +174,7 @@ export class PlexCredentials {
       }
       const accountId = await account;
       await this.deps.db.update(plexServers).set({ accountId }).where(eq(plexServers.id, row.id));
-      this.deps.onServerChanged?.();
-      await this.renewServerToken(row.id);
+      await this.renewServerToken(row.id); // (which tells the server store its row changed)
       upgraded++;
     }
     return upgraded;

@@ -60,7 +60,7 @@ export default fp(
       deviceKey,
       auth,
       tv,
-      onServerChanged: () => servers.forget(),
+      serversChanged: () => servers.forget(),
     });
     const clients = new Map<string, PlexClient>();
 

@@ -1,4 +1,5 @@
-import { and, desc, eq, isNull } from 'drizzle-orm';
+import { randomUUID } from 'node:crypto';
+import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../db/database.ts';
 import { auditLog, guilds, plexServers } from '../db/schema.ts';
 import { LastKnown } from '../lib/last-known.ts';
@@ -29,7 +30,9 @@ const columns = {
 };
 
 /**
- * The `plex_servers` table: linked servers, their tokens encrypted (never read back in clear here).
+ * The `plex_servers` table: linked servers, their tokens and addresses sealed (TokenCipher); the
+ * token is never read back in clear here, the address only into the rows this store returns.
+ * An address an earlier version stored in the clear is sealed the first time its row is read.
  * What every library lookup reads (a guild's server, a server by id, its sealed token) is memoised
  * (`LastKnown`): a database outage does not stop browsing or streaming from a server already read.
  */
@@ -45,7 +48,7 @@ export class PlexServerStore {
   /** Servers of a guild (and the global ones), or every server without a guild. */
   async list(guildId?: string): Promise<StoredServer[]> {
     const query = this.db.select(columns).from(plexServers).leftJoin(guilds, eq(plexServers.guildId, guilds.id));
-    const rows = await query.orderBy(desc(plexServers.updatedAt));
+    const rows = await this.reveal(await query.orderBy(desc(plexServers.updatedAt)));
     return guildId === undefined ? rows : rows.filter((row) => row.guildId === guildId || row.guildId === null);
   }
 
@@ -59,7 +62,24 @@ export class PlexServerStore {
       .from(plexServers)
       .leftJoin(guilds, eq(plexServers.guildId, guilds.id))
       .where(eq(plexServers.id, id));
-    return row;
+    return row && (await this.reveal([row]))[0];
+  }
+
+  /** Rows with their addresses opened; one stored in the clear or under the previous key is sealed again. */
+  private async reveal(rows: StoredServer[]): Promise<StoredServer[]> {
+    return Promise.all(
+      rows.map(async (row) => {
+        const { address, stale } = this.cipher.openAddress(row.baseUrl, row.id);
+        if (stale) {
+          // Only if nobody relinked meanwhile; updatedAt stays, as the link itself did not change.
+          await this.db
+            .update(plexServers)
+            .set({ baseUrl: this.cipher.sealAddress(address, row.id), updatedAt: sql`${plexServers.updatedAt}` })
+            .where(and(eq(plexServers.id, row.id), eq(plexServers.baseUrl, row.baseUrl)));
+        }
+        return { ...row, baseUrl: address };
+      }),
+    );
   }
 
   /** The server a guild plays from: its own most recent link, else the most recent global one. */
@@ -76,7 +96,7 @@ export class PlexServerStore {
         .where(eq(guilds.discordGuildId, guildId))
         .orderBy(desc(plexServers.updatedAt))
         .limit(1);
-      if (own) return own;
+      if (own) return (await this.reveal([own]))[0];
     }
     const [global] = await this.db
       .select(columns)
@@ -85,7 +105,7 @@ export class PlexServerStore {
       .where(isNull(plexServers.guildId))
       .orderBy(desc(plexServers.updatedAt))
       .limit(1);
-    return global;
+    return global && (await this.reveal([global]))[0];
   }
 
   /**
@@ -107,14 +127,14 @@ export class PlexServerStore {
       // Only if nobody relinked meanwhile; updatedAt stays, as the link itself did not change.
       await this.db
         .update(plexServers)
-        .set({ encryptedToken: this.cipher.encrypt(token), updatedAt: stored.updatedAt })
+        .set({ encryptedToken: this.cipher.encrypt(token), updatedAt: sql`${plexServers.updatedAt}` })
         .where(and(eq(plexServers.id, id), eq(plexServers.encryptedToken, stored.sealed)));
       this.sealed.clear();
     }
     return token;
   }
 
-  /** Forgets every remembered row and token (a row changed outside this store). */
+  /** Forgets what was memoised: after a row was changed elsewhere (a token renewed by PlexCredentials). */
   forget() {
     this.rows.clear();
     this.sealed.clear();
@@ -142,19 +162,20 @@ export class PlexServerStore {
           .returning({ id: guilds.id });
         guildRowId = guild!.id;
       }
-      const values = {
-        name: input.name,
-        baseUrl: input.baseUrl,
-        encryptedToken: this.cipher.encrypt(input.token),
-        linkedBy: input.actorId,
-        accountId: input.accountId ?? null,
-        owned: input.owned ?? true,
-      };
       const sameTarget = and(
         guildRowId === null ? isNull(plexServers.guildId) : eq(plexServers.guildId, guildRowId),
         eq(plexServers.machineId, input.machineId),
       );
       const [existing] = await tx.select({ id: plexServers.id }).from(plexServers).where(sameTarget);
+      const id = existing?.id ?? randomUUID();
+      const values = {
+        name: input.name,
+        baseUrl: this.cipher.sealAddress(input.baseUrl, id),
+        encryptedToken: this.cipher.encrypt(input.token),
+        linkedBy: input.actorId,
+        accountId: input.accountId ?? null,
+        owned: input.owned ?? true,
+      };
       const [row] = existing
         ? await tx
             .update(plexServers)
@@ -163,7 +184,7 @@ export class PlexServerStore {
             .returning({ id: plexServers.id })
         : await tx
             .insert(plexServers)
-            .values({ ...values, guildId: guildRowId, machineId: input.machineId })
+            .values({ ...values, id, guildId: guildRowId, machineId: input.machineId })
             .returning({ id: plexServers.id });
       await tx.insert(auditLog).values({
         actorId: input.actorId,

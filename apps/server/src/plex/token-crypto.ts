@@ -6,7 +6,7 @@ export class TokenDecryptionError extends Error {
 }
 
 /**
- * Plex tokens at rest (the database, pending PINs in the cache): sealed by the sealing module under
+ * Plex tokens (and server addresses) at rest (the database, pending PINs in the cache): sealed by the sealing module under
  * the purpose `plex-token`, with a random nonce per sealing. Tokens stored by earlier versions
  * (`v1:…`) still open; `open` says when a stored token should be sealed again (an old format, or
  * SECRET_KEY_PREVIOUS), and the server store does so on read.
@@ -41,5 +41,27 @@ export class TokenCipher {
 
   decrypt(stored: string): string {
     return this.open(stored).token;
+  }
+
+  /**
+   * A server's address at rest (`plex_servers.base_url`): sealed under the purpose `plex-address`,
+   * bound to its row id, so an address moved to another row does not open there.
+   */
+  sealAddress(address: string, rowId: string): string {
+    return this.sealer.seal('plex-address', address, { context: rowId });
+  }
+
+  /**
+   * The address of a row, and whether it should be stored sealed again: an address written in the
+   * clear by earlier versions (`http(s)://…`) or sealed under SECRET_KEY_PREVIOUS. Throws
+   * TokenDecryptionError for anything else.
+   */
+  openAddress(stored: string, rowId: string): { address: string; stale: boolean } {
+    if (/^https?:\/\//i.test(stored)) return { address: stored, stale: true };
+    const opened = this.sealer.open('plex-address', stored, { context: rowId });
+    if (opened) return { address: opened.value, stale: opened.stale };
+    throw new TokenDecryptionError(
+      'The stored Plex server address does not decrypt: it was altered or SECRET_KEY changed. Link Plex again.',
+    );
   }
 }

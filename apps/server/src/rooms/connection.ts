@@ -11,7 +11,7 @@ import {
   type ServerMessage,
 } from '@dpp/shared';
 import type { RoomSocket, TimerHandle } from './ports.ts';
-import type { RoomEngine, RoomUser } from './room-engine.ts';
+import type { HelloVouch, RoomEngine, RoomUser } from './room-engine.ts';
 import { TokenBucket } from './token-bucket.ts';
 
 export interface ConnectionLimits {
@@ -69,6 +69,7 @@ export class RoomConnection {
     private readonly engine: RoomEngine,
     private readonly socket: RoomSocket,
     readonly id: string,
+    private readonly vouch?: HelloVouch,
   ) {
     const now = () => engine.clock.now();
     const limits = engine.limits;
@@ -227,6 +228,12 @@ export class RoomConnection {
         if (!user) {
           this.sendError('unauthorized');
           this.closeFor('unauthorized');
+          return;
+        }
+        const refusal = this.vouch?.(message.token);
+        if (refusal) {
+          this.sendError(refusal.reason, refusal.message);
+          this.closeFor(refusal.reason, refusal.message);
           return;
         }
         let allowed: boolean;

@@ -56,6 +56,12 @@ import {
 import { diffSnapshots, newRoom, type RoomRecord, restoreRoom, toSnapshot } from './room-record.ts';
 
 /** A signed-in user, as the engine knows them. */
+/**
+ * The transport's word on a hello's (valid) session token: undefined to let it in, or why not
+ * (`unauthorized`: it did not come the way this user must come; `forbidden`: it came for someone else).
+ */
+export type HelloVouch = (token: string) => { reason: 'unauthorized' | 'forbidden'; message: string } | undefined;
+
 export interface RoomUser {
   userId: string;
   name: string;
@@ -312,9 +318,13 @@ export class RoomEngine {
     this.lookup = lookup;
   }
 
-  /** A new transport connection; the engine drives it from its first frame to its close. */
-  connect(socket: RoomSocket): RoomConnection {
-    const connection = new RoomConnection(this, socket, `${this.instanceId}/${randomUUID()}`);
+  /**
+   * A new transport connection; the engine drives it from its first frame to its close. `vouch`, when
+   * the transport knows more about its client (Discord's proxy signature at the upgrade), is asked
+   * about the session token of its hello after the token itself was verified.
+   */
+  connect(socket: RoomSocket, vouch?: HelloVouch): RoomConnection {
+    const connection = new RoomConnection(this, socket, `${this.instanceId}/${randomUUID()}`, vouch);
     this.connections.add(connection);
     return connection;
   }

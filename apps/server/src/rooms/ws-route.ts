@@ -3,11 +3,13 @@ import websocket from '@fastify/websocket';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { WebSocket } from 'ws';
+import { DiscordProxyVerifier } from '../auth/discord-proxy.ts';
 import type { Config } from '../config.ts';
 import { errorBody } from '../lib/errors.ts';
 import { AddressCaps } from './address-caps.ts';
 import { Heartbeat } from './heartbeat.ts';
 import type { RoomSocket } from './ports.ts';
+import type { HelloVouch } from './room-engine.ts';
 
 export const HEARTBEAT_INTERVAL_MS = 15_000;
 /** How long shutdown waits for clients to answer the 1012 close before cutting them off. */
@@ -74,6 +76,26 @@ export default fp(
     const caps = new AddressCaps(app.config.wsSocketsPerAddress);
     const heartbeat = new Heartbeat<WebSocket>(HEARTBEAT_INTERVAL_MS);
     heartbeat.start();
+    // With DISCORD_PUBLIC_KEY, as on HTTP requests (auth/plugin.ts): a Discord user's session joins
+    // only over an upgrade Discord's activity proxy signed for that same user.
+    const proxy = app.config.discordPublicKey ? new DiscordProxyVerifier(app.config.discordPublicKey) : undefined;
+    const proxyVouch = (request: FastifyRequest): HelloVouch | undefined => {
+      if (!proxy) return undefined;
+      const signed = proxy.check(request.headers);
+      return (token) => {
+        const verified = app.sessions.verify(token);
+        if (!verified.ok || verified.claims.discordId.startsWith('guest:')) return undefined;
+        if (!signed.ok) {
+          request.log.warn({ reason: signed.reason }, 'room socket refused: no valid Discord proxy signature');
+          return { reason: 'unauthorized', message: `proxy_unverified: not through Discord (${signed.reason})` };
+        }
+        if (signed.userId !== verified.claims.discordId) {
+          request.log.warn('room socket refused: Discord signed the upgrade for another user');
+          return { reason: 'forbidden', message: 'proxy_user_mismatch: Discord signed this for another user' };
+        }
+        return undefined;
+      };
+    };
 
     await app.register(websocket, {
       options: { maxPayload: PROTOCOL_LIMITS.maxPayloadBytes, perMessageDeflate: false },
@@ -138,7 +160,7 @@ export default fp(
           send: (text) => socket.send(text),
           close: (code, reason) => socket.close(code, reason),
         };
-        const connection = app.rooms.connect(adapter);
+        const connection = app.rooms.connect(adapter, proxyVouch(request));
         app.metrics.sockets.inc();
         heartbeat.add(socket, (rttMs) => connection.observeRtt(rttMs));
         socket.on('pong', () => heartbeat.pong(socket));
@@ -154,5 +176,5 @@ export default fp(
       },
     });
   },
-  { name: 'rooms-ws', dependencies: ['rooms', 'metrics', 'config'] },
+  { name: 'rooms-ws', dependencies: ['rooms', 'metrics', 'config', 'auth'] },
 );

@@ -1,5 +1,7 @@
 import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
+import { CLOSE_CODES, PROTOCOL_VERSION } from '@dpp/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { DiscordProxyVerifier } from '../../src/auth/discord-proxy.ts';
 import { type App, startApp } from '../streams/support/stream-app.ts';
 
@@ -90,6 +92,66 @@ describe('Discord activity proxy signatures', () => {
       const forSomeoneElse = await fetch(`${base}/api/me`, { headers: { ...auth, ...signedFor('42') } });
       expect(forSomeoneElse.status).toBe(403);
       expect(((await forSomeoneElse.json()) as { error: { code: string } }).error.code).toBe('proxy_user_mismatch');
+    });
+
+    /** Opens the room socket with these upgrade headers, says hello, and reports how it went. */
+    const joinRoom = (token: string, headers: Record<string, string>) =>
+      new Promise<{ welcomed: boolean; error?: string; code?: number; reason?: string }>((resolve, reject) => {
+        const socket = new WebSocket(`${base.replace(/^http/, 'ws')}/ws`, { headers, perMessageDeflate: false });
+        let error: string | undefined;
+        socket.once('open', () =>
+          socket.send(
+            JSON.stringify({ type: 'hello', protocolVersion: PROTOCOL_VERSION, token, roomId: 'dev:proxy-ws' }),
+          ),
+        );
+        socket.on('message', (data) => {
+          const frame = JSON.parse(data.toString()) as { type: string; code?: string };
+          if (frame.type === 'error') error = frame.code;
+          if (frame.type === 'welcome') {
+            socket.close(1000);
+            resolve({ welcomed: true });
+          }
+        });
+        socket.once('close', (code, reason) => resolve({ welcomed: false, error, code, reason: reason.toString() }));
+        socket.once('error', reject);
+      });
+
+    it("joins a room over the WebSocket only with Discord's signature for the session's user", async () => {
+      const { token } = app.sessions.sign({
+        userId: crypto.randomUUID(),
+        discordId: ALICE,
+        name: 'Alice',
+        avatar: null,
+      });
+      const now = Math.floor(Date.now() / 1000);
+      const signedFor = (user: string) =>
+        proxyHeaders(keys.privateKey, { created_at: now, expires_at: now + 300, user_id: user });
+
+      expect(await joinRoom(token, signedFor(ALICE))).toEqual({ welcomed: true });
+
+      const bare = await joinRoom(token, {});
+      expect(bare).toMatchObject({ welcomed: false, error: 'unauthorized', code: CLOSE_CODES.unauthorized.code });
+      expect(bare.reason).toMatch(/^proxy_unverified/);
+
+      const forged = await joinRoom(
+        token,
+        proxyHeaders(applicationKeys().privateKey, { created_at: now, user_id: ALICE }),
+      );
+      expect(forged).toMatchObject({ welcomed: false, code: CLOSE_CODES.unauthorized.code });
+      expect(forged.reason).toMatch(/^proxy_unverified.*signature/);
+
+      const forSomeoneElse = await joinRoom(token, signedFor('42'));
+      expect(forSomeoneElse).toMatchObject({ welcomed: false, error: 'forbidden', code: CLOSE_CODES.forbidden.code });
+      expect(forSomeoneElse.reason).toMatch(/^proxy_user_mismatch/);
+
+      // A guest (dev sign-in) has no Discord identity to sign: as on HTTP, it is not asked for one.
+      const guest = app.sessions.sign({
+        userId: crypto.randomUUID(),
+        discordId: `guest:${crypto.randomUUID()}`,
+        name: 'Guest',
+        avatar: null,
+      });
+      expect(await joinRoom(guest.token, {})).toEqual({ welcomed: true });
     });
 
     it('serves /metrics only with METRICS_TOKEN as a bearer token', async () => {

@@ -1,7 +1,9 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { type SQL, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type FakePlex, startFakePlex } from '../../../../tests/fakes/plex/index.ts';
+import { PlexServerStore } from '../../src/plex/server-store.ts';
+import { TokenDecryptionError } from '../../src/plex/token-crypto.ts';
 import { type App, buildTestApp, postgresDatabase, signIn } from '../library/support/test-app.ts';
 
 const services = inject('services');
@@ -136,7 +138,15 @@ describe.each([
     expect(stored).toMatchObject({ name: 'Basement Plex', machineIdentifier: fake.machineIdentifier, guildId: null });
 
     const [row] = await rows();
-    expect(row).toMatchObject({ id: stored.id, guild_id: null, base_url: fake.connections.remote.uri });
+    expect(row).toMatchObject({ id: stored.id, guild_id: null });
+    // The address is sealed too, bound to its row.
+    expect(row!.base_url).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(row!.base_url).not.toContain(new URL(fake.connections.remote.uri).host);
+    expect(app.plex.cipher.openAddress(row!.base_url, row!.id)).toEqual({
+      address: fake.connections.remote.uri,
+      stale: false,
+    });
+    expect(() => app.plex.cipher.openAddress(row!.base_url, randomUUID())).toThrow(TokenDecryptionError);
     expect(row!.encrypted_token).toMatch(/^[A-Za-z0-9_-]+$/);
     expect(row!.encrypted_token).not.toContain(fake.token);
     expect(Buffer.from(row!.encrypted_token, 'base64url').includes(Buffer.from(fake.token))).toBe(false);
@@ -158,6 +168,35 @@ describe.each([
     expect(sections.source).toEqual({ kind: 'plex', name: 'Basement Plex' });
     const listed = await call<{ stored: Array<{ id: string }> }>('GET', '/api/plex/servers');
     expect(listed.stored.map((s) => s.id)).toEqual([stored.id]);
+  });
+
+  it.skipIf(!enabled)('reads a server address stored in the clear by the previous version, and seals it', async () => {
+    const [row] = await rows();
+    const clear = fake.connections.remote.uri;
+    // As the code before sealed addresses wrote it.
+    await query(sql`update plex_servers set base_url = ${clear} where id = ${row!.id}`);
+    const [before] = await query<{ updated_at: Date }>(sql`select updated_at from plex_servers where id = ${row!.id}`);
+
+    // Listing reads it (and seals it again)...
+    const listed = await call<{ stored: Array<{ id: string }> }>('GET', '/api/plex/servers');
+    expect(listed.stored.map((s) => s.id)).toContain(row!.id);
+    const [after] = await query<Row & { updated_at: Date }>(sql`select * from plex_servers where id = ${row!.id}`);
+    expect(after!.base_url).not.toBe(clear);
+    expect(after!.base_url).not.toContain(new URL(clear).host);
+    expect(app.plex.cipher.openAddress(after!.base_url, row!.id)).toEqual({ address: clear, stale: false });
+    // ...without making it look relinked.
+    expect(after!.updated_at).toEqual(before!.updated_at);
+
+    // A lookup by id (a fresh store, nothing memoised) of a clear row gets the address and seals it.
+    await query(sql`update plex_servers set base_url = ${clear} where id = ${row!.id}`);
+    const store = new PlexServerStore(app.database.db, app.plex.cipher);
+    expect((await store.get(row!.id))?.baseUrl).toBe(clear);
+    const [resealed] = await query<Row>(sql`select * from plex_servers where id = ${row!.id}`);
+    expect(app.plex.cipher.openAddress(resealed!.base_url, row!.id)).toEqual({ address: clear, stale: false });
+
+    // And the library still plays from it.
+    const sections = await call<{ source: { kind: string; name: string } }>('GET', '/api/library/sections');
+    expect(sections.source).toEqual({ kind: 'plex', name: 'Basement Plex' });
   });
 
   it.skipIf(!enabled)('links a server for one guild; other guilds keep the global one', async () => {
