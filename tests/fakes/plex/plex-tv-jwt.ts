@@ -159,6 +159,9 @@ export class FakePlexTvAuth {
       .setSubject(account.uuid)
       .setIssuedAt(iat)
       .setExpirationTime(iat + PLEX_JWT_TTL_S)
+      // Each token is its own, as plex.tv's are (Ed25519 signatures are deterministic: two tokens
+      // for one account in one second would otherwise be the same string, and expire together).
+      .setJti(randomUUID())
       .sign(this.#signingKey);
     this.#issued.add(token);
     return token;
