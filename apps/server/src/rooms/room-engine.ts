@@ -170,6 +170,8 @@ export class RoomEngine {
   private readonly hubs = new Map<string, { hub: RoomHub; ready: Promise<void> }>();
   private readonly connections = new Set<RoomConnection>();
   private readonly pending = new Set<Promise<unknown>>();
+  /** Round trips waiting to be written, per room (see `observeRtt`). */
+  private readonly rttBatches = new Map<string, { rtts: Map<string, number>; done: Promise<void> }>();
   private readonly awayTimers = new Map<string, TimerHandle>();
   private readonly cleanups: (() => unknown)[] = [];
   private readonly hubHost: HubHost;
@@ -566,13 +568,32 @@ export class RoomEngine {
     }
   }
 
-  /** Heartbeat round trips feed the scheduling lead; written (silently) only when they change notably. */
-  async observeRtt(roomId: string, userId: string, rttMs: number): Promise<void> {
-    try {
-      await this.transact(roomId, (room) => setRtt(room, userId, rttMs), { actorId: userId });
-    } catch (error) {
-      this.log.warn({ err: error, roomId }, 'could not record a round-trip time');
+  /**
+   * Heartbeat round trips feed the scheduling lead; written (silently) only when they change notably.
+   * One heartbeat tick measures every socket at once, so the round trips of one room are gathered and
+   * written in one transaction: ten members writing the same record at the same instant would
+   * otherwise retry each other's compare-and-set and hold up the commands behind them.
+   */
+  observeRtt(roomId: string, userId: string, rttMs: number): Promise<void> {
+    let batch = this.rttBatches.get(roomId);
+    if (!batch) {
+      const rtts = new Map<string, number>();
+      const done = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+        this.rttBatches.delete(roomId);
+        try {
+          await this.transact(roomId, (room) => {
+            for (const [member, rtt] of rtts) setRtt(room, member, rtt);
+            return { kind: 'unchanged' };
+          });
+        } catch (error) {
+          this.log.warn({ err: error, roomId }, 'could not record round-trip times');
+        }
+      });
+      batch = { rtts, done };
+      this.rttBatches.set(roomId, batch);
     }
+    batch.rtts.set(userId, rttMs);
+    return batch.done;
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -537,6 +537,30 @@ describe('room engine', () => {
     });
   });
 
+  it("writes one room's heartbeat round trips in one transaction", async () => {
+    const backend = memoryBackend();
+    const on = await startEngine({ clock }, backend);
+    const members = await Promise.all(['ada', 'bob', 'cy', 'di'].map((id) => join(id, ROOM, on)));
+    let writes = 0;
+    const compareAndSet = backend.store.compareAndSet.bind(backend.store);
+    backend.store.compareAndSet = (...args) => {
+      writes += 1;
+      return compareAndSet(...args);
+    };
+    // One heartbeat tick: every socket's pong arrives at once.
+    members.forEach((member, i) => member.connection.observeRtt(40 + i * 20));
+    await on.idle();
+    expect(writes).toBe(1);
+    const record = (await backend.store.get(ROOM))?.value as { members: { userId: string; rttMs: number }[] };
+    expect(record.members.map((m) => [m.userId, m.rttMs])).toEqual([
+      ['ada', 40],
+      ['bob', 60],
+      ['cy', 80],
+      ['di', 100],
+    ]);
+    await on.close();
+  });
+
   describe('abuse', () => {
     it('answers an invalid frame with a typed error and leaves the room as it was', async () => {
       const ada = await join('ada');
