@@ -548,7 +548,7 @@ describe('room engine', () => {
       return compareAndSet(...args);
     };
     // One heartbeat tick: every socket's pong arrives at once.
-    members.forEach((member, i) => member.connection.observeRtt(40 + i * 20));
+    for (const [i, member] of members.entries()) member.connection.observeRtt(40 + i * 20);
     await on.idle();
     expect(writes).toBe(1);
     const record = (await backend.store.get(ROOM))?.value as { members: { userId: string; rttMs: number }[] };
