@@ -1,11 +1,12 @@
-import { and, eq, isNotNull, isNull, lt } from 'drizzle-orm';
+import { and, eq, isNotNull, lt } from 'drizzle-orm';
 import type { Db } from '../db/database.ts';
-import { plexAccounts, plexServers } from '../db/schema.ts';
+import { plexAccounts } from '../db/schema.ts';
 import type { PlexDeviceKey } from './device-key.ts';
 import { PlexAuthError, PlexRateLimitedError, PlexTokenExpiredError } from './errors.ts';
 import type { PlexTvAuth } from './plex-tv-auth.ts';
 import { plexTokenExpiry } from './plex-tv-auth.ts';
 import type { PlexTvClient } from './plex-tv-client.ts';
+import type { PlexServerStore } from './server-store.ts';
 import type { TokenCipher } from './token-crypto.ts';
 
 /** Refresh a Plex JWT when less than this is left of its 7 days. */
@@ -27,8 +28,8 @@ export interface PlexCredentialsDeps {
   deviceKey: PlexDeviceKey;
   auth: PlexTvAuth;
   tv: PlexTvClient;
-  /** Told after a server's row changed here (its token renewed, its account set): memos forget it. */
-  serversChanged?: () => void;
+  /** The linked servers' rows (their accounts and tokens), owned by the server store. */
+  servers: Pick<PlexServerStore, 'link' | 'setToken' | 'legacyLinks' | 'setAccount'>;
   now?: () => number;
   /** Waits before retrying a rate-limited call (injected so tests need not wait). */
   wait?: (ms: number) => Promise<void>;
@@ -124,10 +125,7 @@ export class PlexCredentials {
    * for the server's current access token and keeps it. Returns the new token.
    */
   async renewServerToken(serverId: string): Promise<string> {
-    const [server] = await this.deps.db
-      .select({ accountId: plexServers.accountId, machineId: plexServers.machineId })
-      .from(plexServers)
-      .where(eq(plexServers.id, serverId));
+    const server = await this.deps.servers.link(serverId);
     if (!server?.accountId) throw new NoPlexAccountError();
     const accountId = server.accountId;
     let token = await this.accountToken(accountId);
@@ -145,11 +143,7 @@ export class PlexCredentials {
       throw new PlexAuthError('resources', 'The Plex account no longer has access to this server: link it again.');
     }
     const serverToken = resource.accessToken || token;
-    await this.deps.db
-      .update(plexServers)
-      .set({ encryptedToken: this.deps.cipher.encrypt(serverToken), updatedAt: new Date(this.now()) })
-      .where(eq(plexServers.id, serverId));
-    this.deps.serversChanged?.();
+    await this.deps.servers.setToken(serverId, serverToken);
     return serverToken;
   }
 
@@ -159,22 +153,19 @@ export class PlexCredentials {
    * server's token again (plex.tv retires the legacy token once the JWT exists). Returns how many.
    */
   async upgradeLegacyLinks(): Promise<number> {
-    const rows = await this.deps.db
-      .select({ id: plexServers.id, encryptedToken: plexServers.encryptedToken })
-      .from(plexServers)
-      .where(and(isNull(plexServers.accountId), eq(plexServers.owned, true)));
+    const rows = await this.deps.servers.legacyLinks();
     let upgraded = 0;
     const byToken = new Map<string, Promise<string>>();
     for (const row of rows) {
-      const legacy = this.deps.cipher.decrypt(row.encryptedToken);
+      const legacy = row.token;
       let account = byToken.get(legacy);
       if (!account) {
         account = this.upgradeToken(legacy);
         byToken.set(legacy, account);
       }
       const accountId = await account;
-      await this.deps.db.update(plexServers).set({ accountId }).where(eq(plexServers.id, row.id));
-      await this.renewServerToken(row.id); // (which tells the server store its row changed)
+      await this.deps.servers.setAccount(row.id, accountId);
+      await this.renewServerToken(row.id);
       upgraded++;
     }
     return upgraded;

@@ -60,7 +60,7 @@ export default fp(
       deviceKey,
       auth,
       tv,
-      serversChanged: () => servers.forget(),
+      servers,
     });
     const clients = new Map<string, PlexClient>();
 

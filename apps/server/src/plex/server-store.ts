@@ -134,8 +134,40 @@ export class PlexServerStore {
     return token;
   }
 
-  /** Forgets what was memoised: after a row was changed elsewhere (a token renewed by PlexCredentials). */
-  forget() {
+  /** The plex.tv account a server was linked with and its machine id (read fresh, never memoised). */
+  async link(id: string): Promise<{ accountId: string | null; machineId: string } | undefined> {
+    const [row] = await this.db
+      .select({ accountId: plexServers.accountId, machineId: plexServers.machineId })
+      .from(plexServers)
+      .where(eq(plexServers.id, id));
+    return row;
+  }
+
+  /** Keeps a server's renewed access token (plex.tv rotated it, or the account's JWT was renewed). */
+  async setToken(id: string, token: string): Promise<void> {
+    await this.db
+      .update(plexServers)
+      .set({ encryptedToken: this.cipher.encrypt(token), updatedAt: new Date() })
+      .where(eq(plexServers.id, id));
+    this.forget();
+  }
+
+  /** Owned servers linked before accounts were kept, with their (legacy, account) token in clear. */
+  async legacyLinks(): Promise<{ id: string; token: string }[]> {
+    const rows = await this.db
+      .select({ id: plexServers.id, encryptedToken: plexServers.encryptedToken })
+      .from(plexServers)
+      .where(and(isNull(plexServers.accountId), eq(plexServers.owned, true)));
+    return rows.map((row) => ({ id: row.id, token: this.cipher.decrypt(row.encryptedToken) }));
+  }
+
+  /** Records the plex.tv account a server's link now belongs to. */
+  async setAccount(id: string, accountId: string): Promise<void> {
+    await this.db.update(plexServers).set({ accountId }).where(eq(plexServers.id, id));
+    this.forget();
+  }
+
+  private forget() {
     this.rows.clear();
     this.sealed.clear();
   }
