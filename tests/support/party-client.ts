@@ -1,6 +1,9 @@
 import { WebSocket } from 'ws';
 import { type ConnectionStatus, RoomConnection, type SocketFactory } from '../../apps/activity/src/room/connection.ts';
 import type { Timers } from '../../apps/activity/src/sync/sync-controller.ts';
+
+export { devSignIn } from './dev-sign-in.ts';
+
 import { applyState, expectedPosition, type RoomSnapshot, type Welcome } from '../../packages/shared/src/index.ts';
 
 /** The activity's transport on Node: a `ws` socket behind the same SocketLike interface. */
@@ -99,16 +102,4 @@ export class PartyClient {
   stop() {
     this.connection.stop();
   }
-}
-
-/** A guest signed in through the server's dev auth. */
-export async function devSignIn(baseUrl: string, name: string): Promise<{ token: string; userId: string }> {
-  const response = await fetch(`${baseUrl}/api/auth/dev`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ name }),
-  });
-  if (!response.ok) throw new Error(`sign-in failed: ${response.status} ${await response.text()}`);
-  const body = (await response.json()) as { token: string; user: { id: string } };
-  return { token: body.token, userId: body.user.id };
 }

@@ -2,7 +2,7 @@ import http from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type FakePlex, startFakePlex } from '../../../../tests/fakes/plex/index.ts';
 import { waitFor } from '../../../../tests/support/wait.ts';
-import { join, leave, loadPaused, type Member } from './support/party.ts';
+import { join, leave, loadPaused, type Member, Parties } from './support/party.ts';
 import { type App, bytesOf, startApp } from './support/stream-app.ts';
 
 const MOVIE = '101';
@@ -44,32 +44,12 @@ describe('streams from Plex (the fake Plex Media Server)', () => {
   let plex: FakePlex;
   let app: App;
   let base: string;
-  const members: Member[] = [];
+  const parties = new Parties(() => base);
 
   const movie = (id = MOVIE) => {
     const item = plex.catalog.items.get(id);
     if (item?.type !== 'movie') throw new Error(`the fake has no movie ${id}`);
     return item;
-  };
-
-  const offer = async (member: Member, room: string, quality: string) => {
-    const response = await fetch(`${base}/api/rooms/${room}/stream?quality=${quality}`, { headers: member.auth });
-    const body = (await response.json()) as {
-      kind: string;
-      url: string;
-      mimeType: string;
-      subtitles: { label: string; language: string; url: string }[];
-    };
-    if (response.status !== 200) throw new Error(`offer: ${response.status} ${JSON.stringify(body)}`);
-    return body;
-  };
-
-  const party = async (room: string, size: number, itemId: string) => {
-    const joined: Member[] = [];
-    for (let i = 0; i < size; i++) joined.push(await join(base, room, `Viewer ${i + 1}`));
-    members.push(...joined);
-    await loadPaused(joined[0] as Member, itemId);
-    return joined;
   };
 
   beforeAll(async () => {
@@ -87,14 +67,14 @@ describe('streams from Plex (the fake Plex Media Server)', () => {
   });
 
   afterAll(async () => {
-    await Promise.all(members.map(leave));
+    await parties.leaveAll();
     await app?.close();
     await plex?.close();
   });
 
   it('passes direct-play ranges through with the upstream semantics and only the allowed headers', async () => {
-    const [viewer] = await party('dev:plex-direct', 1, MOVIE);
-    const stream = await offer(viewer as Member, 'dev:plex-direct', 'original');
+    const [viewer] = await parties.open('dev:plex-direct', 1, MOVIE);
+    const stream = await parties.offer(viewer as Member, 'dev:plex-direct', 'original');
     expect(stream.kind).toBe('file');
     const proxied = `${base}${stream.url}`;
     const part = plex.counters.requests('part').at(-1);
@@ -136,8 +116,8 @@ describe('streams from Plex (the fake Plex Media Server)', () => {
   });
 
   it('aborts the upstream request when the client goes away mid-body', async () => {
-    const [viewer] = await party('dev:plex-abort', 1, ABORT_MOVIE);
-    const stream = await offer(viewer as Member, 'dev:plex-abort', 'original');
+    const [viewer] = await parties.open('dev:plex-abort', 1, ABORT_MOVIE);
+    const stream = await parties.offer(viewer as Member, 'dev:plex-abort', 'original');
     // A slow upstream keeps the body in flight long enough to walk away from it.
     plex.faults.slowBody('part', 64 * 1024);
     plex.counters.reset();
@@ -166,11 +146,13 @@ describe('streams from Plex (the fake Plex Media Server)', () => {
   });
 
   it('shares direct play too: a party reading the whole file fetches each chunk from Plex once', async () => {
-    const viewers = await party('dev:plex-direct-party', 6, PARTY_MOVIE);
+    const viewers = await parties.open('dev:plex-direct-party', 6, PARTY_MOVIE);
     const other = movie(PARTY_MOVIE);
     const size = other.clip.mp4Bytes;
     expect(size).toBeGreaterThan(3 * CHUNK_KB * 1024);
-    const offers = await Promise.all(viewers.map((viewer) => offer(viewer, 'dev:plex-direct-party', 'original')));
+    const offers = await Promise.all(
+      viewers.map((viewer) => parties.offer(viewer, 'dev:plex-direct-party', 'original')),
+    );
     const whole = await bytesOf(
       await fetch(`${plex.url}${other.part.key}`, { headers: { 'X-Plex-Token': plex.token } }),
     );
@@ -195,9 +177,9 @@ describe('streams from Plex (the fake Plex Media Server)', () => {
   });
 
   it("offers Plex's external subtitles as WebVTT through the proxy, fetched from Plex once", async () => {
-    const [viewer] = await party('dev:plex-subtitles', 1, MOVIE);
-    const file = await offer(viewer as Member, 'dev:plex-subtitles', 'original');
-    const hls = await offer(viewer as Member, 'dev:plex-subtitles', '720p');
+    const [viewer] = await parties.open('dev:plex-subtitles', 1, MOVIE);
+    const file = await parties.offer(viewer as Member, 'dev:plex-subtitles', 'original');
+    const hls = await parties.offer(viewer as Member, 'dev:plex-subtitles', '720p');
     const subtitleStreamId = movie().part.subtitleStreamId;
     expect(subtitleStreamId).toBeDefined();
     for (const stream of [file, hls]) {
@@ -231,9 +213,9 @@ describe('streams from Plex (the fake Plex Media Server)', () => {
   });
 
   it('shares one transcode among every member of a room: one session, each segment fetched once', async () => {
-    const viewers = await party('dev:plex-party', 5, MOVIE);
+    const viewers = await parties.open('dev:plex-party', 5, MOVIE);
     plex.counters.reset();
-    const offers = await Promise.all(viewers.map((viewer) => offer(viewer, 'dev:plex-party', '720p')));
+    const offers = await Promise.all(viewers.map((viewer) => parties.offer(viewer, 'dev:plex-party', '720p')));
     for (const stream of offers) expect(stream.kind).toBe('hls');
 
     const played = await Promise.all(offers.map((stream) => playAll(`${base}${stream.url}`)));
@@ -251,9 +233,9 @@ describe('streams from Plex (the fake Plex Media Server)', () => {
   });
 
   it('stops the transcode when the room changes item, and when it empties', async () => {
-    const viewers = await party('dev:plex-stop', 2, MOVIE);
+    const viewers = await parties.open('dev:plex-stop', 2, MOVIE);
     const [host, guest] = viewers as [Member, Member];
-    const stream = await offer(guest, 'dev:plex-stop', '480p');
+    const stream = await parties.offer(guest, 'dev:plex-stop', '480p');
     await playAll(`${base}${stream.url}`);
     const stoppedBefore = plex.counters.transcodesStopped;
     const activeKeys = () => plex.transcodes.active().map((s) => s.key);
@@ -263,7 +245,7 @@ describe('streams from Plex (the fake Plex Media Server)', () => {
     await loadPaused(host, OTHER_MOVIE);
     await waitFor(() => plex.counters.transcodesStopped === stoppedBefore + 1, { what: 'the stop on item change' });
 
-    const next = await offer(guest, 'dev:plex-stop', '480p');
+    const next = await parties.offer(guest, 'dev:plex-stop', '480p');
     await playAll(`${base}${next.url}`);
     await waitFor(() => plex.transcodes.active().length > 0, { what: 'the new session' });
 
@@ -274,8 +256,8 @@ describe('streams from Plex (the fake Plex Media Server)', () => {
   });
 
   it("keeps a paused room's transcode alive, and forgets one Plex has ended", async () => {
-    const [viewer] = await party('dev:plex-paused', 1, MOVIE);
-    const stream = await offer(viewer as Member, 'dev:plex-paused', '1080p');
+    const [viewer] = await parties.open('dev:plex-paused', 1, MOVIE);
+    const stream = await parties.offer(viewer as Member, 'dev:plex-paused', '1080p');
     await (await fetch(`${base}${stream.url}`)).text();
     const key = { roomId: 'dev:plex-paused', itemId: MOVIE, quality: '1080p' as const };
     const session = plex.transcodes.active().at(-1)?.key ?? '';
@@ -294,15 +276,15 @@ describe('streams from Plex (the fake Plex Media Server)', () => {
     plex.transcodes.kill(session);
     await app.streams.sessions.keepAlive();
     expect(app.streams.sessions.has(key)).toBe(false);
-    const again = await offer(viewer as Member, 'dev:plex-paused', '1080p');
+    const again = await parties.offer(viewer as Member, 'dev:plex-paused', '1080p');
     await (await fetch(`${base}${again.url}`)).text();
     expect(plex.transcodes.active().map((s) => s.key)).not.toContain(session);
     expect(plex.transcodes.active().length).toBeGreaterThan(0);
   });
 
   it('starts afresh when Plex ends an idle transcode', async () => {
-    const [viewer] = await party('dev:plex-killed', 1, MOVIE);
-    const stream = await offer(viewer as Member, 'dev:plex-killed', '720p');
+    const [viewer] = await parties.open('dev:plex-killed', 1, MOVIE);
+    const stream = await parties.offer(viewer as Member, 'dev:plex-killed', '720p');
     const master = `${base}${stream.url}`;
     const media = new URL(playlistUris(await (await fetch(master)).text())[0] ?? '', master).toString();
     const segment = new URL(playlistUris(await (await fetch(media)).text())[0] ?? '', media).toString();
@@ -314,7 +296,7 @@ describe('streams from Plex (the fake Plex Media Server)', () => {
     expect(gone.status).toBe(410);
     expect(await gone.json()).toMatchObject({ error: { code: 'stream_restart' } });
 
-    const again = await offer(viewer as Member, 'dev:plex-killed', '720p');
+    const again = await parties.offer(viewer as Member, 'dev:plex-killed', '720p');
     await playAll(`${base}${again.url}`);
     expect(plex.counters.transcodesStarted).toBe(startedBefore + 1);
   });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakePlex, startFakePlex } from '../../../../tests/fakes/plex/index.ts';
 import { waitFor } from '../../../../tests/support/wait.ts';
-import { command, join, leave, loadPaused, type Member } from './support/party.ts';
+import { command, leave, type Member, Parties } from './support/party.ts';
 import { type App, startApp } from './support/stream-app.ts';
 
 const MOVIE = '101';
@@ -12,22 +12,7 @@ describe('Plex sees the party (timelines, decision, fallback)', () => {
   let plex: FakePlex;
   let app: App;
   let base: string;
-  const members: Member[] = [];
-
-  const offer = async (member: Member, room: string, quality: string) => {
-    const response = await fetch(`${base}/api/rooms/${room}/stream?quality=${quality}`, { headers: member.auth });
-    const body = (await response.json()) as { kind: string; url: string };
-    if (response.status !== 200) throw new Error(`offer: ${response.status} ${JSON.stringify(body)}`);
-    return body;
-  };
-
-  const party = async (room: string, size: number, itemId: string) => {
-    const joined: Member[] = [];
-    for (let i = 0; i < size; i++) joined.push(await join(base, room, `Viewer ${i + 1}`));
-    members.push(...joined);
-    await loadPaused(joined[0] as Member, itemId);
-    return joined;
-  };
+  const parties = new Parties(() => base);
 
   /** Every viewer's player says it is ready at the room's latest rev; resolves once the room plays. */
   const playWhenReady = async (viewers: Member[]) => {
@@ -52,15 +37,15 @@ describe('Plex sees the party (timelines, decision, fallback)', () => {
   });
 
   afterAll(async () => {
-    await Promise.all(members.map(leave));
+    await parties.leaveAll();
     await app?.close();
     await plex?.close();
   });
 
   it('reports one timeline stream per room stream, not per viewer, with the room’s state and position', async () => {
     const room = 'dev:timeline-party';
-    const viewers = await party(room, 3, MOVIE);
-    const offers = await Promise.all(viewers.map((viewer) => offer(viewer, room, '720p')));
+    const viewers = await parties.open(room, 3, MOVIE);
+    const offers = await Promise.all(viewers.map((viewer) => parties.offer(viewer, room, '720p')));
     await Promise.all(offers.map(async (stream) => (await fetch(`${base}${stream.url}`)).text()));
     const [transcode] = plex.transcodes.active();
     expect(plex.transcodes.active()).toHaveLength(1);
@@ -102,8 +87,8 @@ describe('Plex sees the party (timelines, decision, fallback)', () => {
 
   it('tells Plex the session stopped when the room changes item, and again when the room ends', async () => {
     const room = 'dev:timeline-stops';
-    const [viewer] = await party(room, 1, MOVIE);
-    const direct = await offer(viewer!, room, 'original');
+    const [viewer] = await parties.open(room, 1, MOVIE);
+    const direct = await parties.offer(viewer!, room, 'original');
     expect(direct.kind).toBe('file');
     await app.streams.timelines.report();
     const first = plex.timelines.reports().at(-1)!;
@@ -117,7 +102,7 @@ describe('Plex sees the party (timelines, decision, fallback)', () => {
     expect(stopRecord?.query.continuing).toBe('1');
 
     await command(viewer!, { op: 'pause' });
-    await offer(viewer!, room, 'original');
+    await parties.offer(viewer!, room, 'original');
     await app.streams.timelines.report();
     const second = plex.timelines.reports().at(-1)!;
     expect(second).toMatchObject({ ratingKey: NEXT_MOVIE, state: 'paused' });
@@ -133,8 +118,8 @@ describe('Plex sees the party (timelines, decision, fallback)', () => {
 
   it('asks the transcoder as a LAN client when Plex sits on a private address', async () => {
     const room = 'dev:timeline-lan';
-    const [viewer] = await party(room, 1, MOVIE);
-    const stream = await offer(viewer!, room, '480p');
+    const [viewer] = await parties.open(room, 1, MOVIE);
+    const stream = await parties.offer(viewer!, room, '480p');
     await (await fetch(`${base}${stream.url}`)).text();
     const decision = plex.counters.requests('decision').at(-1);
     const start = plex.counters.requests('transcodeStart').at(-1);
@@ -150,7 +135,7 @@ describe('a transcode that fails to start falls back, as Plex’s spec describes
   let plex: FakePlex;
   let app: App;
   let base: string;
-  const members: Member[] = [];
+  const parties = new Parties(() => base);
 
   beforeAll(async () => {
     plex = await startFakePlex({ fallbackNeeded: true });
@@ -158,17 +143,14 @@ describe('a transcode that fails to start falls back, as Plex’s spec describes
   });
 
   afterAll(async () => {
-    await Promise.all(members.map(leave));
+    await parties.leaveAll();
     await app?.close();
     await plex?.close();
   });
 
   it('asks for a fallback once and plays the software transcode', async () => {
-    const viewer = await join(base, 'dev:fallback', 'Viewer');
-    members.push(viewer);
-    await loadPaused(viewer, MOVIE);
-    const response = await fetch(`${base}/api/rooms/dev:fallback/stream?quality=720p`, { headers: viewer.auth });
-    const stream = (await response.json()) as { url: string };
+    const [viewer] = await parties.open('dev:fallback', 1, MOVIE);
+    const stream = await parties.offer(viewer!, 'dev:fallback', '720p');
     const master = await fetch(`${base}${stream.url}`);
     expect(master.status).toBe(200);
     expect(await master.text()).toContain('#EXTM3U');

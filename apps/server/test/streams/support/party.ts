@@ -1,4 +1,5 @@
 import { WebSocket } from 'ws';
+import { devSignIn } from '../../../../../tests/support/dev-sign-in.ts';
 import { waitFor } from '../../../../../tests/support/wait.ts';
 
 /** A guest signed in through the dev auth, joined to a room over the real WebSocket. */
@@ -13,19 +14,10 @@ export interface Member {
   auth: { authorization: string };
 }
 
-export async function signIn(baseUrl: string, name: string): Promise<{ token: string; userId: string }> {
-  const response = await fetch(`${baseUrl}/api/auth/dev`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ name }),
-  });
-  if (!response.ok) throw new Error(`sign-in failed: ${response.status} ${await response.text()}`);
-  const body = (await response.json()) as { token: string; user: { id: string } };
-  return { token: body.token, userId: body.user.id };
-}
+export { devSignIn as signIn };
 
 export async function join(baseUrl: string, roomId: string, name: string): Promise<Member> {
-  const { token, userId } = await signIn(baseUrl, name);
+  const { token, userId } = await devSignIn(baseUrl, name);
   const socket = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/ws`);
   const frames: Member['frames'] = [];
   socket.on('message', (data) => frames.push(JSON.parse(String(data))));
@@ -68,4 +60,48 @@ export async function leave(member: Member): Promise<void> {
   const closed = new Promise((resolve) => member.socket.once('close', resolve));
   member.socket.close(1000, 'bye');
   await closed;
+}
+
+/** The stream offer a member gets (`GET /api/rooms/:id/stream`); throws on anything but 200. */
+export interface StreamOffer {
+  kind: string;
+  url: string;
+  mimeType: string;
+  subtitles: { label: string; language: string; url: string }[];
+}
+
+/**
+ * The parties of one test file on one server: each opened with its first member loading an item
+ * (paused), every member remembered so `leaveAll` can close them after the tests.
+ */
+export class Parties {
+  private readonly members: Member[] = [];
+
+  constructor(private readonly baseUrl: () => string) {}
+
+  async open(roomId: string, size: number, itemId: string): Promise<Member[]> {
+    const joined: Member[] = [];
+    for (let i = 0; i < size; i++) joined.push(await this.join(roomId, `Viewer ${i + 1}`));
+    await loadPaused(joined[0] as Member, itemId);
+    return joined;
+  }
+
+  async join(roomId: string, name: string): Promise<Member> {
+    const member = await join(this.baseUrl(), roomId, name);
+    this.members.push(member);
+    return member;
+  }
+
+  async offer(member: Member, roomId: string, quality: string): Promise<StreamOffer> {
+    const response = await fetch(`${this.baseUrl()}/api/rooms/${roomId}/stream?quality=${quality}`, {
+      headers: member.auth,
+    });
+    const body = (await response.json()) as StreamOffer;
+    if (response.status !== 200) throw new Error(`offer: ${response.status} ${JSON.stringify(body)}`);
+    return body;
+  }
+
+  async leaveAll(): Promise<void> {
+    await Promise.all(this.members.splice(0).map(leave));
+  }
 }
