@@ -277,6 +277,14 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}) {
 
     until,
 
+    /**
+     * The next `times` requests to a route (named as in `counters.byRoute`, e.g. `GET /users/@me`)
+     * answer 429 asking to retry after `retryAfterS` seconds, as Discord's per-route limits do.
+     */
+    rateLimit(routeName: string, times: number, retryAfterS = 1) {
+      state.rateLimits.set(routeName, { times, retryAfterS });
+    },
+
     /** Resolves once a client has identified (READY and GUILD_CREATE are on their way). */
     async identified(): Promise<{ intents: number }> {
       return until(() => gateway.identifiedSessions[0], 'a client to IDENTIFY');

@@ -43,7 +43,7 @@ interface Context {
   headers: IncomingMessage['headers'];
   body: unknown;
 }
-type Reply = { status: number; body?: unknown };
+type Reply = { status: number; body?: unknown; headers?: Record<string, string> };
 type Handler = (ctx: Context) => Reply | Promise<Reply>;
 
 interface Route {
@@ -596,7 +596,13 @@ export function createRest(state: FakeDiscordState, options: RestOptions) {
       routeName = match.name;
       const values = match.pattern.exec(path)!.slice(1);
       const params = Object.fromEntries(match.keys.map((key, i) => [key, values[i]!]));
-      reply = await match.handler({ method, params, query: url.searchParams, headers: req.headers, body });
+      const limited = state.rateLimits.get(routeName);
+      if (limited && limited.times > 0) {
+        limited.times -= 1;
+        reply = rateLimited(routeName, limited.retryAfterS);
+      } else {
+        reply = await match.handler({ method, params, query: url.searchParams, headers: req.headers, body });
+      }
     } catch (error) {
       if (error instanceof DiscordHttpError) reply = { status: error.status, body: error.body };
       else if (error instanceof SyntaxError)
@@ -618,14 +624,38 @@ export function createRest(state: FakeDiscordState, options: RestOptions) {
     state.counters.byRoute[routeName] = (state.counters.byRoute[routeName] ?? 0) + 1;
     state.record('request', record);
     if (reply.body === undefined) {
-      res.writeHead(reply.status).end();
+      res.writeHead(reply.status, reply.headers).end();
     } else {
       const json = JSON.stringify(reply.body);
       res
-        .writeHead(reply.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) })
+        .writeHead(reply.status, {
+          ...reply.headers,
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(json),
+        })
         .end(json);
     }
     return true;
+  };
+}
+
+/**
+ * A per-route (not global) rate limit as Discord answers it: 429 with `Retry-After` (whole seconds)
+ * and the bucket headers, and the JSON body whose `retry_after` is in seconds.
+ */
+function rateLimited(routeName: string, retryAfterS: number): Reply {
+  return {
+    status: 429,
+    headers: {
+      'retry-after': String(Math.ceil(retryAfterS)),
+      'x-ratelimit-limit': '5',
+      'x-ratelimit-remaining': '0',
+      'x-ratelimit-reset': String(Date.now() / 1000 + retryAfterS),
+      'x-ratelimit-reset-after': String(retryAfterS),
+      'x-ratelimit-bucket': Buffer.from(routeName).toString('hex').slice(0, 32),
+      'x-ratelimit-scope': 'user',
+    },
+    body: { message: 'You are being rate limited.', retry_after: retryAfterS, global: false },
   };
 }
 

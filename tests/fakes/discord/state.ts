@@ -188,6 +188,8 @@ export class FakeDiscordState {
   readonly expiredTokens = new Set<string>();
   readonly invites: APIExtendedInvite[] = [];
   readonly requests: RecordedRequest[] = [];
+  /** Routes told to answer 429 (`fake.rateLimit`): how many more times, and the wait they ask for. */
+  readonly rateLimits = new Map<string, { times: number; retryAfterS: number }>();
   readonly activityInstances = new Map<string, APIActivityInstance>();
   /** OAuth2: authorization code → user and scopes; access token → user. */
   readonly oauthCodes = new Map<string, { userId: string; scopes: string[]; redirectUri: string | undefined }>();

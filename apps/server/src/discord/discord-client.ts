@@ -1,4 +1,5 @@
-import { fetch } from 'undici';
+import { DiscordAPIError, HTTPError, RateLimitError, REST, type RequestData } from '@discordjs/rest';
+import { type RESTGetAPIGuildMemberResult, type RESTGetAPIGuildResult, Routes } from 'discord-api-types/v10';
 
 /** Discord's REST API as this server uses it: the OAuth2 code exchange, `/users/@me`, activity instances. */
 
@@ -64,23 +65,35 @@ export class DiscordApiError extends Error {
   }
 }
 
-const API_VERSION = 10;
+const API_VERSION = '10';
 const CDN = 'https://cdn.discordapp.com';
+/** A rate limit asking for a longer wait than this is answered at once (a person is waiting). */
+const MAX_RATE_LIMIT_WAIT_MS = 10_000;
 
 interface RawResponse {
   status: number;
   body: unknown;
 }
 
+/**
+ * Discord's REST API as this server uses it, through discord.js's REST client: it keeps Discord's
+ * rate-limit buckets and waits as a 429's headers say (up to MAX_RATE_LIMIT_WAIT_MS), retries a 5xx
+ * or a dropped connection once, and gives each request `timeoutMs`.
+ */
 export class DiscordClient {
-  private readonly base: string;
-  private readonly timeoutMs: number;
+  private readonly rest: REST;
 
   constructor(private readonly options: DiscordClientOptions) {
     const root = options.apiUrl.replace(/\/+$/, '');
     // Accept a root that already names a version, as discord.js would not: `…/api/v10`.
-    this.base = /\/v\d+$/.test(root) ? root : `${root}/v${API_VERSION}`;
-    this.timeoutMs = options.timeoutMs ?? 8000;
+    const versioned = /^(.*)\/v(\d+)$/.exec(root);
+    this.rest = new REST({
+      api: versioned ? versioned[1]! : root,
+      version: versioned ? versioned[2]! : API_VERSION,
+      timeout: options.timeoutMs ?? 8000,
+      retries: 1,
+      rejectOnRateLimit: (limit) => limit.retryAfter > MAX_RATE_LIMIT_WAIT_MS,
+    }).setToken(options.botToken);
   }
 
   /** `POST /oauth2/token` (grant_type authorization_code); the client secret goes to Discord only. */
@@ -92,10 +105,11 @@ export class DiscordClient {
       code,
     });
     if (this.options.redirectUri) form.set('redirect_uri', this.options.redirectUri);
-    const response = await this.request('oauth2 token', '/oauth2/token', {
-      method: 'POST',
+    const response = await this.request('oauth2 token', 'post', Routes.oauth2TokenExchange(), {
+      auth: false,
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: form.toString(),
+      passThroughBody: true,
     });
     const body = (response.body ?? {}) as Record<string, unknown>;
     if (response.status === 400 && body.error === 'invalid_grant') {
@@ -117,7 +131,8 @@ export class DiscordClient {
 
   /** `GET /users/@me` with a user's access token (needs the `identify` scope). */
   async currentUser(accessToken: string): Promise<DiscordUser> {
-    const response = await this.request('users @me', '/users/@me', {
+    const response = await this.request('users @me', 'get', Routes.user(), {
+      auth: false,
       headers: { authorization: `Bearer ${accessToken}` },
     });
     if (response.status === 401) {
@@ -138,10 +153,9 @@ export class DiscordClient {
 
   /** `GET /applications/{app}/activity-instances/{id}` with the bot token; null when there is no such instance. */
   async activityInstance(instanceId: string): Promise<DiscordActivityInstance | null> {
-    const path = `/applications/${encodeURIComponent(this.options.clientId)}/activity-instances/${encodeURIComponent(instanceId)}`;
-    const response = await this.request('activity instance', path, {
-      headers: { authorization: `Bot ${this.options.botToken}` },
-    });
+    const path =
+      `/applications/${encodeURIComponent(this.options.clientId)}/activity-instances/${encodeURIComponent(instanceId)}` as const;
+    const response = await this.request('activity instance', 'get', path);
     if (response.status === 404) return null;
     if (response.status !== 200) {
       throw new DiscordApiError(response.status, `Discord refused the activity instance lookup (${response.status}).`);
@@ -166,13 +180,11 @@ export class DiscordClient {
 
   /** `GET /guilds/{id}` with the bot token: its owner and roles; null when the bot is not in it. */
   async guild(guildId: string): Promise<DiscordGuild | null> {
-    const response = await this.request('guild', `/guilds/${encodeURIComponent(guildId)}`, {
-      headers: { authorization: `Bot ${this.options.botToken}` },
-    });
+    const response = await this.request('guild', 'get', Routes.guild(encodeURIComponent(guildId)));
     if (response.status === 404 || response.status === 403) return null;
     if (response.status !== 200)
       throw new DiscordApiError(response.status, `Discord refused the guild lookup (${response.status}).`);
-    const body = response.body as { owner_id?: unknown; roles?: unknown };
+    const body = response.body as Partial<RESTGetAPIGuildResult>;
     if (typeof body.owner_id !== 'string' || !Array.isArray(body.roles)) {
       throw new DiscordApiError(200, 'Discord sent a guild without an owner or roles.');
     }
@@ -186,47 +198,46 @@ export class DiscordClient {
 
   /** `GET /guilds/{id}/members/{user}` with the bot token: the member's role ids; null when not a member. */
   async guildMember(guildId: string, userId: string): Promise<{ roles: string[] } | null> {
-    const path = `/guilds/${encodeURIComponent(guildId)}/members/${encodeURIComponent(userId)}`;
-    const response = await this.request('guild member', path, {
-      headers: { authorization: `Bot ${this.options.botToken}` },
-    });
+    const path = Routes.guildMember(encodeURIComponent(guildId), encodeURIComponent(userId));
+    const response = await this.request('guild member', 'get', path);
     if (response.status === 404 || response.status === 403) return null;
     if (response.status !== 200) {
       throw new DiscordApiError(response.status, `Discord refused the guild member lookup (${response.status}).`);
     }
-    const body = response.body as { roles?: unknown };
+    const body = response.body as Partial<RESTGetAPIGuildMemberResult>;
     if (!Array.isArray(body.roles)) throw new DiscordApiError(200, 'Discord sent a member without roles.');
     return { roles: body.roles.filter((role): role is string => typeof role === 'string') };
   }
 
+  /**
+   * One call; a refusal (4xx) comes back as its status and body for the caller to judge, while no
+   * answer at all (network, timeout, 5xx after the retry) is DiscordUnreachableError.
+   */
   private async request(
     what: string,
-    path: string,
-    init: { method?: string; headers: Record<string, string>; body?: string },
+    method: 'get' | 'post',
+    route: `/${string}`,
+    init: RequestData = {},
   ): Promise<RawResponse> {
-    let response: Awaited<ReturnType<typeof fetch>>;
-    let text: string;
     try {
-      response = await fetch(`${this.base}${path}`, {
-        method: init.method ?? 'GET',
+      const body = await this.rest[method](route, {
+        ...init,
         headers: { accept: 'application/json', ...init.headers },
-        body: init.body,
-        signal: AbortSignal.timeout(this.timeoutMs),
       });
-      text = await response.text();
+      return { status: 200, body };
     } catch (error) {
-      const reason = error instanceof Error && error.name === 'TimeoutError' ? 'timed out' : 'failed';
+      if (error instanceof DiscordAPIError) return { status: error.status, body: error.rawError };
+      if (error instanceof RateLimitError) {
+        throw new DiscordApiError(
+          429,
+          `Discord asked to wait ${Math.ceil(error.retryAfter / 1000)} s before the ${what} request.`,
+        );
+      }
+      if (error instanceof HTTPError) {
+        throw new DiscordUnreachableError(`Discord answered the ${what} request with ${error.status}.`);
+      }
+      const reason = error instanceof Error && error.name === 'AbortError' ? 'timed out' : 'failed';
       throw new DiscordUnreachableError(`Discord ${what} request ${reason}.`);
     }
-    if (response.status >= 500) {
-      throw new DiscordUnreachableError(`Discord answered the ${what} request with ${response.status}.`);
-    }
-    let body: unknown;
-    try {
-      body = text ? JSON.parse(text) : undefined;
-    } catch {
-      body = undefined;
-    }
-    return { status: response.status, body };
   }
 }

@@ -9,7 +9,7 @@ import { waitFor } from '../../../../tests/support/wait.ts';
 import { SessionTokens } from '../../src/auth/session-tokens.ts';
 import { upsertUser } from '../../src/auth/users.ts';
 import { users } from '../../src/db/schema.ts';
-import { DiscordClient, DiscordUnreachableError } from '../../src/discord/discord-client.ts';
+import { DiscordApiError, DiscordClient, DiscordUnreachableError } from '../../src/discord/discord-client.ts';
 import { INSTANCE_TTL_MS } from '../../src/discord/instance-check.ts';
 import { type App, buildTestApp, testDatabase } from '../rooms/support/test-app.ts';
 import { WsClient } from '../rooms/support/ws-client.ts';
@@ -299,6 +299,36 @@ describe('DiscordClient', () => {
           avatar: null,
         });
       }
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('waits as a 429 says and then gets its answer (per-route limits, Retry-After in seconds)', async () => {
+    const fake = await startFakeDiscord();
+    try {
+      const client = new DiscordClient({ ...credentials(fake), apiUrl: fake.apiUrl });
+      const grant = await client.exchangeCode(fake.authorize(fake.guild.users.bob));
+      fake.rateLimit('GET /users/@me', 1, 1);
+      expect(await client.currentUser(grant.accessToken)).toMatchObject({ id: fake.guild.users.bob });
+      const calls = fake.requests.filter((r) => r.route === 'GET /users/@me');
+      expect(calls.map((r) => r.status)).toEqual([429, 200]);
+      // Retried only after the second Discord asked for (its own clock: no threshold on our speed).
+      expect(calls[1]!.at - calls[0]!.at).toBeGreaterThanOrEqual(1000);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('answers a long rate limit at once with a typed error instead of holding the caller', async () => {
+    const fake = await startFakeDiscord();
+    try {
+      const client = new DiscordClient({ ...credentials(fake), apiUrl: fake.apiUrl });
+      fake.rateLimit(`GET /guilds/:guild`, 1, 60);
+      const refused = client.guild(fake.guild.id);
+      await expect(refused).rejects.toBeInstanceOf(DiscordApiError);
+      await expect(refused).rejects.toMatchObject({ status: 429 });
+      expect(fake.requests.filter((r) => r.route === 'GET /guilds/:guild')).toHaveLength(1);
     } finally {
       await fake.close();
     }
