@@ -20,10 +20,6 @@ export function setSessionToken(token: string | null): void {
   sessionToken = token;
 }
 
-export function getSessionToken(): string | null {
-  return sessionToken;
-}
-
 export interface ApiRequest<T> {
   method?: 'GET' | 'POST' | 'DELETE' | 'PUT' | 'PATCH';
   body?: unknown;

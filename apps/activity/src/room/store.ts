@@ -310,9 +310,3 @@ export function selectCanControl(state: AppState): boolean {
   if (state.snapshot.settings.control === 'everyone') return true;
   return selectMe(state)?.role === 'host';
 }
-
-export function selectCurrentEntry(state: AppState) {
-  const snapshot = state.snapshot;
-  if (!snapshot || snapshot.playback.itemId === null) return undefined;
-  return snapshot.queue[0];
-}

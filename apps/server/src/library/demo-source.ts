@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { searchWords } from '@dpp/shared';
 import { z } from 'zod';
+import { contentTypeOf } from '../lib/mime.ts';
 import {
   type ArtImage,
   type ArtRef,
@@ -20,7 +21,6 @@ import {
   type StreamDescriptor,
   type SubtitleFile,
 } from './media-source.ts';
-import { imageMimeType } from './mime.ts';
 
 /** The committed clips (apps/server/media/demo, described by its manifest.json). */
 export const DEMO_MEDIA_DIR = fileURLToPath(new URL('../../media/demo', import.meta.url));
@@ -156,7 +156,7 @@ export class DemoSource implements MediaSource {
     if (!known) throw new ItemNotFoundError('such image');
     const file = path.join(this.dir, ref);
     const { size } = await stat(file);
-    return { body: createReadStream(file), contentType: imageMimeType(path.extname(file)), sizeBytes: size };
+    return { body: createReadStream(file), contentType: contentTypeOf(file), sizeBytes: size };
   }
 
   async resolveStream(itemId: string, quality: Quality): Promise<StreamDescriptor> {

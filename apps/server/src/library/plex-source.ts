@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Cache } from '../infra/cache.ts';
+import { contentTypeOf } from '../lib/mime.ts';
 import { PlexUpstreamError } from '../plex/errors.ts';
 import type { PlexClient } from '../plex/plex-client.ts';
 import type { PlexDecision, PlexMetadata } from '../plex/schemas.ts';
@@ -25,7 +26,6 @@ import {
   stopStream,
   type TimelineReport,
 } from './media-source.ts';
-import { videoMimeType } from './mime.ts';
 
 /** Cache lifetimes (DESIGN 5). */
 export const LIBRARY_TTL_MS = 10 * 60_000;
@@ -139,7 +139,7 @@ export class PlexSource implements MediaSource {
         kind: 'file',
         url: this.client.partUrl(record.part.key),
         headers: this.client.headers(),
-        mimeType: videoMimeType(record.part.container),
+        mimeType: contentTypeOf(record.part.container),
         sizeBytes: record.part.sizeBytes,
         subtitles,
       };

@@ -63,5 +63,3 @@ export class PlexRateLimitedError extends PlexUpstreamError {
 export class PlexSignatureError extends PlexAuthError {
   override name = 'PlexSignatureError';
 }
-
-export const isPlexError = (error: unknown): error is PlexError => error instanceof PlexError;

@@ -38,10 +38,6 @@ export const systemClock: Clock = {
  */
 export type ItemLookup = (itemId: string, roomId: string) => Promise<ItemInfo | undefined>;
 
-export class LibraryUnavailableError extends Error {
-  override name = 'LibraryUnavailableError';
-}
-
 /** Until a library is wired in, every item is unknown (loads and queue adds answer `unknown_item`). */
 export const noLibrary: ItemLookup = async () => undefined;
 

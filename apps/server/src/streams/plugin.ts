@@ -1,12 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { HttpError } from '../lib/errors.ts';
+import { extensionOf } from '../lib/mime.ts';
 import type { Quality, StreamDescriptor } from '../library/media-source.ts';
 import { CurrentItems, type StreamRooms, ViewerMemberships } from './ports.ts';
 import { SharedFiles } from './shared-file.ts';
 import { processLock, redisLock, SharedFlight } from './shared-flight.ts';
 import { STREAM_ID_TTL_MS, type StreamClaims, StreamIds, StreamRefs } from './stream-ids.ts';
-import { extensionOf, FILE_NAME, MASTER_NAME, StreamProxy, subtitleName } from './stream-proxy.ts';
+import { FILE_NAME, MASTER_NAME, StreamProxy, subtitleName } from './stream-proxy.ts';
 import { type StreamKey, type StreamLibrary, StreamSessions } from './stream-sessions.ts';
 import { everyInterval, StreamTimelines } from './timelines.ts';
 import { UpstreamHttp } from './upstream-http.ts';

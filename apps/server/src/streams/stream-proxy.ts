@@ -7,6 +7,7 @@ import { LRUCache } from 'lru-cache';
 import type { Metrics } from '../infra/metrics.ts';
 import { shortDigest } from '../lib/digest.ts';
 import { HttpError } from '../lib/errors.ts';
+import { contentTypeOf } from '../lib/mime.ts';
 import {
   fallbackStream,
   type LocalHlsStream,
@@ -29,7 +30,7 @@ export const MASTER_NAME = 'index.m3u8';
 export const FILE_NAME = 'media';
 
 export const HLS_MIME = 'application/vnd.apple.mpegurl';
-const VTT_MIME = 'text/vtt; charset=utf-8';
+const VTT_MIME = contentTypeOf('vtt');
 
 /** Name of sidecar subtitle `index` of a stream, under `/api/stream/<id>/`. */
 export const subtitleName = (index: number) => `subtitles-${index}.vtt`;
@@ -45,21 +46,6 @@ export const COMPLETE_PLAYLIST_TTL_MS = DESCRIPTOR_TTL_MS;
 const MAX_PLAYLIST_BYTES = 4 * 1024 * 1024;
 const MAX_SEGMENT_BYTES = 64 * 1024 * 1024;
 
-const TYPES: Record<string, string> = {
-  m3u8: HLS_MIME,
-  ts: 'video/mp2t',
-  m4s: 'video/iso.segment',
-  mp4: 'video/mp4',
-  m4a: 'audio/mp4',
-  m4v: 'video/mp4',
-  aac: 'audio/aac',
-  vtt: 'text/vtt; charset=utf-8',
-  webvtt: 'text/vtt; charset=utf-8',
-  mkv: 'video/x-matroska',
-  webm: 'video/webm',
-  json: 'application/json',
-};
-
 const ROLE_EXTENSIONS: Record<UriRole, string> = {
   playlist: 'm3u8',
   segment: 'ts',
@@ -67,15 +53,6 @@ const ROLE_EXTENSIONS: Record<UriRole, string> = {
   init: 'mp4',
   data: 'json',
 };
-
-const contentTypeOf = (extension: string) => TYPES[extension] ?? 'application/octet-stream';
-
-/** The file name extension for a mime type, for the cosmetic name of a file stream. */
-export function extensionOf(mimeType: string): string {
-  const base = mimeType.split(';', 1)[0]?.trim().toLowerCase() ?? '';
-  for (const [extension, type] of Object.entries(TYPES)) if (type.split(';', 1)[0] === base) return extension;
-  return 'bin';
-}
 
 function extensionFor(upstreamPath: string, role: UriRole): string {
   const match = /\.([a-z0-9]{1,6})$/i.exec(upstreamPath);
