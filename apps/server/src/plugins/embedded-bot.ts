@@ -54,7 +54,7 @@ export default fp(
         botApiToken: config.botApiToken,
         publicUrl: config.publicUrl,
         logLevel: config.logLevel,
-      });
+      }, app.errorReporting);
       try {
         await bot.start();
         app.log.info('the embedded bot is signed in to Discord');
@@ -76,5 +76,5 @@ export default fp(
       await bot?.stop();
     });
   },
-  { name: 'embedded-bot', dependencies: ['config'] },
+  { name: 'embedded-bot', dependencies: ['config', 'error-reporting'] },
 );
