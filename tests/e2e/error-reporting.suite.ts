@@ -5,7 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SentryReceiver, startSentryReceiver } from '../support/sentry-receiver.ts';
 import { waitFor } from '../support/wait.ts';
-import { Viewer } from './support/browser.ts';
+import { recordCspViolations, Viewer } from './support/browser.ts';
 import { ACTIVITY_DIST, type RunningServer, startServer } from './support/server.ts';
 
 /** The SDK's own name, which it writes into every event: present in its code, nowhere else. */
@@ -97,6 +97,7 @@ export function errorReportingSuite(getBrowser: () => Browser): void {
       const page = await context.newPage();
       const session = watchSessionToken(page);
       const requests = recordRequests(page);
+      const cspViolations = recordCspViolations(page);
       try {
         await page.goto(`${reporting.url}/?room=${room}`);
         await page.getByLabel('Your name').fill('Ada');
@@ -118,6 +119,8 @@ export function errorReportingSuite(getBrowser: () => Browser): void {
         const reports = requests.filter((r) => r.method === 'POST' && r.url.includes('/api/client-errors'));
         expect(reports.length).toBeGreaterThan(0);
         expect(requests.filter((r) => !r.url.startsWith(reporting.url) && !r.url.startsWith('data:'))).toEqual([]);
+        // The page's policy stays `connect-src 'self'`: nothing was refused on the way.
+        expect(cspViolations).toEqual([]);
 
         const everything = receiver.everything();
         expect(everything).not.toContain(session.token);
