@@ -67,9 +67,12 @@ function harness() {
     );
     return seen;
   };
+  /** Moves time on in small steps, letting the retry loop schedule its next try after each. */
   const advance = async (ms: number) => {
-    timers.advance(ms);
-    await settle();
+    for (let left = ms; left > 0; left -= 250) {
+      timers.advance(Math.min(250, left));
+      await settle();
+    }
   };
   return { timers, room, events, retries, outcome, advance };
 }

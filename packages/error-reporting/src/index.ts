@@ -1,4 +1,5 @@
 import { type ErrorReporter, scrubErrorEvent } from '@dpp/shared';
+import type { DataCollection } from '@sentry/core';
 
 export type { ErrorReporter };
 
@@ -32,9 +33,27 @@ export interface NodeErrorReporter extends ErrorReporter {
 const FORWARDED_ITEMS = new Set(['event', 'session', 'sessions', 'client_report']);
 
 /**
+ * What the SDK may collect by itself: nothing about users, requests, bodies, queries, variables.
+ * Sentry 11's defaults collect more (headers, cookies, query strings); errors need none of it.
+ */
+export const DATA_COLLECTION: DataCollection = {
+  userInfo: false,
+  cookies: false,
+  httpHeaders: false,
+  httpBodies: [],
+  urlQueryParams: false,
+  graphQL: { document: false, variables: false },
+  genAI: { inputs: false, outputs: false },
+  mcp: { inputs: false, outputs: false },
+  databaseQueryData: false,
+  queues: false,
+  stackFrameVariables: false,
+};
+
+/**
  * Starts Sentry for errors only: no tracing (OpenTelemetry is the server's own), no automatic
- * instrumentation, no personal data; every event and breadcrumb scrubbed before it leaves. The SDK is
- * loaded here, by dynamic import, so a process that never calls this never loads it.
+ * instrumentation or module hooks, no personal data; every event and breadcrumb scrubbed before it
+ * leaves. The SDK is loaded here, by dynamic import, so a process that never calls this never loads it.
  */
 export async function startErrorReporting(options: ErrorReportingOptions): Promise<NodeErrorReporter> {
   const [Sentry, core] = await Promise.all([import('@sentry/node'), import('@sentry/core')]);
@@ -46,13 +65,13 @@ export async function startErrorReporting(options: ErrorReportingOptions): Promi
           Sentry.onUncaughtExceptionIntegration({ exitEvenIfOtherHandlersAreRegistered: false }),
           Sentry.onUnhandledRejectionIntegration({ mode: options.processErrors === 'exit' ? 'strict' : 'none' }),
         ];
-  const client = Sentry.init({
+  const client = Sentry.initWithoutDefaultIntegrations({
     dsn: options.dsn,
     environment: options.environment,
-    sendDefaultPii: false,
-    defaultIntegrations: false,
+    dataCollection: DATA_COLLECTION,
     integrations: [Sentry.linkedErrorsIntegration(), Sentry.dedupeIntegration(), ...processIntegrations],
-    skipOpenTelemetrySetup: true,
+    enableOpenTelemetrySetup: false,
+    enableRuntimeChannelInjection: false,
     initialScope: { tags: { service: options.service } },
     beforeSend: (event) => scrub(event),
     beforeBreadcrumb: (breadcrumb) => scrub(breadcrumb),
@@ -61,9 +80,8 @@ export async function startErrorReporting(options: ErrorReportingOptions): Promi
 
   return {
     capture(error, context = {}) {
-      const tags = Object.fromEntries(
-        Object.entries(context).filter((entry): entry is [string, string | number | boolean] => entry[1] !== undefined),
-      );
+      const tags: Record<string, string | number | boolean> = {};
+      for (const [key, value] of Object.entries(context)) if (value !== undefined) tags[key] = value;
       Sentry.captureException(error, { tags });
     },
     flush: (timeoutMs = 2000) => Sentry.flush(timeoutMs),
@@ -78,18 +96,19 @@ export async function startErrorReporting(options: ErrorReportingOptions): Promi
         return false;
       }
       const [header, items] = envelope;
-      if (typeof header !== 'object' || header === null || !Array.isArray(items)) return false;
+      if (typeof header !== 'object' || header === null || !Array.isArray(items) || items.length === 0) return false;
       const kept = items
-        .filter(([itemHeader, payload]) => FORWARDED_ITEMS.has(itemHeader.type) && typeof payload === 'object')
-        .map(([itemHeader, payload]) => {
-          const { length: _length, ...rest } = itemHeader as typeof itemHeader & { length?: number };
-          return [rest, scrub(payload)] as typeof itemHeader extends never ? never : [typeof rest, unknown];
+        .filter(([item, payload]) => FORWARDED_ITEMS.has(item.type) && typeof payload === 'object' && payload !== null)
+        .map(([item, payload]) => {
+          // The length was the browser's; the scrubbed payload has its own.
+          const { length: _length, ...rest } = item as typeof item & { length?: number };
+          return [rest, scrub(payload)];
         });
       if (kept.length === 0) return true;
-      // The browser's placeholder DSN and anything else in its header stay behind: only the ids travel.
-      const forwarded = core.createEnvelope(
-        { event_id: header.event_id, sent_at: new Date().toISOString() },
-        kept as never,
+      // The browser's placeholder DSN and anything else in its header stay behind: only the id travels.
+      const forwarded = core.createEnvelope<typeof envelope>(
+        { ...(typeof header.event_id === 'string' ? { event_id: header.event_id } : {}), sent_at: new Date().toISOString() },
+        kept as unknown as (typeof envelope)[1],
       );
       await client.getTransport()?.send(forwarded);
       return true;
