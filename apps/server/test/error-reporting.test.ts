@@ -36,10 +36,15 @@ describe('Sentry error reporting (SENTRY_DSN)', () => {
     try {
       expect(app.errorReporting).toBeUndefined();
       expect((await app.inject('/api/client-config')).json()).toEqual({ errorReporting: null });
-      const tunnel = await app.inject({ method: 'POST', url: '/api/client-errors', payload: browserEnvelope({}) });
+      const tunnel = await app.inject({
+        method: 'POST',
+        url: '/api/client-errors',
+        headers: { 'content-type': 'text/plain' },
+        payload: browserEnvelope({}),
+      });
       expect(tunnel.statusCode).toBe(404);
 
-      plex.faults.error('sections', 500);
+      plex.faults.error('sections', 401);
       const { token } = (await app.inject({ method: 'POST', url: '/api/auth/dev', payload: { name: 'A' } })).json();
       const failed = await app.inject({ url: '/api/library/sections', headers: { authorization: `Bearer ${token}` } });
       expect(failed.statusCode).toBe(502);
@@ -49,7 +54,7 @@ describe('Sentry error reporting (SENTRY_DSN)', () => {
     // Sentry's SDK keeps its state on a global once loaded: nothing ever loaded it here.
     expect((globalThis as { __SENTRY__?: unknown }).__SENTRY__).toBeUndefined();
     expect(receiver.envelopes).toEqual([]);
-  });
+  }, 90_000);
 
   it("reports a 5xx by route, and passes the activity's reports on, with no secret in any envelope", async () => {
     const app = await buildTestApp({
@@ -69,8 +74,8 @@ describe('Sentry error reporting (SENTRY_DSN)', () => {
       sessionToken = (await app.inject({ method: 'POST', url: '/api/auth/dev', payload: { name: 'Ada' } })).json()
         .token;
 
-      // A 5xx from the error handler: Plex fails, the server answers 502.
-      plex.faults.error('sections', 500);
+      // A 5xx from the error handler: Plex refuses the server's token, the server answers 502.
+      plex.faults.error('sections', 401);
       const failed = await app.inject({
         url: `/api/library/sections?token=${sessionToken}&X-Plex-Token=${plex.token}`,
         headers: { authorization: `Bearer ${sessionToken}`, cookie: `session=${sessionToken}` },
@@ -91,7 +96,12 @@ describe('Sentry error reporting (SENTRY_DSN)', () => {
         }),
       });
       expect(tunnel.statusCode).toBe(200);
-      const notEnvelope = await app.inject({ method: 'POST', url: '/api/client-errors', payload: 'not an envelope' });
+      const notEnvelope = await app.inject({
+        method: 'POST',
+        url: '/api/client-errors',
+        headers: { 'content-type': 'text/plain' },
+        payload: 'not an envelope',
+      });
       expect(notEnvelope.statusCode).toBe(400);
       expect(notEnvelope.json().error.code).toBe('bad_request');
 
@@ -115,5 +125,5 @@ describe('Sentry error reporting (SENTRY_DSN)', () => {
     const everything = receiver.everything();
     for (const secret of [plex.token, sessionToken, SECRET_KEY, BOT_API_TOKEN]) expect(everything).not.toContain(secret);
     expect(everything).not.toContain('errors.invalid');
-  });
+  }, 90_000);
 });

@@ -80,8 +80,8 @@ export async function startErrorReporting(options: ErrorReportingOptions): Promi
 
   return {
     capture(error, context = {}) {
-      const tags: Record<string, string | number | boolean> = {};
-      for (const [key, value] of Object.entries(context)) if (value !== undefined) tags[key] = value;
+      const tags: Record<string, string> = {};
+      for (const [key, value] of Object.entries(context)) if (value !== undefined) tags[key] = String(value);
       Sentry.captureException(error, { tags });
     },
     flush: (timeoutMs = 2000) => Sentry.flush(timeoutMs),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /** Where the activity sends its error reports: through the server (the DSN and its key stay there). */
-export const CLIENT_ERRORS_PATH = '/api/client-errors';
+export const CLIENT_ERRORS_PATH = '/api/client-errors' as const;
 
 /**
  * `GET /api/client-config`: what the activity needs to know about the server before anything else,

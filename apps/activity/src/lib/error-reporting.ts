@@ -18,7 +18,15 @@ export function startErrorReporting(settings: NonNullable<ClientConfig['errorRep
     dsn: PLACEHOLDER_DSN,
     tunnel: settings.tunnel,
     environment: settings.environment,
-    sendDefaultPii: false,
+    // Nothing about the viewer, their requests or cookies: an error needs its stack, not them.
+    dataCollection: {
+      userInfo: false,
+      cookies: false,
+      httpHeaders: false,
+      httpBodies: [],
+      urlQueryParams: false,
+      stackFrameVariables: false,
+    },
     // Errors only: no session pings, no tracing.
     integrations: (defaults) => defaults.filter((integration) => integration.name !== 'BrowserSession'),
     beforeSend: (event) => scrub(event),
