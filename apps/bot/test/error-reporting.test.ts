@@ -1,11 +1,13 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { messageText } from '../../../tests/fakes/discord/index.ts';
+import { logModules } from '../../../tests/support/module-log.ts';
 import { type SentryReceiver, startSentryReceiver } from '../../../tests/support/sentry-receiver.ts';
 import { waitFor } from '../../../tests/support/wait.ts';
 import { loadConfig } from '../src/config.ts';
 import { USER_MESSAGES } from '../src/errors.ts';
 import { type BotHarness, startBotHarness } from './support/harness.ts';
 
+// From here on, every module of Sentry's this process loads.
+const sentryModules = logModules(/\/@sentry\//);
 let receiver: SentryReceiver;
 let harness: BotHarness | undefined;
 beforeAll(async () => {
@@ -32,7 +34,8 @@ async function failingPlay(h: BotHarness) {
     { what: 'alice in voice' },
   );
   h.stub.on('play', () => ({ status: 200, body: { unexpected: `token ${h.config.botApiToken}` } }));
-  return (await h.fake.command('play', { query: 'item:demo-1' }, { user: alice })).settled();
+  // The public "thinking…" gives way to a private apology.
+  return (await h.fake.command('play', { query: 'item:demo-1' }, { user: alice })).followup();
 }
 
 describe("the bot's error reporting (SENTRY_DSN)", () => {
@@ -46,18 +49,20 @@ describe("the bot's error reporting (SENTRY_DSN)", () => {
   test('is off without SENTRY_DSN: a failing command sends nothing, and the SDK is never loaded', async () => {
     harness = await startBotHarness();
     expect(harness.errors).toBeUndefined();
-    expect(messageText(await failingPlay(harness))).toBe(USER_MESSAGES.internal);
+    expect((await failingPlay(harness)).content).toBe(USER_MESSAGES.internal);
     expect((globalThis as { __SENTRY__?: unknown }).__SENTRY__).toBeUndefined();
+    expect(sentryModules.loaded).toEqual([]);
     expect(receiver.envelopes).toEqual([]);
   });
 
   test('a command that fails on a bug is reported, with none of the bot secrets in any envelope', async () => {
     harness = await startBotHarness({ sentry: { dsn: receiver.dsn, environment: 'test-bot' } });
     const h = harness;
-    expect(messageText(await failingPlay(h))).toBe(USER_MESSAGES.internal);
+    expect((await failingPlay(h)).content).toBe(USER_MESSAGES.internal);
     await h.errors?.flush(5000);
     await waitFor(() => receiver.events().length > 0, { timeoutMs: 10_000, what: 'the event at the receiver' });
 
+    expect(sentryModules.loaded.some((url) => url.includes('/@sentry/node/'))).toBe(true);
     const [event] = receiver.events();
     expect(event?.tags).toMatchObject({ service: 'bot', command: 'play' });
     expect(event?.environment).toBe('test-bot');

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type FakePlex, startFakePlex } from '../../../tests/fakes/plex/index.ts';
+import { logModules } from '../../../tests/support/module-log.ts';
 import { type SentryReceiver, startSentryReceiver } from '../../../tests/support/sentry-receiver.ts';
 import { waitFor } from '../../../tests/support/wait.ts';
 import { buildTestApp } from './rooms/support/test-app.ts';
@@ -15,6 +16,8 @@ function browserEnvelope(event: Record<string, unknown>): string {
 }
 
 describe('Sentry error reporting (SENTRY_DSN)', () => {
+  // From here on, every module of Sentry's this process loads.
+  const sentryModules = logModules(/\/@sentry\//);
   let receiver: SentryReceiver;
   let plex: FakePlex;
 
@@ -51,8 +54,9 @@ describe('Sentry error reporting (SENTRY_DSN)', () => {
     } finally {
       await app.close();
     }
-    // Sentry's SDK keeps its state on a global once loaded: nothing ever loaded it here.
+    // Nothing started Sentry (its state lives on a global once started), and no module of it was loaded.
     expect((globalThis as { __SENTRY__?: unknown }).__SENTRY__).toBeUndefined();
+    expect(sentryModules.loaded).toEqual([]);
     expect(receiver.envelopes).toEqual([]);
   }, 90_000);
 
@@ -109,6 +113,9 @@ describe('Sentry error reporting (SENTRY_DSN)', () => {
     } finally {
       await app.close();
     }
+
+    // The module log does see the SDK when it is used (so its silence above means something).
+    expect(sentryModules.loaded.some((url) => url.includes('/@sentry/node/'))).toBe(true);
 
     const [serverEvent, activityEvent] = [
       receiver.events().find((e) => e.tags?.service === 'server'),
