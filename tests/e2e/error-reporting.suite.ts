@@ -8,8 +8,8 @@ import { waitFor } from '../support/wait.ts';
 import { recordCspViolations, Viewer } from './support/browser.ts';
 import { ACTIVITY_DIST, type RunningServer, startServer } from './support/server.ts';
 
-/** The SDK's own name, which it writes into every event: present in its code, nowhere else. */
-const SDK_MARKER = 'sentry.javascript.browser';
+/** The global the SDK keeps its state on: in its code, and nowhere else in ours. */
+const SDK_MARKER = '__SENTRY__';
 
 /** Every request a page makes, from before it loads. */
 function recordRequests(page: Page): { method: string; url: string }[] {
