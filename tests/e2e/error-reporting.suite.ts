@@ -64,9 +64,12 @@ export function errorReportingSuite(getBrowser: () => Browser): void {
       const html = readFileSync(path.join(ACTIVITY_DIST, 'index.html'), 'utf8');
       const entries = [...html.matchAll(/<script[^>]+src="\/([^"]+)"/g)].map((m) => m[1] ?? '');
       expect(entries.length).toBeGreaterThan(0);
-      for (const entry of entries) expect(readFileSync(path.join(ACTIVITY_DIST, entry), 'utf8')).not.toContain(SDK_MARKER);
+      for (const entry of entries)
+        expect(readFileSync(path.join(ACTIVITY_DIST, entry), 'utf8')).not.toContain(SDK_MARKER);
       const assets = readdirSync(path.join(ACTIVITY_DIST, 'assets')).filter((f) => f.endsWith('.js'));
-      const lazy = assets.filter((f) => readFileSync(path.join(ACTIVITY_DIST, 'assets', f), 'utf8').includes(SDK_MARKER));
+      const lazy = assets.filter((f) =>
+        readFileSync(path.join(ACTIVITY_DIST, 'assets', f), 'utf8').includes(SDK_MARKER),
+      );
       expect(lazy).toHaveLength(1);
     });
 

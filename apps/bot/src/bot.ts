@@ -4,6 +4,8 @@
  * Everything can be swapped through options, which is how the tests run it against the fake Discord
  * and a stub server.
  */
+
+import type { ErrorReporter } from '@dpp/shared';
 import {
   ActivityType,
   Client,
@@ -12,7 +14,6 @@ import {
   GatewayIntentBits,
   PresenceUpdateStatus,
 } from 'discord.js';
-import type { ErrorReporter } from '@dpp/shared';
 import type { Logger } from 'pino';
 import type { BotEvent } from './bot-event.ts';
 import type { Command } from './command.ts';

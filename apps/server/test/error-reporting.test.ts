@@ -11,7 +11,11 @@ const BOT_API_TOKEN = randomBytes(24).toString('base64url');
 
 /** A Sentry envelope as the activity's browser SDK sends it to the tunnel. */
 function browserEnvelope(event: Record<string, unknown>): string {
-  const header = { event_id: 'a'.repeat(32), sent_at: new Date().toISOString(), dsn: 'https://activity@errors.invalid/1' };
+  const header = {
+    event_id: 'a'.repeat(32),
+    sent_at: new Date().toISOString(),
+    dsn: 'https://activity@errors.invalid/1',
+  };
   return [JSON.stringify(header), JSON.stringify({ type: 'event' }), JSON.stringify(event)].join('\n');
 }
 
@@ -95,7 +99,10 @@ describe('Sentry error reporting (SENTRY_DSN)', () => {
           event_id: 'a'.repeat(32),
           platform: 'javascript',
           exception: { values: [{ type: 'Error', value: `boom with ${sessionToken}` }] },
-          request: { url: `http://activity.test/?token=${sessionToken}`, headers: { Authorization: `Bearer ${sessionToken}` } },
+          request: {
+            url: `http://activity.test/?token=${sessionToken}`,
+            headers: { Authorization: `Bearer ${sessionToken}` },
+          },
           extra: { plexToken: plex.token, note: `key ${SECRET_KEY}` },
         }),
       });
@@ -130,7 +137,8 @@ describe('Sentry error reporting (SENTRY_DSN)', () => {
     for (const envelope of receiver.envelopes) expect(envelope.header.dsn ?? receiver.dsn).toBe(receiver.dsn);
 
     const everything = receiver.everything();
-    for (const secret of [plex.token, sessionToken, SECRET_KEY, BOT_API_TOKEN]) expect(everything).not.toContain(secret);
+    for (const secret of [plex.token, sessionToken, SECRET_KEY, BOT_API_TOKEN])
+      expect(everything).not.toContain(secret);
     expect(everything).not.toContain('errors.invalid');
   }, 90_000);
 });

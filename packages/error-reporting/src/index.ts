@@ -107,7 +107,10 @@ export async function startErrorReporting(options: ErrorReportingOptions): Promi
       if (kept.length === 0) return true;
       // The browser's placeholder DSN and anything else in its header stay behind: only the id travels.
       const forwarded = core.createEnvelope<typeof envelope>(
-        { ...(typeof header.event_id === 'string' ? { event_id: header.event_id } : {}), sent_at: new Date().toISOString() },
+        {
+          ...(typeof header.event_id === 'string' ? { event_id: header.event_id } : {}),
+          sent_at: new Date().toISOString(),
+        },
         kept as unknown as (typeof envelope)[1],
       );
       await client.getTransport()?.send(forwarded);

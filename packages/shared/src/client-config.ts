@@ -30,7 +30,9 @@ export const sentryDsnSchema = z
     (value) => {
       try {
         const dsn = new URL(value);
-        return ['http:', 'https:'].includes(dsn.protocol) && dsn.username !== '' && /^\/(?:.*\/)?\d+$/.test(dsn.pathname);
+        return (
+          ['http:', 'https:'].includes(dsn.protocol) && dsn.username !== '' && /^\/(?:.*\/)?\d+$/.test(dsn.pathname)
+        );
       } catch {
         return false;
       }

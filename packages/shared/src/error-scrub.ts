@@ -10,7 +10,8 @@ export const REDACTED = '[redacted]';
 const SECRET_FIELD = /authorization|cookie|token|secret|password|passwd|api[-_]?key|credential|dsn|^x-plex-/i;
 
 /** `?token=…`, `&X-Plex-Token=…`, `access_token=…`, `password=…` in URLs and messages. */
-const SECRET_PARAM = /([?&;#\s"']|^)([\w.-]*(?:token|secret|password|passwd|api[-_]?key|auth|sig|signature)[\w.-]*=)[^&\s"'#]*/gi;
+const SECRET_PARAM =
+  /([?&;#\s"']|^)([\w.-]*(?:token|secret|password|passwd|api[-_]?key|auth|sig|signature)[\w.-]*=)[^&\s"'#]*/gi;
 
 /** `Bearer <token>` and `Bot <token>` as an Authorization header's value says it, quoted in a message. */
 const AUTH_SCHEME = /\b(Bearer|Bot|Basic)\s+[\w.~+/=-]{16,}/g;
@@ -56,7 +57,8 @@ function scrubValue(value: unknown, secrets: readonly string[], depth: number): 
   if (Array.isArray(value)) return value.map((item) => scrubValue(item, secrets, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) {
-    out[key] = SECRET_FIELD.test(key) && item !== null && item !== undefined ? REDACTED : scrubValue(item, secrets, depth + 1);
+    out[key] =
+      SECRET_FIELD.test(key) && item !== null && item !== undefined ? REDACTED : scrubValue(item, secrets, depth + 1);
   }
   return out;
 }

@@ -1,4 +1,4 @@
-import { clientConfigSchema } from '@dpp/shared';
+import { type ClientConfig, clientConfigSchema } from '@dpp/shared';
 import { api } from './api.ts';
 
 /**
@@ -6,7 +6,7 @@ import { api } from './api.ts';
  * reports errors. Never fails the app: without an answer the activity simply reports nothing.
  */
 export async function startErrorReportingIfEnabled(): Promise<void> {
-  let settings;
+  let settings: ClientConfig['errorReporting'];
   try {
     settings = (await api('/api/client-config', { anonymous: true, schema: clientConfigSchema })).errorReporting;
   } catch {
