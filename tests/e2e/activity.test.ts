@@ -2,6 +2,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { autoplaySuite } from './autoplay.suite.ts';
 import { discordModeSuite } from './discord-mode.suite.ts';
+import { errorReportingSuite } from './error-reporting.suite.ts';
 import { layoutsSuite } from './layouts.suite.ts';
 import { plexLinkingSuite } from './plex-linking.suite.ts';
 import { restartSuite } from './restart.suite.ts';
@@ -39,4 +40,5 @@ describe.skipIf(!enabled)('the activity in real Chromium', () => {
   plexLinkingSuite(getBrowser);
   discordModeSuite(getBrowser);
   restartSuite(getBrowser);
+  errorReportingSuite(getBrowser);
 });

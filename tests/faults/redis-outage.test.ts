@@ -10,8 +10,9 @@ import { waitFor } from '../support/wait.ts';
 
 /**
  * Redis trouble: a real server process on a private redis-server that the test kills and starts
- * again empty (it keeps nothing on disk). Readiness answers, commands fail fast with `unavailable`,
- * and when Redis is back without its data the room comes back from the database.
+ * again empty (it keeps nothing on disk). Readiness answers, commands fail fast with `unavailable`
+ * (and the activity's are retried by themselves), and when Redis is back without its data the room
+ * comes back from the database.
  */
 const ROOM = 'dev:redis-outage';
 
@@ -65,14 +66,36 @@ describe.skipIf(!hasRedisServerBinary())(
       expect((refused as CommandError).code).toBe('unavailable');
       process.stdout.write(`Redis down: /readyz answered in ${readyMs} ms, a command failed in ${commandMs} ms\n`);
 
-      await redis.up();
-      // Back without its data: the room comes back from its durable copy, held paused, to both members.
-      const restored = await waitFor(
-        () => members.every((m) => m.snapshot?.playback.restored === true) && members.map((m) => m.snapshot!),
-        { timeoutMs: 30_000, what: 'the room restored from the database' },
+      // What the activity's buttons do: the same command, sent during the outage, is retried by itself.
+      let added: 'applied' | unknown;
+      bo.commands.send({ op: 'queue.add', itemId: 'demo-green-room-countdown' }).then(
+        () => {
+          added = 'applied';
+        },
+        (error: unknown) => {
+          added = error;
+        },
       );
+      await waitFor(() => bo.retryLog.includes('retrying queue.add'), { what: 'the add refused and waiting to retry' });
+
+      await redis.up();
+      // Back without its data: the room comes back from its durable copy, held paused, to both members,
+      // with the add sent during the outage applied once, without anyone pressing anything again.
+      const restored = await waitFor(
+        () =>
+          members.every(
+            (m) =>
+              m.snapshot?.playback.restored === true &&
+              m.snapshot.queue.some((e) => e.itemId === 'demo-green-room-countdown'),
+          ) && members.map((m) => m.snapshot!),
+        { timeoutMs: 30_000, what: 'the room restored from the database, with the retried add' },
+      );
+      await waitFor(() => added !== undefined, { what: 'the retried add settled' });
+      expect(added).toBe('applied');
+      expect(bo.retryLog).toEqual(['retrying queue.add', 'recovered queue.add']);
       for (const snapshot of restored) {
-        expect(snapshot.queue).toEqual(before.queue);
+        expect(snapshot.queue.slice(0, -1)).toEqual(before.queue);
+        expect(snapshot.queue.filter((e) => e.itemId === 'demo-green-room-countdown')).toHaveLength(1);
         expect(snapshot.playback).toMatchObject({ itemId: 'demo-sunrise-sync', status: 'paused' });
         expect(snapshot.playback.positionMs).toBe(before.playback.positionMs);
         expect(snapshot.seq).toBeGreaterThan(before.seq);

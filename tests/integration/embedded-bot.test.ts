@@ -89,6 +89,18 @@ describe('BOT_MODE=embedded', () => {
     expect(bot.client.isReady()).toBe(false);
   });
 
+  test("with SENTRY_DSN the bot reports through the server's error reporting, and without it through none", async () => {
+    const reporting = await embeddedApp(fake, { SENTRY_DSN: 'http://publickey@127.0.0.1:9/1' });
+    try {
+      await reporting.listen({ port: 0, host: '127.0.0.1' });
+      expect(reporting.errorReporting).toBeDefined();
+      expect((await reporting.embeddedBot!).ctx.errors).toBe(reporting.errorReporting);
+    } finally {
+      await reporting.close();
+    }
+    expect((await app.embeddedBot!).ctx.errors).toBeUndefined();
+  });
+
   test('separate mode (the default) runs no bot, and embedded mode without a bot token is refused', async () => {
     const config = loadConfig({
       DATA_DIR: mkdtempSync(path.join(tmpdir(), 'dpp-embedded-')),

@@ -1,4 +1,5 @@
 import { WebSocket } from 'ws';
+import { RetryingCommands } from '../../apps/activity/src/room/command-retry.ts';
 import { type ConnectionStatus, RoomConnection, type SocketFactory } from '../../apps/activity/src/room/connection.ts';
 import type { Timers } from '../../apps/activity/src/sync/sync-controller.ts';
 
@@ -48,6 +49,10 @@ export class PartyClient {
   /** The playback status after every frame that changed the snapshot, in order. */
   readonly playbackLog: string[] = [];
   readonly connection: RoomConnection;
+  /** Commands as the activity's buttons send them: retried by themselves while the room service is unavailable. */
+  readonly commands: RetryingCommands;
+  /** What the retries did, in order ("retrying queue.add", "recovered queue.add"). */
+  readonly retryLog: string[] = [];
 
   constructor(wsUrl: string, roomId: string, token: string) {
     this.connection = new RoomConnection({
@@ -71,6 +76,15 @@ export class PartyClient {
           this.set(message.snapshot);
         },
         error: () => {},
+      },
+    });
+    this.commands = new RetryingCommands({
+      sender: this.connection,
+      timers: nodeTimers,
+      listener: {
+        retrying: (intent) => this.retryLog.push(`retrying ${intent.op}`),
+        recovered: (intent) => this.retryLog.push(`recovered ${intent.op}`),
+        gaveUp: (intent) => this.retryLog.push(`gave up ${intent.op}`),
       },
     });
     this.connection.start();
@@ -100,6 +114,7 @@ export class PartyClient {
   }
 
   stop() {
+    this.commands.cancelAll();
     this.connection.stop();
   }
 }

@@ -4,6 +4,8 @@
  * Everything can be swapped through options, which is how the tests run it against the fake Discord
  * and a stub server.
  */
+
+import type { ErrorReporter } from '@dpp/shared';
 import {
   ActivityType,
   Client,
@@ -43,6 +45,8 @@ export interface BotOptions {
   commands?: Map<string, Command>;
   events?: BotEvent[];
   tuning?: Partial<BotTuning>;
+  /** Where bugs go besides the log (Sentry): the bot's own, or the server's when embedded. */
+  errors?: ErrorReporter;
   /** Merged into the discord.js client options (never the intents). */
   clientOptions?: Omit<Partial<ClientOptions>, 'intents'>;
 }
@@ -105,13 +109,17 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     commands,
     tuning,
     signal: stopping.signal,
+    errors: options.errors,
   };
 
   for (const event of events) {
     // Called synchronously: discord.js mutates cached structures (a member's VoiceState) with the
     // next event, so a handler must read its arguments before its first await.
     const listener = (...args: ClientEvents[keyof ClientEvents]) => {
-      const failed = (error: unknown) => log.error({ err: error, event: event.name }, 'event handler failed');
+      const failed = (error: unknown) => {
+        log.error({ err: error, event: event.name }, 'event handler failed');
+        options.errors?.capture(error, { service: 'bot', event: event.name });
+      };
       try {
         Promise.resolve(event.execute(ctx, ...args)).catch(failed);
       } catch (error) {

@@ -1,3 +1,4 @@
+import { sentryDsnSchema as sentryDsn } from '@dpp/shared';
 import { z } from 'zod';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -56,6 +57,9 @@ export const botEnvSchema = z.object({
     .min(16, "must be at least 16 characters (the same value as the server's BOT_API_TOKEN)"),
   /** Where the server is reachable from the internet; makes poster images in embeds work. */
   PUBLIC_URL: blankIsUnset(httpUrl.optional()),
+  /** Sentry's DSN for the bot's own errors (failed commands, unhandled rejections); unset: none reported. */
+  SENTRY_DSN: blankIsUnset(sentryDsn.optional()),
+  SENTRY_ENVIRONMENT: blankIsUnset(z.string().trim().optional()),
 });
 
 export type RegisterConfig = z.infer<typeof registerEnvSchema>;
@@ -69,6 +73,8 @@ export interface BotConfig {
   botApiToken: string;
   publicUrl: string | undefined;
   logLevel: (typeof LOG_LEVELS)[number];
+  /** Where the bot reports its errors (its own process only; embedded, it shares the server's). */
+  sentry?: { dsn: string; environment: string };
 }
 
 export class ConfigError extends Error {
@@ -82,7 +88,7 @@ export function parseEnv<S extends z.ZodType>(schema: S, source: NodeJS.ProcessE
   const issue = result.error.issues[0];
   const name = String(issue?.path[0] ?? 'environment');
   const value = source[name];
-  const shown = value === undefined || /TOKEN|SECRET|KEY/.test(name) ? '' : ` (got ${JSON.stringify(value)})`;
+  const shown = value === undefined || /TOKEN|SECRET|KEY|DSN/.test(name) ? '' : ` (got ${JSON.stringify(value)})`;
   throw new ConfigError(`${name} ${issue?.message ?? 'is invalid'}${shown}`);
 }
 
@@ -96,5 +102,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): BotConfig {
     botApiToken: env.BOT_API_TOKEN,
     publicUrl: env.PUBLIC_URL,
     logLevel: env.LOG_LEVEL,
+    ...(env.SENTRY_DSN
+      ? { sentry: { dsn: env.SENTRY_DSN, environment: env.SENTRY_ENVIRONMENT ?? source.NODE_ENV ?? 'production' } }
+      : {}),
   };
 }

@@ -1,6 +1,7 @@
 /** Routes an interaction to its command module, answering every failure with a message. */
 import type { Interaction } from 'discord.js';
 import type { BotContext } from './context.ts';
+import { describeError } from './errors.ts';
 import { ephemeral, replyWithError } from './replies.ts';
 
 export async function handleInteraction(interaction: Interaction, ctx: BotContext): Promise<void> {
@@ -50,6 +51,9 @@ export async function handleInteraction(interaction: Interaction, ctx: BotContex
       await command.button(interaction, { ...ctx, log });
     }
   } catch (error) {
+    if (describeError(error).bug) {
+      ctx.errors?.capture(error, { service: 'bot', command: name, custom_id: customId?.split(':')[0] });
+    }
     await replyWithError(interaction, error, log);
   }
 }

@@ -1,6 +1,7 @@
 /** Runs the bot: `pnpm --filter @dpp/bot start` (or the bot image). */
 import { createBot } from './bot.ts';
 import { ConfigError, loadConfig } from './config.ts';
+import { startBotErrorReporting } from './error-reporting.ts';
 import { ModuleLoadError } from './loader.ts';
 import { createLogger } from './logger.ts';
 
@@ -16,17 +17,23 @@ try {
 }
 
 const log = createLogger(config.logLevel);
-// The bot stays up through failures of single handlers: log them and carry on.
-process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled rejection'));
+// Loaded only with SENTRY_DSN: a bot without it never loads the SDK.
+const errors = await startBotErrorReporting(config);
+// The bot stays up through failures of single handlers: log (and report) them and carry on.
+process.on('unhandledRejection', (reason) => {
+  log.error({ err: reason }, 'unhandled rejection');
+  errors?.capture(reason, { service: 'bot', kind: 'unhandled_rejection' });
+});
 
 try {
-  const bot = await createBot({ config, log });
+  const bot = await createBot({ config, log, ...(errors ? { errors } : {}) });
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'stopping');
     await bot.stop();
+    await errors?.close(2000);
     process.exit(0);
   };
   process.once('SIGINT', () => void stop('SIGINT'));
@@ -34,6 +41,8 @@ try {
   log.info({ serverUrl: config.serverUrl, discordApiUrl: config.discordApiUrl }, 'starting');
   await bot.start();
 } catch (error) {
+  errors?.capture(error, { service: 'bot', kind: 'start' });
+  await errors?.flush(2000);
   log.fatal(
     { err: error },
     error instanceof ModuleLoadError ? 'a command or event module is malformed' : 'could not start',

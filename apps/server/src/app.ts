@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import discordAuthRoutes from './auth/discord-routes.ts';
 import auth from './auth/plugin.ts';
@@ -19,6 +19,7 @@ import configPlugin from './plugins/config.ts';
 import database from './plugins/database.ts';
 import dependencyMetrics from './plugins/dependency-metrics.ts';
 import embeddedBot from './plugins/embedded-bot.ts';
+import errorReporting from './plugins/error-reporting.ts';
 import infra from './plugins/infra.ts';
 import metrics from './plugins/metrics.ts';
 import openapi from './plugins/openapi.ts';
@@ -29,6 +30,7 @@ import tracing from './plugins/tracing.ts';
 import rooms from './rooms/plugin.ts';
 import roomRoutes from './rooms/routes.ts';
 import roomsWs from './rooms/ws-route.ts';
+import clientRoutes from './routes/client.ts';
 import health from './routes/health.ts';
 import streams from './streams/plugin.ts';
 import streamRoutes from './streams/routes.ts';
@@ -45,6 +47,19 @@ const CLIENT_ERROR_CODES: Record<number, string> = {
   429: 'rate_limited',
 };
 
+/**
+ * A 5xx answer, to Sentry when SENTRY_DSN is set: the route pattern, method, status and request id
+ * (the log lines' `reqId`), never the URL's query, headers, cookies or body.
+ */
+function reportServerError(request: FastifyRequest, error: unknown, status: number): void {
+  request.server.errorReporting?.capture(error, {
+    route: request.routeOptions.url ?? 'unmatched',
+    method: request.method,
+    status,
+    request_id: request.id,
+  });
+}
+
 /** TRUST_PROXY as a hop count: the nearest `hops` proxies are believed, as Fastify does for a number. */
 const trustHops = (hops: number) => (_address: string, hop: number) => hop < hops;
 
@@ -53,6 +68,8 @@ export interface BuildOptions {
   logger?: FastifyServerOptions['logger'];
   /** Where the built activity lives (tests point this elsewhere). */
   activityRoot?: string;
+  /** Report the process's uncaught exceptions and unhandled rejections too (the entry point; never in tests). */
+  reportProcessErrors?: boolean;
 }
 
 /**
@@ -86,11 +103,13 @@ export async function buildApp(options: BuildOptions) {
       return reply.code(400).send(errorBody('bad_request', message));
     }
     if (error instanceof HttpError) {
+      if (error.statusCode >= 500) reportServerError(request, error, error.statusCode);
       // The client's doing (or an upstream's answer passed on): a line at warn, no stack.
       request.log.warn({ code: error.code, statusCode: error.statusCode }, error.message);
       return reply.code(error.statusCode).send(errorBody(error.code, error.message));
     }
     if (isDatabaseUnavailable(error)) {
+      reportServerError(request, error, 503);
       request.log.warn({ err: error }, 'the database did not answer');
       return reply
         .code(503)
@@ -98,6 +117,7 @@ export async function buildApp(options: BuildOptions) {
         .send(errorBody('database_unavailable', 'The database is not answering; try again shortly.'));
     }
     const status = (error as { statusCode?: number }).statusCode ?? 500;
+    if (status >= 500) reportServerError(request, error, status);
     if (status < 500) {
       // Framework errors (bad JSON, a wrong content type, a body too large) keep our documented codes.
       const code = CLIENT_ERROR_CODES[status] ?? 'bad_request';
@@ -114,6 +134,7 @@ export async function buildApp(options: BuildOptions) {
   await app.register(securityHeaders);
   await app.register(metrics);
   await app.register(tracing);
+  await app.register(errorReporting, { processErrors: options.reportProcessErrors ?? false });
   await app.register(database);
   await app.register(infra);
   await app.register(dependencyMetrics);
@@ -127,6 +148,7 @@ export async function buildApp(options: BuildOptions) {
   await app.register(streams);
 
   await app.register(health);
+  await app.register(clientRoutes);
   await app.register(authRoutes);
   await app.register(discordAuthRoutes);
   await app.register(roomsWs);

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
+import { sentryDsnSchema as sentryDsn } from '@dpp/shared';
 import { z } from 'zod';
 import { maskCredentials } from './lib/redact.ts';
 
@@ -144,6 +145,8 @@ export const envSchema = z
       .default(1024),
     OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess((v) => (v === '' ? undefined : v), url(['http:', 'https:']).optional()),
     BOT_MODE: z.enum(['separate', 'embedded'], { message: 'must be separate or embedded' }).default('separate'),
+    SENTRY_DSN: z.preprocess((v) => (v === '' ? undefined : v), sentryDsn.optional()),
+    SENTRY_ENVIRONMENT: optionalString,
   })
   .superRefine((env, ctx) => {
     const discord = [env.DISCORD_CLIENT_ID, env.DISCORD_CLIENT_SECRET, env.DISCORD_BOT_TOKEN];
@@ -225,6 +228,8 @@ export interface Config {
   botMode: Env['BOT_MODE'];
   /** An OTLP/HTTP collector (traces go to `<endpoint>/v1/traces`); unset: no tracing at all. */
   otlpEndpoint: string | undefined;
+  /** Where errors are reported (the server's, the embedded bot's and the activity's); unset: nowhere, no SDK. */
+  sentry: { dsn: string; environment: string } | undefined;
 }
 
 export class ConfigError extends Error {
@@ -240,7 +245,7 @@ export function parseEnv(source: NodeJS.ProcessEnv): Env {
   const value = source[name];
   // Secrets are never shown; URLs are, with any password in them masked.
   const shown =
-    value === undefined || /SECRET|TOKEN|KEY/.test(name) ? '' : ` (got ${JSON.stringify(maskCredentials(value))})`;
+    value === undefined || /SECRET|TOKEN|KEY|DSN/.test(name) ? '' : ` (got ${JSON.stringify(maskCredentials(value))})`;
   throw new ConfigError(`${name} ${issue?.message ?? 'is invalid'}${shown}`);
 }
 
@@ -307,5 +312,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     streamChunkBytes: env.STREAM_CHUNK_KB * 1024,
     botMode: env.BOT_MODE,
     otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT?.replace(/\/+$/, ''),
+    sentry: env.SENTRY_DSN ? { dsn: env.SENTRY_DSN, environment: env.SENTRY_ENVIRONMENT ?? env.NODE_ENV } : undefined,
   };
 }

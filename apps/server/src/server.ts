@@ -15,7 +15,7 @@ async function main() {
     throw error;
   }
 
-  const app = await buildApp({ config });
+  const app = await buildApp({ config, reportProcessErrors: true });
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;

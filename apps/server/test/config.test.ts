@@ -55,6 +55,23 @@ describe('configuration', () => {
 
   it('never echoes a secret value in the error', () => {
     expect(() => parseEnv({ SECRET_KEY: 'hunter2-is-my-secret' })).toThrow(/^SECRET_KEY [^"]*$/);
+    // A DSN carries its key: a malformed one is named, never shown.
+    expect(() => parseEnv({ SENTRY_DSN: 'https://sentry.example.com/hunter2' })).toThrow(
+      /^SENTRY_DSN must be a Sentry DSN: https:\/\/<key>@<host>\/<project id>[^"]*$/,
+    );
+  });
+
+  it('reports errors to Sentry only with SENTRY_DSN, filed under NODE_ENV unless SENTRY_ENVIRONMENT says', () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'dpp-config-'));
+    expect(loadConfig({ DATA_DIR: dataDir }).sentry).toBeUndefined();
+    expect(loadConfig({ DATA_DIR: dataDir, SENTRY_DSN: 'https://k3y@o1.ingest.sentry.io/42' }).sentry).toEqual({
+      dsn: 'https://k3y@o1.ingest.sentry.io/42',
+      environment: 'development',
+    });
+    expect(
+      loadConfig({ DATA_DIR: dataDir, SENTRY_DSN: 'https://k3y@o1.ingest.sentry.io/42', SENTRY_ENVIRONMENT: 'staging' })
+        .sentry?.environment,
+    ).toBe('staging');
   });
 
   it.each([

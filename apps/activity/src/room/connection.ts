@@ -93,6 +93,8 @@ export class RoomConnection implements ClockPort {
   private attempt = 0;
   private lastSeq: number | undefined;
   private commandSeq = 0;
+  /** Makes this client's command ids unique in the room (another tab of the same user counts from 1 too). */
+  private readonly idPrefix: string;
   private pingSeq = 0;
   private pingsSent = 0;
   private readonly pendingPings = new Map<number, number>();
@@ -106,7 +108,11 @@ export class RoomConnection implements ClockPort {
   /** The player's latest drift while in step, carried on pings for the server's metrics. */
   private driftMs: number | undefined;
 
-  constructor(private readonly options: RoomConnectionOptions) {}
+  constructor(private readonly options: RoomConnectionOptions) {
+    this.idPrefix = Math.floor((options.random ?? Math.random)() * 36 ** 8)
+      .toString(36)
+      .padStart(8, '0');
+  }
 
   get status(): ConnectionStatus {
     return this.state;
@@ -147,12 +153,19 @@ export class RoomConnection implements ClockPort {
     this.onClose(4999, 'dropped by client');
   }
 
-  command(intent: CommandIntent): Promise<void> {
+  /**
+   * A command id no other command of this client uses: the server applies a command once per id, so
+   * sending it again under the same id (a retry) can never apply it twice.
+   */
+  newCommandId(): string {
+    this.commandSeq += 1;
+    return `${this.idPrefix}-${this.commandSeq}`;
+  }
+
+  command(intent: CommandIntent, id: string = this.newCommandId()): Promise<void> {
     if (!this.joined || !this.socket) {
       return Promise.reject(new CommandError('offline', 'Not connected to the room right now; try again in a moment.'));
     }
-    this.commandSeq += 1;
-    const id = `c${this.commandSeq}`;
     return new Promise<void>((resolve, reject) => {
       const timer = this.options.timers.setTimeout(() => {
         this.pending.delete(id);

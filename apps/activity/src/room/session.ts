@@ -1,8 +1,12 @@
 import { applyState, type CommandIntent, expectedPosition } from '@dpp/shared';
 import type { Timers } from '../sync/sync-controller.ts';
+import { CommandDropped, RetryingCommands } from './command-retry.ts';
 import { browserSocketFactory, CommandError, RoomConnection, roomSocketUrl, type SocketFactory } from './connection.ts';
 import { describeChange } from './notices.ts';
 import { clearNotice, notify, postNotice, useApp } from './store.ts';
+
+/** The notice that stays up while commands are being sent again by themselves. */
+const RETRY_NOTICE = 'command-retry';
 
 export const browserTimers: Timers = {
   now: () => performance.now(),
@@ -28,6 +32,7 @@ export interface RoomSessionOptions {
  */
 export class RoomSession {
   readonly connection: RoomConnection;
+  private readonly commands: RetryingCommands;
   private clockTimer: unknown;
   private readonly timers: Timers;
 
@@ -76,6 +81,19 @@ export class RoomSession {
         },
       },
     });
+    this.commands = new RetryingCommands({
+      sender: this.connection,
+      timers: this.timers,
+      listener: {
+        // The server's own words stay up while the command is sent again by itself.
+        retrying: (_intent, error) =>
+          postNotice({ text: `${error.message} Retrying…`, kind: 'error', key: RETRY_NOTICE, needsAction: true }),
+        idle: () => clearNotice(RETRY_NOTICE),
+        gaveUp: () => {
+          notify('The room service is still unavailable, so your last change was not applied. Try again.', 'error');
+        },
+      },
+    });
   }
 
   start(): void {
@@ -91,14 +109,22 @@ export class RoomSession {
 
   stop(): void {
     this.timers.clearInterval(this.clockTimer);
+    this.commands.cancelAll();
+    clearNotice(RETRY_NOTICE);
     this.connection.stop();
   }
 
-  /** Sends a command; a refusal becomes an error notice (and the promise still rejects for the caller). */
+  /**
+   * Sends a command; when the room service is unavailable it is sent again by itself (see
+   * RetryingCommands). A refusal becomes an error notice (and the promise still rejects for the caller).
+   */
   async command(intent: CommandIntent): Promise<void> {
     try {
-      await this.connection.command(intent);
+      await this.commands.send(intent);
     } catch (error) {
+      if (error instanceof CommandDropped) throw error;
+      // Given up after retries: the retry listener has said so already.
+      if (error instanceof CommandError && error.code === 'unavailable') throw error;
       const message = error instanceof CommandError ? error.message : 'The command failed.';
       notify(message, 'error');
       throw error;

@@ -7,6 +7,7 @@ import { type FakeDiscordOptions, startFakeDiscord } from '../../../../tests/fak
 import { createBot } from '../../src/bot.ts';
 import type { BotConfig } from '../../src/config.ts';
 import type { BotTuning } from '../../src/context.ts';
+import { startBotErrorReporting } from '../../src/error-reporting.ts';
 import { loadCommands } from '../../src/loader.ts';
 import { registerCommands } from '../../src/register.ts';
 import { ServerApi, type ServerApiOptions } from '../../src/server-api.ts';
@@ -16,6 +17,8 @@ export interface HarnessOptions {
   tuning?: Partial<BotTuning>;
   api?: Partial<Omit<ServerApiOptions, 'log'>>;
   fake?: FakeDiscordOptions;
+  /** SENTRY_DSN and SENTRY_ENVIRONMENT: the bot reports its bugs there, as its own process does. */
+  sentry?: BotConfig['sentry'];
 }
 
 export async function startBotHarness(options: HarnessOptions = {}) {
@@ -30,7 +33,9 @@ export async function startBotHarness(options: HarnessOptions = {}) {
     botApiToken: stub.token,
     publicUrl: undefined,
     logLevel: 'silent',
+    ...(options.sentry ? { sentry: options.sentry } : {}),
   };
+  const errors = await startBotErrorReporting(config);
   const commands = await loadCommands();
   await registerCommands({
     token: fake.botToken,
@@ -53,18 +58,22 @@ export async function startBotHarness(options: HarnessOptions = {}) {
     api,
     commands,
     tuning: { emptyGraceMs: 30, plexPollIntervalMs: 5, ...options.tuning },
+    ...(errors ? { errors } : {}),
   });
   await bot.start();
   return {
     fake,
     stub,
     bot,
+    config,
+    errors,
     /** Puts a user in a voice channel (or out of voice with null), as Discord would tell the bot. */
     async voice(userId: string, channelId: string | null) {
       await fake.dispatchVoiceState({ userId, channelId });
     },
     async close() {
       await bot.stop();
+      await errors?.close();
       await stub.close();
       await fake.close();
     },

@@ -46,15 +46,18 @@ export default fp(
       const address = app.server.address();
       if (!address || typeof address === 'string') throw new Error('the server listens on a pipe, not TCP');
       const { createEmbeddedBot } = await import('@dpp/bot/embedded');
-      bot = await createEmbeddedBot({
-        botToken: discord.botToken,
-        applicationId: discord.clientId,
-        discordApiUrl: discord.apiUrl,
-        serverUrl: loopbackUrl(address),
-        botApiToken: config.botApiToken,
-        publicUrl: config.publicUrl,
-        logLevel: config.logLevel,
-      });
+      bot = await createEmbeddedBot(
+        {
+          botToken: discord.botToken,
+          applicationId: discord.clientId,
+          discordApiUrl: discord.apiUrl,
+          serverUrl: loopbackUrl(address),
+          botApiToken: config.botApiToken,
+          publicUrl: config.publicUrl,
+          logLevel: config.logLevel,
+        },
+        app.errorReporting,
+      );
       try {
         await bot.start();
         app.log.info('the embedded bot is signed in to Discord');
@@ -76,5 +79,5 @@ export default fp(
       await bot?.stop();
     });
   },
-  { name: 'embedded-bot', dependencies: ['config'] },
+  { name: 'embedded-bot', dependencies: ['config', 'error-reporting'] },
 );

@@ -273,7 +273,14 @@ export class RoomConnection {
         }
         const startedAt = Date.now();
         const began = performance.now();
-        const result = await this.engine.command(membership.roomId, membership.user, message);
+        const result = await this.engine.command(
+          membership.roomId,
+          membership.user,
+          message,
+          undefined,
+          undefined,
+          message.id,
+        );
         if (result.ok) this.send({ type: 'ack', id: message.id });
         else this.sendError(result.code, result.message, message.id);
         this.engine.observer.command({

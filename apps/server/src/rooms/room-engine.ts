@@ -36,7 +36,7 @@ import { type Envelope, type HubHost, type HubMember, RoomHub, roomChannel } fro
 import {
   type Actor,
   addConnection,
-  applyCommand,
+  applyCommandOnce,
   applyReport,
   type Context,
   DEFAULT_TUNING,
@@ -423,6 +423,7 @@ export class RoomEngine {
     intent: CommandIntent,
     acceptedAt = perfNow(),
     privileged?: () => Promise<boolean>,
+    commandId?: string,
   ): Promise<CommandResult> {
     const fail = (code: ErrorCode, message: string = ERROR_REASONS[code]): CommandResult => ({
       ok: false,
@@ -440,8 +441,10 @@ export class RoomEngine {
       if (!item) return fail('unknown_item', `No item "${intent.itemId}" in this room's library.`);
     }
     const who: Actor = { userId: actor.userId, name: actor.name };
+    // A command sent again under its id (the client's retry) is acknowledged, never applied twice.
+    const once = commandId === undefined ? undefined : `${actor.userId}/${commandId}`;
     const attempt = (privileged: boolean) =>
-      this.transact(roomId, (room, ctx) => applyCommand(room, who, privileged, intent, item, ctx), {
+      this.transact(roomId, (room, ctx) => applyCommandOnce(room, once, who, privileged, intent, item, ctx), {
         create: { creatorId: actor.userId, instanceId: null },
         actorId: actor.userId,
         acceptedAt,

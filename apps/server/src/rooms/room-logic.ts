@@ -340,6 +340,31 @@ export function canControl(room: RoomRecord, actor: Actor, privileged: boolean):
   return room.settings.control === 'everyone' || isHost(room, actor, privileged);
 }
 
+/** How many applied command ids a room remembers (a client retries within half a minute). */
+export const REMEMBERED_COMMANDS = 64;
+
+/**
+ * Applies a command once per `key` (`<userId>/<command id>`, or undefined for callers without ids):
+ * a key the room has applied before answers `unchanged`, so a retried command is acknowledged and
+ * the room does not change twice. The key is kept in the same write as the change it made.
+ */
+export function applyCommandOnce(
+  room: RoomRecord,
+  key: string | undefined,
+  actor: Actor,
+  privileged: boolean,
+  intent: CommandIntent,
+  item: ItemInfo | undefined,
+  ctx: Context,
+): Outcome {
+  if (key !== undefined && room.recentCommands?.includes(key)) return unchanged;
+  const outcome = applyCommand(room, actor, privileged, intent, item, ctx);
+  if (key !== undefined && outcome.kind === 'changed') {
+    room.recentCommands = [...(room.recentCommands ?? []), key].slice(-REMEMBERED_COMMANDS);
+  }
+  return outcome;
+}
+
 /**
  * Applies a command. `item` is the library's answer for `load`/`queue.add` (looked up before the
  * write, since a compare-and-set retry must not call the library again).

@@ -38,6 +38,12 @@ export interface RoomRecord {
   members: MemberRecord[];
   settings: RoomSettings;
   nextEntry: number;
+  /**
+   * The last commands applied from sockets, as `<userId>/<command id>`: a client that sends a command
+   * again under the same id (its retry after `unavailable`) gets an ack, and the room changes once.
+   * Rooms written before this field existed have none.
+   */
+  recentCommands?: string[];
 }
 
 export function newRoom(options: {

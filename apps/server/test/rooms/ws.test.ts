@@ -114,6 +114,28 @@ describe('GET /ws', () => {
     expect(bob.client.snapshot).toEqual(ada.client.snapshot);
   });
 
+  it('applies a command sent again under the same id once, and acks both (a client retry)', async () => {
+    const roomId = room();
+    const ada = await member('Ada', roomId);
+    const bob = await member('Bob', roomId);
+    const replyTo = (client: WsClient, id: string) =>
+      client.frame((m) => (m.type === 'ack' || m.type === 'error') && m.id === id, `the reply to ${id}`);
+
+    const first = replyTo(ada.client, 'retry-1');
+    ada.client.send({ type: 'command', id: 'retry-1', op: 'queue.add', itemId: 'm1' });
+    expect(await first).toMatchObject({ type: 'ack' });
+    const again = replyTo(ada.client, 'retry-1');
+    ada.client.send({ type: 'command', id: 'retry-1', op: 'queue.add', itemId: 'm1' });
+    expect(await again).toMatchObject({ type: 'ack' });
+    // Another member's command with the same id is their own.
+    const bobs = replyTo(bob.client, 'retry-1');
+    bob.client.send({ type: 'command', id: 'retry-1', op: 'queue.add', itemId: 'm1' });
+    expect(await bobs).toMatchObject({ type: 'ack' });
+
+    const snapshot = await app.rooms.snapshot(roomId);
+    expect(snapshot?.queue.map((e) => e.itemId)).toEqual(['m1', 'm1']);
+  });
+
   it('answers an invalid frame with a typed error and leaves the room unchanged', async () => {
     const roomId = room();
     const ada = await member('Ada', roomId);
