@@ -15,8 +15,15 @@ export default defineConfig(({ mode }) => {
         '/api': { target: server, changeOrigin: true },
         '/ws': { target: server, ws: true, changeOrigin: true },
         '/healthz': server,
+        '/admin': { target: server, bypass: (req) => (req.url === '/admin' ? '/admin.html' : undefined) },
       },
     },
-    build: { outDir: 'dist', sourcemap: true, chunkSizeWarningLimit: 1200 },
+    build: {
+      outDir: 'dist',
+      sourcemap: true,
+      chunkSizeWarningLimit: 1200,
+      // The admin dashboard is a page of its own: nothing of it (or of its charts) is in the activity's bundle.
+      rolldownOptions: { input: { main: 'index.html', admin: 'admin.html' } },
+    },
   };
 });
