@@ -4,6 +4,7 @@
  * page at `/admin` draws it. Rates are per second over the instances' last few seconds.
  */
 import { z } from 'zod';
+import { memberRoleSchema, memberStateSchema, playbackStatusSchema } from './protocol.ts';
 
 /** Who the overview was cut for: the operator (ADMIN_TOKEN), dev mode, or a guild admin's guilds. */
 export const adminScopeSchema = z.discriminatedUnion('kind', [
@@ -15,8 +16,8 @@ export const adminScopeSchema = z.discriminatedUnion('kind', [
 export const adminMemberSchema = z.object({
   userId: z.string(),
   name: z.string(),
-  role: z.enum(['host', 'member']),
-  state: z.enum(['ready', 'buffering', 'away', 'lagging']),
+  role: memberRoleSchema,
+  state: memberStateSchema,
   /** The member's latest reported drift from the room's expected position (ms); null before any report. */
   driftMs: z.number().nullable(),
 });
@@ -24,7 +25,7 @@ export const adminMemberSchema = z.object({
 export const adminRoomSchema = z.object({
   roomId: z.string(),
   guildId: z.string().nullable(),
-  status: z.enum(['playing', 'paused', 'waiting']),
+  status: playbackStatusSchema,
   item: z.object({ itemId: z.string(), title: z.string() }).nullable(),
   positionMs: z.number(),
   /** Qualities the room's members stream right now, on any instance. */

@@ -341,7 +341,7 @@ export function AdminApp() {
     };
   }, [token]);
 
-  const useToken = useCallback((value: string) => {
+  const acceptToken = useCallback((value: string) => {
     storeToken(value);
     setView({ kind: 'loading' });
     setToken(value);
@@ -355,7 +355,7 @@ export function AdminApp() {
   return (
     <main className="adm" data-admin-dashboard="">
       {view.kind === 'loading' && <p className="adm-empty">Loading…</p>}
-      {view.kind === 'sign-in' && <TokenForm reason={view.reason} onToken={useToken} />}
+      {view.kind === 'sign-in' && <TokenForm reason={view.reason} onToken={acceptToken} />}
       {view.kind === 'forbidden' && (
         <div className="adm-token" role="alert" data-testid="forbidden">
           <h2>Not for this token</h2>

@@ -1,5 +1,4 @@
 import type { AdminRates } from '@dpp/shared/admin';
-import type { Counter, Gauge } from 'prom-client';
 import type { Metrics } from '../infra/metrics.ts';
 
 /** The counters the dashboard turns into rates, as totals read from the metrics registry. */
@@ -47,7 +46,12 @@ export interface InstanceSnapshot {
 
 type Labels = Partial<Record<string, string | number>>;
 
-async function sum(metric: Counter<string> | Gauge<string>, match: (labels: Labels) => boolean = () => true) {
+/** A prom-client counter or gauge, as far as reading its values goes. */
+interface Readable {
+  get(): Promise<{ values: { labels: Labels; value: number }[] }>;
+}
+
+async function sum(metric: Readable, match: (labels: Labels) => boolean = () => true) {
   const { values } = await metric.get();
   return values.reduce((total, { labels, value }) => (match(labels) ? total + value : total), 0);
 }
