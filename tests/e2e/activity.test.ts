@@ -33,7 +33,8 @@ const chosen = process.env.E2E_SUITES?.split(',')
   .map((name) => name.trim())
   .filter(Boolean);
 const unknown = chosen?.filter((name) => !(name in SUITES)) ?? [];
-if (unknown.length > 0) throw new Error(`E2E_SUITES names no suite: ${unknown.join(', ')} (${Object.keys(SUITES).join(', ')})`);
+if (unknown.length > 0)
+  throw new Error(`E2E_SUITES names no suite: ${unknown.join(', ')} (${Object.keys(SUITES).join(', ')})`);
 
 describe.skipIf(!enabled)('the activity in real Chromium', () => {
   let browser: Browser | undefined;

@@ -20,9 +20,9 @@ const SHOTS = '/tmp/i14d-shots';
 
 /** Files of the built activity that a page loads before anything else: its entry and every static import, transitively. */
 function initialScripts(html: string): string[] {
-  const entries = [...html.matchAll(/<(?:script[^>]*\ssrc|link[^>]*rel="modulepreload"[^>]*\shref)="([^"]+\.js)"/g)].map(
-    (m) => path.join(ACTIVITY_DIST, m[1] ?? ''),
-  );
+  const entries = [
+    ...html.matchAll(/<(?:script[^>]*\ssrc|link[^>]*rel="modulepreload"[^>]*\shref)="([^"]+\.js)"/g),
+  ].map((m) => path.join(ACTIVITY_DIST, m[1] ?? ''));
   const seen = new Set<string>();
   const queue = [...entries];
   while (queue.length > 0) {

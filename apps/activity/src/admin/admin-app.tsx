@@ -313,7 +313,9 @@ function next(view: View, result: FetchResult): View {
     case 'forbidden':
       return { kind: 'forbidden', message: result.message };
     case 'failed':
-      return view.kind === 'ready' ? { ...view, stale: result.message } : { kind: 'unreachable', message: result.message };
+      return view.kind === 'ready'
+        ? { ...view, stale: result.message }
+        : { kind: 'unreachable', message: result.message };
   }
 }
 

@@ -65,7 +65,9 @@ function Chart({ spec, xs }: { spec: ChartSpec; xs: number[] }) {
       element,
     );
     plot.current = chart;
-    const resize = new ResizeObserver(() => chart.setSize({ width: Math.max(200, element.clientWidth), height: HEIGHT }));
+    const resize = new ResizeObserver(() =>
+      chart.setSize({ width: Math.max(200, element.clientWidth), height: HEIGHT }),
+    );
     resize.observe(element);
     return () => {
       resize.disconnect();

@@ -61,7 +61,11 @@ export async function adminViewer(
       if ((await app.discord.powers.of(guildId, discordId))?.manageGuild) managed.push(guildId);
     }
   } catch {
-    throw new HttpError(503, 'discord_unavailable', 'Discord cannot say who manages which server right now; try again.');
+    throw new HttpError(
+      503,
+      'discord_unavailable',
+      'Discord cannot say who manages which server right now; try again.',
+    );
   }
   if (managed.length === 0) {
     throw new HttpError(

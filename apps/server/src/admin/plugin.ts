@@ -25,7 +25,9 @@ declare module 'fastify' {
 
 function serverVersion(): string {
   try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version?: string;
+    };
     return pkg.version ?? 'unknown';
   } catch {
     return 'unknown';
@@ -80,7 +82,10 @@ export default fp(
       if (publishing) return;
       publishing = publish()
         .catch((error: unknown) =>
-          app.log.warn({ err: error instanceof Error ? error.message : String(error) }, 'could not publish admin stats'),
+          app.log.warn(
+            { err: error instanceof Error ? error.message : String(error) },
+            'could not publish admin stats',
+          ),
         )
         .finally(() => {
           publishing = undefined;

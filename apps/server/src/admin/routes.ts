@@ -16,7 +16,7 @@ const adminRoutes: FastifyPluginAsyncZod = async (app) => {
         description:
           'Aggregated over every instance on the shared Redis (this instance alone without REDIS_URL). ' +
           'The operator (ADMIN_TOKEN) sees everything; a Discord user with Manage Server sees the rooms and ' +
-          "transcodes of the guilds they manage, without the instance list; in dev auth mode everyone sees everything.",
+          'transcodes of the guilds they manage, without the instance list; in dev auth mode everyone sees everything.',
         security: [{ admin: [] }, { session: [] }],
         response: { 200: adminOverviewSchema, 401: errorSchema, 403: errorSchema, 503: errorSchema },
       },

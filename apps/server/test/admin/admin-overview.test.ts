@@ -64,9 +64,9 @@ async function driftingMember(app: App, url: string, roomId: string, name: strin
 
 describe('ADMIN_TOKEN in the config', () => {
   it('is optional, and refused when shorter than 32 characters, without showing it', () => {
-    expect(loadConfig({ DATA_DIR: '/tmp/dpp-admin-config', SECRET_KEY: randomBytes(32).toString('base64') }).adminToken).toBe(
-      undefined,
-    );
+    expect(
+      loadConfig({ DATA_DIR: '/tmp/dpp-admin-config', SECRET_KEY: randomBytes(32).toString('base64') }).adminToken,
+    ).toBe(undefined);
     const short = 'x'.repeat(31);
     let error: unknown;
     try {
@@ -106,9 +106,7 @@ describe('the admin overview in dev mode (no Discord, no Redis)', () => {
     expect(view.scope).toEqual({ kind: 'dev' });
     expect(view.source).toBe('local');
     const room = view.rooms.find((r) => r.roomId === roomId);
-    expect(room?.members).toEqual([
-      expect.objectContaining({ name: 'Ada', state: expect.any(String), driftMs: -42 }),
-    ]);
+    expect(room?.members).toEqual([expect.objectContaining({ name: 'Ada', state: expect.any(String), driftMs: -42 })]);
     const bot = view.rooms.find((r) => r.roomId === '100000000000000001:200000000000000001');
     expect(bot).toMatchObject({ status: 'playing', item: { itemId: played.id, title: played.title } });
     expect(view.instances?.map((i) => i.id)).toEqual([app.rooms.instanceId]);

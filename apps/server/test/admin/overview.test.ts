@@ -1,6 +1,11 @@
 import type { RoomSnapshot } from '@dpp/shared';
 import { describe, expect, it } from 'vitest';
-import { type InstanceMinute, type InstanceSnapshot, InstanceStats, MINUTE_MS } from '../../src/admin/instance-stats.ts';
+import {
+  type InstanceMinute,
+  type InstanceSnapshot,
+  InstanceStats,
+  MINUTE_MS,
+} from '../../src/admin/instance-stats.ts';
 import { buildOverview, historyOf } from '../../src/admin/overview.ts';
 import { HISTORY_MS, LocalStatsBoard } from '../../src/admin/stats-board.ts';
 import { createMetrics } from '../../src/infra/metrics.ts';
@@ -201,7 +206,8 @@ describe('LocalStatsBoard', () => {
     expect((await board.read(start + 14_999)).instances).toHaveLength(1);
     expect((await board.read(start + 15_000)).instances).toHaveLength(0);
 
-    for (let i = 1; i <= 61; i++) await board.publish(instance('i1', start + i * MINUTE_MS), minute(start + i * MINUTE_MS), 15_000);
+    for (let i = 1; i <= 61; i++)
+      await board.publish(instance('i1', start + i * MINUTE_MS), minute(start + i * MINUTE_MS), 15_000);
     const { minutes } = await board.read(start + 61 * MINUTE_MS);
     expect(minutes).toHaveLength(60);
     expect(Math.min(...minutes.map((m) => m.t))).toBeGreaterThan(start + 61 * MINUTE_MS - HISTORY_MS);
