@@ -54,7 +54,7 @@ export default fp(
       return rooms.filter((room): room is RoomSnapshot => room !== undefined);
     };
 
-    const publish = async () => {
+    const sampleAndPublish = async () => {
       const rooms = await storedRooms(await app.rooms.roomIds());
       const { snapshot, minute } = await stats.sample({
         rooms: (await app.metrics.rooms.get()).values[0]?.value ?? 0,
@@ -63,6 +63,12 @@ export default fp(
         stored: { rooms: rooms.length, members: rooms.reduce((n, room) => n + room.members.length, 0) },
       });
       await board.publish(snapshot, minute, SNAPSHOT_TTL_MS);
+    };
+    // One at a time, in order: a later snapshot never lands before an earlier one.
+    let queue: Promise<void> = Promise.resolve();
+    const publish = () => {
+      queue = queue.then(sampleAndPublish, sampleAndPublish);
+      return queue;
     };
 
     const dashboard: AdminDashboard = {
@@ -99,7 +105,7 @@ export default fp(
     });
     app.addHook('preClose', async () => {
       clearInterval(timer);
-      await publishing;
+      await queue.catch(() => {});
     });
   },
   { name: 'admin', dependencies: ['config', 'metrics', 'infra', 'rooms', 'streams'] },
