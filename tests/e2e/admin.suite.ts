@@ -14,8 +14,9 @@ type FakeDiscord = Awaited<ReturnType<typeof startFakeDiscord>>;
 
 const ADMIN_TOKEN = randomBytes(32).toString('base64url');
 const BOT_TOKEN = randomBytes(24).toString('base64url');
-/** The series colour of the rooms line (the activity's accent, #e5a00d). */
-const ROOMS_RGB = [229, 160, 13] as const;
+/** Series colours: the bandwidth line (the accent, #e5a00d) and the members line (#6c8cff, drawn over rooms). */
+const ACCENT_RGB = [229, 160, 13] as const;
+const MEMBERS_RGB = [108, 140, 255] as const;
 const SHOTS = '/tmp/i14d-shots';
 
 /** Files of the built activity that a page loads before anything else: its entry and every static import, transitively. */
@@ -136,12 +137,13 @@ export function adminSuite(getBrowser: () => Browser): void {
       const roomId = await startRoom(discord.guild.id);
       await page.locator(`[data-room-id="${roomId}"]`).waitFor({ timeout: 5000 });
 
-      // The rooms chart draws its line (and the others their axes) once the room is counted.
-      await waitFor(async () => (await paintedPixels(page, 'chart-rooms', ROOMS_RGB)) > 20, {
+      // The charts draw their lines: pixels of the series' colours on the canvases.
+      await waitFor(async () => (await paintedPixels(page, 'chart-rooms', MEMBERS_RGB)) > 20, {
         timeoutMs: 10_000,
-        what: 'the rooms line on the chart',
+        what: 'the members line on the rooms chart',
       });
-      for (const id of ['bandwidth', 'cache', 'errors']) {
+      expect(await paintedPixels(page, 'chart-bandwidth', ACCENT_RGB)).toBeGreaterThan(20);
+      for (const id of ['cache', 'errors']) {
         expect(await page.locator(`[data-testid="chart-${id}"] canvas`).count()).toBe(1);
       }
       expect(await page.getByTestId('instance-row').count()).toBe(1);

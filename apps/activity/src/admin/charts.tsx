@@ -15,17 +15,26 @@ interface ChartSpec {
   id: string;
   title: string;
   format: (value: number) => string;
+  /** A fixed y range (a share in percent); otherwise from 0 to the data's top. */
+  range?: [number, number];
   series: Series[];
 }
 
 const percent = (v: number | null) => (v === null ? null : v * 100);
 
+/** Small values keep a decimal, so ticks 0, 0.5 and 1 do not all read "1". */
+const short = (value: number) => (Math.abs(value) < 10 ? String(Number(value.toFixed(1))) : String(Math.round(value)));
+
 function bytesAxis(value: number): string {
-  if (value >= 1e9) return `${(value / 1e9).toFixed(1)} GB/s`;
-  if (value >= 1e6) return `${(value / 1e6).toFixed(1)} MB/s`;
-  if (value >= 1e3) return `${(value / 1e3).toFixed(0)} KB/s`;
-  return `${Math.round(value)} B/s`;
+  if (value >= 1e9) return `${short(value / 1e9)} GB/s`;
+  if (value >= 1e6) return `${short(value / 1e6)} MB/s`;
+  if (value >= 1e3) return `${short(value / 1e3)} KB/s`;
+  return `${short(value)} B/s`;
 }
+
+const percentAxis = (value: number) => `${short(value)} %`;
+/** Rooms and members are whole: no tick between two of them. */
+const countAxis = (value: number) => (Number.isInteger(value) ? String(value) : '');
 
 function Chart({ spec, xs }: { spec: ChartSpec; xs: number[] }) {
   const box = useRef<HTMLDivElement>(null);
@@ -44,7 +53,10 @@ function Chart({ spec, xs }: { spec: ChartSpec; xs: number[] }) {
         height: HEIGHT,
         legend: { show: true },
         cursor: { drag: { x: false, y: false } },
-        scales: { x: { time: true }, y: { range: (_u, min, max) => [Math.min(0, min), Math.max(max, 1)] } },
+        scales: {
+          x: { time: true },
+          y: { range: (_u, min, max) => spec.range ?? [Math.min(0, min), Math.max(max, 1)] },
+        },
         axes: [
           { ...AXIS, space: 60 },
           { ...AXIS, size: 64, values: (_u, ticks) => ticks.map((t) => spec.format(t)) },
@@ -118,7 +130,8 @@ export default function Charts({ overview }: { overview: AdminOverview }) {
       {
         id: 'cache',
         title: 'Cache hit rate',
-        format: (v) => `${Math.round(v)} %`,
+        format: percentAxis,
+        range: [0, 100],
         series: [
           {
             label: 'hits',
@@ -130,7 +143,7 @@ export default function Charts({ overview }: { overview: AdminOverview }) {
       {
         id: 'errors',
         title: 'Error rates',
-        format: (v) => `${v.toFixed(1)} %`,
+        format: percentAxis,
         series: [
           {
             label: 'HTTP 5xx',
@@ -147,7 +160,7 @@ export default function Charts({ overview }: { overview: AdminOverview }) {
       {
         id: 'rooms',
         title: 'Rooms and members',
-        format: (v) => String(Math.round(v)),
+        format: countAxis,
         series: [
           { label: 'rooms', color: COLORS.accent, values: [...history.map((p) => p.rooms), liveRooms] },
           { label: 'members', color: COLORS.info, values: [...history.map((p) => p.members), liveMembers] },
