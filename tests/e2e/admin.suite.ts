@@ -124,6 +124,8 @@ export function adminSuite(getBrowser: () => Browser): void {
         if (response.url().endsWith('/api/admin/overview')) void response.text().then((text) => answers.push(text));
       });
       await page.goto(`${server.url}/admin`);
+      await page.getByLabel('Token').waitFor();
+      await page.screenshot({ path: path.join(SHOTS, `admin-sign-in-${viewport.width}x${viewport.height}.png`) });
       await page.getByLabel('Token').fill(token);
       await page.getByRole('button', { name: 'Open' }).click();
       await page.getByTestId('scope').waitFor({ timeout: 10_000 });
@@ -154,16 +156,30 @@ export function adminSuite(getBrowser: () => Browser): void {
       expect(urls.filter((u) => u.includes(ADMIN_TOKEN))).toEqual([]);
       // A reload does not ask again.
       await page.reload();
-      await page.getByTestId('scope').waitFor({ timeout: 10_000 });
+      await page.locator('[data-testid="chart-rooms"] canvas').waitFor({ timeout: 10_000 });
 
       await page.screenshot({ path: path.join(SHOTS, 'admin-1280x720.png'), fullPage: true });
       await page.screenshot({ path: path.join(ARTIFACTS, 'admin-1280x720.png') });
       await page.setViewportSize({ width: 390, height: 844 });
       await page.locator(`[data-room-id="${roomId}"]`).waitFor();
+      // The charts follow the narrower page (uPlot is resized by a ResizeObserver).
+      await waitFor(
+        () =>
+          page.evaluate(() => {
+            const canvas = document.querySelector<HTMLCanvasElement>('[data-testid="chart-rooms"] canvas');
+            return canvas !== null && canvas.getBoundingClientRect().right <= window.innerWidth;
+          }),
+        { what: 'the charts to fit the phone' },
+      );
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       expect(overflow).toBeLessThanOrEqual(0);
       await page.screenshot({ path: path.join(SHOTS, 'admin-390x844.png'), fullPage: true });
       await page.screenshot({ path: path.join(ARTIFACTS, 'admin-390x844.png') });
+      await page.setViewportSize({ width: 480, height: 270 });
+      await page.screenshot({ path: path.join(SHOTS, 'admin-480x270.png') });
+      expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(
+        0,
+      );
       expect(csp).toEqual([]);
     });
 

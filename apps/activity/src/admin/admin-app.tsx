@@ -116,11 +116,13 @@ function RoomsTable({ rooms }: { rooms: AdminRoom[] }) {
         <tbody>
           {rooms.map((room) => (
             <tr key={room.roomId} data-testid="room-row" data-room-id={room.roomId}>
-              <td className="adm-mono">{room.roomId}</td>
-              <td>
+              <td className="adm-mono" data-label="Room">
+                {room.roomId}
+              </td>
+              <td data-label="State">
                 <span className={`adm-pill adm-${room.status}`}>{room.status}</span>
               </td>
-              <td>
+              <td data-label="Playing">
                 {room.item ? (
                   <>
                     {room.item.title} <span className="adm-dim">at {formatTime(room.positionMs)}</span>
@@ -129,8 +131,10 @@ function RoomsTable({ rooms }: { rooms: AdminRoom[] }) {
                   <span className="adm-dim">nothing</span>
                 )}
               </td>
-              <td>{room.qualities.length > 0 ? room.qualities.join(', ') : <span className="adm-dim">—</span>}</td>
-              <td>
+              <td data-label="Quality">
+                {room.qualities.length > 0 ? room.qualities.join(', ') : <span className="adm-dim">—</span>}
+              </td>
+              <td data-label="Members">
                 <ul className="adm-members">
                   {room.members.map((m) => (
                     <li key={m.userId}>
@@ -171,10 +175,16 @@ function TranscodesTable({ transcodes }: { transcodes: AdminTranscode[] }) {
         <tbody>
           {transcodes.map((t) => (
             <tr key={`${t.instanceId}/${t.roomId}/${t.quality}`}>
-              <td className="adm-mono">{t.roomId}</td>
-              <td className="adm-mono">{t.itemId}</td>
-              <td>{t.quality}</td>
-              <td className="adm-mono">{t.instanceId.slice(0, 8)}</td>
+              <td className="adm-mono" data-label="Room">
+                {t.roomId}
+              </td>
+              <td className="adm-mono" data-label="Item">
+                {t.itemId}
+              </td>
+              <td data-label="Quality">{t.quality}</td>
+              <td className="adm-mono" data-label="Instance">
+                {t.instanceId.slice(0, 8)}
+              </td>
             </tr>
           ))}
         </tbody>
@@ -206,17 +216,17 @@ function InstancesTable({ instances }: { instances: AdminInstance[] }) {
         <tbody>
           {instances.map((i) => (
             <tr key={i.id} data-testid="instance-row">
-              <td className="adm-mono" title={i.id}>
+              <td className="adm-mono" title={i.id} data-label="Instance">
                 {i.id.slice(0, 8)}
               </td>
-              <td>{i.version}</td>
-              <td>{formatUptime(i.uptimeSeconds)}</td>
-              <td>{i.sockets}</td>
-              <td>{i.rooms}</td>
-              <td>{i.transcodes}</td>
-              <td>{formatRate(i.rates.bytesPerSecond)}</td>
-              <td>{formatShare(i.rates.httpErrorRate)}</td>
-              <td>{formatShare(i.rates.wsErrorRate)}</td>
+              <td data-label="Version">{i.version}</td>
+              <td data-label="Up">{formatUptime(i.uptimeSeconds)}</td>
+              <td data-label="Sockets">{i.sockets}</td>
+              <td data-label="Rooms">{i.rooms}</td>
+              <td data-label="Transcodes">{i.transcodes}</td>
+              <td data-label="Bandwidth">{formatRate(i.rates.bytesPerSecond)}</td>
+              <td data-label="HTTP 5xx">{formatShare(i.rates.httpErrorRate)}</td>
+              <td data-label="WS errors">{formatShare(i.rates.wsErrorRate)}</td>
             </tr>
           ))}
         </tbody>
