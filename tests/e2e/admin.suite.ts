@@ -212,6 +212,33 @@ export function adminSuite(getBrowser: () => Browser): void {
       expect(csp).toEqual([]);
     });
 
+    it('says so when a token is wrong, and when its user manages no guild', async () => {
+      const context = await getBrowser().newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
+      contexts.push(context);
+      const page = await context.newPage();
+      await page.goto(`${server.url}/admin`);
+      await page.getByLabel('Token').fill(randomBytes(32).toString('base64url'));
+      await page.getByRole('button', { name: 'Open' }).click();
+      await page.getByRole('alert').filter({ hasText: 'not valid' }).waitFor({ timeout: 5000 });
+      await page.screenshot({ path: path.join(SHOTS, 'admin-wrong-token-390x844.png') });
+
+      const signIn = await fetch(`${server.url}/api/auth/discord`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ code: discord.authorize(discord.guild.users.bob) }),
+      });
+      const { token } = (await signIn.json()) as { token: string };
+      await page.getByLabel('Token').fill(token);
+      await page.getByRole('button', { name: 'Open' }).click();
+      await page.getByTestId('forbidden').waitFor({ timeout: 5000 });
+      expect(await page.getByTestId('forbidden').textContent()).toContain('Manage Server');
+      await page.screenshot({ path: path.join(SHOTS, 'admin-forbidden-390x844.png') });
+      // "Use another token" forgets it and asks again.
+      await page.getByRole('button', { name: 'Use another token' }).click();
+      await page.getByLabel('Token').waitFor();
+      expect(await page.evaluate(() => sessionStorage.getItem('dpp.admin.token'))).toBeNull();
+    });
+
     it("keeps the chart library and the admin page out of the activity's initial JS", () => {
       const activity = initialScripts(readFileSync(path.join(ACTIVITY_DIST, 'index.html'), 'utf8'));
       const admin = initialScripts(readFileSync(path.join(ACTIVITY_DIST, 'admin.html'), 'utf8'));
