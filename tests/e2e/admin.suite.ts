@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { BotSearchResponse } from '@dpp/shared';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BotSearchResponse } from '../../packages/shared/src/index.ts';
 import { startFakeDiscord } from '../fakes/discord/index.ts';
 import { seedGuild } from '../fakes/discord/state.ts';
 import { waitFor } from '../support/wait.ts';
@@ -47,12 +47,13 @@ function paintedPixels(page: Page, testId: string, rgb: readonly [number, number
       const context = canvas?.getContext('2d');
       if (!canvas || !context || canvas.width === 0) return 0;
       const { data } = context.getImageData(0, 0, canvas.width, canvas.height);
+      const [r = 0, g = 0, b = 0] = rgb;
       let count = 0;
       for (let i = 0; i < data.length; i += 4) {
         const near =
-          Math.abs((data[i] ?? 0) - rgb[0]) < 24 &&
-          Math.abs((data[i + 1] ?? 0) - rgb[1]) < 24 &&
-          Math.abs((data[i + 2] ?? 0) - rgb[2]) < 24;
+          Math.abs((data[i] ?? 0) - r) < 24 &&
+          Math.abs((data[i + 1] ?? 0) - g) < 24 &&
+          Math.abs((data[i + 2] ?? 0) - b) < 24;
         if (near && (data[i + 3] ?? 0) > 200) count += 1;
       }
       return count;
