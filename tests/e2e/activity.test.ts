@@ -1,5 +1,6 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe } from 'vitest';
+import { adminSuite } from './admin.suite.ts';
 import { autoplaySuite } from './autoplay.suite.ts';
 import { discordModeSuite } from './discord-mode.suite.ts';
 import { errorReportingSuite } from './error-reporting.suite.ts';
@@ -18,6 +19,25 @@ import { watchPartySuite } from './watch-party.suite.ts';
  */
 const enabled = chromiumAvailable();
 
+const SUITES = {
+  'watch-party': watchPartySuite,
+  layouts: layoutsSuite,
+  autoplay: autoplaySuite,
+  'plex-linking': plexLinkingSuite,
+  'discord-mode': discordModeSuite,
+  restart: restartSuite,
+  admin: adminSuite,
+  'error-reporting': errorReportingSuite,
+} satisfies Record<string, (getBrowser: () => Browser) => void>;
+
+/** `E2E_SUITES=admin,layouts` runs only those suites (while working on one); unset: all of them. */
+const chosen = process.env.E2E_SUITES?.split(',')
+  .map((name) => name.trim())
+  .filter(Boolean);
+const unknown = chosen?.filter((name) => !(name in SUITES)) ?? [];
+if (unknown.length > 0)
+  throw new Error(`E2E_SUITES names no suite: ${unknown.join(', ')} (${Object.keys(SUITES).join(', ')})`);
+
 describe.skipIf(!enabled)('the activity in real Chromium', () => {
   let browser: Browser | undefined;
   const getBrowser = () => {
@@ -34,11 +54,7 @@ describe.skipIf(!enabled)('the activity in real Chromium', () => {
     await browser?.close();
   });
 
-  watchPartySuite(getBrowser);
-  layoutsSuite(getBrowser);
-  autoplaySuite(getBrowser);
-  plexLinkingSuite(getBrowser);
-  discordModeSuite(getBrowser);
-  restartSuite(getBrowser);
-  errorReportingSuite(getBrowser);
+  for (const [name, suite] of Object.entries(SUITES)) {
+    if (!chosen || chosen.includes(name)) suite(getBrowser);
+  }
 });

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import admin from './admin/plugin.ts';
+import adminRoutes from './admin/routes.ts';
 import discordAuthRoutes from './auth/discord-routes.ts';
 import auth from './auth/plugin.ts';
 import authRoutes from './auth/routes.ts';
@@ -146,6 +148,7 @@ export async function buildApp(options: BuildOptions) {
   await app.register(library);
   await app.register(rooms);
   await app.register(streams);
+  await app.register(admin);
 
   await app.register(health);
   await app.register(clientRoutes);
@@ -157,6 +160,7 @@ export async function buildApp(options: BuildOptions) {
   await app.register(plexRoutes);
   await app.register(streamRoutes);
   await app.register(botApiRoutes);
+  await app.register(adminRoutes);
 
   await app.register(activity, { root: options.activityRoot });
   await app.register(embeddedBot);

@@ -127,6 +127,10 @@ export const envSchema = z
       (v) => (v === '' ? undefined : v),
       z.string().min(16, 'must be at least 16 characters').optional(),
     ),
+    ADMIN_TOKEN: z.preprocess(
+      (v) => (v === '' ? undefined : v),
+      z.string().trim().min(32, 'must be at least 32 characters (openssl rand -base64 32)').optional(),
+    ),
     DISCORD_PUBLIC_KEY: z.preprocess(
       (v) => (v === '' ? undefined : v),
       z
@@ -218,6 +222,8 @@ export interface Config {
   botApiToken: string;
   /** When set, `/metrics` asks for it as a bearer token. */
   metricsToken: string | undefined;
+  /** When set, `Authorization: Bearer <ADMIN_TOKEN>` opens the admin dashboard on every guild (the operator). */
+  adminToken: string | undefined;
   /** Ed25519 public key (hex) that signs requests arriving through Discord's activity proxy. */
   discordPublicKey: string | undefined;
   logLevel: Env['LOG_LEVEL'];
@@ -306,6 +312,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     previousSecretKey: env.SECRET_KEY_PREVIOUS ? Buffer.from(env.SECRET_KEY_PREVIOUS, 'base64') : undefined,
     botApiToken,
     metricsToken: env.METRICS_TOKEN,
+    adminToken: env.ADMIN_TOKEN,
     discordPublicKey: env.DISCORD_PUBLIC_KEY?.toLowerCase(),
     logLevel: env.LOG_LEVEL,
     dataDir,

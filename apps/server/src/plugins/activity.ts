@@ -30,6 +30,13 @@ export default fp<{ root?: string }>(
           reply.header('cache-control', hashed ? IMMUTABLE : 'no-cache');
         },
       });
+      // The admin dashboard: a page of its own in the same build (none of it in the activity's bundle).
+      if (existsSync(`${root}/admin.html`)) {
+        app.get('/admin', { schema: { hide: true } }, (_request, reply) => {
+          reply.header('cache-control', 'no-cache');
+          return reply.sendFile('admin.html', { cacheControl: false });
+        });
+      }
     } else {
       app.log.warn({ root }, 'activity not built; serving a placeholder page');
     }

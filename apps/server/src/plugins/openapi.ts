@@ -17,6 +17,7 @@ export default fp(
           securitySchemes: {
             session: { type: 'http', scheme: 'bearer', description: 'Session token from /api/auth/*' },
             bot: { type: 'http', scheme: 'bearer', description: 'BOT_API_TOKEN, with X-Acting-User' },
+            admin: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN: the operator, on the admin dashboard' },
           },
         },
       },

@@ -55,6 +55,8 @@ export class RoomConnection {
   membership: { roomId: string; user: RoomUser } | undefined;
   /** The seq of the last broadcast this connection's own writes produced (see RoomEngine.report). */
   lastWriteSeq = 0;
+  /** The player drift its client last reported (ms, player − expected), for the admin dashboard. */
+  lastDriftMs: number | undefined;
   private helloTimer: TimerHandle | undefined;
   private chain: Promise<void> = Promise.resolve();
   private readonly messages: TokenBucket;
@@ -141,7 +143,10 @@ export class RoomConnection {
 
     if (message.type === 'ping') {
       this.send({ type: 'pong', id: message.id, t0: message.t0, t1: receivedAt, t2: this.engine.clock.now() });
-      if (message.driftMs !== undefined && this.phase === 'joined') this.engine.observer.drift(message.driftMs);
+      if (message.driftMs !== undefined && this.phase === 'joined') {
+        this.lastDriftMs = message.driftMs;
+        this.engine.observer.drift(message.driftMs);
+      }
       return;
     }
     this.enqueue(() => this.handle(message));

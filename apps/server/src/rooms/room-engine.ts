@@ -525,6 +525,19 @@ export class RoomEngine {
     };
   }
 
+  /** The drift each joined connection on this instance last reported (one per member and room: the latest). */
+  localDrift(): { roomId: string; userId: string; driftMs: number }[] {
+    const byMember = new Map<string, { roomId: string; userId: string; driftMs: number }>();
+    for (const connection of this.connections) {
+      const { membership, lastDriftMs } = connection;
+      if (!membership || lastDriftMs === undefined || connection.phase !== 'joined') continue;
+      const { roomId } = membership;
+      const userId = membership.user.userId;
+      byMember.set(`${roomId}\n${userId}`, { roomId, userId, driftMs: lastDriftMs });
+    }
+    return [...byMember.values()];
+  }
+
   /** Ids of the rooms that exist now, on any instance. */
   roomIds(): Promise<string[]> {
     return this.store.list();

@@ -45,6 +45,8 @@ interface EntryState {
   ended: boolean;
   /** Set once this instance resolved the stream: it owns the upstream session and reports on it. */
   ownSessionKey?: string;
+  /** What the stream turned out to be, once resolved. */
+  kind?: StreamDescriptor['kind'];
 }
 
 /** A stream whose upstream playback session this instance started (and so reports to Plex). */
@@ -123,6 +125,18 @@ export class StreamSessions {
     return this.entries.has(keyString(key));
   }
 
+  /**
+   * Every stream this instance serves now, resolved: `transcode` when it is an upstream transcode
+   * session this instance started (and so keeps alive and stops).
+   */
+  held(): { key: StreamKey; transcode: boolean }[] {
+    return [...this.entries.values()].flatMap((entry) =>
+      entry.state.kind && !entry.state.ended
+        ? [{ key: entry.key, transcode: entry.state.kind === 'hls' && entry.state.ownSessionKey !== undefined }]
+        : [],
+    );
+  }
+
   /** The streams whose upstream session this instance started and still holds. */
   owned(): OwnedStream[] {
     return [...this.entries.values()].flatMap((entry) =>
@@ -155,7 +169,9 @@ export class StreamSessions {
     }
     if (resolvedHere) state.ownSessionKey = sessionKey;
     if (state.ended) await cache.delete(name).catch(() => {});
-    return JSON.parse(opened.value) as StreamDescriptor;
+    const descriptor = JSON.parse(opened.value) as StreamDescriptor;
+    state.kind = descriptor.kind;
+    return descriptor;
   }
 
   /** The room now plays `itemId` (or nothing): end its streams of any other item. */
