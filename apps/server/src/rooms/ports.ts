@@ -4,6 +4,7 @@
  */
 import type { ItemInfo } from './room-logic.ts';
 import type { RoomRecord } from './room-record.ts';
+import type { NextEpisode } from './up-next.ts';
 
 /** The transport, reduced to what the engine uses (a `ws` socket, or an in-memory pair in tests). */
 export interface RoomSocket {
@@ -44,6 +45,19 @@ export class LibraryUnavailableError extends Error {
 
 /** Until a library is wired in, every item is unknown (loads and queue adds answer `unknown_item`). */
 export const noLibrary: ItemLookup = async () => undefined;
+
+/** The episode after `itemId` (across seasons), undefined after the last one or for a film; rejects when the library cannot answer. */
+export type NextEpisodeLookup = (itemId: string, roomId: string) => Promise<NextEpisode | undefined>;
+
+export const noNextEpisode: NextEpisodeLookup = async () => undefined;
+
+/**
+ * Sees every write of a room (before and after), to keep where each item was left (play_progress).
+ * Never throws and never holds the room.
+ */
+export interface ProgressObserver {
+  observe(before: RoomRecord | undefined, after: RoomRecord | undefined, now: number): void;
+}
 
 /** Whether the guild grants this user host powers (DJ role, Manage Server). Discord mode fills this in. */
 export type PrivilegeCheck = (roomId: string, userId: string) => Promise<boolean>;
