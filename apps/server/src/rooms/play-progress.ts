@@ -58,7 +58,8 @@ export class PlayProgressRecorder implements ProgressObserver {
     if (!roomId) return;
     const was = current(before);
     const is = current(after);
-    const stopping = !after || after.members.length === 0;
+    // Deleted, or its last member left (a room the bot drives may have none yet: not a stop).
+    const stopping = !after || (after.members.length === 0 && (before?.members.length ?? 0) > 0);
     // The item changed, or the room stopped: where the old one was left.
     if (before && was && (stopping || was.entryId !== is?.entryId)) this.record(before, now);
     if (stopping || !is) {
