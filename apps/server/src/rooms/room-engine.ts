@@ -551,6 +551,8 @@ export class RoomEngine {
       this.options.archive?.remove(roomId, record.epoch);
       this.publishEvent({ kind: 'empty', roomId });
       this.watchLog.ended(record.sessionId, roomId, this.clock.now());
+      // Stopped: where the room left its item.
+      this.options.progress?.observe(record, undefined, this.clock.now());
       for (const connection of [...this.connections]) {
         if (connection.membership?.roomId === roomId) connection.closeFor('forbidden', 'The watch party has ended.');
       }

@@ -21,6 +21,9 @@ export interface HubMember {
   sendText(text: string): boolean;
 }
 
+/** The room timers an instance runs: end of item, end of a wait, credits reached, "Up next" due. */
+export type TimerKind = 'item' | 'wait' | 'credits' | 'upnext';
+
 /** What the hub needs from its engine. */
 export interface HubHost {
   readonly now: () => number;
@@ -60,8 +63,6 @@ function isEnvelope(value: unknown): value is Envelope {
  * would see one (it joined while broadcasts were in flight, the bus dropped a message, the room was
  * recreated) gets a snapshot instead. The mirror also drives the room's timers on this instance.
  */
-export type TimerKind = 'item' | 'wait' | 'credits' | 'upnext';
-
 export class RoomHub {
   mirror: RoomSnapshot | undefined;
   private creditsFiredRev: number | undefined;
@@ -243,7 +244,7 @@ export class RoomHub {
     this.timers = [];
   }
 
-  /** (Re)arms the timers this instance runs for the room: end of item and end of a wait. */
+  /** (Re)arms the timers this instance runs for the room: end of item, end of a wait, credits, "Up next". */
   schedule(retry?: { kind: TimerKind; inMs: number }) {
     this.clearTimers();
     const room = this.mirror;

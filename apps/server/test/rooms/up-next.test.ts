@@ -196,6 +196,27 @@ describe('up next', () => {
     expect(writes.at(-1)).toMatchObject({ itemId: 'e1', positionMs: 52_000 });
   });
 
+  it('writes where the room was when it stops: ended, or its last member gone', async () => {
+    const ada = await join('ada');
+    await play('e1', ada);
+    await advance(7_000);
+    await engine.end(ROOM);
+    expect(writes.map((w) => [w.itemId, Math.round(w.positionMs / 1000)])).toEqual([['e1', 7]]);
+
+    const bo = await join('bo');
+    await play('e2', bo);
+    await advance(6_000);
+    await bo.close(1000);
+    expect(writes.map((w) => [w.itemId, Math.round(w.positionMs / 1000)])).toEqual([
+      ['e1', 7],
+      ['e2', 6],
+    ]);
+    expect(writes.at(-1)?.userIds).toEqual(['bo']);
+    // Nothing plays any more: no periodic writes.
+    await advance(PROGRESS_INTERVAL_MS * 2);
+    expect(writes).toHaveLength(2);
+  });
+
   it('writes nothing for the first seconds of an item, so a quick change never hides a later position', async () => {
     const ada = await join('ada');
     await play('film', ada);
