@@ -14,7 +14,7 @@ import { PlexNotFoundError } from '../plex/errors.ts';
 import { itemDto, librarySourceFor } from './routes.ts';
 
 const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
-const errors = { 400: errorSchema, 401: errorSchema, 403: errorSchema, 503: errorSchema };
+const errors = { 400: errorSchema, 401: errorSchema, 403: errorSchema, 502: errorSchema, 503: errorSchema };
 const security: Array<Record<string, string[]>> = [{ session: [] }, { bot: [] }];
 const CONTINUE_LIMIT = 20;
 
