@@ -46,6 +46,8 @@ const current = (room: RoomRecord | undefined) =>
 
 export class PlayProgressRecorder implements ProgressObserver {
   private readonly playing = new Map<string, { room: RoomRecord; timer: TimerHandle }>();
+  private read: ((roomId: string) => Promise<RoomRecord | undefined>) | undefined;
+  private track: <T>(promise: Promise<T>) => Promise<T> = (promise) => promise;
 
   constructor(
     private readonly sink: ProgressSink,
@@ -80,18 +82,41 @@ export class PlayProgressRecorder implements ProgressObserver {
     }
   }
 
+  bind(read: (roomId: string) => Promise<RoomRecord | undefined>, track: <T>(promise: Promise<T>) => Promise<T>) {
+    this.read = read;
+    this.track = track;
+  }
+
   /** Stops every timer (the engine closes). */
   close() {
     for (const roomId of [...this.playing.keys()]) this.stopTimer(roomId);
   }
 
   private arm(roomId: string): TimerHandle {
-    return this.clock.setTimeout(() => {
-      const held = this.playing.get(roomId);
-      if (!held) return;
-      this.record(held.room, this.clock.now());
-      held.timer = this.arm(roomId);
-    }, this.intervalMs);
+    return this.clock.setTimeout(() => void this.track(this.tick(roomId)), this.intervalMs);
+  }
+
+  /** The periodic write: of the room as the store has it now (another instance may have changed it). */
+  private async tick(roomId: string) {
+    const held = this.playing.get(roomId);
+    if (!held) return;
+    held.timer = this.arm(roomId);
+    let room: RoomRecord | undefined = held.room;
+    try {
+      room = this.read ? await this.read(roomId) : held.room;
+    } catch {
+      // The store did not answer: what this instance saw last will do.
+    }
+    if (this.playing.get(roomId) !== held) return;
+    const was = current(held.room);
+    const is = current(room);
+    if (!room || room.playback.status !== 'playing' || is?.entryId !== was?.entryId) {
+      // Changed elsewhere: whichever instance changed it writes from here on.
+      this.stopTimer(roomId);
+      return;
+    }
+    held.room = room;
+    this.record(room, this.clock.now());
   }
 
   private stopTimer(roomId: string) {

@@ -57,6 +57,15 @@ export const noNextEpisode: NextEpisodeLookup = async () => undefined;
  */
 export interface ProgressObserver {
   observe(before: RoomRecord | undefined, after: RoomRecord | undefined, now: number): void;
+  /**
+   * How to read a room as the store has it now (given by the engine): a room may change on another
+   * instance, so a periodic write reads it first rather than trusting the last write it saw here.
+   * `track` hands the engine work it waits for when it goes idle or closes.
+   */
+  bind?(
+    read: (roomId: string) => Promise<RoomRecord | undefined>,
+    track: <T>(promise: Promise<T>) => Promise<T>,
+  ): void;
 }
 
 /** Whether the guild grants this user host powers (DJ role, Manage Server). Discord mode fills this in. */

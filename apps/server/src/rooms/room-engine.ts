@@ -193,6 +193,10 @@ export class RoomEngine {
     this.lookup = options.lookup ?? noLibrary;
     this.privileges = options.privileges ?? noPrivileges;
     this.nextEpisode = options.nextEpisode ?? noNextEpisode;
+    options.progress?.bind?.(
+      (roomId) => this.readRecord(roomId),
+      (promise) => this.track(promise),
+    );
     this.watchLog = options.watchLog ?? noWatchLog;
     this.observer = options.observer ?? noObserver;
     this.log = options.log ?? quietLog;
@@ -202,10 +206,7 @@ export class RoomEngine {
       now: () => this.clock.now(),
       setTimer: (callback, ms) => this.clock.setTimeout(callback, ms),
       clearTimer: (handle) => this.clock.clearTimeout(handle),
-      readRoom: async (roomId) => {
-        const found = await this.store.get(roomId);
-        return found && asRecord(found.value);
-      },
+      readRoom: (roomId) => this.readRecord(roomId),
       subscribe: (channel, handler) => this.bus.subscribe(channel, handler),
       itemTimer: (roomId, rev) => void this.track(this.onTimer(roomId, 'item', rev)),
       waitTimer: (roomId, rev) => void this.track(this.onTimer(roomId, 'wait', rev)),
@@ -816,6 +817,11 @@ export class RoomEngine {
    * The durable copy of a room the store does not have. When the database cannot answer, the room
    * starts afresh rather than keeping its members out (an outage never stops a party from starting).
    */
+  private async readRecord(roomId: string): Promise<RoomRecord | undefined> {
+    const found = await this.store.get(roomId);
+    return found && asRecord(found.value);
+  }
+
   /**
    * The episode after the room's current one, when the room may offer it (nothing queued after it,
    * the setting on). A library that cannot answer offers nothing: the room simply ends the item.
