@@ -15,6 +15,7 @@ import {
   type LibrarySection,
   type MediaItem,
   type MediaItemDetail,
+  type MediaMarker,
   type MediaSource,
   NotPlayableError,
   type Quality,
@@ -193,7 +194,7 @@ export class PlexSource implements MediaSource {
                 bitrateKbps: media.bitrate ?? null,
               }
             : null,
-          markers: metadata.Marker.flatMap((marker) =>
+          markers: metadata.Marker.flatMap((marker): MediaMarker[] =>
             (marker.type === 'intro' || marker.type === 'credits') && marker.endTimeOffset > marker.startTimeOffset
               ? [
                   {
