@@ -36,8 +36,10 @@ function useMarkers(itemId: string | null): MarkerDto[] {
 function SkipMarker({ session, positionMs }: { session: RoomSession; positionMs: number | null }) {
   const itemId = useApp((s) => s.snapshot?.playback.itemId ?? null);
   const canControl = useApp(selectCanControl);
+  const counting = useApp((s) => Boolean(s.snapshot?.upNext));
   const markers = useMarkers(itemId);
-  if (!canControl || positionMs === null) return null;
+  // While "Up next" counts down, its card (with "Play now") takes the button's place.
+  if (!canControl || positionMs === null || counting) return null;
   // Half a second of margin at the end, so the button does not flash after a skip lands.
   const marker = markers.find((m) => positionMs >= m.startMs && positionMs < m.endMs - 500);
   if (!marker) return null;
