@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type FakeDiscord, messageText, startFakeDiscord } from '../fakes/discord/index.ts';
+import { devSignIn, PartyClient } from '../support/party-client.ts';
 import { waitFor } from '../support/wait.ts';
 import { type App, type Bot, startBot, startServer } from './support/bot-and-server.ts';
 
@@ -91,6 +92,9 @@ describe('the bot on a series night', () => {
     const [, second, third] = await episodes();
     await inVoice(bob, channelId);
     await (await fake.command('play', { query: `item:${second!.id}` }, { user: bob })).settled();
+    // Someone has the activity open: the room's timers run where its viewers are.
+    const viewer = new PartyClient(`${serverUrl.replace(/^http/, 'ws')}/ws`, roomId, (await devSignIn(serverUrl, 'Cy')).token);
+    await waitFor(() => viewer.open, { what: 'the viewer in the room' });
     const message = await (await fake.command('nowplaying', {}, { user: bob })).settled();
     await waitFor(() => bot.ctx.nowPlaying.isLive(roomId), { what: 'the room feed to be live' });
 
@@ -100,6 +104,8 @@ describe('the bot on a series night', () => {
       what: 'Up next announced',
       timeoutMs: 20_000,
     });
+    const announced = (await app.rooms.snapshot(roomId))!.seq;
+    await waitFor(() => (bot.ctx.nowPlaying.heardSeq(roomId) ?? 0) >= announced, { what: 'the bot to hear it' });
     bot.ctx.nowPlaying.flush();
     await fake.until(
       () => (messageText(fake.message(message.id)).includes('Up next') ? true : undefined),
@@ -107,12 +113,14 @@ describe('the bot on a series night', () => {
     );
     expect(messageText(fake.message(message.id))).toContain(third!.title);
 
-    await roomCommand(roomId, bob, { op: 'upnext.play' });
+    const started = (await roomCommand(roomId, bob, { op: 'upnext.play' })).snapshot.seq;
+    await waitFor(() => (bot.ctx.nowPlaying.heardSeq(roomId) ?? 0) >= started, { what: 'the bot to hear the start' });
     bot.ctx.nowPlaying.flush();
     await fake.until(
       () => (fake.message(message.id)?.embeds[0]?.title?.includes(third!.title) ? true : undefined),
       'the next episode shown',
     );
     expect(messageText(fake.message(message.id))).not.toContain('⏭️ Up next');
+    viewer.stop();
   });
 });
