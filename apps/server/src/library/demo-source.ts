@@ -188,7 +188,8 @@ export class DemoSource implements MediaSource {
       return words.length > 0 && words.every((word) => haystack.includes(word));
     };
     return [
-      ...this.shows.filter((show) => matches(`${show.title} ${show.summary ?? ''}`)).map((s) => this.showItem(s)),
+      // Shows by their title, as Plex's search finds them.
+      ...this.shows.filter((show) => matches(show.title)).map((s) => this.showItem(s)),
       ...this.clips.filter((clip) => matches(`${clip.title} ${clip.summary ?? ''}`)).map((c) => this.toItem(c)),
     ].slice(0, limit);
   }
