@@ -133,5 +133,29 @@ export function seriesNightSuite(getBrowser: () => Browser): void {
       await together('everyone in season 2');
       for (const viewer of viewers) await viewer.page.getByTestId('up-next').waitFor({ state: 'detached' });
     }, 120_000);
+
+    it('lists the episode left part-way under "Continue watching", and offers to resume it where it was left', async () => {
+      const episode = episodes[2]!;
+      await ana.page.evaluate(() => window.__dpp?.command({ op: 'pause' }));
+      await ana.page.evaluate(() => window.__dpp?.command({ op: 'seek', positionMs: 6_000 }));
+      await waitForRoom('paused at 0:06', (s) => s.playback.status === 'paused' && s.playback.positionMs === 6_000);
+      await server.app.progress.flush();
+
+      await ana.page.getByTestId('tab-library').click();
+      const card = ana.page.locator(`[data-testid="continue-item"][data-item-id="${episode.id}"]`);
+      await card.waitFor();
+      expect(await card.getByRole('progressbar').getAttribute('aria-valuenow')).toBe('50');
+      await ana.screenshot('series-continue-watching-1280x720');
+
+      await card.click();
+      await waitForRoom('the episode loaded afresh', (s) => s.playback.itemId === episode.id && s.playback.positionMs === 0);
+      const resume = ana.page.getByTestId('resume-from');
+      await resume.waitFor();
+      expect(await resume.textContent()).toBe('Resume from 0:06');
+      await ana.screenshot('series-resume-1280x720');
+      await resume.click();
+      await waitForRoom('the room resumed at 0:06', (s) => s.playback.positionMs === 6_000);
+      await ana.page.getByTestId('resume-offer').waitFor({ state: 'detached' });
+    }, 120_000);
   });
 }
