@@ -345,7 +345,8 @@ export class DemoSource implements MediaSource {
       year: series?.year ?? clip.year ?? null,
       summary: clip.summary ?? null,
       durationMs: clip.durationMs,
-      thumb: clip.poster ?? null,
+      // An episode's picture is a frame of it, as on Plex; a film's is its poster.
+      thumb: (series ? (clip.thumb ?? clip.poster) : clip.poster) ?? null,
       art: clip.thumb ?? null,
       parentId: series ? `${SEASON_PREFIX}${series.id}-${series.season}` : null,
       parentTitle: series ? `Season ${series.season}` : null,
