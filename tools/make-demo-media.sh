@@ -17,7 +17,12 @@
 #   thumb.jpg             480x270 frame grab
 # and manifest.json describing them all (read by the demo library and the fake Plex server).
 #
+# The demo series (EPISODES below) is made the same way, with "INTRO" and "CREDITS" burned in while
+# its intro and credits markers run (the manifest lists the markers and the show, season and episode);
+# to stay small its episodes are short, low-bitrate and have the 360p rendition only.
+#
 # Usage: tools/make-demo-media.sh [output dir]   (default: apps/server/media/demo)
+#        ONLY="id id" tools/make-demo-media.sh  regenerates only those clips; the manifest keeps the others.
 # Needs ffmpeg + ffprobe with libx264, libfreetype (drawtext), and node (for the manifest).
 # Re-running overwrites the output; with the same ffmpeg/x264 versions the bytes are identical.
 set -euo pipefail
@@ -48,26 +53,55 @@ CLIPS=(
   "harbour-long-take|Harbour Long Take|2024|120|0x5B3A8C|392|40/26|16|Two minutes in purple with a 392 Hz tone (G4): long enough to explore the menus, subtitles and panels while the party plays."
 )
 
+# The demo series: id | show | season | episode | title | seconds | background | tone Hz | intro s-s | credits s-s | summary
+# Same bitrates as the long take; 360p only (all committed media stays under 8 MB).
+SHOW_ID="signal-hill"
+SHOW_TITLE="Signal Hill"
+SHOW_YEAR=2025
+SHOW_SUMMARY="A tiny demo series in two seasons: every episode has an intro, credits and subtitles, so skip intro, up next and resume can be tried without a Plex server."
+EPISODES=(
+  "signal-hill-s01e01|1|1|First Light|12|0x00695C|587.33|1-4|9-12|Season 1, episode 1: the beacon on Signal Hill blinks for the first time."
+  "signal-hill-s01e02|1|2|Static|12|0x00838F|698.46|1-4|9-12|Season 1, episode 2: a crackle on the line, and a second beacon answers."
+  "signal-hill-s02e01|2|1|Return Signal|12|0x4E342E|783.99|1-4|9-12|Season 2, episode 1: the beacons are back, one season later."
+)
+
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 mkdir -p "$OUT"
 BITEXACT=(-fflags +bitexact -flags:v +bitexact -flags:a +bitexact -map_metadata -1 -map_chapters -1)
 X264_COMMON=(-pix_fmt yuv420p -g "$GOP" -keyint_min "$GOP" -sc_threshold 0 -bf 2 -preset slow -threads 2)
 
-index=0
+# Every clip as one line: id | title | year | seconds | colour | tone | kbps | audio kbps | ladder | intro | credits | season | episode | summary
+ALL=()
 for spec in "${CLIPS[@]}"; do
-  index=$((index + 1))
   IFS='|' read -r id title year seconds colour tone vkbps akbps summary <<<"$spec"
+  ALL+=("$id|$title|$year|$seconds|$colour|$tone|$vkbps|$akbps|360p 240p|||||$summary")
+done
+for spec in "${EPISODES[@]}"; do
+  IFS='|' read -r id season episode title seconds colour tone intro credits summary <<<"$spec"
+  ALL+=("$id|$title|$SHOW_YEAR|$seconds|$colour|$tone|40/26|16|360p|$intro|$credits|$season|$episode|$summary")
+done
+printf '%s\n' "${ALL[@]}" | cut -d'|' -f1 >"$WORK/order.txt"
+
+index=0
+for spec in "${ALL[@]}"; do
+  index=$((index + 1))
+  IFS='|' read -r id title year seconds colour tone vkbps akbps ladder intro credits season episode summary <<<"$spec"
+  if [[ -n "${ONLY:-}" && " $ONLY " != *" $id "* ]]; then continue; fi
   v360="${vkbps%/*}"
   v240="${vkbps#*/}"
   dir="$OUT/$id"
   rm -rf "$dir"
-  mkdir -p "$dir/hls/360p" "$dir/hls/240p"
+  for name in $ladder; do mkdir -p "$dir/hls/$name"; done
   echo "== $id ($seconds s, $tone Hz)"
 
   # drawtext expansions read from files: no filtergraph escaping of ':' and ','.
   printf '%s' "$title" >"$WORK/title.txt"
-  printf 'clip %d of %d  ·  %s Hz  ·  beep = .00' "$index" "${#CLIPS[@]}" "$tone" >"$WORK/sub.txt"
+  if [[ -n "$season" ]]; then
+    printf '%s  ·  S%02dE%02d  ·  %s Hz' "$SHOW_TITLE" "$season" "$episode" "$tone" >"$WORK/sub.txt"
+  else
+    printf 'clip %d of %d  ·  %s Hz  ·  beep = .00' "$index" "${#CLIPS[@]}" "$tone" >"$WORK/sub.txt"
+  fi
   printf '%s' '%{eif:floor(n/90000):d:2}:%{eif:mod(floor(n/1500),60):d:2}:%{eif:mod(floor(n/25),60):d:2}.%{eif:mod(n,25):d:2}' >"$WORK/tc.txt"
   printf '%s' 'frame %{eif:n:d:5}' >"$WORK/frame.txt"
   printf '%s' '█' >"$WORK/marker.txt"
@@ -80,7 +114,13 @@ for spec in "${CLIPS[@]}"; do
   video+="drawbox=x=40:y=118:w=560:h=150:color=black@0.45:t=fill,"
   video+="drawtext=fontfile=${MONO}:textfile=${WORK}/tc.txt:expansion=normal:fontsize=72:fontcolor=white:x=(w-tw)/2:y=128,"
   video+="drawtext=fontfile=${MONO}:textfile=${WORK}/frame.txt:expansion=normal:fontsize=40:fontcolor=yellow:x=(w-tw)/2:y=214,"
-  video+="drawtext=fontfile=${MONO}:textfile=${WORK}/marker.txt:fontsize=28:fontcolor=white:x=(w-tw)*mod(n\,${FPS})/$((FPS - 1)):y=h-th-14[v]"
+  video+="drawtext=fontfile=${MONO}:textfile=${WORK}/marker.txt:fontsize=28:fontcolor=white:x=(w-tw)*mod(n\,${FPS})/$((FPS - 1)):y=h-th-14"
+  # Episodes: the marker ranges read on screen, so a skip is visible.
+  if [[ -n "$intro" ]]; then
+    video+=",drawtext=fontfile=${SANS}:text=INTRO:fontsize=28:fontcolor=yellow:x=20:y=290:enable=between(t\,${intro%-*}\,${intro#*-})"
+    video+=",drawtext=fontfile=${SANS}:text=CREDITS:fontsize=28:fontcolor=yellow:x=20:y=290:enable=between(t\,${credits%-*}\,${credits#*-})"
+  fi
+  video+="[v]"
   # A quiet tone and, during the first 100 ms of every second, a louder beep one octave up.
   audio="aevalsrc=exprs=0.18*sin(2*PI*${tone}*t)*gte(mod(t\,1)\,0.1)+0.5*sin(4*PI*${tone}*t)*lt(mod(t\,1)\,0.1):s=48000:d=${seconds}[a]"
 
@@ -93,11 +133,13 @@ for spec in "${CLIPS[@]}"; do
     -f hls -hls_time "$SEGMENT_SECONDS" -hls_playlist_type vod -hls_segment_type mpegts \
     -hls_segment_filename "$dir/hls/360p/seg-%03d.ts" "$dir/hls/360p/index.m3u8"
 
+  if [[ " $ladder " == *" 240p "* ]]; then
   ffmpeg -hide_banner -loglevel error -y -i "$dir/clip.mp4" -vf scale=426:240:flags=bicubic \
     -c:v libx264 -profile:v baseline -level:v 2.1 -crf 32 -maxrate "${v240}k" -bufsize "$((v240 * 2))k" "${X264_COMMON[@]}" -bf 0 \
     -c:a copy "${BITEXACT[@]}" \
     -f hls -hls_time "$SEGMENT_SECONDS" -hls_playlist_type vod -hls_segment_type mpegts \
     -hls_segment_filename "$dir/hls/240p/seg-%03d.ts" "$dir/hls/240p/index.m3u8"
+  fi
 
   # Poster (portrait) and thumbnail (a frame from the middle of the clip).
   printf '%s' "${title// /$'\n'}" >"$WORK/poster-title.txt"
@@ -107,11 +149,11 @@ for spec in "${CLIPS[@]}"; do
   ffmpeg -hide_banner -loglevel error -y -ss "$((seconds / 2))" -i "$dir/clip.mp4" -frames:v 1 -vf scale=480:270 \
     -q:v 5 "${BITEXACT[@]}" "$dir/thumb.jpg"
 
-  printf '%s\n' "$id|$title|$year|$summary|$tone" >>"$WORK/clips.txt"
+  printf '%s\n' "$id|$title|$year|$summary|$tone|$ladder|$intro|$credits|$season|$episode" >>"$WORK/clips.txt"
 done
 
 # Master playlists and manifest.json, from what ffprobe sees in the files just written.
-OUT="$OUT" WORK="$WORK" node --input-type=module - <<'EOF'
+OUT="$OUT" WORK="$WORK" SHOW_ID="$SHOW_ID" SHOW_TITLE="$SHOW_TITLE" SHOW_YEAR="$SHOW_YEAR" SHOW_SUMMARY="$SHOW_SUMMARY" node --input-type=module - <<'EOF'
 import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -127,11 +169,11 @@ const dirSize = (files) => files.reduce((sum, f) => sum + statSync(path.join(out
 
 const lines = readFileSync(path.join(process.env.WORK, 'clips.txt'), 'utf8').trim().split('\n');
 const items = lines.map((line) => {
-  const [id, title, year, summary, tone] = line.split('|');
+  const [id, title, year, summary, tone, ladder, intro, credits, season, episode] = line.split('|');
   const mp4 = probe(path.join(out, id, 'clip.mp4'));
   const video = mp4.streams.find((s) => s.codec_type === 'video');
   const audio = mp4.streams.find((s) => s.codec_type === 'audio');
-  const renditions = ['360p', '240p'].map((name) => {
+  const renditions = ladder.split(' ').map((name) => {
     const playlist = `${id}/hls/${name}/index.m3u8`;
     const text = readFileSync(path.join(out, playlist), 'utf8');
     const segments = text.split('\n').filter((l) => l.endsWith('.ts')).map((l) => `${id}/hls/${name}/${l}`);
@@ -170,10 +212,28 @@ const items = lines.map((line) => {
     cues.push(String(n), `${stamp(s)} --> ${stamp(end)}`, title, `Second ${s} of ${seconds}: everyone should read this line at once.`, '');
   }
   writeFileSync(path.join(out, id, 'subtitles.en.vtt'), cues.join('\n'));
+  const range = (type, text) => {
+    const [start, end] = text.split('-').map(Number);
+    return { type, startMs: start * 1000, endMs: end * 1000 };
+  };
+  const series = season
+    ? {
+        series: {
+          id: process.env.SHOW_ID,
+          title: process.env.SHOW_TITLE,
+          summary: process.env.SHOW_SUMMARY,
+          year: Number(process.env.SHOW_YEAR),
+          season: Number(season),
+          episode: Number(episode),
+        },
+        markers: [range('intro', intro), range('credits', credits)],
+      }
+    : {};
   return {
     id,
     title,
     summary,
+    ...series,
     year: Number(year),
     durationMs: Math.round(Number(mp4.format.duration) * 1000),
     width: video.width,
@@ -197,12 +257,19 @@ const items = lines.map((line) => {
     },
   };
 });
+// Clips not made this time (ONLY) keep their entry; every clip in the script's order.
+const file = path.join(out, 'manifest.json');
+let previous = [];
+try {
+  previous = JSON.parse(readFileSync(file, 'utf8')).items;
+} catch {}
+const order = readFileSync(path.join(process.env.WORK, 'order.txt'), 'utf8').trim().split('\n');
 const manifest = {
   description: 'Demo library: synthetic clips made by tools/make-demo-media.sh. Paths are relative to this file.',
   license: 'CC0-1.0',
-  items,
+  items: order.flatMap((id) => items.find((i) => i.id === id) ?? previous.filter((i) => i.id === id)),
 };
-writeFileSync(path.join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+writeFileSync(file, `${JSON.stringify(manifest, null, 2)}\n`);
 EOF
 
 du -sh "$OUT"

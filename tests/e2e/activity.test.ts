@@ -7,6 +7,7 @@ import { errorReportingSuite } from './error-reporting.suite.ts';
 import { layoutsSuite } from './layouts.suite.ts';
 import { plexLinkingSuite } from './plex-linking.suite.ts';
 import { restartSuite } from './restart.suite.ts';
+import { seriesNightSuite } from './series-night.suite.ts';
 import { chromiumAvailable, launchChromium } from './support/browser.ts';
 import { ensureActivityBuilt } from './support/server.ts';
 import { watchPartySuite } from './watch-party.suite.ts';
@@ -28,6 +29,7 @@ const SUITES = {
   restart: restartSuite,
   admin: adminSuite,
   'error-reporting': errorReportingSuite,
+  'series-night': seriesNightSuite,
 } satisfies Record<string, (getBrowser: () => Browser) => void>;
 
 /** `E2E_SUITES=admin,layouts` runs only those suites (while working on one); unset: all of them. */

@@ -87,6 +87,9 @@ describe.skipIf(!services.postgres)('a party while PostgreSQL is refused or blac
       let started = performance.now();
       await ana.connection.command({ op: 'queue.add', itemId: '102' });
       await ana.connection.command({ op: 'pause' });
+      // Where the room left the item (a paused seek writes it): queued until the database is back.
+      const leftAt = mode === 'refuse' ? 10_000 : 12_000;
+      await ana.connection.command({ op: 'seek', positionMs: leftAt });
       figures.commands = Math.round(performance.now() - started);
       expect(ana.snapshot?.queue.map((e) => e.itemId)).toContain('102');
 
@@ -133,6 +136,25 @@ describe.skipIf(!services.postgres)('a party while PostgreSQL is refused or blac
         { timeoutMs: 30_000, what: 'the guest who signed in during the outage to be written' },
       );
       expect(users).toBe(1);
+      // And so is the play progress written during the outage: the room's, and Ana's own.
+      const progress = await waitFor(
+        async () => {
+          const target = new URL(TEST_DATABASE_URL);
+          target.pathname = `/${dbName}`;
+          const client = new pg.Client({ connectionString: target.toString() });
+          await client.connect();
+          try {
+            const guild = await client.query('select position_ms from guild_progress where item_id = $1', ['101']);
+            const own = await client.query('select position_ms from play_progress where item_id = $1', ['101']);
+            const positions = [guild.rows[0]?.position_ms, own.rows[0]?.position_ms];
+            return positions.every((p) => p === leftAt) && positions;
+          } finally {
+            await client.end();
+          }
+        },
+        { timeoutMs: 30_000, what: 'the play progress written during the outage to be written' },
+      );
+      expect(progress).toEqual([leftAt, leftAt]);
     }, 120_000);
   }
 

@@ -38,6 +38,21 @@ describe('describeChange', () => {
     expect(describeChange(base, after, { type: 'system', event: 'item-ended' }, 'ana')?.text).toBe('Up next: “Second”');
   });
 
+  it('leaves the next episode to its card, and says who cancelled it or turned it off', () => {
+    const upNext = { itemId: 'demo-2', title: 'Two', durationMs: 1, thumb: null, startsAt: 10_000 };
+    const ended = { ...base, queue: [], playback: { ...base.playback, itemId: null }, upNext };
+    expect(describeChange(base, ended, { type: 'system', event: 'item-ended' }, 'ana')).toBeNull();
+    expect(describeChange(base, { ...base, upNext }, { type: 'system', event: 'up-next' }, 'ana')).toBeNull();
+    const cancelled = { ...base, upNext: null };
+    expect(describeChange(base, cancelled, { type: 'command', op: 'upnext.cancel', userId: 'bo' }, 'ana')?.text).toBe(
+      'Bo cancelled the next episode',
+    );
+    const off = { ...base, settings: { control: 'everyone' as const, autoplayNext: false } };
+    expect(describeChange(base, off, { type: 'command', op: 'settings', userId: 'ana' }, 'bo')?.text).toBe(
+      'Ana turned off playing the next episode',
+    );
+  });
+
   it('mentions a member who falls behind, once', () => {
     const lagging = { ...base, members: [base.members[0]!, { ...base.members[1]!, state: 'lagging' as const }] };
     const cause = { type: 'member', event: 'state', userId: 'bo' } as const;

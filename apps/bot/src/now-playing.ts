@@ -6,6 +6,7 @@ import { expectedPosition, type RoomResponse } from '@dpp/shared';
 import { ActionRowBuilder, ButtonBuilder, ButtonStyle, EmbedBuilder } from 'discord.js';
 import { truncate } from './replies.ts';
 import { formatTime } from './time.ts';
+import { upNextDescription, upNextField } from './up-next.ts';
 
 export const NOW_PLAYING_BUTTONS = { toggle: 'toggle', skip: 'skip' } as const;
 export type NowPlayingAction = keyof typeof NOW_PLAYING_BUTTONS;
@@ -38,7 +39,8 @@ export function nowPlayingMessage({ room, channelName, publicUrl }: NowPlayingIn
   const current = playback.itemId ? queue.find((e) => e.itemId === playback.itemId) : undefined;
   const embed = new EmbedBuilder().setColor(0xe5a00d).setAuthor({ name: `🔊 ${truncate(channelName, 200)}` });
   if (!playback.itemId) {
-    embed.setTitle('Nothing is playing').setDescription('Start something with `/play`.');
+    if (snapshot.upNext) embed.setTitle('Episode over').setDescription(upNextDescription(snapshot.upNext));
+    else embed.setTitle('Nothing is playing').setDescription('Start something with `/play`.');
     return { embeds: [embed], components: [] };
   }
   const position = expectedPosition(playback, serverTime, current?.durationMs ?? undefined);
@@ -64,6 +66,8 @@ export function nowPlayingMessage({ room, channelName, publicUrl }: NowPlayingIn
       value: truncate(upNext.map((e, i) => `${i + 1}. ${e.title}`).join('\n'), 1024),
     });
   }
+  const countdown = upNextField(snapshot.upNext);
+  if (countdown) embed.addFields(countdown);
   if (current?.thumb && publicUrl?.startsWith('https://')) embed.setThumbnail(`${publicUrl}${current.thumb}`);
   const paused = playback.status !== 'playing';
   const row = new ActionRowBuilder<ButtonBuilder>().addComponents(

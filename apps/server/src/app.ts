@@ -13,6 +13,7 @@ import discord from './discord/plugin.ts';
 import { errorBody, HttpError } from './lib/errors.ts';
 import { loggerOptions } from './lib/logger.ts';
 import library from './library/plugin.ts';
+import progressRoutes from './library/progress-routes.ts';
 import libraryRoutes from './library/routes.ts';
 import plex from './plex/plugin.ts';
 import plexRoutes from './plex/routes.ts';
@@ -157,6 +158,7 @@ export async function buildApp(options: BuildOptions) {
   await app.register(roomsWs);
   await app.register(roomRoutes);
   await app.register(libraryRoutes);
+  await app.register(progressRoutes);
   await app.register(plexRoutes);
   await app.register(streamRoutes);
   await app.register(botApiRoutes);

@@ -97,6 +97,8 @@ export const botRoomCommandSchema = z.discriminatedUnion('op', [
   commandSchemas.next.omit(envelope),
   commandSchemas.rate.omit(envelope),
   commandSchemas.settings.omit(envelope),
+  commandSchemas['upnext.cancel'].omit(envelope),
+  commandSchemas['upnext.play'].omit(envelope),
 ]);
 export type BotRoomCommand = z.infer<typeof botRoomCommandSchema>;
 
@@ -155,6 +157,8 @@ export type BotPlayRequest = z.infer<typeof botPlayRequestSchema>;
 export const botPlayResponseSchema = roomResponseSchema.extend({
   outcome: z.enum(['started', 'queued']),
   entryId: z.string(),
+  /** Started where the guild left it part-way (ms), when it had been. */
+  resumedFromMs: z.number().min(0).optional(),
 });
 export type BotPlayResponse = z.infer<typeof botPlayResponseSchema>;
 

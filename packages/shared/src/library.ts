@@ -65,6 +65,16 @@ export const libraryItemSchema = z.object({
 });
 export type LibraryItemDto = z.infer<typeof libraryItemSchema>;
 
+/** An intro or credits stretch of a movie or episode (from Plex's `includeMarkers`), in ms. */
+export const markerSchema = z.object({
+  type: z.enum(['intro', 'credits']),
+  startMs: z.number().min(0),
+  endMs: z.number().min(0),
+  /** The last credits: nothing of the story follows. */
+  final: z.boolean(),
+});
+export type MarkerDto = z.infer<typeof markerSchema>;
+
 export const libraryItemDetailSchema = libraryItemSchema.extend({
   contentRating: z.string().nullable(),
   genres: z.array(z.string()),
@@ -78,6 +88,8 @@ export const libraryItemDetailSchema = libraryItemSchema.extend({
       bitrateKbps: z.number().nullable(),
     })
     .nullable(),
+  /** Intro and credits, in playing order; empty when the library has none. */
+  markers: z.array(markerSchema),
 });
 export type LibraryItemDetailDto = z.infer<typeof libraryItemDetailSchema>;
 
@@ -109,6 +121,28 @@ export const searchQuerySchema = z.object({
 export const itemListSchema = z.object({ items: z.array(libraryItemSchema) });
 
 export const libraryQuerySchema = z.object({ guildId: guildIdSchema.optional() });
+
+// ---------------------------------------------------------------------------------------------
+// Resume and "Continue watching"
+// ---------------------------------------------------------------------------------------------
+
+/** Where the guild's rooms left an item. */
+export const progressSchema = z.object({
+  positionMs: z.number().min(0),
+  durationMs: z.number().nullable(),
+  /** ISO 8601. */
+  updatedAt: z.string(),
+});
+export type ProgressDto = z.infer<typeof progressSchema>;
+
+/** `GET /api/library/continue`: items left part-way, newest first (watched ones are gone). */
+export const continueWatchingSchema = z.object({
+  items: z.array(z.object({ item: libraryItemSchema, progress: progressSchema })),
+});
+export type ContinueWatchingDto = z.infer<typeof continueWatchingSchema>;
+
+/** `GET /api/library/items/:id/resume`: null when the item was never left part-way (or was watched). */
+export const resumeResponseSchema = z.object({ resume: progressSchema.nullable() });
 
 // ---------------------------------------------------------------------------------------------
 // Plex linking (admins)

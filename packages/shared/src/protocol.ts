@@ -73,6 +73,8 @@ export const queueEntrySchema = z.object({
   durationMs: z.number().min(0).nullable(),
   thumb: z.string().nullable(),
   addedBy: z.string(),
+  /** Where the item's credits start (ms), when the library knows: the room offers what is up next there. */
+  creditsAtMs: z.number().min(0).optional(),
 });
 export type QueueEntry = z.infer<typeof queueEntrySchema>;
 
@@ -98,8 +100,29 @@ export type Member = z.infer<typeof memberSchema>;
 export const controlModeSchema = z.enum(['everyone', 'hosts']);
 export type ControlMode = z.infer<typeof controlModeSchema>;
 
-export const roomSettingsSchema = z.object({ control: controlModeSchema });
+export const roomSettingsSchema = z.object({
+  control: controlModeSchema,
+  /** Whether the next episode is offered ("Up next") when an episode ends with nothing queued; absent: on. */
+  autoplayNext: z.boolean().optional(),
+});
 export type RoomSettings = z.infer<typeof roomSettingsSchema>;
+
+/** How long the "Up next" countdown runs before the next episode starts. */
+export const UP_NEXT_COUNTDOWN_MS = 10_000;
+
+/**
+ * The next episode, announced when an episode reaches its credits or its end with nothing queued:
+ * it starts at `startsAt` (server time) unless someone who may control cancels it or starts it now.
+ */
+export const upNextSchema = z.object({
+  itemId: itemIdSchema,
+  title: z.string(),
+  durationMs: z.number().min(0).nullable(),
+  thumb: z.string().nullable(),
+  creditsAtMs: z.number().min(0).optional(),
+  startsAt: serverTimeSchema,
+});
+export type UpNext = z.infer<typeof upNextSchema>;
 
 export const roomSnapshotSchema = z.object({
   roomId: roomIdSchema,
@@ -109,6 +132,8 @@ export const roomSnapshotSchema = z.object({
   queue: z.array(queueEntrySchema),
   members: z.array(memberSchema),
   settings: roomSettingsSchema,
+  /** The "Up next" countdown, while one runs (absent or null otherwise). */
+  upNext: upNextSchema.nullable().optional(),
 });
 export type RoomSnapshot = z.infer<typeof roomSnapshotSchema>;
 
@@ -159,7 +184,12 @@ export const commandSchemas = {
   }),
   next: command('next', {}),
   rate: command('rate', { rate: z.number().min(PROTOCOL_LIMITS.minRate).max(PROTOCOL_LIMITS.maxRate) }),
-  settings: command('settings', { control: controlModeSchema }),
+  /** Hosts only. Each field present changes that setting. */
+  settings: command('settings', { control: controlModeSchema.optional(), autoplayNext: z.boolean().optional() }),
+  /** Stops the "Up next" countdown: the next episode does not start. */
+  'upnext.cancel': command('upnext.cancel', {}),
+  /** Starts the announced next episode now. */
+  'upnext.play': command('upnext.play', {}),
 } as const;
 
 export const commandSchema = z.discriminatedUnion('op', [
@@ -173,6 +203,8 @@ export const commandSchema = z.discriminatedUnion('op', [
   commandSchemas.next,
   commandSchemas.rate,
   commandSchemas.settings,
+  commandSchemas['upnext.cancel'],
+  commandSchemas['upnext.play'],
 ]);
 export type Command = z.infer<typeof commandSchema>;
 export type CommandOp = Command['op'];
@@ -226,6 +258,7 @@ export const ERROR_REASONS = {
   conflict: 'The room is busy; try again.',
   unavailable: 'The room service is unavailable; try again shortly.',
   internal: 'Something went wrong on our side.',
+  no_up_next: 'No next episode is announced.',
 } as const;
 export type ErrorCode = keyof typeof ERROR_REASONS;
 export const errorCodeSchema = z.enum(Object.keys(ERROR_REASONS) as [ErrorCode, ...ErrorCode[]]);
@@ -296,13 +329,13 @@ export const causeSchema = z.discriminatedUnion('type', [
     event: z.enum(['joined', 'returned', 'away', 'left', 'state']),
     userId: z.string(),
   }),
-  z.object({ type: z.literal('system'), event: z.enum(['wait-timeout', 'item-ended', 'restored']) }),
+  z.object({ type: z.literal('system'), event: z.enum(['wait-timeout', 'item-ended', 'restored', 'up-next']) }),
 ]);
 export type Cause = z.infer<typeof causeSchema>;
 
 /** The sections of the snapshot a broadcast replaces; a section that did not change is absent. */
 export const roomChangesSchema = roomSnapshotSchema
-  .pick({ playback: true, queue: true, members: true, settings: true })
+  .pick({ playback: true, queue: true, members: true, settings: true, upNext: true })
   .partial();
 export type RoomChanges = z.infer<typeof roomChangesSchema>;
 

@@ -47,6 +47,9 @@ describe('client messages', () => {
     { type: 'command', id: 'c8', op: 'next' },
     { type: 'command', id: 'c9', op: 'rate', rate: 1.5 },
     { type: 'command', id: 'c10', op: 'settings', control: 'hosts' },
+    { type: 'command', id: 'c11', op: 'settings', autoplayNext: false },
+    { type: 'command', id: 'c12', op: 'upnext.cancel' },
+    { type: 'command', id: 'c13', op: 'upnext.play' },
     { type: 'report', state: 'buffering', positionMs: 1000, rev: 2 },
   ];
 
@@ -71,6 +74,7 @@ describe('client messages', () => {
     ['an empty command id', { type: 'command', id: '', op: 'play' }],
     ['a malformed item id', { type: 'command', id: 'c', op: 'load', itemId: '../etc/passwd' }],
     ['a bad control mode', { type: 'command', id: 'c', op: 'settings', control: 'anyone' }],
+    ['a non-boolean autoplayNext', { type: 'command', id: 'c', op: 'settings', autoplayNext: 'yes' }],
     ['a room id of another shape', { type: 'hello', protocolVersion: 1, token: 't', roomId: 'lobby' }],
     ['hello without a token', { type: 'hello', protocolVersion: 1, roomId: 'dev:lobby' }],
     ['a fractional seq', { type: 'hello', protocolVersion: 1, token: 't', roomId: 'dev:a', lastSeq: 1.5 }],

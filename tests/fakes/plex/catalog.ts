@@ -106,7 +106,17 @@ const EXTRA_MOVIE_TITLES = [
   'Octave Up',
 ];
 
-const SHOWS = [
+interface ShowDef {
+  title: string;
+  year: number;
+  summary: string;
+  /** Episode titles per season. */
+  seasons: string[][];
+  /** The clip of each episode (the demo series); made-up shows take the film clips in turn. */
+  clips?: DemoClip[][];
+}
+
+const SHOWS: ShowDef[] = [
   {
     title: 'Sync Street',
     year: 2020,
@@ -146,7 +156,10 @@ export interface CatalogOptions {
   subtitles?: boolean;
 }
 
-export function buildCatalog(clips: DemoClip[], options: CatalogOptions = {}): FakeCatalog {
+export function buildCatalog(demoClips: DemoClip[], options: CatalogOptions = {}): FakeCatalog {
+  // Films and the made-up shows reuse the film clips; the demo series' episodes keep to their show.
+  const clips = demoClips.filter((clip) => clip.series === undefined);
+  const episodeClips = demoClips.filter((clip) => clip.series !== undefined);
   if (clips.length === 0) throw new Error('fake Plex: the demo manifest lists no clips');
   const movieCount = options.movies ?? 12;
   const withSubtitles = options.subtitles ?? true;
@@ -239,12 +252,33 @@ export function buildCatalog(clips: DemoClip[], options: CatalogOptions = {}): F
     items.set(ratingKey, movie);
   }
 
+  // The demo series, as its manifest describes it: seasons and episodes by their numbers.
+  const demoShows = new Map<string, { def: ShowDef; clips: DemoClip[][] }>();
+  for (const clip of episodeClips) {
+    const series = clip.series!;
+    const entry = demoShows.get(series.id) ?? {
+      def: { title: series.title, year: series.year ?? 2025, summary: series.summary ?? '', seasons: [] },
+      clips: [],
+    };
+    demoShows.set(series.id, entry);
+    const season = (entry.clips[series.season - 1] ??= []);
+    season[series.episode - 1] = clip;
+  }
+  const showDefs: ShowDef[] = [...SHOWS];
+  for (const { def, clips: seasons } of demoShows.values()) {
+    showDefs.push({
+      ...def,
+      seasons: seasons.map((episodes) => episodes.filter(Boolean).map((clip) => clip.title)),
+      clips: seasons.map((episodes) => episodes.filter(Boolean)),
+    });
+  }
+
   const shows: FakeShow[] = [];
   let showKey = 201;
   let seasonKey = 211;
   let episodeKey = 301;
   let clipCursor = 0;
-  for (const [s, def] of SHOWS.entries()) {
+  for (const [s, def] of showDefs.entries()) {
     const addedAt = BASE_TIME + 86_400 * (20 + s);
     const show: FakeShow = {
       type: 'show',
@@ -257,8 +291,8 @@ export function buildCatalog(clips: DemoClip[], options: CatalogOptions = {}): F
       addedAt,
       updatedAt: addedAt + 3600,
       section: showSection,
-      thumbFile: clipAt(s).posterFile,
-      artFile: clipAt(s).thumbFile,
+      thumbFile: (def.clips?.[0]?.[0] ?? clipAt(s)).posterFile,
+      artFile: (def.clips?.[0]?.[0] ?? clipAt(s)).thumbFile,
       seasons: [],
     };
     items.set(show.ratingKey, show);
@@ -284,7 +318,7 @@ export function buildCatalog(clips: DemoClip[], options: CatalogOptions = {}): F
       items.set(season.ratingKey, season);
       show.seasons.push(season);
       for (const [e, title] of titles.entries()) {
-        const clip = clipAt(clipCursor++);
+        const clip = def.clips?.[n]?.[e] ?? clipAt(clipCursor++);
         const ratingKey = String(episodeKey++);
         const episodeAdded = addedAt + (n * 10 + e) * 600;
         const file = `/data/tv/${def.title}/Season ${String(n + 1).padStart(2, '0')}/${def.title} - s${String(n + 1).padStart(2, '0')}e${String(e + 1).padStart(2, '0')} - ${title}.mp4`;

@@ -40,6 +40,25 @@ export interface DemoClip {
   thumbFile: string;
   /** Highest first. */
   renditions: DemoRendition[];
+  /** The demo series' episodes: their show, season and episode number. */
+  series?: DemoSeries;
+  /** Intro and credits of an episode (ms). */
+  markers?: DemoMarker[];
+}
+
+export interface DemoSeries {
+  id: string;
+  title: string;
+  summary?: string;
+  year?: number;
+  season: number;
+  episode: number;
+}
+
+export interface DemoMarker {
+  type: 'intro' | 'credits';
+  startMs: number;
+  endMs: number;
 }
 
 interface ManifestRendition {
@@ -69,6 +88,8 @@ interface ManifestItem {
   poster: string;
   thumb: string;
   files: { mp4: { path: string; bytes: number }; hls: { renditions: ManifestRendition[] } };
+  series?: DemoSeries;
+  markers?: DemoMarker[];
 }
 
 /** Reads apps/server/media/demo/manifest.json and the renditions' media playlists (synchronously, once). */
@@ -92,6 +113,8 @@ export function loadDemoClips(mediaDir = defaultMediaDir): DemoClip[] {
     mp4Bytes: item.files.mp4.bytes,
     posterFile: path.join(mediaDir, item.poster),
     thumbFile: path.join(mediaDir, item.thumb),
+    ...(item.series ? { series: item.series } : {}),
+    ...(item.markers ? { markers: item.markers } : {}),
     renditions: item.files.hls.renditions
       .map((r) => {
         const playlistFile = path.join(mediaDir, r.playlist);

@@ -851,12 +851,22 @@ export function pmsRoutes(state: PmsState): Route<PmsRoute>[] {
 }
 
 /**
- * Intro and credits markers, as Plex's analysis finds them (`includeMarkers=1`): episodes have an
- * intro 2–7 s in; every playable item has its last 5 s as final credits. Offsets in ms.
+ * Intro and credits markers, as Plex's analysis finds them (`includeMarkers=1`): the demo series'
+ * episodes have the markers their manifest names; other episodes have an intro 2–7 s in; every
+ * other playable item has its last 5 s as final credits. Offsets in ms.
  */
 export function markersJson(item: FakePlayable) {
   const duration = item.clip.durationMs;
   const base = Number(item.ratingKey) * 10;
+  if (item.clip.markers) {
+    return item.clip.markers.map((marker, i) => ({
+      id: base + 1 + i,
+      type: marker.type,
+      startTimeOffset: marker.startMs,
+      endTimeOffset: marker.endMs,
+      ...(marker.type === 'credits' ? { final: true } : {}),
+    }));
+  }
   const markers: {
     id: number;
     type: 'intro' | 'credits';

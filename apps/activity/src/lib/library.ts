@@ -1,9 +1,11 @@
 import {
+  continueWatchingSchema,
   itemListSchema,
   itemPageSchema,
   LIBRARY_LIMITS,
   type LibraryItemDto,
   libraryItemDetailSchema,
+  resumeResponseSchema,
   sectionsResponseSchema,
 } from '@dpp/shared';
 import { useApp } from '../room/store.ts';
@@ -44,6 +46,12 @@ export const libraryApi = {
     api(withGuild(`/api/library/items/${encodeURIComponent(id)}`), { schema: libraryItemDetailSchema, signal }),
   children: (id: string, signal?: AbortSignal) =>
     api(withGuild(`/api/library/items/${encodeURIComponent(id)}/children`), { schema: itemListSchema, signal }),
+  /** Items the guild left part-way, newest first. */
+  continueWatching: (signal?: AbortSignal) =>
+    api(withGuild('/api/library/continue'), { schema: continueWatchingSchema, signal }),
+  /** Where the guild left an item (null: never, or watched). */
+  resume: (id: string, signal?: AbortSignal) =>
+    api(withGuild(`/api/library/items/${encodeURIComponent(id)}/resume`), { schema: resumeResponseSchema, signal }),
 };
 
 /** "S1 · E3", "2019", "Season 2" — the small line under a title. */

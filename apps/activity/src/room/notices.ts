@@ -85,9 +85,18 @@ export function describeText(before: RoomSnapshot, after: RoomSnapshot, cause: C
         case 'rate':
           return `${who} set the speed to ${after.playback.rate}×`;
         case 'settings':
+          if ((before.settings.autoplayNext ?? true) !== (after.settings.autoplayNext ?? true)) {
+            return after.settings.autoplayNext === false
+              ? `${who} turned off playing the next episode`
+              : `${who} turned on playing the next episode`;
+          }
           return after.settings.control === 'hosts'
             ? `${who} gave playback control to hosts only`
             : `${who} let everyone control playback`;
+        case 'upnext.cancel':
+          return `${who} cancelled the next episode`;
+        case 'upnext.play':
+          return `${who} started ${quoted(current?.title)}`;
         default: {
           const never: never = cause.op;
           return String(never);
@@ -126,7 +135,11 @@ export function describeText(before: RoomSnapshot, after: RoomSnapshot, cause: C
             : 'Playing on; some viewers will catch up when loaded';
         }
         case 'item-ended':
+          // A countdown to the next episode shows its own card.
+          if (after.upNext) return null;
           return current ? `Up next: ${quoted(current.title)}` : 'That was the end of the queue';
+        case 'up-next':
+          return after.upNext ? null : current ? `Now playing ${quoted(current.title)}` : null;
         case 'restored':
           // The banner says it for as long as the room holds paused.
           return null;

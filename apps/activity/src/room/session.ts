@@ -136,6 +136,11 @@ export class RoomSession {
     this.command(intent).catch(() => undefined);
   }
 
+  /** The server's clock now, by this viewer's estimate of the offset (countdowns). */
+  serverNow(): number {
+    return this.connection.serverNow();
+  }
+
   /** Where the group is now, by this viewer's clock. */
   expectedPositionMs(): number | null {
     const snapshot = useApp.getState().snapshot;

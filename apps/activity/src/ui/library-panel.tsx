@@ -5,6 +5,7 @@ import { formatTime } from '../lib/format.ts';
 import { displayTitle, itemSubtitle, libraryApi } from '../lib/library.ts';
 import type { RoomSession } from '../room/session.ts';
 import { notify, selectCanControl, useApp } from '../room/store.ts';
+import { ContinueWatching } from './continue-watching.tsx';
 import { BackIcon, CloseIcon, PlayIcon, PlusIcon, SearchIcon } from './icons.tsx';
 import { Poster } from './poster.tsx';
 import { EmptyState, ErrorState, SkeletonGrid } from './states.tsx';
@@ -98,6 +99,7 @@ function useQueueActions(session: RoomSession) {
 
 function Browse({ onOpen, session }: { onOpen: (item: LibraryItemDto) => void; session: RoomSession }) {
   const sections = useAsync((signal) => libraryApi.sections(signal), []);
+  const { canControl, play } = useQueueActions(session);
   const [sectionId, setSectionId] = useState<string | null>(null);
   const list = sections.data?.sections ?? [];
   const chosen = list.find((s) => s.id === sectionId) ?? list[0];
@@ -115,6 +117,7 @@ function Browse({ onOpen, session }: { onOpen: (item: LibraryItemDto) => void; s
   }
   return (
     <>
+      <ContinueWatching canControl={canControl} onPlay={(item) => void play(item)} />
       <div className="source-line">
         <span className={`source-chip ${sections.data.source.kind}`}>{sections.data.source.name}</span>
       </div>

@@ -14,6 +14,7 @@ import type { RoomSession } from '../room/session.ts';
 import { type Panel, useApp } from '../room/store.ts';
 import { Captions } from './captions.tsx';
 import { ConnectionBanner } from './connection-banner.tsx';
+import { EpisodeOverlays } from './episode-overlays.tsx';
 import { Controls, PlayerMenus } from './controls.tsx';
 import { CloseIcon, LibraryIcon, MoreIcon, PeopleIcon, QueueIcon } from './icons.tsx';
 import { LibraryPanel } from './library-panel.tsx';
@@ -223,6 +224,7 @@ export function RoomView({
             </PlayerBoundary>
             <Captions />
             <StageOverlay onRetry={() => useApp.setState((s) => ({ streamReload: s.streamReload + 1 }))} />
+            <EpisodeOverlays session={session} positionMs={positionMs} />
             {hasItem && <Controls session={session} stageRef={stageRef} positionMs={positionMs} compact={compact} />}
             {compact && !hasItem && (
               <button

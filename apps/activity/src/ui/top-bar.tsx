@@ -2,6 +2,7 @@ import type { ControlMode } from '@dpp/shared';
 import type { ReactNode } from 'react';
 import type { RoomSession } from '../room/session.ts';
 import { selectMe, useApp } from '../room/store.ts';
+import { AutoplayNextSetting } from './autoplay-setting.tsx';
 import { Avatar } from './avatar.tsx';
 import { GearIcon } from './icons.tsx';
 import { Menu, MenuItem, MenuLabel } from './menu.tsx';
@@ -69,6 +70,7 @@ export function TopBar({
                 <MenuItem checked={control === 'hosts'} onSelect={() => setControl('hosts')}>
                   Hosts only
                 </MenuItem>
+                <AutoplayNextSetting session={session} />
               </>
             )}
             {canManage && (

@@ -12,6 +12,7 @@ import { ITEM_CHOICE_PREFIX, itemChoices, itemTitle } from '../library-items.ts'
 import { joinRow, manualJoinHint, truncate } from '../replies.ts';
 import { actorOf, intentKey, requireVoiceChannel, roomIdOf } from '../rooms.ts';
 import type { Actor } from '../server-api.ts';
+import { formatTime } from '../time.ts';
 
 /** A chosen suggestion (`item:<id>`), or free text: the best playable match. */
 async function resolveItem(
@@ -81,6 +82,7 @@ export default {
         [
           `in 🔊 **${channel.name}**, requested by ${interaction.member.displayName}`,
           queued && position > 0 ? `#${position} in the queue` : null,
+          played.resumedFromMs === undefined ? null : `⏩ Resuming from ${formatTime(played.resumedFromMs)}`,
           invite ? null : manualJoinHint(channel),
         ]
           .filter(Boolean)

@@ -20,6 +20,7 @@ import { z } from 'zod';
 import { upsertUser } from '../auth/users.ts';
 import { readGuildSettings, saveGuildSettings } from '../db/guild-settings.ts';
 import { HttpError } from '../lib/errors.ts';
+import { progressScope } from '../rooms/play-progress.ts';
 import { toHttpError } from '../library/http-errors.ts';
 import type { MediaItem, MediaSource } from '../library/media-source.ts';
 import { guildOfRoom } from '../library/plugin.ts';
@@ -119,6 +120,16 @@ const botApiRoutes: FastifyPluginAsyncZod = async (app) => {
   const routes = BOT_API_ROUTES;
 
   const preHandler = [app.requireSession, requireBot];
+
+  /** Where the room's guild left an item; a database that cannot answer means starting from the top. */
+  const resumePointOf = async (roomId: string, itemId: string) => {
+    try {
+      return await app.progress.resumePoint(progressScope(roomId), itemId);
+    } catch (error) {
+      app.log.warn({ err: error, roomId }, 'could not read where the guild left an item');
+      return undefined;
+    }
+  };
 
   const roomAnswer = async (roomId: string) => {
     const snapshot = await app.rooms.snapshot(roomId);
@@ -259,11 +270,18 @@ const botApiRoutes: FastifyPluginAsyncZod = async (app) => {
       const { written, latest } = await runCommand(request, roomId, { op: 'queue.add', itemId });
       const entry = written.queue.at(-1);
       if (!entry || entry.itemId !== itemId) throw new Error('queue.add left no entry for its item');
+      const started = written.queue.length === 1 && written.playback.itemId === itemId;
+      // Started afresh on something the guild left part-way: it goes on from there.
+      const resumed = started ? await resumePointOf(roomId, itemId) : undefined;
+      const after = resumed
+        ? (await runCommand(request, roomId, { op: 'seek', positionMs: resumed.positionMs })).latest
+        : latest;
       const answer: BotPlayResponse = {
         serverTime: Date.now(),
-        snapshot: latest,
-        outcome: written.queue.length === 1 && written.playback.itemId === itemId ? 'started' : 'queued',
+        snapshot: after,
+        outcome: started ? 'started' : 'queued',
         entryId: entry.entryId,
+        ...(resumed ? { resumedFromMs: resumed.positionMs } : {}),
       };
       if (idempotency) await app.cache.set(idempotency, answer, IDEMPOTENCY_TTL_MS);
       return answer;

@@ -120,9 +120,29 @@ export const playProgress = pgTable(
     itemId: text('item_id').notNull(),
     positionMs: integer('position_ms').notNull(),
     durationMs: integer('duration_ms'),
+    /** Past the credits (or 95 %): watched, no longer "continue watching". */
+    watched: boolean('watched').notNull().default(false),
     updatedAt: updatedAt(),
   },
   (t) => [primaryKey({ columns: [t.userId, t.itemId] })],
+);
+
+/**
+ * Where a guild's rooms left each item ("Continue watching" for the guild, and the "Resume from"
+ * offer). `scope` is the Discord guild id, or `standalone` for dev rooms.
+ */
+export const guildProgress = pgTable(
+  'guild_progress',
+  {
+    scope: text('scope').notNull(),
+    itemId: text('item_id').notNull(),
+    title: text('title').notNull(),
+    positionMs: integer('position_ms').notNull(),
+    durationMs: integer('duration_ms'),
+    watched: boolean('watched').notNull().default(false),
+    updatedAt: updatedAt(),
+  },
+  (t) => [primaryKey({ columns: [t.scope, t.itemId] }), index('guild_progress_recent_idx').on(t.scope, t.updatedAt)],
 );
 
 export const auditLog = pgTable(

@@ -195,11 +195,25 @@ export interface MediaInfo {
   bitrateKbps: number | null;
 }
 
+/**
+ * A stretch of a movie or an episode that viewers may want to skip: its intro, or its credits (Plex
+ * finds both by analysis and serves them with `includeMarkers=1`). `final`: the last credits, after
+ * which nothing of the story follows.
+ */
+export interface MediaMarker {
+  type: 'intro' | 'credits';
+  startMs: number;
+  endMs: number;
+  final: boolean;
+}
+
 export interface MediaItemDetail extends MediaItem {
   contentRating: string | null;
   genres: string[];
   /** The first media version, for display ("1080p · h264"). */
   media: MediaInfo | null;
+  /** Intro and credits, in playing order; empty when the source has none. */
+  markers: MediaMarker[];
 }
 
 export interface ItemPage {

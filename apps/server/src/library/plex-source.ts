@@ -16,6 +16,7 @@ import {
   type LibrarySection,
   type MediaItem,
   type MediaItemDetail,
+  type MediaMarker,
   type MediaSource,
   NotPlayableError,
   type Quality,
@@ -106,7 +107,9 @@ export class PlexSource implements MediaSource {
   }
 
   async item(id: string): Promise<MediaItemDetail> {
-    return (await this.record(id)).detail;
+    const { detail } = await this.record(id);
+    // Records cached before markers were read have none.
+    return { ...detail, markers: detail.markers ?? [] };
   }
 
   children(id: string): Promise<MediaItem[]> {
@@ -191,6 +194,18 @@ export class PlexSource implements MediaSource {
                 bitrateKbps: media.bitrate ?? null,
               }
             : null,
+          markers: metadata.Marker.flatMap((marker): MediaMarker[] =>
+            (marker.type === 'intro' || marker.type === 'credits') && marker.endTimeOffset > marker.startTimeOffset
+              ? [
+                  {
+                    type: marker.type,
+                    startMs: marker.startTimeOffset,
+                    endMs: marker.endTimeOffset,
+                    final: marker.type === 'credits' && marker.final === true,
+                  },
+                ]
+              : [],
+          ).sort((a, b) => a.startMs - b.startMs),
         },
         part: part
           ? { key: part.key, sizeBytes: part.size ?? null, container: part.container ?? media?.container ?? null }

@@ -26,7 +26,7 @@ const security: Array<Record<string, string[]>> = [{ session: [] }, { bot: [] }]
 export const ART_TTL_MS = 60 * 60_000;
 const MAX_ART_BYTES = 8 * 1024 * 1024;
 
-function itemDto(app: FastifyInstance, source: MediaSource, item: MediaItem): LibraryItemDto {
+export function itemDto(app: FastifyInstance, source: MediaSource, item: MediaItem): LibraryItemDto {
   const thumbSize: ArtSize = item.type === 'episode' ? 'thumb' : 'poster';
   return {
     ...item,
@@ -56,24 +56,30 @@ function unpackArt(packed: Buffer): { contentType: string; bytes: Buffer } {
   return { contentType: packed.subarray(0, newline).toString(), bytes: packed.subarray(newline + 1) };
 }
 
+/**
+ * The library of the guild a request names. In Discord mode only its members may browse it
+ * (checked with the bot token, cached); in dev mode there is nothing to check against.
+ */
+export async function librarySourceFor(app: FastifyInstance, guildId: string | undefined, discordId: string) {
+  if (guildId !== undefined && app.discord) {
+    let member: boolean;
+    try {
+      member = (await app.discord.powers.of(guildId, discordId)) !== null;
+    } catch {
+      throw new HttpError(503, 'discord_unavailable', 'Discord cannot confirm you are in that server; try again.');
+    }
+    if (!member) throw new HttpError(403, 'forbidden', 'That library belongs to a Discord server you are not in.');
+  }
+  return app.library.sourceFor(guildId);
+}
+
 /** The library API (DESIGN 4a) and the signed art proxy. */
 const libraryRoutes: FastifyPluginAsyncZod = async (app) => {
   /**
    * The library of the guild the request names. In Discord mode only its members may browse it
    * (checked with the bot token, cached); in dev mode there is nothing to check against.
    */
-  const sourceFor = async (guildId: string | undefined, discordId: string) => {
-    if (guildId !== undefined && app.discord) {
-      let member: boolean;
-      try {
-        member = (await app.discord.powers.of(guildId, discordId)) !== null;
-      } catch {
-        throw new HttpError(503, 'discord_unavailable', 'Discord cannot confirm you are in that server; try again.');
-      }
-      if (!member) throw new HttpError(403, 'forbidden', 'That library belongs to a Discord server you are not in.');
-    }
-    return app.library.sourceFor(guildId);
-  };
+  const sourceFor = (guildId: string | undefined, discordId: string) => librarySourceFor(app, guildId, discordId);
 
   // Media-source failures become clear API errors; the app's handler formats them.
   app.setErrorHandler((error) => {

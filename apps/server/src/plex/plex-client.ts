@@ -103,7 +103,13 @@ export class PlexClient {
 
   async metadata(id: string): Promise<PlexMetadata> {
     const body = await this.http.json(
-      { endpoint: 'metadata', path: `/library/metadata/${encodeURIComponent(id)}`, headers: this.headers() },
+      {
+        endpoint: 'metadata',
+        path: `/library/metadata/${encodeURIComponent(id)}`,
+        // Intro and credits markers come only when asked for.
+        query: { includeMarkers: 1 },
+        headers: this.headers(),
+      },
       metadataListSchema,
     );
     const item = body.MediaContainer.Metadata[0];

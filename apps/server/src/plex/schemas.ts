@@ -58,6 +58,14 @@ export const plexMediaSchema = z.object({
 
 const plexTagSchema = z.object({ tag: z.string() });
 
+/** An intro, credits, commercial… stretch (`includeMarkers=1`); offsets in ms. */
+export const plexMarkerSchema = z.object({
+  type: z.string(),
+  startTimeOffset: z.number().min(0),
+  endTimeOffset: z.number().min(0),
+  final: z.boolean().optional(),
+});
+
 export const plexMetadataSchema = z.object({
   ratingKey: id,
   key: z.string(),
@@ -82,6 +90,7 @@ export const plexMetadataSchema = z.object({
   librarySectionID: id.optional(),
   Genre: list(plexTagSchema),
   Media: list(plexMediaSchema),
+  Marker: list(plexMarkerSchema),
 });
 export type PlexMetadata = z.infer<typeof plexMetadataSchema>;
 

@@ -1,8 +1,9 @@
-import type { MediaItem } from '../library/media-source.ts';
+import type { MediaItem, MediaItemDetail } from '../library/media-source.ts';
 import { ItemNotFoundError } from '../library/media-source.ts';
+import { nextEpisodeOf } from '../library/next-episode.ts';
 import type { Library } from '../library/plugin.ts';
 import { PlexNotFoundError } from '../plex/errors.ts';
-import type { ItemLookup } from './ports.ts';
+import type { ItemLookup, NextEpisodeLookup } from './ports.ts';
 
 /** "Show — S1E2 · Title" for an episode, the title for anything else. */
 export function queueTitle(item: MediaItem): string {
@@ -19,7 +20,7 @@ export function queueTitle(item: MediaItem): string {
 export function libraryLookup(library: Library): ItemLookup {
   return async (itemId, roomId) => {
     const source = await library.sourceForRoom(roomId);
-    let item: MediaItem;
+    let item: MediaItemDetail;
     try {
       item = await source.item(itemId);
     } catch (error) {
@@ -27,6 +28,35 @@ export function libraryLookup(library: Library): ItemLookup {
       throw error;
     }
     if (!item.playable) return undefined;
-    return { title: queueTitle(item), durationMs: item.durationMs, thumb: library.artUrl(source, item.thumb, 'thumb') };
+    const creditsAtMs = creditsStart(item);
+    return {
+      title: queueTitle(item),
+      durationMs: item.durationMs,
+      thumb: library.artUrl(source, item.thumb, 'thumb'),
+      ...(creditsAtMs === undefined ? {} : { creditsAtMs }),
+    };
+  };
+}
+
+/** Where an episode's final credits start (or its first credits, when none is marked final). */
+export function creditsStart(item: MediaItemDetail): number | undefined {
+  const credits = item.markers.filter((m) => m.type === 'credits');
+  return (credits.find((m) => m.final) ?? credits[0])?.startMs;
+}
+
+/** "Up next" from the room's library: the next episode, as a queue entry would describe it. */
+export function nextEpisodeLookup(library: Library): NextEpisodeLookup {
+  return async (itemId, roomId) => {
+    const source = await library.sourceForRoom(roomId);
+    let next: MediaItem | undefined;
+    try {
+      next = await nextEpisodeOf(source, itemId);
+    } catch (error) {
+      if (error instanceof ItemNotFoundError || error instanceof PlexNotFoundError) return undefined;
+      throw error;
+    }
+    if (!next) return undefined;
+    const info = await libraryLookup(library)(next.id, roomId);
+    return info && { itemId: next.id, ...info };
   };
 }

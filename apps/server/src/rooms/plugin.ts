@@ -5,8 +5,10 @@ import { readGuildSettings } from '../db/guild-settings.ts';
 import type { Metrics } from '../infra/metrics.ts';
 import { guildOfRoom } from '../library/plugin.ts';
 import type { Tracing } from '../plugins/tracing.ts';
-import { libraryLookup } from './library-lookup.ts';
-import { cacheLeases, type PrivilegeCheck, type RoomObserver } from './ports.ts';
+import { libraryLookup, nextEpisodeLookup } from './library-lookup.ts';
+import { PlayProgressRecorder } from './play-progress.ts';
+import { cacheLeases, type PrivilegeCheck, type RoomObserver, systemClock } from './ports.ts';
+import { DatabaseProgressStore } from './progress-store.ts';
 import { DatabaseRoomArchive } from './room-archive.ts';
 import { RoomEngine } from './room-engine.ts';
 import { DatabaseWatchLog } from './watch-log.ts';
@@ -18,6 +20,8 @@ declare module 'fastify' {
      * (what the bot API calls), and `events` ('item', 'empty').
      */
     rooms: RoomEngine;
+    /** Where the guild's rooms and each user left each item (resume, "Continue watching"). */
+    progress: DatabaseProgressStore;
   }
 }
 
@@ -45,6 +49,8 @@ export default fp(
   async (app) => {
     const watchLog = new DatabaseWatchLog(app.database.db, app.log);
     const archive = new DatabaseRoomArchive(app.database.db, app.log);
+    const progress = new DatabaseProgressStore(app.database.db, app.log);
+    const recorder = new PlayProgressRecorder(progress, systemClock);
     const engine = new RoomEngine({
       store: app.roomStore,
       bus: app.eventBus,
@@ -61,6 +67,8 @@ export default fp(
       ...(app.redis ? { leases: cacheLeases(app.cache) } : {}),
       // Queue entries come from the room's library (tests swap it with `setItemLookup`).
       lookup: libraryLookup(app.library),
+      nextEpisode: nextEpisodeLookup(app.library),
+      progress: recorder,
       watchLog,
       archive,
       observer: metricsObserver(app.metrics, app.tracing),
@@ -68,6 +76,7 @@ export default fp(
     });
     await engine.start();
     app.decorate('rooms', engine);
+    app.decorate('progress', progress);
     // Copies of rooms nobody came back to for a day go; the others are vouched for while they live.
     const prune = () =>
       void archive
@@ -89,7 +98,9 @@ export default fp(
       clearInterval(pruning);
       clearInterval(vacuuming);
       await engine.close();
+      recorder.close();
       await watchLog.close();
+      await progress.close();
     });
   },
   { name: 'rooms', dependencies: ['config', 'metrics', 'tracing', 'database', 'infra', 'auth', 'discord', 'library'] },

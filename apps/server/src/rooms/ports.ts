@@ -4,6 +4,7 @@
  */
 import type { ItemInfo } from './room-logic.ts';
 import type { RoomRecord } from './room-record.ts';
+import type { NextEpisode } from './up-next.ts';
 
 /** The transport, reduced to what the engine uses (a `ws` socket, or an in-memory pair in tests). */
 export interface RoomSocket {
@@ -40,6 +41,28 @@ export type ItemLookup = (itemId: string, roomId: string) => Promise<ItemInfo | 
 
 /** Until a library is wired in, every item is unknown (loads and queue adds answer `unknown_item`). */
 export const noLibrary: ItemLookup = async () => undefined;
+
+/** The episode after `itemId` (across seasons), undefined after the last one or for a film; rejects when the library cannot answer. */
+export type NextEpisodeLookup = (itemId: string, roomId: string) => Promise<NextEpisode | undefined>;
+
+export const noNextEpisode: NextEpisodeLookup = async () => undefined;
+
+/**
+ * Sees every write of a room (before and after), to keep where each item was left (play_progress).
+ * Never throws and never holds the room.
+ */
+export interface ProgressObserver {
+  observe(before: RoomRecord | undefined, after: RoomRecord | undefined, now: number): void;
+  /**
+   * How to read a room as the store has it now (given by the engine): a room may change on another
+   * instance, so a periodic write reads it first rather than trusting the last write it saw here.
+   * `track` hands the engine work it waits for when it goes idle or closes.
+   */
+  bind?(
+    read: (roomId: string) => Promise<RoomRecord | undefined>,
+    track: <T>(promise: Promise<T>) => Promise<T>,
+  ): void;
+}
 
 /** Whether the guild grants this user host powers (DJ role, Manage Server). Discord mode fills this in. */
 export type PrivilegeCheck = (roomId: string, userId: string) => Promise<boolean>;

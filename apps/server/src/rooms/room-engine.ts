@@ -19,7 +19,10 @@ import {
   type Clock,
   type InstanceLeases,
   type ItemLookup,
+  type NextEpisodeLookup,
   noLibrary,
+  noNextEpisode,
+  type ProgressObserver,
   noObserver,
   noPrivileges,
   noWatchLog,
@@ -32,7 +35,8 @@ import {
   type TimerHandle,
   type WatchLog,
 } from './ports.ts';
-import { type Envelope, type HubHost, type HubMember, RoomHub, roomChannel } from './room-hub.ts';
+import { type Envelope, type HubHost, type HubMember, RoomHub, roomChannel, type TimerKind } from './room-hub.ts';
+import { creditsReached, type NextEpisode, upNextDue } from './up-next.ts';
 import {
   type Actor,
   addConnection,
@@ -98,6 +102,10 @@ export interface RoomEngineOptions {
   /** Whether the user may join this room (Discord mode checks the activity instance here). */
   authorizeJoin?: (user: RoomUser, roomId: string, instanceId: string | undefined) => Promise<boolean>;
   lookup?: ItemLookup;
+  /** The episode after an item (across seasons), for "Up next"; without it nothing is offered. */
+  nextEpisode?: NextEpisodeLookup;
+  /** Where each item was left, per guild and per user (see PlayProgressRecorder). */
+  progress?: ProgressObserver;
   privileges?: PrivilegeCheck;
   /**
    * Instance leases (several instances on one Redis room store): connections of an instance that
@@ -163,6 +171,7 @@ export class RoomEngine {
   private readonly store: RoomStore<unknown>;
   private readonly bus: EventBus;
   private lookup: ItemLookup;
+  private nextEpisode: NextEpisodeLookup;
   private readonly privileges: PrivilegeCheck;
   private readonly watchLog: WatchLog;
   readonly observer: RoomObserver;
@@ -185,6 +194,11 @@ export class RoomEngine {
     this.clock = options.clock ?? systemClock;
     this.lookup = options.lookup ?? noLibrary;
     this.privileges = options.privileges ?? noPrivileges;
+    this.nextEpisode = options.nextEpisode ?? noNextEpisode;
+    options.progress?.bind?.(
+      (roomId) => this.readRecord(roomId),
+      (promise) => this.track(promise),
+    );
     this.watchLog = options.watchLog ?? noWatchLog;
     this.observer = options.observer ?? noObserver;
     this.log = options.log ?? quietLog;
@@ -194,13 +208,12 @@ export class RoomEngine {
       now: () => this.clock.now(),
       setTimer: (callback, ms) => this.clock.setTimeout(callback, ms),
       clearTimer: (handle) => this.clock.clearTimeout(handle),
-      readRoom: async (roomId) => {
-        const found = await this.store.get(roomId);
-        return found && asRecord(found.value);
-      },
+      readRoom: (roomId) => this.readRecord(roomId),
       subscribe: (channel, handler) => this.bus.subscribe(channel, handler),
       itemTimer: (roomId, rev) => void this.track(this.onTimer(roomId, 'item', rev)),
       waitTimer: (roomId, rev) => void this.track(this.onTimer(roomId, 'wait', rev)),
+      creditsTimer: (roomId, rev) => void this.track(this.onTimer(roomId, 'credits', rev)),
+      upNextTimer: (roomId) => void this.track(this.onTimer(roomId, 'upnext', 0)),
       rejoin: (roomId, members) => void this.track(this.rejoin(roomId, members)),
       observeBroadcast: (latencyMs) => this.observer.broadcast(latencyMs),
       countSent: (type, count) => this.observer.socketMessage('out', type, count),
@@ -557,6 +570,8 @@ export class RoomEngine {
       this.options.archive?.remove(roomId, record.epoch);
       this.publishEvent({ kind: 'empty', roomId });
       this.watchLog.ended(record.sessionId, roomId, this.clock.now());
+      // Stopped: where the room left its item.
+      this.options.progress?.observe(record, undefined, this.clock.now());
       for (const connection of [...this.connections]) {
         if (connection.membership?.roomId === roomId) connection.closeFor('forbidden', 'The watch party has ended.');
       }
@@ -685,13 +700,30 @@ export class RoomEngine {
     void entry.hub.close().catch((error: unknown) => this.log.warn({ err: error, roomId }, 'unsubscribe failed'));
   }
 
-  private async onTimer(roomId: string, kind: 'item' | 'wait', rev: number) {
+  private async onTimer(roomId: string, kind: TimerKind, rev: number) {
     try {
-      const result = await this.transact(roomId, (room, ctx) =>
-        kind === 'item' ? itemEnded(room, rev, ctx) : waitTimedOut(room, rev, ctx),
-      );
+      // The next episode is looked up before the write (a compare-and-set retry must not call the library again).
+      const next = kind === 'item' || kind === 'credits' ? await this.lookUpNext(roomId) : undefined;
+      const result = await this.transact(roomId, (room, ctx) => {
+        switch (kind) {
+          case 'item':
+            return itemEnded(room, rev, ctx, next);
+          case 'wait':
+            return waitTimedOut(room, rev, ctx);
+          case 'credits':
+            return creditsReached(room, rev, ctx, next);
+          case 'upnext':
+            return upNextDue(room, ctx);
+          default: {
+            const never: never = kind;
+            throw new Error(`unknown timer ${String(never)}`);
+          }
+        }
+      });
       if (result.outcome.kind === 'early') {
         this.hubs.get(roomId)?.hub.schedule({ kind, inMs: result.outcome.remainingMs + this.tuning.timerToleranceMs });
+      } else if (kind === 'credits') {
+        this.hubs.get(roomId)?.hub.creditsHandled(rev);
       }
     } catch (error) {
       this.log.warn({ err: error, roomId, kind }, 'room timer failed; will retry');
@@ -822,6 +854,29 @@ export class RoomEngine {
    * The durable copy of a room the store does not have. When the database cannot answer, the room
    * starts afresh rather than keeping its members out (an outage never stops a party from starting).
    */
+  private async readRecord(roomId: string): Promise<RoomRecord | undefined> {
+    const found = await this.store.get(roomId);
+    return found && asRecord(found.value);
+  }
+
+  /**
+   * The episode after the room's current one, when the room may offer it (nothing queued after it,
+   * the setting on). A library that cannot answer offers nothing: the room simply ends the item.
+   */
+  private async lookUpNext(roomId: string): Promise<NextEpisode | undefined> {
+    const room = this.hubs.get(roomId)?.hub.mirror;
+    const current = room?.playback.itemId == null ? undefined : room.queue[0];
+    if (!room || !current || room.queue.length !== 1 || room.settings.autoplayNext === false || room.upNext) {
+      return undefined;
+    }
+    try {
+      return await this.nextEpisode(current.itemId, roomId);
+    } catch (error) {
+      this.log.warn({ err: error, roomId }, 'could not look up the next episode');
+      return undefined;
+    }
+  }
+
   private async readArchive(roomId: string) {
     try {
       return (await this.options.archive?.load(roomId)) ?? null;
@@ -840,6 +895,7 @@ export class RoomEngine {
     restoredFrom?: RoomRecord,
   ) {
     const now = this.clock.now();
+    this.options.progress?.observe(before, after, now);
     if (!before) {
       this.watchLog.started({ sessionId: after.sessionId, roomId, instanceId: after.instanceId, at: now });
       this.publishEvent({ kind: 'created', roomId });

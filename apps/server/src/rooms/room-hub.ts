@@ -1,6 +1,7 @@
 import { applyState, type RoomSnapshot, type StateMessage } from '@dpp/shared';
 import type { TimerHandle } from './ports.ts';
 import { itemEndsAt } from './room-logic.ts';
+import { creditsStartAt } from './up-next.ts';
 import type { RoomRecord } from './room-record.ts';
 import { toSnapshot } from './room-record.ts';
 
@@ -20,6 +21,9 @@ export interface HubMember {
   sendText(text: string): boolean;
 }
 
+/** The room timers an instance runs: end of item, end of a wait, credits reached, "Up next" due. */
+export type TimerKind = 'item' | 'wait' | 'credits' | 'upnext';
+
 /** What the hub needs from its engine. */
 export interface HubHost {
   readonly now: () => number;
@@ -30,6 +34,10 @@ export interface HubHost {
   /** Timers: the engine re-checks against the store; a duplicate from another instance is a no-op. */
   itemTimer(roomId: string, rev: number): void;
   waitTimer(roomId: string, rev: number): void;
+  /** The playing item reached its credits. */
+  creditsTimer(roomId: string, rev: number): void;
+  /** The "Up next" countdown ran out. */
+  upNextTimer(roomId: string): void;
   /** Local connections whose member the store no longer has (the store lost data): join them again. */
   rejoin(roomId: string, members: HubMember[], record: RoomRecord | undefined): void;
   observeBroadcast(latencyMs: number): void;
@@ -57,6 +65,12 @@ function isEnvelope(value: unknown): value is Envelope {
  */
 export class RoomHub {
   mirror: RoomSnapshot | undefined;
+  private creditsFiredRev: number | undefined;
+
+  /** The credits of playback `rev` were handled: their timer is not armed again for that rev. */
+  creditsHandled(rev: number) {
+    this.creditsFiredRev = rev;
+  }
   epoch: string | undefined;
   private readonly positions = new Map<HubMember, Position>();
   private unsubscribe: (() => Promise<void>) | undefined;
@@ -230,13 +244,23 @@ export class RoomHub {
     this.timers = [];
   }
 
-  /** (Re)arms the timers this instance runs for the room: end of item and end of a wait. */
-  schedule(retry?: { kind: 'item' | 'wait'; inMs: number }) {
+  /** (Re)arms the timers this instance runs for the room: end of item, end of a wait, credits, "Up next". */
+  schedule(retry?: { kind: TimerKind; inMs: number }) {
     this.clearTimers();
     const room = this.mirror;
     if (this.closed || !room) return;
     const now = this.host.now();
     const { rev } = room.playback;
+    const creditsAt = creditsStartAt(room);
+    // Once per playback rev: a broadcast that re-arms the timers does not announce twice.
+    if (creditsAt !== undefined && !room.upNext && this.creditsFiredRev !== rev) {
+      const inMs = retry?.kind === 'credits' ? retry.inMs : creditsAt - now;
+      this.timers.push(this.host.setTimer(() => this.host.creditsTimer(this.roomId, rev), Math.max(0, inMs)));
+    }
+    if (room.upNext) {
+      const inMs = retry?.kind === 'upnext' ? retry.inMs : room.upNext.startsAt - now;
+      this.timers.push(this.host.setTimer(() => this.host.upNextTimer(this.roomId), Math.max(0, inMs)));
+    }
     const endsAt = itemEndsAt(room);
     if (endsAt !== undefined) {
       const inMs = retry?.kind === 'item' ? retry.inMs : endsAt - now;

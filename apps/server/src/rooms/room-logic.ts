@@ -12,6 +12,7 @@ import {
   schedulingLead,
 } from '@dpp/shared';
 import type { MemberRecord, RoomRecord } from './room-record.ts';
+import { announceUpNext, cancelUpNext, type NextEpisode, playUpNext } from './up-next.ts';
 
 export interface RoomTuning {
   /** How long a room waits for buffering members before it plays on without them. */
@@ -43,6 +44,8 @@ export interface ItemInfo {
   title: string;
   durationMs: number | null;
   thumb: string | null;
+  /** Where the credits start (ms), when the library knows. */
+  creditsAtMs?: number;
 }
 
 export interface Actor {
@@ -124,7 +127,8 @@ export function settle(room: RoomRecord, ctx: Context) {
 }
 
 /** Makes `entry` current (or nothing) from the start; the room waits until everyone present has loaded it. */
-function startItem(room: RoomRecord, entry: QueueEntry | undefined, ctx: Context) {
+export function startItem(room: RoomRecord, entry: QueueEntry | undefined, ctx: Context) {
+  if (entry) room.upNext = null;
   if (!entry) {
     room.queue = [];
     setPlayback(room, { itemId: null, status: 'paused', positionMs: 0, atServerMs: ctx.now, waitUntil: null });
@@ -146,15 +150,23 @@ function startItem(room: RoomRecord, entry: QueueEntry | undefined, ctx: Context
 }
 
 /** Drops the current item and starts the next one, if any. */
-function advance(room: RoomRecord, ctx: Context) {
+export function advance(room: RoomRecord, ctx: Context) {
   room.queue = room.queue.slice(1);
   startItem(room, room.queue[0], ctx);
 }
 
-function newEntry(room: RoomRecord, itemId: string, item: ItemInfo, actor: Actor): QueueEntry {
+export function newEntry(room: RoomRecord, itemId: string, item: ItemInfo, actor: Actor): QueueEntry {
   const entryId = `e${room.nextEntry}`;
   room.nextEntry += 1;
-  return { entryId, itemId, title: item.title, durationMs: item.durationMs, thumb: item.thumb, addedBy: actor.name };
+  return {
+    entryId,
+    itemId,
+    title: item.title,
+    durationMs: item.durationMs,
+    thumb: item.thumb,
+    addedBy: actor.name,
+    ...(item.creditsAtMs === undefined ? {} : { creditsAtMs: item.creditsAtMs }),
+  };
 }
 
 /** Removes a member; a departing host hands the role to whoever has been here longest. */
@@ -474,10 +486,21 @@ export function applyCommand(
       else setPlayback(room, { positionMs: positionAt(room, ctx.now), atServerMs: ctx.now, rate: intent.rate });
       return changed(cause);
 
-    case 'settings':
-      if (room.settings.control === intent.control) return unchanged;
-      room.settings = { ...room.settings, control: intent.control };
+    case 'settings': {
+      const settings = { ...room.settings };
+      if (intent.control !== undefined) settings.control = intent.control;
+      if (intent.autoplayNext !== undefined) settings.autoplayNext = intent.autoplayNext;
+      if (JSON.stringify(settings) === JSON.stringify(room.settings)) return unchanged;
+      room.settings = settings;
+      if (settings.autoplayNext === false) room.upNext = null;
       return changed(cause);
+    }
+
+    case 'upnext.cancel':
+      return cancelUpNext(room, cause);
+
+    case 'upnext.play':
+      return playUpNext(room, actor, cause, ctx);
 
     default: {
       const never: never = intent;
@@ -501,13 +524,17 @@ export function waitTimedOut(room: RoomRecord, rev: number, ctx: Context): Outco
   return changed({ type: 'system', event: 'wait-timeout' });
 }
 
-/** The current item's time is up: the server moves the queue on by itself. */
-export function itemEnded(room: RoomRecord, rev: number, ctx: Context): Outcome {
+/**
+ * The current item's time is up: the server moves the queue on by itself. `next` is the next
+ * episode (looked up before the write): with nothing queued, it is announced "Up next".
+ */
+export function itemEnded(room: RoomRecord, rev: number, ctx: Context, next?: NextEpisode): Outcome {
   if (room.playback.rev !== rev) return unchanged;
   const endsAt = itemEndsAt(room);
   if (endsAt === undefined) return unchanged;
   const remainingMs = endsAt - ctx.now;
   if (remainingMs > ctx.tuning.timerToleranceMs) return { kind: 'early', remainingMs };
+  announceUpNext(room, next, ctx);
   advance(room, ctx);
   return changed({ type: 'system', event: 'item-ended' });
 }

@@ -1,4 +1,4 @@
-import type { Member, Playback, QueueEntry, RoomChanges, RoomSettings, RoomSnapshot } from '@dpp/shared';
+import type { Member, Playback, QueueEntry, RoomChanges, RoomSettings, RoomSnapshot, UpNext } from '@dpp/shared';
 import { VOICE_CONNECTION } from './room-logic.ts';
 
 /** A member as the store keeps it: the public fields plus what only the server needs. */
@@ -44,6 +44,10 @@ export interface RoomRecord {
    * Rooms written before this field existed have none.
    */
   recentCommands?: string[];
+  /** The "Up next" countdown (absent in rooms stored before it existed). */
+  upNext?: UpNext | null;
+  /** The queue entry whose "Up next" someone cancelled: it is not offered again for that entry. */
+  upNextDismissed?: string | null;
 }
 
 export function newRoom(options: {
@@ -95,6 +99,7 @@ export function toSnapshot(room: RoomRecord): RoomSnapshot {
     queue: room.queue.map((entry) => ({ ...entry })),
     members: room.members.map(publicMember),
     settings: { ...room.settings },
+    ...(room.upNext ? { upNext: { ...room.upNext } } : {}),
   };
 }
 
@@ -107,6 +112,10 @@ export function diffSnapshots(before: RoomSnapshot | undefined, after: RoomSnaps
     if (!before || JSON.stringify(before[section]) !== JSON.stringify(after[section])) {
       Object.assign(changes, { [section]: after[section] });
     }
+  }
+  // Absent when none runs; a countdown that ended is sent as null so clients drop it.
+  if (JSON.stringify(before?.upNext ?? null) !== JSON.stringify(after.upNext ?? null)) {
+    changes.upNext = after.upNext ?? null;
   }
   return changes;
 }
@@ -146,6 +155,8 @@ export function restoreRoom(saved: RoomRecord, options: { savedAt: number; now: 
       waitUntil: null,
       ...(playback.itemId === null ? {} : { restored: true as const }),
     },
+    // A countdown does not survive a restart: the room holds paused.
+    upNext: null,
     members: saved.members.map((m) => ({
       ...structuredClone(m),
       // The bot's voice presence outlives the server; sockets do not.

@@ -27,7 +27,10 @@ describe('library API on the demo library', () => {
     const sections = await app.inject({ url: '/api/library/sections', headers });
     expect(sections.json()).toEqual({
       source: { kind: 'demo', name: 'Demo library' },
-      sections: [{ id: 'demo', title: 'Demo', type: 'movie' }],
+      sections: [
+        { id: 'demo', title: 'Demo', type: 'movie' },
+        { id: 'demo-series', title: 'Demo series', type: 'show' },
+      ],
     });
     const page = (await app.inject({ url: '/api/library/sections/demo/items', headers })).json<ItemPageDto>();
     expect(page.items.length).toBeGreaterThanOrEqual(3);

@@ -16,8 +16,11 @@ describe('demo library', () => {
     demo = await DemoSource.load();
   });
 
-  it('has one movie section with at least three clips', async () => {
-    expect(await demo.sections()).toEqual([{ id: 'demo', title: 'Demo', type: 'movie' }]);
+  it('has a movie section with at least three clips (and the demo series in its own section)', async () => {
+    expect(await demo.sections()).toEqual([
+      { id: 'demo', title: 'Demo', type: 'movie' },
+      { id: 'demo-series', title: 'Demo series', type: 'show' },
+    ]);
     const page = await demo.items('demo', undefined, 50);
     expect(page.items.length).toBeGreaterThanOrEqual(3);
     expect(page.total).toBe(page.items.length);

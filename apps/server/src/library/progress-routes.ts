@@ -1,0 +1,95 @@
+import {
+  type ContinueWatchingDto,
+  continueWatchingSchema,
+  itemIdSchema,
+  libraryQuerySchema,
+  resumeResponseSchema,
+} from '@dpp/shared';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { progressScope } from '../rooms/play-progress.ts';
+import { toHttpError } from './http-errors.ts';
+import { ItemNotFoundError } from './media-source.ts';
+import { PlexNotFoundError } from '../plex/errors.ts';
+import { itemDto, librarySourceFor } from './routes.ts';
+
+const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+const errors = { 400: errorSchema, 401: errorSchema, 403: errorSchema, 502: errorSchema, 503: errorSchema };
+const security: Array<Record<string, string[]>> = [{ session: [] }, { bot: [] }];
+const CONTINUE_LIMIT = 20;
+
+/** The scope of a guild's progress: its id, or the standalone rooms' (dev mode). */
+const scopeOf = (guildId: string | undefined) => progressScope(guildId === undefined ? 'dev:' : `${guildId}:`);
+
+/** Resume: "Continue watching" for a guild and where it left one item (written by the rooms, see play-progress.ts). */
+const progressRoutes: FastifyPluginAsyncZod = async (app) => {
+  app.setErrorHandler((error) => {
+    throw toHttpError(error);
+  });
+
+  app.get(
+    '/api/library/continue',
+    {
+      preHandler: app.requireSession,
+      schema: {
+        tags: ['library'],
+        summary: 'Continue watching: items the guild left part-way, newest first',
+        security,
+        querystring: libraryQuerySchema,
+        response: { 200: continueWatchingSchema, ...errors },
+      },
+    },
+    async (request): Promise<ContinueWatchingDto> => {
+      const source = await librarySourceFor(app, request.query.guildId, request.session.discordId);
+      const saved = await app.progress.continueWatching(scopeOf(request.query.guildId), CONTINUE_LIMIT);
+      const items = await Promise.all(
+        saved.map(async (row) => {
+          try {
+            const item = await source.item(row.itemId);
+            return [
+              {
+                item: itemDto(app, source, item),
+                progress: {
+                  positionMs: row.positionMs,
+                  durationMs: row.durationMs,
+                  updatedAt: row.updatedAt.toISOString(),
+                },
+              },
+            ];
+          } catch (error) {
+            // Gone from the library (or another library now serves the guild): left out.
+            if (error instanceof ItemNotFoundError || error instanceof PlexNotFoundError) return [];
+            throw error;
+          }
+        }),
+      );
+      return { items: items.flat() };
+    },
+  );
+
+  app.get(
+    '/api/library/items/:id/resume',
+    {
+      preHandler: app.requireSession,
+      schema: {
+        tags: ['library'],
+        summary: 'Where the guild left an item, to offer "Resume from"',
+        security,
+        params: z.object({ id: itemIdSchema }),
+        querystring: libraryQuerySchema,
+        response: { 200: resumeResponseSchema, ...errors },
+      },
+    },
+    async (request) => {
+      await librarySourceFor(app, request.query.guildId, request.session.discordId);
+      const row = await app.progress.resumePoint(scopeOf(request.query.guildId), request.params.id);
+      return {
+        resume: row
+          ? { positionMs: row.positionMs, durationMs: row.durationMs, updatedAt: row.updatedAt.toISOString() }
+          : null,
+      };
+    },
+  );
+};
+
+export default progressRoutes;
