@@ -8,6 +8,7 @@ import type { Tracing } from '../plugins/tracing.ts';
 import { libraryLookup } from './library-lookup.ts';
 import { cacheLeases, type PrivilegeCheck, type RoomObserver } from './ports.ts';
 import { DatabaseRoomArchive } from './room-archive.ts';
+import { DatabaseRoomAudit } from './room-audit.ts';
 import { RoomEngine } from './room-engine.ts';
 import { DatabaseWatchLog } from './watch-log.ts';
 
@@ -45,6 +46,7 @@ export default fp(
   async (app) => {
     const watchLog = new DatabaseWatchLog(app.database.db, app.log);
     const archive = new DatabaseRoomArchive(app.database.db, app.log);
+    const audit = new DatabaseRoomAudit(app.database.db, app.log);
     const engine = new RoomEngine({
       store: app.roomStore,
       bus: app.eventBus,
@@ -62,6 +64,7 @@ export default fp(
       // Queue entries come from the room's library (tests swap it with `setItemLookup`).
       lookup: libraryLookup(app.library),
       watchLog,
+      audit,
       archive,
       observer: metricsObserver(app.metrics, app.tracing),
       log: app.log,
@@ -90,6 +93,7 @@ export default fp(
       clearInterval(vacuuming);
       await engine.close();
       await watchLog.close();
+      await audit.flush();
     });
   },
   { name: 'rooms', dependencies: ['config', 'metrics', 'tracing', 'database', 'infra', 'auth', 'discord', 'library'] },

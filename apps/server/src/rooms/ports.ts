@@ -60,6 +60,16 @@ export interface WatchLog {
 export const noWatchLog: WatchLog = { started() {}, item() {}, ended() {} };
 
 /**
+ * The audit log (PostgreSQL's `audit_log`): who changed who holds the remote, who removed whom.
+ * Best effort, like the watch log: never throws, never holds a command.
+ */
+export interface RoomAudit {
+  record(entry: { roomId: string; actorId: string; action: string; details: Record<string, unknown> }): void;
+}
+
+export const noAudit: RoomAudit = { record() {} };
+
+/**
  * The durable copy of each room (the database), written behind the live RoomStore: what a restart or
  * a Redis that lost its data restores the room from. `save` and `remove` never throw and never hold a
  * command: they are coalesced per room and written off the command path.

@@ -11,7 +11,9 @@ import {
   type ReportState,
   schedulingLead,
 } from '@dpp/shared';
+import { addReaction, reactionsOn } from './room-reactions.ts';
 import type { MemberRecord, RoomRecord } from './room-record.ts';
+import { applyRemote, isRemoteIntent, remoteNeedsHost, removedUsers } from './room-remote.ts';
 
 export interface RoomTuning {
   /** How long a room waits for buffering members before it plays on without them. */
@@ -23,6 +25,9 @@ export interface RoomTuning {
   maxQueueLength: number;
   /** A timer that fires this close to its instant counts as on time (timers and clocks are coarse). */
   timerToleranceMs: number;
+  /** Reactions per member: a burst, then this many a second (across their connections on one instance). */
+  reactionBurst: number;
+  reactionsPerSecond: number;
 }
 
 export const DEFAULT_TUNING: RoomTuning = {
@@ -31,6 +36,8 @@ export const DEFAULT_TUNING: RoomTuning = {
   lagStrikeWindowMs: 60_000,
   maxQueueLength: 200,
   timerToleranceMs: 5,
+  reactionBurst: 6,
+  reactionsPerSecond: 1,
 };
 
 export interface Context {
@@ -245,6 +252,8 @@ export function voiceJoined(
 ): Outcome {
   const existing = room.members.find((m) => m.userId === user.userId);
   if (existing?.connections.includes(VOICE_CONNECTION)) return unchanged;
+  // Removed by a host: still in the voice channel, but not in the room while it lasts.
+  if (removedUsers(room).includes(user.userId)) return unchanged;
   const { outcome } = addConnection(room, user, VOICE_CONNECTION, ctx);
   const member = room.members.find((m) => m.userId === user.userId);
   // Only in voice: nothing to load, so ready, and never in step (the room does not wait for them).
@@ -340,6 +349,16 @@ export function canControl(room: RoomRecord, actor: Actor, privileged: boolean):
   return room.settings.control === 'everyone' || isHost(room, actor, privileged);
 }
 
+/** Who may run a command: hosts change settings and the remote; any member reacts or asks; control is the mode's. */
+export function mayRun(room: RoomRecord, actor: Actor, privileged: boolean, intent: CommandIntent): boolean {
+  if (!privileged && removedUsers(room).includes(actor.userId)) return false;
+  const member = room.members.some((m) => m.userId === actor.userId);
+  if (intent.op === 'react') return member;
+  if (intent.op === 'settings') return isHost(room, actor, privileged);
+  if (isRemoteIntent(intent)) return remoteNeedsHost(intent.op) ? isHost(room, actor, privileged) : member;
+  return canControl(room, actor, privileged);
+}
+
 /**
  * Applies a command. `item` is the library's answer for `load`/`queue.add` (looked up before the
  * write, since a compare-and-set retry must not call the library again).
@@ -352,8 +371,7 @@ export function applyCommand(
   item: ItemInfo | undefined,
   ctx: Context,
 ): Outcome {
-  const allowed = intent.op === 'settings' ? isHost(room, actor, privileged) : canControl(room, actor, privileged);
-  if (!allowed) return rejected('not_allowed');
+  if (!mayRun(room, actor, privileged, intent)) return rejected('not_allowed');
   const cause: Cause = { type: 'command', op: intent.op, userId: actor.userId };
   const current = currentEntry(room);
   const { playback } = room;
@@ -449,10 +467,34 @@ export function applyCommand(
       else setPlayback(room, { positionMs: positionAt(room, ctx.now), atServerMs: ctx.now, rate: intent.rate });
       return changed(cause);
 
-    case 'settings':
-      if (room.settings.control === intent.control) return unchanged;
-      room.settings = { ...room.settings, control: intent.control };
+    case 'settings': {
+      const next = { ...room.settings };
+      if (intent.control !== undefined) next.control = intent.control;
+      if (intent.reactions !== undefined) next.reactions = intent.reactions;
+      if (JSON.stringify(next) === JSON.stringify(room.settings)) return unchanged;
+      room.settings = next;
       return changed(cause);
+    }
+
+    case 'react': {
+      if (!current) return rejected('no_item');
+      if (!reactionsOn(room)) return rejected('reactions_off');
+      // Shown everywhere at one instant, as far ahead as a scheduled play (the slowest member's lead).
+      const at = Math.max(ctx.now + leadFor(room), playback.atServerMs);
+      addReaction(room, { itemId: current.itemId, positionMs: positionAt(room, at), emoji: intent.emoji, at });
+      return changed(cause);
+    }
+
+    case 'host.grant':
+    case 'host.resign':
+    case 'remote.pass':
+    case 'control.request':
+    case 'control.answer':
+    case 'member.remove': {
+      const result = applyRemote(room, actor.userId, intent);
+      if (!result.ok) return rejected(result.code, result.message);
+      return result.changed ? changed(cause) : unchanged;
+    }
 
     default: {
       const never: never = intent;

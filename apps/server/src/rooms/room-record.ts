@@ -1,4 +1,4 @@
-import type { Member, Playback, QueueEntry, RoomChanges, RoomSettings, RoomSnapshot } from '@dpp/shared';
+import type { Member, Playback, QueueEntry, ReactionMark, RoomChanges, RoomSettings, RoomSnapshot } from '@dpp/shared';
 import { VOICE_CONNECTION } from './room-logic.ts';
 
 /** A member as the store keeps it: the public fields plus what only the server needs. */
@@ -38,6 +38,10 @@ export interface RoomRecord {
   members: MemberRecord[];
   settings: RoomSettings;
   nextEntry: number;
+  /** Users a host removed: they stay out for the room's life (room-remote.ts). */
+  removed?: string[];
+  /** Reactions pinned to the items' timelines, newest last (room-reactions.ts). */
+  reactions?: ReactionMark[];
 }
 
 export function newRoom(options: {
@@ -79,6 +83,7 @@ export const publicMember = (m: MemberRecord): Member => ({
   avatar: m.avatar,
   role: m.role,
   state: m.state,
+  ...(m.asking ? { asking: true as const } : {}),
 });
 
 export function toSnapshot(room: RoomRecord): RoomSnapshot {
@@ -89,10 +94,12 @@ export function toSnapshot(room: RoomRecord): RoomSnapshot {
     queue: room.queue.map((entry) => ({ ...entry })),
     members: room.members.map(publicMember),
     settings: { ...room.settings },
+    // Present once the room has reacted (older clients and snapshots without reactions stay as they were).
+    ...(room.reactions?.length ? { reactions: room.reactions.map((mark) => ({ ...mark })) } : {}),
   };
 }
 
-const SECTIONS = ['playback', 'queue', 'members', 'settings'] as const;
+const SECTIONS = ['playback', 'queue', 'members', 'settings', 'reactions'] as const;
 
 /** The public sections that differ between two snapshots (all of them when there was none before). */
 export function diffSnapshots(before: RoomSnapshot | undefined, after: RoomSnapshot): RoomChanges {
