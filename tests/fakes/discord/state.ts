@@ -189,6 +189,11 @@ export class FakeDiscordState {
   readonly invites: APIExtendedInvite[] = [];
   readonly requests: RecordedRequest[] = [];
   readonly activityInstances = new Map<string, APIActivityInstance>();
+  /**
+   * Whether the application has Activities enabled (ApplicationFlags.Embedded): without it, Discord
+   * refuses the LAUNCH_ACTIVITY interaction callback.
+   */
+  activitiesEnabled = true;
   /** OAuth2: authorization code → user and scopes; access token → user. */
   readonly oauthCodes = new Map<string, { userId: string; scopes: string[]; redirectUri: string | undefined }>();
   readonly accessTokens = new Map<string, { userId: string; scopes: string[] }>();
