@@ -19,6 +19,8 @@ import { CloseIcon, LibraryIcon, MoreIcon, PeopleIcon, QueueIcon } from './icons
 import { LibraryPanel } from './library-panel.tsx';
 import { Notices } from './notices.tsx';
 import { PeoplePanel } from './people-panel.tsx';
+import { ReactionLayer } from './reactions.tsx';
+import { SpeedMenu } from './speed-menu.tsx';
 import { PlexDialog } from './plex-dialog.tsx';
 import { QueuePanel } from './queue-panel.tsx';
 import { FatalScreen, LoadingScreen } from './screens.tsx';
@@ -222,6 +224,7 @@ export function RoomView({
               </Suspense>
             </PlayerBoundary>
             <Captions />
+            {hasItem && <ReactionLayer session={session} />}
             <StageOverlay onRetry={() => useApp.setState((s) => ({ streamReload: s.streamReload + 1 }))} />
             {hasItem && <Controls session={session} stageRef={stageRef} positionMs={positionMs} compact={compact} />}
             {compact && !hasItem && (
@@ -253,6 +256,7 @@ export function RoomView({
               {hasItem && (
                 <div className="sheet-player">
                   <PlayerMenus />
+                  <SpeedMenu session={session} />
                 </div>
               )}
             </>
@@ -261,7 +265,7 @@ export function RoomView({
           <div className="panel-scroll" role="tabpanel" id="room-panel" aria-labelledby={`tab-${panel}`}>
             {panel === 'queue' && <QueuePanel session={session} />}
             {panel === 'library' && <LibraryPanel session={session} />}
-            {panel === 'people' && <PeoplePanel />}
+            {panel === 'people' && <PeoplePanel session={session} />}
           </div>
         </aside>
       </div>

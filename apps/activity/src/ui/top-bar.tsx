@@ -27,6 +27,7 @@ export function TopBar({
   const label = useApp((s) => s.roomLabel);
   const members = useApp((s) => s.snapshot?.members ?? []);
   const control = useApp((s) => s.snapshot?.settings.control);
+  const reactions = useApp((s) => s.snapshot?.settings.reactions !== false);
   const canManage = useApp((s) => s.canManage);
   const me = useApp(selectMe);
   const user = useApp((s) => s.user);
@@ -68,6 +69,13 @@ export function TopBar({
                 </MenuItem>
                 <MenuItem checked={control === 'hosts'} onSelect={() => setControl('hosts')}>
                   Hosts only
+                </MenuItem>
+                <MenuLabel>Reactions</MenuLabel>
+                <MenuItem
+                  checked={reactions}
+                  onSelect={() => session.send({ op: 'settings', reactions: !reactions })}
+                >
+                  Emoji reactions
                 </MenuItem>
               </>
             )}
