@@ -5,6 +5,7 @@ import { discordModeSuite } from './discord-mode.suite.ts';
 import { layoutsSuite } from './layouts.suite.ts';
 import { plexLinkingSuite } from './plex-linking.suite.ts';
 import { restartSuite } from './restart.suite.ts';
+import { seriesNightSuite } from './series-night.suite.ts';
 import { chromiumAvailable, launchChromium } from './support/browser.ts';
 import { ensureActivityBuilt } from './support/server.ts';
 import { watchPartySuite } from './watch-party.suite.ts';
@@ -39,4 +40,5 @@ describe.skipIf(!enabled)('the activity in real Chromium', () => {
   plexLinkingSuite(getBrowser);
   discordModeSuite(getBrowser);
   restartSuite(getBrowser);
+  seriesNightSuite(getBrowser);
 });
