@@ -55,6 +55,16 @@ describe('launching the activity for the caller', () => {
     expect(buttons(message)[0]?.style).toBe(5);
   });
 
+  test('without the launch, a failing /play replaces its public "thinking…" with a private message', async () => {
+    const { fake, alice } = await inVoice();
+    fake.state.activitiesEnabled = false;
+    const reply = await fake.command('play', { query: 'nothing like this' }, { user: alice });
+    expect(reply.callback.type).toBe(InteractionResponseType.DeferredChannelMessageWithSource);
+    const followup = await reply.followup();
+    expect(isEphemeral(followup)).toBe(true);
+    expect(reply.edits.map((e) => e.kind)).toEqual(['delete-original', 'followup']);
+  });
+
   test('a /play that fails after the launch tells the caller privately', async () => {
     const { fake, alice } = await inVoice();
     const reply = await fake.command('play', { query: 'nothing like this' }, { user: alice });
