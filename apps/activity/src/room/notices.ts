@@ -194,3 +194,24 @@ function describeRemote(
 
 const joinNamesShort = (names: string[]) =>
   names.length <= 1 ? (names[0] ?? '') : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
+
+/**
+ * For a host, a member's request for control is a notice with its answer on it: one click accepts
+ * (declining is in the people panel, or letting the notice go). Null for everyone else.
+ */
+export function requestNotice(
+  after: RoomSnapshot,
+  cause: Cause,
+  youId: string,
+  accept: (userId: string) => void,
+): NoticeInput | null {
+  if (cause.type !== 'command' || cause.op !== 'control.request' || cause.userId === youId) return null;
+  if (after.members.find((m) => m.userId === youId)?.role !== 'host') return null;
+  const asker = after.members.find((m) => m.userId === cause.userId);
+  if (!asker?.asking) return null;
+  return {
+    key: `ask:${asker.userId}`,
+    text: `${asker.name} asks for control`,
+    needsAction: { label: 'Accept', run: () => accept(asker.userId) },
+  };
+}
