@@ -526,7 +526,8 @@ export class RoomEngine {
   /** A command that changed the room: the remote's and the settings' changes go to the audit log. */
   private afterCommand(roomId: string, actorId: string, intent: CommandIntent) {
     if (isRemoteIntent(intent) || intent.op === 'settings') {
-      const { op, ...details } = intent;
+      // The socket hands the whole frame over: its envelope (type, id) is not the action's.
+      const { op, type: _type, id: _id, ...details } = intent as CommandIntent & { type?: unknown; id?: unknown };
       this.audit.record({ roomId, actorId, action: `room.${op}`, details: { roomId, ...details } });
     }
     if (intent.op === 'member.remove') this.publishEvent({ kind: 'removed', roomId, userId: intent.userId });

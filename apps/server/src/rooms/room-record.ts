@@ -105,6 +105,8 @@ const SECTIONS = ['playback', 'queue', 'members', 'settings', 'reactions'] as co
 export function diffSnapshots(before: RoomSnapshot | undefined, after: RoomSnapshot): RoomChanges {
   const changes: RoomChanges = {};
   for (const section of SECTIONS) {
+    // A section a room does not have yet (reactions before the first) is not a change.
+    if (after[section] === undefined) continue;
     if (!before || JSON.stringify(before[section]) !== JSON.stringify(after[section])) {
       Object.assign(changes, { [section]: after[section] });
     }
