@@ -36,10 +36,13 @@ export function seriesNightSuite(getBrowser: () => Browser): void {
       return snap;
     };
     const waitForRoom = (what: string, check: (snap: RoomSnapshot) => boolean) =>
-      waitFor(async () => {
-        const snap = await snapshot();
-        return check(snap) ? snap : false;
-      }, { timeoutMs: SYNC_TIMEOUT_MS, what });
+      waitFor(
+        async () => {
+          const snap = await snapshot();
+          return check(snap) ? snap : false;
+        },
+        { timeoutMs: SYNC_TIMEOUT_MS, what },
+      );
 
     /** Each video's position against where the room is at the same instant (one clock: the server is in this process). */
     const drifts = async (who: Viewer[]) => {
@@ -51,7 +54,12 @@ export function seriesNightSuite(getBrowser: () => Browser): void {
         const after = Date.now();
         if (!video || video.readyState < 2) return null;
         const expected = roomPositionAt(snap, (before + after) / 2);
-        out.push({ name: viewer.name, driftMs: video.currentTimeMs - expected, rate: video.rate, paused: video.paused });
+        out.push({
+          name: viewer.name,
+          driftMs: video.currentTimeMs - expected,
+          rate: video.rate,
+          paused: video.paused,
+        });
       }
       return out;
     };
@@ -219,7 +227,12 @@ export function seriesNightSuite(getBrowser: () => Browser): void {
         { what: 'the audit rows' },
       );
       expect(actions).toEqual(
-        expect.arrayContaining(['room.control.request', 'room.control.answer', 'room.remote.pass', 'room.member.remove']),
+        expect.arrayContaining([
+          'room.control.request',
+          'room.control.answer',
+          'room.remote.pass',
+          'room.member.remove',
+        ]),
       );
     }, 120_000);
   });

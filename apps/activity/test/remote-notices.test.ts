@@ -24,7 +24,11 @@ const command = (op: Extract<Parameters<typeof describeChange>[2], { type: 'comm
   ({ type: 'command', op, userId }) as const;
 
 describe('what the remote says to the others', () => {
-  const asking = withMembers(member('ana', 'Ana', 'host'), member('bo', 'Bo', 'member', { asking: true }), base.members[2]!);
+  const asking = withMembers(
+    member('ana', 'Ana', 'host'),
+    member('bo', 'Bo', 'member', { asking: true }),
+    base.members[2]!,
+  );
 
   it('names who asked, who was let in or declined, and who got the remote', () => {
     expect(describeChange(base, asking, command('control.request', 'bo'), 'cy')?.text).toBe('Bo asks for control');
@@ -32,8 +36,14 @@ describe('what the remote says to the others', () => {
     expect(describeChange(asking, accepted, command('control.answer', 'ana'), 'bo')?.text).toBe(
       'Ana let you control playback',
     );
-    expect(describeChange(asking, base, command('control.answer', 'ana'), 'cy')?.text).toBe("Ana declined Bo's request");
-    const passed = withMembers(member('ana', 'Ana', 'member'), member('bo', 'Bo', 'member'), member('cy', 'Cy', 'host'));
+    expect(describeChange(asking, base, command('control.answer', 'ana'), 'cy')?.text).toBe(
+      "Ana declined Bo's request",
+    );
+    const passed = withMembers(
+      member('ana', 'Ana', 'member'),
+      member('bo', 'Bo', 'member'),
+      member('cy', 'Cy', 'host'),
+    );
     expect(describeChange(base, passed, command('remote.pass', 'ana'), 'bo')?.text).toBe('Ana passed the remote to Cy');
     const removed = withMembers(base.members[0]!, base.members[2]!);
     expect(describeChange(base, removed, command('member.remove', 'ana'), 'cy')?.text).toBe(

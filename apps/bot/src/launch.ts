@@ -12,7 +12,10 @@ const launched = new WeakSet<object>();
 export const wasLaunched = (interaction: object) => launched.has(interaction);
 
 /** True when the activity was launched for the caller (the interaction is then answered). */
-export async function launchForCaller(interaction: ChatInputCommandInteraction<'cached'>, log: Logger): Promise<boolean> {
+export async function launchForCaller(
+  interaction: ChatInputCommandInteraction<'cached'>,
+  log: Logger,
+): Promise<boolean> {
   try {
     await interaction.launchActivity();
     launched.add(interaction);

@@ -33,7 +33,10 @@ export function queueMessage(room: RoomResponse, channelName: string) {
     `${truncate(title, 120)}${durationMs ? ` · ${formatTime(durationMs)}` : ''}`;
   const embed = new EmbedBuilder().setColor(0xe5a00d).setTitle(`Queue · 🔊 ${truncate(channelName, 200)}`);
   const speed = current && playback.rate !== 1 ? ` (${formatRate(playback.rate)})` : '';
-  embed.addFields({ name: 'Now playing', value: current ? `${line(current.title, current.durationMs)}${speed}` : 'Nothing' });
+  embed.addFields({
+    name: 'Now playing',
+    value: current ? `${line(current.title, current.durationMs)}${speed}` : 'Nothing',
+  });
   if (next.length > 0) {
     const shown = next.slice(0, SHOWN).map((e, i) => `${i + 1}. ${line(e.title, e.durationMs)}`);
     if (next.length > SHOWN) shown.push(`…and ${next.length - SHOWN} more`);

@@ -95,7 +95,10 @@ describe('/queue', () => {
 
     const removed = await fake.press(removeSintel!.custom_id!, { user: alice, message: shown });
     expect(removed.callback.type).toBe(InteractionResponseType.DeferredMessageUpdate);
-    await fake.until(() => (messageText(removed.message).includes('Sintel') ? undefined : true), 'the message to follow');
+    await fake.until(
+      () => (messageText(removed.message).includes('Sintel') ? undefined : true),
+      'the message to follow',
+    );
     expect(stub.callsTo('roomCommand').at(-1)?.body).toMatchObject({ op: 'queue.remove' });
     expect(stub.rooms.get(roomId)?.queue.map((e) => e.title)).toEqual(['Big Buck Bunny', 'Tears of Steel']);
 
@@ -131,8 +134,18 @@ describe('/history and the speed', () => {
     harness = await startBotHarness();
     const { fake, stub } = harness;
     stub.history.push(
-      { itemId: 'demo-3', title: 'Tears of Steel', channelId: fake.guild.channels.lounge, startedAt: new Date().toISOString() },
-      { itemId: 'demo-1', title: 'Big Buck Bunny', channelId: fake.guild.channels.movieNight, startedAt: '2026-12-01T20:00:00.000Z' },
+      {
+        itemId: 'demo-3',
+        title: 'Tears of Steel',
+        channelId: fake.guild.channels.lounge,
+        startedAt: new Date().toISOString(),
+      },
+      {
+        itemId: 'demo-1',
+        title: 'Big Buck Bunny',
+        channelId: fake.guild.channels.movieNight,
+        startedAt: '2026-12-01T20:00:00.000Z',
+      },
     );
     const message = await (await fake.command('history', {}, { user: fake.guild.users.bob })).settled();
     const text = messageText(message);

@@ -30,7 +30,22 @@ export const PLAYBACK_RATES = [0.5, 0.75, 1, 1.25, 1.5, 1.75, 2] as const;
  */
 export const QUICK_REACTIONS = ['😂', '😮', '😍', '👏', '🔥', '😱'] as const;
 export const PICKER_REACTIONS = [
-  '👍', '👎', '❤️', '😢', '😡', '🤔', '🙏', '🎉', '💀', '👀', '🍿', '😴', '🤯', '🥲', '😭', '💯',
+  '👍',
+  '👎',
+  '❤️',
+  '😢',
+  '😡',
+  '🤔',
+  '🙏',
+  '🎉',
+  '💀',
+  '👀',
+  '🍿',
+  '😴',
+  '🤯',
+  '🥲',
+  '😭',
+  '💯',
 ] as const;
 export const REACTION_EMOJI = [...QUICK_REACTIONS, ...PICKER_REACTIONS] as const;
 export const reactionEmojiSchema = z.enum(REACTION_EMOJI);

@@ -85,7 +85,10 @@ export function describeText(before: RoomSnapshot, after: RoomSnapshot, cause: C
         case 'rate':
           return `${who} set the speed to ${after.playback.rate}×`;
         case 'settings':
-          if (before.settings.reactions !== after.settings.reactions && before.settings.control === after.settings.control) {
+          if (
+            before.settings.reactions !== after.settings.reactions &&
+            before.settings.control === after.settings.control
+          ) {
             return after.settings.reactions === false ? `${who} turned reactions off` : `${who} turned reactions on`;
           }
           return after.settings.control === 'hosts'
@@ -171,7 +174,9 @@ function describeRemote(
     case 'host.grant':
       return `${who} made ${hosts || 'someone'} a host`;
     case 'host.resign':
-      return hosts ? `${who} gave up being host; ${hosts} now ${newHosts.length > 1 ? 'hold' : 'holds'} the remote` : `${who} gave up being host`;
+      return hosts
+        ? `${who} gave up being host; ${hosts} now ${newHosts.length > 1 ? 'hold' : 'holds'} the remote`
+        : `${who} gave up being host`;
     case 'remote.pass':
       return `${who} passed the remote to ${hosts || 'someone'}`;
     case 'control.request':

@@ -2,7 +2,7 @@ import { PICKER_REACTIONS, QUICK_REACTIONS, type ReactionEmoji, type ReactionMar
 import { useEffect, useRef, useState } from 'react';
 import type { RoomSession } from '../room/session.ts';
 import { useApp } from '../room/store.ts';
-import { Menu } from './menu.tsx';
+import { Menu, MenuLabel } from './menu.tsx';
 
 const FLOAT_MS = 2600;
 
@@ -30,12 +30,9 @@ export function ReactionMenu({ session }: { session: RoomSession }) {
     <Menu label="React" icon={<span aria-hidden="true">😊</span>} testId="reaction-menu" className="reaction-menu">
       {() => (
         <>
-          <div className="reaction-row" role="group" aria-label="Quick reactions">
-            {QUICK_REACTIONS.map(button)}
-          </div>
-          <div className="reaction-grid" role="group" aria-label="More reactions">
-            {PICKER_REACTIONS.map(button)}
-          </div>
+          <div className="reaction-row">{QUICK_REACTIONS.map(button)}</div>
+          <MenuLabel>More</MenuLabel>
+          <div className="reaction-grid">{PICKER_REACTIONS.map(button)}</div>
         </>
       )}
     </Menu>
@@ -64,7 +61,10 @@ export function ReactionLayer({ session }: { session: RoomSession }) {
       const key = `${mark.at}:${index}:${mark.emoji}`;
       // Spread across the picture, the same place for everyone.
       const left = 12 + ((Math.round(mark.at) * 37 + index * 53) % 76);
-      setFloating((list) => [...list, { key, emoji: mark.emoji, left, shownAt: Math.round(session.connection.serverNow()) }]);
+      setFloating((list) => [
+        ...list,
+        { key, emoji: mark.emoji, left, shownAt: Math.round(session.connection.serverNow()) },
+      ]);
       const timer = window.setTimeout(() => {
         timers.delete(timer);
         setFloating((list) => list.filter((f) => f.key !== key));

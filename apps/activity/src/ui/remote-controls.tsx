@@ -12,7 +12,7 @@ export function MemberRemote({ session, member }: { session: RoomSession; member
   const me = useApp(selectMe);
   // Removing is for the room's life: a second click confirms (Discord's frame allows no dialogs).
   const [confirming, setConfirming] = useState(false);
-  if (!me || me.role !== 'host' || member.userId === me.userId) return null;
+  if (me?.role !== 'host' || member.userId === me.userId) return null;
   const name = member.name;
   return (
     <div className="remote-actions" data-testid="member-remote">

@@ -19,11 +19,11 @@ import { CloseIcon, LibraryIcon, MoreIcon, PeopleIcon, QueueIcon } from './icons
 import { LibraryPanel } from './library-panel.tsx';
 import { Notices } from './notices.tsx';
 import { PeoplePanel } from './people-panel.tsx';
-import { ReactionLayer } from './reactions.tsx';
-import { SpeedMenu } from './speed-menu.tsx';
 import { PlexDialog } from './plex-dialog.tsx';
 import { QueuePanel } from './queue-panel.tsx';
+import { ReactionLayer } from './reactions.tsx';
 import { FatalScreen, LoadingScreen } from './screens.tsx';
+import { SpeedMenu } from './speed-menu.tsx';
 import { StageOverlay } from './stage-overlay.tsx';
 import { TopBar } from './top-bar.tsx';
 import { useIdle } from './use-idle.ts';

@@ -1,8 +1,8 @@
 import { SYNC } from '@dpp/shared';
 import { formatDrift } from '../lib/format.ts';
 import { useApp } from '../room/store.ts';
-import { formatRate } from './speed-menu.tsx';
 import type { SyncPhase } from '../sync/sync-controller.ts';
+import { formatRate } from './speed-menu.tsx';
 
 const LABELS: Record<SyncPhase, string> = {
   idle: 'Idle',

@@ -71,10 +71,7 @@ export function TopBar({
                   Hosts only
                 </MenuItem>
                 <MenuLabel>Reactions</MenuLabel>
-                <MenuItem
-                  checked={reactions}
-                  onSelect={() => session.send({ op: 'settings', reactions: !reactions })}
-                >
+                <MenuItem checked={reactions} onSelect={() => session.send({ op: 'settings', reactions: !reactions })}>
                   Emoji reactions
                 </MenuItem>
               </>

@@ -62,14 +62,16 @@ describe('/api/bot/*: the remote and the history', () => {
     });
   };
   const members = async (roomId: string) =>
-    (await app.inject({ url: `/api/bot/rooms/${encodeURIComponent(roomId)}`, headers: bot(ALICE) }))
-      .json<RoomResponse>()
-      .snapshot.members;
+    (
+      await app.inject({ url: `/api/bot/rooms/${encodeURIComponent(roomId)}`, headers: bot(ALICE) })
+    ).json<RoomResponse>().snapshot.members;
   const idOf = async (roomId: string, name: string) => (await members(roomId)).find((m) => m.name === name)!.userId;
 
   async function hostsRoom() {
     const roomId = newRoom();
-    expect((await command(roomId, ALICE, { op: 'load', itemId: items[0] }, { 'x-acting-user-name': 'Alice' })).statusCode).toBe(200);
+    expect(
+      (await command(roomId, ALICE, { op: 'load', itemId: items[0] }, { 'x-acting-user-name': 'Alice' })).statusCode,
+    ).toBe(200);
     await join(roomId, BOB, 'Bob');
     await join(roomId, CARA, 'Cara');
     expect((await command(roomId, ALICE, { op: 'settings', control: 'hosts' })).statusCode).toBe(200);

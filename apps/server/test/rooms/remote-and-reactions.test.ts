@@ -99,7 +99,8 @@ describe('room engine: reactions, speed and the remote', () => {
     it('limits each member’s reactions: a burst, then about one a second', async () => {
       const { ada, bob } = await playing();
       const answers: string[] = [];
-      for (let i = 0; i < 7; i++) answers.push(((await run(bob, { op: 'react', emoji: '👏' })) as { type: string }).type);
+      for (let i = 0; i < 7; i++)
+        answers.push(((await run(bob, { op: 'react', emoji: '👏' })) as { type: string }).type);
       expect(answers).toEqual(['ack', 'ack', 'ack', 'ack', 'ack', 'ack', 'error']);
       expect(bob.last('error')).toMatchObject({ code: 'rate_limited' });
       expect(ada.snapshot?.reactions).toHaveLength(6);
@@ -201,7 +202,9 @@ describe('room engine: reactions, speed and the remote', () => {
       await expect.poll(() => cy.closeCode).toBe(CLOSE_CODES.forbidden.code);
       expect(cy.last('error')).toMatchObject({ code: 'removed' });
       expect(bob.snapshot?.members.map((m) => m.userId)).toEqual(['ada', 'bob']);
-      expect(audited).toEqual([{ actorId: 'ada', action: 'room.member.remove', details: { roomId: ROOM, userId: 'cy' } }]);
+      expect(audited).toEqual([
+        { actorId: 'ada', action: 'room.member.remove', details: { roomId: ROOM, userId: 'cy' } },
+      ]);
 
       const again = new TestClient(engine, 'cy');
       again.hello(ROOM, 'cy');
@@ -225,15 +228,23 @@ describe('room engine: reactions, speed and the remote', () => {
       await engine.close();
       engine = await startEngine({ clock, audit, privileges: async (_room, userId) => userId === 'mod' });
       const { ada, bob } = await hostsRoom();
-      const refused = await engine.command(ROOM, { userId: 'eve', name: 'Eve', avatar: null }, {
-        op: 'member.remove',
-        userId: 'bob',
-      });
+      const refused = await engine.command(
+        ROOM,
+        { userId: 'eve', name: 'Eve', avatar: null },
+        {
+          op: 'member.remove',
+          userId: 'bob',
+        },
+      );
       expect(refused).toMatchObject({ ok: false, code: 'not_allowed' });
-      const result = await engine.command(ROOM, { userId: 'mod', name: 'Mod', avatar: null }, {
-        op: 'member.remove',
-        userId: 'bob',
-      });
+      const result = await engine.command(
+        ROOM,
+        { userId: 'mod', name: 'Mod', avatar: null },
+        {
+          op: 'member.remove',
+          userId: 'bob',
+        },
+      );
       expect(result.ok).toBe(true);
       await settle();
       await expect.poll(() => bob.closeCode).toBe(CLOSE_CODES.forbidden.code);
