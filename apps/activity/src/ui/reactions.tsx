@@ -2,6 +2,7 @@ import { PICKER_REACTIONS, QUICK_REACTIONS, type ReactionEmoji, type ReactionMar
 import { useEffect, useRef, useState } from 'react';
 import type { RoomSession } from '../room/session.ts';
 import { useApp } from '../room/store.ts';
+import { Emoji } from './emoji.tsx';
 import { Menu, MenuLabel } from './menu.tsx';
 
 const FLOAT_MS = 2600;
@@ -23,11 +24,11 @@ export function ReactionMenu({ session }: { session: RoomSession }) {
       data-testid="reaction-choice"
       onClick={() => session.send({ op: 'react', emoji })}
     >
-      {emoji}
+      <Emoji emoji={emoji} size={22} />
     </button>
   );
   return (
-    <Menu label="React" icon={<span aria-hidden="true">😊</span>} testId="reaction-menu" className="reaction-menu">
+    <Menu label="React" icon={<Emoji emoji="😂" size={20} />} testId="reaction-menu" className="reaction-menu">
       {() => (
         <>
           <div className="reaction-row">{QUICK_REACTIONS.map(button)}</div>
@@ -41,7 +42,7 @@ export function ReactionMenu({ session }: { session: RoomSession }) {
 
 interface Floating {
   key: string;
-  emoji: string;
+  emoji: ReactionEmoji;
   left: number;
   /** Server time it showed at (tests compare the pages). */
   shownAt: number;
@@ -115,7 +116,7 @@ export function ReactionLayer({ session }: { session: RoomSession }) {
           data-emoji={f.emoji}
           data-shown-at={f.shownAt}
         >
-          {f.emoji}
+          <Emoji emoji={f.emoji} size={48} />
         </span>
       ))}
     </div>
