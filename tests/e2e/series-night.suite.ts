@@ -196,6 +196,18 @@ export function seriesNightSuite(getBrowser: () => Browser): void {
       const boRow = ana.page.getByTestId('member').filter({ hasText: 'Bo' });
       await boRow.getByTestId('accept-request').waitFor();
       await ana.screenshot('series-remote-focused');
+      // The host's remote controls at the small sizes too (the same page, resized).
+      await ana.page.setViewportSize({ width: 480, height: 270 });
+      await ana.page.getByTestId('open-sheet').first().click();
+      await ana.page.getByTestId('tab-people').click();
+      await ana.page.getByTestId('member').filter({ hasText: 'Bo' }).scrollIntoViewIfNeeded();
+      await ana.screenshot('series-remote-host-compact');
+      await ana.page.getByTestId('close-sheet').click();
+      await ana.page.setViewportSize({ width: 390, height: 844 });
+      await ana.page.getByTestId('tab-people').click();
+      await ana.screenshot('series-remote-host-phone');
+      await ana.page.setViewportSize({ width: 1280, height: 720 });
+      await ana.page.getByTestId('tab-people').click();
       await boRow.getByTestId('accept-request').click();
       await waitForRoom('Bo a host', (snap) => snap.members.some((m) => m.name === 'Bo' && m.role === 'host'));
       await bo.page.getByTestId('notice').filter({ hasText: 'Ana let you control playback' }).waitFor();
