@@ -198,6 +198,7 @@ export function seriesNightSuite(getBrowser: () => Browser): void {
       await ana.screenshot('series-remote-focused');
       // The host's remote controls at the small sizes too (the same page, resized).
       await ana.page.setViewportSize({ width: 480, height: 270 });
+      await ana.showControls();
       await ana.page.getByTestId('open-sheet').first().click();
       await ana.page.getByTestId('tab-people').click();
       await ana.page.getByTestId('member').filter({ hasText: 'Bo' }).scrollIntoViewIfNeeded();
