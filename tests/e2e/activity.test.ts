@@ -5,6 +5,7 @@ import { autoplaySuite } from './autoplay.suite.ts';
 import { discordModeSuite } from './discord-mode.suite.ts';
 import { errorReportingSuite } from './error-reporting.suite.ts';
 import { layoutsSuite } from './layouts.suite.ts';
+import { partyControlsSuite } from './party-controls.suite.ts';
 import { plexLinkingSuite } from './plex-linking.suite.ts';
 import { restartSuite } from './restart.suite.ts';
 import { seriesNightSuite } from './series-night.suite.ts';
@@ -30,6 +31,7 @@ const SUITES = {
   admin: adminSuite,
   'error-reporting': errorReportingSuite,
   'series-night': seriesNightSuite,
+  'party-controls': partyControlsSuite,
 } satisfies Record<string, (getBrowser: () => Browser) => void>;
 
 /** `E2E_SUITES=admin,layouts` runs only those suites (while working on one); unset: all of them. */

@@ -26,6 +26,9 @@ function progressBar(positionMs: number, durationMs: number | null, width = 18):
   return `${formatTime(positionMs)} ${'▰'.repeat(filled)}${'▱'.repeat(width - filled)} ${formatTime(durationMs)}`;
 }
 
+/** A playback rate as people say it: 1.5×, 0.75×. */
+export const formatRate = (rate: number) => `${Number(rate.toFixed(2))}×`;
+
 export interface NowPlayingInput {
   room: RoomResponse;
   channelName: string;
@@ -44,7 +47,8 @@ export function nowPlayingMessage({ room, channelName, publicUrl }: NowPlayingIn
     return { embeds: [embed], components: [] };
   }
   const position = expectedPosition(playback, serverTime, current?.durationMs ?? undefined);
-  const lines = [STATUS[playback.status], progressBar(position, current?.durationMs ?? null)];
+  const speed = playback.rate === 1 ? '' : ` · ${formatRate(playback.rate)} speed`;
+  const lines = [`${STATUS[playback.status]}${speed}`, progressBar(position, current?.durationMs ?? null)];
   // Discord shows this timestamp counting down on its own, so the message stays current between edits.
   if (playback.status === 'playing' && current?.durationMs && playback.rate > 0) {
     const endsAt = serverTime + Math.max(0, current.durationMs - position) / playback.rate;

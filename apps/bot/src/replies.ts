@@ -14,6 +14,7 @@ import {
 } from 'discord.js';
 import type { Logger } from 'pino';
 import { describeError } from './errors.ts';
+import { wasLaunched } from './launch.ts';
 
 export const ephemeral = (content: string): InteractionReplyOptions & { flags: MessageFlags.Ephemeral } => ({
   content,
@@ -50,7 +51,7 @@ export async function replyWithError(interaction: Interaction, error: unknown, l
     if (!interaction.isRepliable()) return;
     if (!interaction.deferred && !interaction.replied) {
       await interaction.reply(ephemeral(message));
-    } else if (interaction.isMessageComponent()) {
+    } else if (interaction.isMessageComponent() || wasLaunched(interaction)) {
       // The buttons' message belongs to everyone: answer the presser alone.
       await interaction.followUp(ephemeral(message));
     } else if (interaction.ephemeral) {

@@ -13,6 +13,7 @@ import {
   type BotEndRoomResponse,
   type BotGuildSettings,
   type BotGuildSettingsPatch,
+  type BotHistoryResponse,
   type BotPlayResponse,
   type BotPlexPin,
   type BotPlexPinStatus,
@@ -218,6 +219,11 @@ export class ServerApi {
 
   updateGuildSettings(actor: Actor, guildId: string, patch: BotGuildSettingsPatch): Promise<BotGuildSettings> {
     return this.call('updateGuildSettings', actor, { params: { guildId }, body: patch });
+  }
+
+  /** What the guild's rooms played recently, newest first (/history). */
+  history(actor: Actor, guildId: string, limit: number): Promise<BotHistoryResponse> {
+    return this.call('history', actor, { params: { guildId }, query: { limit: String(limit) } });
   }
 
   // -- the machinery -----------------------------------------------------------------------------

@@ -118,7 +118,7 @@ describe('/play', () => {
     expect(fake.invites).toHaveLength(1); // the channel's invite is reused
   });
 
-  test('Plex unreachable: a friendly private message, and the public "thinking…" goes away', async () => {
+  test('Plex unreachable: a friendly private message, and nothing public is left behind', async () => {
     const { fake, stub, voice } = await start();
     await voice(fake.guild.users.alice, fake.guild.channels.movieNight);
     stub.on('search', () => ({
@@ -129,7 +129,9 @@ describe('/play', () => {
     const followup = await reply.followup();
     expect(isEphemeral(followup)).toBe(true);
     expect(followup.content).toBe(USER_MESSAGES.plexUnavailable);
-    expect(reply.edits.map((e) => e.kind)).toEqual(['delete-original', 'followup']);
+    // The activity was launched for the caller (no public message of its own): only the private followup.
+    expect(reply.callback.type).toBe(InteractionResponseType.LaunchActivity);
+    expect(reply.edits.map((e) => e.kind)).toEqual(['followup']);
     expect(stub.callsTo('search')).toHaveLength(1); // not retried: the server already tried Plex
   });
 });

@@ -8,7 +8,20 @@ describe('the module loader', () => {
   test('loads one module per command and per event', async () => {
     const commands = await loadCommands();
     expect([...commands.keys()].sort()).toEqual(
-      ['nowplaying', 'pause', 'play', 'plex', 'queue', 'resume', 'seek', 'settings', 'skip', 'stop', 'watch'].sort(),
+      [
+        'history',
+        'nowplaying',
+        'pause',
+        'play',
+        'plex',
+        'queue',
+        'resume',
+        'seek',
+        'settings',
+        'skip',
+        'stop',
+        'watch',
+      ].sort(),
     );
     const events = await loadEvents();
     expect(events.map((e) => e.name)).toEqual(

@@ -99,6 +99,12 @@ export const botRoomCommandSchema = z.discriminatedUnion('op', [
   commandSchemas.settings.omit(envelope),
   commandSchemas['upnext.cancel'].omit(envelope),
   commandSchemas['upnext.play'].omit(envelope),
+  commandSchemas['host.grant'].omit(envelope),
+  commandSchemas['host.resign'].omit(envelope),
+  commandSchemas['remote.pass'].omit(envelope),
+  commandSchemas['control.request'].omit(envelope),
+  commandSchemas['control.answer'].omit(envelope),
+  commandSchemas['member.remove'].omit(envelope),
 ]);
 export type BotRoomCommand = z.infer<typeof botRoomCommandSchema>;
 
@@ -264,6 +270,30 @@ export const botGuildSettingsPatchSchema = botGuildSettingsSchema
 export type BotGuildSettingsPatch = z.infer<typeof botGuildSettingsPatchSchema>;
 
 // ---------------------------------------------------------------------------------------------
+// Watch history
+// ---------------------------------------------------------------------------------------------
+
+export const BOT_HISTORY_LIMIT = 10;
+
+/** `GET /api/bot/guilds/:guildId/history?limit`: what the guild's rooms played, newest first. */
+export const botHistoryQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(25).default(BOT_HISTORY_LIMIT),
+});
+export const botHistoryResponseSchema = z.object({
+  items: z.array(
+    z.object({
+      itemId: z.string(),
+      title: z.string(),
+      /** The voice channel's id (the room is `<guildId>:<channelId>`). */
+      channelId: z.string(),
+      /** ISO 8601: when the room started the item. */
+      startedAt: z.string(),
+    }),
+  ),
+});
+export type BotHistoryResponse = z.infer<typeof botHistoryResponseSchema>;
+
+// ---------------------------------------------------------------------------------------------
 // The route table
 // ---------------------------------------------------------------------------------------------
 
@@ -356,6 +386,13 @@ export const BOT_API_ROUTES = {
     params: botGuildParamsSchema,
     body: botGuildSettingsPatchSchema,
     response: botGuildSettingsSchema,
+  },
+  history: {
+    method: 'GET',
+    path: '/api/bot/guilds/:guildId/history',
+    params: botGuildParamsSchema,
+    query: botHistoryQuerySchema,
+    response: botHistoryResponseSchema,
   },
 } as const;
 export type BotApiRouteName = keyof typeof BOT_API_ROUTES;

@@ -17,7 +17,39 @@ export const PROTOCOL_LIMITS = {
   maxQueueLength: 200,
   minRate: 0.5,
   maxRate: 2,
+  /** Reaction marks a room keeps on its items' timelines (the oldest go first). */
+  maxReactionMarks: 120,
 } as const;
+
+/** The speeds the player's menu offers (any rate within the limits is valid on the wire). */
+export const PLAYBACK_RATES = [0.5, 0.75, 1, 1.25, 1.5, 1.75, 2] as const;
+
+/**
+ * Emoji a viewer may react with: a small fixed set shown first, then the common ones of Discord's
+ * picker. Anything else is a bad frame: reactions carry no free text.
+ */
+export const QUICK_REACTIONS = ['😂', '😮', '😍', '👏', '🔥', '😱'] as const;
+export const PICKER_REACTIONS = [
+  '👍',
+  '👎',
+  '❤️',
+  '😢',
+  '😡',
+  '🤔',
+  '🙏',
+  '🎉',
+  '💀',
+  '👀',
+  '🍿',
+  '😴',
+  '🤯',
+  '🥲',
+  '😭',
+  '💯',
+] as const;
+export const REACTION_EMOJI = [...QUICK_REACTIONS, ...PICKER_REACTIONS] as const;
+export const reactionEmojiSchema = z.enum(REACTION_EMOJI);
+export type ReactionEmoji = z.infer<typeof reactionEmojiSchema>;
 
 // ---------------------------------------------------------------------------------------------
 // Room ids and shared value types
@@ -94,6 +126,8 @@ export const memberSchema = z.object({
   avatar: z.string().nullable(),
   role: memberRoleSchema,
   state: memberStateSchema,
+  /** Asking the hosts for control (hosts mode); a host accepts or declines. */
+  asking: z.literal(true).optional(),
 });
 export type Member = z.infer<typeof memberSchema>;
 
@@ -104,6 +138,8 @@ export const roomSettingsSchema = z.object({
   control: controlModeSchema,
   /** Whether the next episode is offered ("Up next") when an episode ends with nothing queued; absent: on. */
   autoplayNext: z.boolean().optional(),
+  /** Emoji reactions; absent means on (rooms made before the setting existed). */
+  reactions: z.boolean().optional(),
 });
 export type RoomSettings = z.infer<typeof roomSettingsSchema>;
 
@@ -124,6 +160,15 @@ export const upNextSchema = z.object({
 });
 export type UpNext = z.infer<typeof upNextSchema>;
 
+/** A reaction on an item's timeline; `at` is the server time everyone shows it float over the picture. */
+export const reactionMarkSchema = z.object({
+  itemId: itemIdSchema,
+  positionMs: positionSchema,
+  emoji: reactionEmojiSchema,
+  at: serverTimeSchema,
+});
+export type ReactionMark = z.infer<typeof reactionMarkSchema>;
+
 export const roomSnapshotSchema = z.object({
   roomId: roomIdSchema,
   /** The per-room broadcast counter: +1 on every `state` broadcast. */
@@ -134,6 +179,11 @@ export const roomSnapshotSchema = z.object({
   settings: roomSettingsSchema,
   /** The "Up next" countdown, while one runs (absent or null otherwise). */
   upNext: upNextSchema.nullable().optional(),
+  /**
+   * Reactions pinned to the items' timelines (faint marks on the seek bar), newest last, for the
+   * room's life. No user ids: what the room reacted, where, not who.
+   */
+  reactions: z.array(reactionMarkSchema).optional(),
 });
 export type RoomSnapshot = z.infer<typeof roomSnapshotSchema>;
 
@@ -184,12 +234,30 @@ export const commandSchemas = {
   }),
   next: command('next', {}),
   rate: command('rate', { rate: z.number().min(PROTOCOL_LIMITS.minRate).max(PROTOCOL_LIMITS.maxRate) }),
-  /** Hosts only. Each field present changes that setting. */
-  settings: command('settings', { control: controlModeSchema.optional(), autoplayNext: z.boolean().optional() }),
+  /** Hosts only; at least one field. Each field present changes that setting. */
+  settings: command('settings', {
+    control: controlModeSchema.optional(),
+    autoplayNext: z.boolean().optional(),
+    reactions: z.boolean().optional(),
+  }),
   /** Stops the "Up next" countdown: the next episode does not start. */
   'upnext.cancel': command('upnext.cancel', {}),
   /** Starts the announced next episode now. */
   'upnext.play': command('upnext.play', {}),
+  /** Any member: an emoji floats over everyone's picture and marks the current item's timeline. */
+  react: command('react', { emoji: reactionEmojiSchema }),
+  /** The remote (hosts mode rules, any mode): a host makes another member a host. */
+  'host.grant': command('host.grant', { userId: z.string().min(1).max(128) }),
+  /** A host gives up being host (someone else is handed the role if nobody would hold it). */
+  'host.resign': command('host.resign', {}),
+  /** A host passes the remote: the member becomes the only host, every other host a member. */
+  'remote.pass': command('remote.pass', { userId: z.string().min(1).max(128) }),
+  /** A member asks the hosts for control (hosts mode). */
+  'control.request': command('control.request', {}),
+  /** A host answers a member's request: accepted makes them a host. */
+  'control.answer': command('control.answer', { userId: z.string().min(1).max(128), accept: z.boolean() }),
+  /** A host (or a guild admin) removes a member from the room for its life. */
+  'member.remove': command('member.remove', { userId: z.string().min(1).max(128) }),
 } as const;
 
 export const commandSchema = z.discriminatedUnion('op', [
@@ -205,6 +273,13 @@ export const commandSchema = z.discriminatedUnion('op', [
   commandSchemas.settings,
   commandSchemas['upnext.cancel'],
   commandSchemas['upnext.play'],
+  commandSchemas.react,
+  commandSchemas['host.grant'],
+  commandSchemas['host.resign'],
+  commandSchemas['remote.pass'],
+  commandSchemas['control.request'],
+  commandSchemas['control.answer'],
+  commandSchemas['member.remove'],
 ]);
 export type Command = z.infer<typeof commandSchema>;
 export type CommandOp = Command['op'];
@@ -259,6 +334,9 @@ export const ERROR_REASONS = {
   unavailable: 'The room service is unavailable; try again shortly.',
   internal: 'Something went wrong on our side.',
   no_up_next: 'No next episode is announced.',
+  reactions_off: 'Reactions are off in this room.',
+  unknown_member: 'No such member in this room.',
+  removed: 'You were removed from this watch party.',
 } as const;
 export type ErrorCode = keyof typeof ERROR_REASONS;
 export const errorCodeSchema = z.enum(Object.keys(ERROR_REASONS) as [ErrorCode, ...ErrorCode[]]);
@@ -335,7 +413,7 @@ export type Cause = z.infer<typeof causeSchema>;
 
 /** The sections of the snapshot a broadcast replaces; a section that did not change is absent. */
 export const roomChangesSchema = roomSnapshotSchema
-  .pick({ playback: true, queue: true, members: true, settings: true, upNext: true })
+  .pick({ playback: true, queue: true, members: true, settings: true, upNext: true, reactions: true })
   .partial();
 export type RoomChanges = z.infer<typeof roomChangesSchema>;
 

@@ -26,6 +26,7 @@ import {
   GatewayDispatchEvents,
   GatewayIntentBits,
   InteractionContextType,
+  InteractionResponseType,
   MessageFlags,
   PermissionFlagsBits,
 } from 'discord-api-types/v10';
@@ -130,9 +131,13 @@ export class InteractionResult {
     return this.fake.webhookMessages.filter((w) => w.interactionId === this.id);
   }
 
-  /** The response once it is final: a deferred reply settles with its first edit. */
+  /**
+   * The response once it is final: a deferred reply settles with its first edit. After
+   * LAUNCH_ACTIVITY (no message of its own) the bot's first followup is its visible answer.
+   */
   async settled(): Promise<APIMessage> {
     return this.fake.until(() => {
+      if (this.record.callback?.type === InteractionResponseType.LaunchActivity) return this.record.followups[0];
       const original = this.record.original;
       return original && ((original.flags ?? 0) & MessageFlags.Loading) === 0 ? original : undefined;
     }, `a final response to interaction ${this.id}`);

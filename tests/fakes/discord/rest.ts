@@ -259,6 +259,21 @@ export function createRest(state: FakeDiscordState, options: RestOptions) {
       );
       errors.throwIfAny();
     }
+    if (body.type === InteractionResponseType.LaunchActivity) {
+      // Discord launches an Activity only for an app that has one, for a user allowed to start it there.
+      const payload = record.payload as { guild_id?: string; member?: { user?: { id: string } } };
+      const guild = payload.guild_id ? state.guild(payload.guild_id) : undefined;
+      const userId = payload.member?.user?.id;
+      const mayStart =
+        guild !== undefined &&
+        userId !== undefined &&
+        (state.memberPermissions(guild, userId) & PermissionFlagsBits.UseEmbeddedActivities) !== 0n;
+      if (!state.activitiesEnabled || !mayStart) {
+        const errors = new FormErrors();
+        errors.add(['type'], 'INTERACTION_RESPONSE_TYPE_INVALID', 'This application cannot launch an activity here.');
+        errors.throwIfAny();
+      }
+    }
     const type = body.type as InteractionResponseType;
     const data = body.data;
     const flags = typeof data?.flags === 'number' ? data.flags : 0;

@@ -191,6 +191,11 @@ export class FakeDiscordState {
   /** Routes told to answer 429 (`fake.rateLimit`): how many more times, and the wait they ask for. */
   readonly rateLimits = new Map<string, { times: number; retryAfterS: number }>();
   readonly activityInstances = new Map<string, APIActivityInstance>();
+  /**
+   * Whether the application has Activities enabled (ApplicationFlags.Embedded): without it, Discord
+   * refuses the LAUNCH_ACTIVITY interaction callback.
+   */
+  activitiesEnabled = true;
   /** OAuth2: authorization code → user and scopes; access token → user. */
   readonly oauthCodes = new Map<string, { userId: string; scopes: string[]; redirectUri: string | undefined }>();
   readonly accessTokens = new Map<string, { userId: string; scopes: string[] }>();

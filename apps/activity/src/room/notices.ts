@@ -90,6 +90,12 @@ export function describeText(before: RoomSnapshot, after: RoomSnapshot, cause: C
               ? `${who} turned off playing the next episode`
               : `${who} turned on playing the next episode`;
           }
+          if (
+            before.settings.reactions !== after.settings.reactions &&
+            before.settings.control === after.settings.control
+          ) {
+            return after.settings.reactions === false ? `${who} turned reactions off` : `${who} turned reactions on`;
+          }
           return after.settings.control === 'hosts'
             ? `${who} gave playback control to hosts only`
             : `${who} let everyone control playback`;
@@ -97,6 +103,16 @@ export function describeText(before: RoomSnapshot, after: RoomSnapshot, cause: C
           return `${who} cancelled the next episode`;
         case 'upnext.play':
           return `${who} started ${quoted(current?.title)}`;
+        case 'react':
+          // The emoji itself floats over the picture.
+          return null;
+        case 'host.grant':
+        case 'host.resign':
+        case 'remote.pass':
+        case 'control.request':
+        case 'control.answer':
+        case 'member.remove':
+          return describeRemote(before, after, cause.op, who, youId);
         default: {
           const never: never = cause.op;
           return String(never);
@@ -153,4 +169,67 @@ export function describeText(before: RoomSnapshot, after: RoomSnapshot, cause: C
       return String(never);
     }
   }
+}
+
+/** What a change of the remote says, from the members before and after (the cause names only the actor). */
+function describeRemote(
+  before: RoomSnapshot,
+  after: RoomSnapshot,
+  op: 'host.grant' | 'host.resign' | 'remote.pass' | 'control.request' | 'control.answer' | 'member.remove',
+  who: string,
+  youId: string,
+): string {
+  const name = (userId: string) => (userId === youId ? 'you' : nameIn(before, after, userId));
+  const roleOf = (snap: RoomSnapshot, userId: string) => snap.members.find((m) => m.userId === userId)?.role;
+  const newHosts = after.members.filter((m) => m.role === 'host' && roleOf(before, m.userId) !== 'host');
+  const hosts = joinNamesShort(newHosts.map((m) => name(m.userId)));
+  switch (op) {
+    case 'host.grant':
+      return `${who} made ${hosts || 'someone'} a host`;
+    case 'host.resign':
+      return hosts
+        ? `${who} gave up being host; ${hosts} now ${newHosts.length > 1 ? 'hold' : 'holds'} the remote`
+        : `${who} gave up being host`;
+    case 'remote.pass':
+      return `${who} passed the remote to ${hosts || 'someone'}`;
+    case 'control.request':
+      return `${who} asks for control`;
+    case 'control.answer': {
+      const asked = before.members.find((m) => m.asking && !after.members.find((a) => a.userId === m.userId)?.asking);
+      const target = asked ? name(asked.userId) : 'someone';
+      return newHosts.length > 0 ? `${who} let ${target} control playback` : `${who} declined ${target}'s request`;
+    }
+    case 'member.remove': {
+      const gone = before.members.find((m) => !after.members.some((a) => a.userId === m.userId));
+      return `${who} removed ${gone ? name(gone.userId) : 'someone'} from the watch party`;
+    }
+    default: {
+      const never: never = op;
+      return String(never);
+    }
+  }
+}
+
+const joinNamesShort = (names: string[]) =>
+  names.length <= 1 ? (names[0] ?? '') : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
+
+/**
+ * For a host, a member's request for control is a notice with its answer on it: one click accepts
+ * (declining is in the people panel, or letting the notice go). Null for everyone else.
+ */
+export function requestNotice(
+  after: RoomSnapshot,
+  cause: Cause,
+  youId: string,
+  accept: (userId: string) => void,
+): NoticeInput | null {
+  if (cause.type !== 'command' || cause.op !== 'control.request' || cause.userId === youId) return null;
+  if (after.members.find((m) => m.userId === youId)?.role !== 'host') return null;
+  const asker = after.members.find((m) => m.userId === cause.userId);
+  if (!asker?.asking) return null;
+  return {
+    key: `ask:${asker.userId}`,
+    text: `${asker.name} asks for control`,
+    needsAction: { label: 'Accept', run: () => accept(asker.userId) },
+  };
 }

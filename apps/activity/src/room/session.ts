@@ -2,7 +2,7 @@ import { applyState, type CommandIntent, expectedPosition } from '@dpp/shared';
 import type { Timers } from '../sync/sync-controller.ts';
 import { CommandDropped, RetryingCommands } from './command-retry.ts';
 import { browserSocketFactory, CommandError, RoomConnection, roomSocketUrl, type SocketFactory } from './connection.ts';
-import { describeChange } from './notices.ts';
+import { describeChange, requestNotice } from './notices.ts';
 import { clearNotice, notify, postNotice, useApp } from './store.ts';
 
 /** The notice that stays up while commands are being sent again by themselves. */
@@ -70,8 +70,16 @@ export class RoomSession {
           if (!before) return;
           const after = applyState(before, message);
           useApp.setState({ snapshot: after });
-          const notice = describeChange(before, after, message.cause, you?.userId ?? '');
+          const youId = you?.userId ?? '';
+          const notice =
+            requestNotice(after, message.cause, youId, (userId) =>
+              this.send({ op: 'control.answer', userId, accept: true }),
+            ) ?? describeChange(before, after, message.cause, youId);
           if (notice) postNotice(notice);
+          // A request answered (here or by another host) needs no answer any more.
+          for (const m of before.members) {
+            if (m.asking && !after.members.find((a) => a.userId === m.userId)?.asking) clearNotice(`ask:${m.userId}`);
+          }
         },
         snapshot: (message) => {
           useApp.setState({ snapshot: message.snapshot });

@@ -23,7 +23,9 @@ import {
   VolumeIcon,
 } from './icons.tsx';
 import { Menu, MenuItem, MenuLabel } from './menu.tsx';
+import { ReactionMenu } from './reactions.tsx';
 import { SeekBar } from './seek-bar.tsx';
+import { SpeedMenu } from './speed-menu.tsx';
 import { SyncBadge } from './sync-badge.tsx';
 import { useAsync } from './use-async.ts';
 
@@ -104,6 +106,7 @@ export function Controls({
             {formatTime(positionMs)}
           </span>
           <span className="grow" />
+          <ReactionMenu session={session} />
           <SyncBadge dotOnly />
           <button
             type="button"
@@ -158,6 +161,8 @@ export function Controls({
         </span>
         <span className="grow" />
         {!hasNext && hasItem && <span className="hint">Last in queue</span>}
+        <ReactionMenu session={session} />
+        <SpeedMenu session={session} />
         <PlayerMenus />
         <button
           type="button"

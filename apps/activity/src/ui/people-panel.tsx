@@ -1,7 +1,9 @@
 import type { MemberState } from '@dpp/shared';
+import type { RoomSession } from '../room/session.ts';
 import { useApp } from '../room/store.ts';
 import { Avatar } from './avatar.tsx';
 import { CrownIcon } from './icons.tsx';
+import { MemberRemote, MyRemote } from './remote-controls.tsx';
 
 const STATE_LABEL: Record<MemberState, string> = {
   ready: 'Ready',
@@ -11,7 +13,7 @@ const STATE_LABEL: Record<MemberState, string> = {
 };
 
 /** Who is here, with their state; the host is marked. In Discord, people still joining are listed too. */
-export function PeoplePanel() {
+export function PeoplePanel({ session }: { session: RoomSession }) {
   const members = useApp((s) => s.snapshot?.members ?? []);
   const participants = useApp((s) => s.participants);
   const youId = useApp((s) => s.you?.userId);
@@ -25,9 +27,10 @@ export function PeoplePanel() {
   );
   return (
     <div className="panel people" data-testid="people-panel">
-      <p className="panel-note">
-        {control === 'hosts' ? 'Only hosts control playback.' : 'Everyone can control playback.'}
-      </p>
+      <div className="panel-note remote-note">
+        <span>{control === 'hosts' ? 'Only hosts control playback.' : 'Everyone can control playback.'}</span>
+        <MyRemote session={session} />
+      </div>
       <ul className="people-list">
         {sorted.map((m) => {
           const avatarFromSdk = participants.find((p) => p.name === m.name)?.avatarUrl;
@@ -40,12 +43,18 @@ export function PeoplePanel() {
                   {m.userId === youId && <span className="you"> (you)</span>}
                 </span>
                 <span className={`state-pill ${m.state}`}>{STATE_LABEL[m.state]}</span>
+                {m.asking && (
+                  <span className="state-pill asking" data-testid="asking">
+                    Asks for control
+                  </span>
+                )}
               </div>
               {m.role === 'host' && (
                 <span className="host-badge" title="Host">
                   <CrownIcon size={14} /> Host
                 </span>
               )}
+              <MemberRemote session={session} member={m} />
             </li>
           );
         })}

@@ -14,15 +14,17 @@ import type { RoomSession } from '../room/session.ts';
 import { type Panel, useApp } from '../room/store.ts';
 import { Captions } from './captions.tsx';
 import { ConnectionBanner } from './connection-banner.tsx';
-import { EpisodeOverlays } from './episode-overlays.tsx';
 import { Controls, PlayerMenus } from './controls.tsx';
+import { EpisodeOverlays } from './episode-overlays.tsx';
 import { CloseIcon, LibraryIcon, MoreIcon, PeopleIcon, QueueIcon } from './icons.tsx';
 import { LibraryPanel } from './library-panel.tsx';
 import { Notices } from './notices.tsx';
 import { PeoplePanel } from './people-panel.tsx';
 import { PlexDialog } from './plex-dialog.tsx';
 import { QueuePanel } from './queue-panel.tsx';
+import { ReactionLayer } from './reactions.tsx';
 import { FatalScreen, LoadingScreen } from './screens.tsx';
+import { SpeedMenu } from './speed-menu.tsx';
 import { StageOverlay } from './stage-overlay.tsx';
 import { TopBar } from './top-bar.tsx';
 import { useIdle } from './use-idle.ts';
@@ -223,6 +225,7 @@ export function RoomView({
               </Suspense>
             </PlayerBoundary>
             <Captions />
+            {hasItem && <ReactionLayer session={session} />}
             <StageOverlay onRetry={() => useApp.setState((s) => ({ streamReload: s.streamReload + 1 }))} />
             <EpisodeOverlays session={session} positionMs={positionMs} />
             {hasItem && <Controls session={session} stageRef={stageRef} positionMs={positionMs} compact={compact} />}
@@ -255,6 +258,7 @@ export function RoomView({
               {hasItem && (
                 <div className="sheet-player">
                   <PlayerMenus />
+                  <SpeedMenu session={session} />
                 </div>
               )}
             </>
@@ -263,7 +267,7 @@ export function RoomView({
           <div className="panel-scroll" role="tabpanel" id="room-panel" aria-labelledby={`tab-${panel}`}>
             {panel === 'queue' && <QueuePanel session={session} />}
             {panel === 'library' && <LibraryPanel session={session} />}
-            {panel === 'people' && <PeoplePanel />}
+            {panel === 'people' && <PeoplePanel session={session} />}
           </div>
         </aside>
       </div>

@@ -3,6 +3,7 @@ import { formatTime } from '../lib/format.ts';
 import type { RoomSession } from '../room/session.ts';
 import { selectCanControl, useApp } from '../room/store.ts';
 import { Avatar } from './avatar.tsx';
+import { ReactionMarks } from './reactions.tsx';
 
 /**
  * The room's timeline: where the group is, a preview while dragging (the seek is sent on release),
@@ -88,6 +89,7 @@ export function SeekBar({ session, positionMs }: { session: RoomSession; positio
       >
         <div className="seek-rail" />
         <div className="seek-fill" style={{ width: `${fraction(shown) * 100}%` }} />
+        <ReactionMarks duration={duration} />
         <div className="seek-thumb" style={{ left: `${fraction(shown) * 100}%` }} />
         {(waitingFor.length > 0 || mineBuffering) && playback && (
           <div

@@ -2,6 +2,7 @@ import { SYNC } from '@dpp/shared';
 import { formatDrift } from '../lib/format.ts';
 import { useApp } from '../room/store.ts';
 import type { SyncPhase } from '../sync/sync-controller.ts';
+import { formatRate } from './speed-menu.tsx';
 
 const LABELS: Record<SyncPhase, string> = {
   idle: 'Idle',
@@ -49,6 +50,7 @@ export function SyncBadge({ dotOnly = false }: { dotOnly?: boolean }) {
   const clock = useApp((s) => s.clock);
   const connection = useApp((s) => s.connection.status);
   const hasItem = useApp((s) => s.snapshot?.playback.itemId != null);
+  const roomRate = useApp((s) => s.snapshot?.playback.rate ?? 1);
   if (!hasItem) return null;
   if (connection !== 'open') {
     const label = connection === 'failed' ? 'Offline: disconnected from the room' : 'Offline: reconnecting to the room';
@@ -70,6 +72,7 @@ export function SyncBadge({ dotOnly = false }: { dotOnly?: boolean }) {
   const t = tone(sync.phase, sync.driftMs);
   const showDrift = !dotOnly && (sync.phase === 'synced' || sync.phase === 'nudging') && sync.driftMs !== null;
   const details = [
+    `Room speed: ${formatRate(roomRate)}`,
     `Drift: ${sync.driftMs === null ? 'n/a' : formatDrift(sync.driftMs)}`,
     `Playback rate: ${sync.rate.toFixed(3)}×`,
     `Clock RTT: ${clock.rttMs === null ? 'n/a' : `${Math.round(clock.rttMs)} ms`}`,
@@ -81,14 +84,20 @@ export function SyncBadge({ dotOnly = false }: { dotOnly?: boolean }) {
     <output
       className={`sync-badge tone-${t}${dotOnly ? ' dot-only' : ''}`}
       title={details}
-      aria-label={`${LABELS[sync.phase]}${showDrift && sync.driftMs !== null ? `, drift ${formatDrift(sync.driftMs)}` : ''}`}
+      aria-label={`${LABELS[sync.phase]}${showDrift && sync.driftMs !== null ? `, drift ${formatDrift(sync.driftMs)}` : ''}${roomRate === 1 ? '' : `, speed ${formatRate(roomRate)}`}`}
       data-testid="sync-badge"
       data-phase={sync.phase}
       data-drift={sync.driftMs === null ? '' : String(Math.round(sync.driftMs))}
+      data-rate={roomRate}
     >
       <span className="dot" aria-hidden="true" />
       {!dotOnly && <span className="sync-label">{LABELS[sync.phase]}</span>}
       {showDrift && sync.driftMs !== null && <span className="sync-drift">{formatDrift(sync.driftMs)}</span>}
+      {!dotOnly && roomRate !== 1 && (
+        <span className="sync-rate" data-testid="sync-rate">
+          {formatRate(roomRate)}
+        </span>
+      )}
     </output>
   );
 }

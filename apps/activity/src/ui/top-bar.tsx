@@ -28,6 +28,7 @@ export function TopBar({
   const label = useApp((s) => s.roomLabel);
   const members = useApp((s) => s.snapshot?.members ?? []);
   const control = useApp((s) => s.snapshot?.settings.control);
+  const reactions = useApp((s) => s.snapshot?.settings.reactions !== false);
   const canManage = useApp((s) => s.canManage);
   const me = useApp(selectMe);
   const user = useApp((s) => s.user);
@@ -71,6 +72,10 @@ export function TopBar({
                   Hosts only
                 </MenuItem>
                 <AutoplayNextSetting session={session} />
+                <MenuLabel>Reactions</MenuLabel>
+                <MenuItem checked={reactions} onSelect={() => session.send({ op: 'settings', reactions: !reactions })}>
+                  Emoji reactions
+                </MenuItem>
               </>
             )}
             {canManage && (

@@ -8,6 +8,7 @@ import {
 import type { Command } from '../command.ts';
 import type { BotContext } from '../context.ts';
 import { UserFacingError } from '../errors.ts';
+import { launchForCaller } from '../launch.ts';
 import { ITEM_CHOICE_PREFIX, itemChoices, itemTitle } from '../library-items.ts';
 import { joinRow, manualJoinHint, truncate } from '../replies.ts';
 import { actorOf, intentKey, requireVoiceChannel, roomIdOf } from '../rooms.ts';
@@ -61,7 +62,9 @@ export default {
   async execute(interaction, ctx) {
     const channel = requireVoiceChannel(interaction, 'the movie plays in your voice channel, for everyone in it.');
     const actor = actorOf(interaction);
-    await interaction.deferReply();
+    // LAUNCH_ACTIVITY must be the first answer: the caller's player opens while the item loads.
+    const launched = await launchForCaller(interaction, ctx.log);
+    if (!launched) await interaction.deferReply();
     const item = await resolveItem(ctx, actor, interaction.guildId, interaction.options.getString('query', true));
     const roomId = roomIdOf(interaction.guildId, channel.id);
 
@@ -90,6 +93,8 @@ export default {
       );
     const thumb = entry?.thumb ?? item.thumb;
     if (thumb && ctx.config.publicUrl?.startsWith('https://')) embed.setThumbnail(`${ctx.config.publicUrl}${thumb}`);
-    await interaction.editReply({ embeds: [embed], components: joinRow(invite) });
+    const reply = { embeds: [embed], components: joinRow(invite) };
+    if (launched) await interaction.followUp(reply);
+    else await interaction.editReply(reply);
   },
 } satisfies Command;

@@ -1,16 +1,14 @@
-import { ApplicationIntegrationType, EmbedBuilder, InteractionContextType } from 'discord.js';
+import { ApplicationIntegrationType, InteractionContextType } from 'discord.js';
 import type { Command } from '../command.ts';
-import { truncate } from '../replies.ts';
+import { ServerApiError, UserFacingError } from '../errors.ts';
+import { parseQueueButton, queueMessage } from '../queue-message.ts';
 import { nothingPlaying } from '../room-action.ts';
-import { actorOf, requireVoiceChannel, roomIdOf } from '../rooms.ts';
-import { formatTime } from '../time.ts';
-
-const SHOWN = 10;
+import { actorOf, intentKey, parseRoomId, requireVoiceChannel, roomIdOf } from '../rooms.ts';
 
 export default {
   data: {
     name: 'queue',
-    description: 'Show what is playing and what comes next in your voice channel',
+    description: 'Show what is playing and what comes next in your voice channel, with skip and remove buttons',
     contexts: [InteractionContextType.Guild],
     integration_types: [ApplicationIntegrationType.GuildInstall],
   },
@@ -19,20 +17,29 @@ export default {
     await interaction.deferReply();
     const room = await ctx.api.room(actorOf(interaction), roomIdOf(interaction.guildId, channel.id));
     if (!room || room.snapshot.queue.length === 0) throw nothingPlaying(channel);
-    const { playback, queue } = room.snapshot;
-    const current = playback.itemId ? queue.find((e) => e.itemId === playback.itemId) : undefined;
-    const next = queue.filter((e) => e !== current);
-    const line = (title: string, durationMs: number | null) =>
-      `${truncate(title, 120)}${durationMs ? ` · ${formatTime(durationMs)}` : ''}`;
-    const embed = new EmbedBuilder().setColor(0xe5a00d).setTitle(`Queue · 🔊 ${truncate(channel.name, 200)}`);
-    embed.addFields({ name: 'Now playing', value: current ? line(current.title, current.durationMs) : 'Nothing' });
-    if (next.length > 0) {
-      const shown = next.slice(0, SHOWN).map((e, i) => `${i + 1}. ${line(e.title, e.durationMs)}`);
-      if (next.length > SHOWN) shown.push(`…and ${next.length - SHOWN} more`);
-      embed.addFields({ name: `Up next (${next.length})`, value: truncate(shown.join('\n'), 1024) });
-    } else {
-      embed.setFooter({ text: 'Nothing queued. Add something with /play.' });
+    await interaction.editReply(queueMessage(room, channel.name));
+  },
+
+  /** Skip and Remove on a /queue message: the presser acts, under the room's rules; the message follows. */
+  async button(interaction, ctx) {
+    const button = parseQueueButton(interaction.customId);
+    const where = button ? parseRoomId(button.roomId) : null;
+    if (!button || !where || where.guildId !== interaction.guildId) {
+      throw new UserFacingError('This button is out of date. Run `/queue` again.');
     }
-    await interaction.editReply({ embeds: [embed] });
+    await interaction.deferUpdate();
+    const intent =
+      button.action === 'skip' ? ({ op: 'next' } as const) : ({ op: 'queue.remove', entryId: button.entryId } as const);
+    let room: Awaited<ReturnType<typeof ctx.api.command>>;
+    try {
+      room = await ctx.api.command(actorOf(interaction), button.roomId, intent, intentKey(interaction, intent.op));
+    } catch (error) {
+      if (error instanceof ServerApiError && error.code === 'unknown_entry') {
+        throw new UserFacingError('That entry has already left the queue.');
+      }
+      throw error;
+    }
+    const channelName = interaction.guild.channels.cache.get(where.channelId)?.name ?? 'voice channel';
+    await interaction.editReply(queueMessage(room, channelName));
   },
 } satisfies Command;

@@ -77,6 +77,8 @@ export async function startStubServer({ token = 'stub-bot-api-token-0123456789' 
   const rooms = new Map<string, RoomSnapshot>();
   const settings = new Map<string, BotGuildSettings>();
   let library = [...DEMO_LIBRARY];
+  /** What `GET /api/bot/guilds/:guildId/history` answers (tests set it). */
+  const history: { itemId: string; title: string; channelId: string; startedAt: string }[] = [];
   let entrySeq = 0;
 
   const routes = (Object.entries(BOT_API_ROUTES) as [BotApiRouteName, (typeof BOT_API_ROUTES)[BotApiRouteName]][]).map(
@@ -248,6 +250,14 @@ export async function startStubServer({ token = 'stub-bot-api-token-0123456789' 
         case 'settings':
           snapshot.settings = { control: body.control! };
           break;
+        case 'queue.remove': {
+          const { entryId } = call.body as { entryId: string };
+          const index = snapshot.queue.findIndex((e) => e.entryId === entryId);
+          if (index < 0) return error(404, 'unknown_entry', 'No such queue entry.');
+          if (index === 0 && playback.itemId) return defaults.roomCommand({ ...call, body: { op: 'next' } });
+          snapshot.queue.splice(index, 1);
+          break;
+        }
         default:
           return error(400, 'bad_request', `op ${body.op} is not modelled by the stub`);
       }
@@ -261,6 +271,7 @@ export async function startStubServer({ token = 'stub-bot-api-token-0123456789' 
     },
     voiceEvent: () => ({ status: 204 }),
     voiceSync: () => ({ status: 204 }),
+    history: () => ({ status: 200, body: { items: history } }),
     plexStatus: () => ({ status: 200, body: { source: 'demo', server: null } }),
     plexLink: () => ({
       status: 200,
@@ -411,6 +422,7 @@ export async function startStubServer({ token = 'stub-bot-api-token-0123456789' 
       return feeds.get(roomId)?.size ?? 0;
     },
     settings,
+    history,
     callsTo(route: BotApiRouteName): StubCall[] {
       return calls.filter((c) => c.route === route);
     },

@@ -20,10 +20,11 @@ import { z } from 'zod';
 import { upsertUser } from '../auth/users.ts';
 import { readGuildSettings, saveGuildSettings } from '../db/guild-settings.ts';
 import { HttpError } from '../lib/errors.ts';
-import { progressScope } from '../rooms/play-progress.ts';
 import { toHttpError } from '../library/http-errors.ts';
 import type { MediaItem, MediaSource } from '../library/media-source.ts';
 import { guildOfRoom } from '../library/plugin.ts';
+import { guildHistory } from '../rooms/guild-history.ts';
+import { progressScope } from '../rooms/play-progress.ts';
 import { hasManageGuild, requireBot } from './guild-rules.ts';
 import { botPlexRoutes } from './plex-routes.ts';
 import { botRoomEventRoutes } from './room-events.ts';
@@ -54,6 +55,9 @@ const COMMAND_STATUS: Partial<Record<ErrorCode, number>> = {
   unavailable: 503,
   rate_limited: 429,
   internal: 500,
+  unknown_member: 404,
+  reactions_off: 409,
+  removed: 403,
 };
 
 /** Messages for the Discord user (the room protocol's are written for clients). */
@@ -420,6 +424,22 @@ const botApiRoutes: FastifyPluginAsyncZod = async (app) => {
       await saveGuildSettings(app.database.db, guildId, next);
       return next;
     },
+  );
+
+  app.get(
+    routes.history.path,
+    {
+      preHandler,
+      schema: {
+        tags,
+        summary: 'What the guild’s rooms played recently, newest first (/history)',
+        security,
+        params: routes.history.params,
+        querystring: routes.history.query,
+        response: { 200: routes.history.response, ...errors },
+      },
+    },
+    async (request) => ({ items: await guildHistory(app.database.db, request.params.guildId, request.query.limit) }),
   );
 
   await app.register(botPlexRoutes);

@@ -10,6 +10,7 @@ import { PlayProgressRecorder } from './play-progress.ts';
 import { cacheLeases, type PrivilegeCheck, type RoomObserver, systemClock } from './ports.ts';
 import { DatabaseProgressStore } from './progress-store.ts';
 import { DatabaseRoomArchive } from './room-archive.ts';
+import { DatabaseRoomAudit } from './room-audit.ts';
 import { RoomEngine } from './room-engine.ts';
 import { DatabaseWatchLog } from './watch-log.ts';
 
@@ -51,6 +52,7 @@ export default fp(
     const archive = new DatabaseRoomArchive(app.database.db, app.log);
     const progress = new DatabaseProgressStore(app.database.db, app.log);
     const recorder = new PlayProgressRecorder(progress, systemClock);
+    const audit = new DatabaseRoomAudit(app.database.db, app.log);
     const engine = new RoomEngine({
       store: app.roomStore,
       bus: app.eventBus,
@@ -70,6 +72,7 @@ export default fp(
       nextEpisode: nextEpisodeLookup(app.library),
       progress: recorder,
       watchLog,
+      audit,
       archive,
       observer: metricsObserver(app.metrics, app.tracing),
       log: app.log,
@@ -101,6 +104,7 @@ export default fp(
       recorder.close();
       await watchLog.close();
       await progress.close();
+      await audit.flush();
     });
   },
   { name: 'rooms', dependencies: ['config', 'metrics', 'tracing', 'database', 'infra', 'auth', 'discord', 'library'] },

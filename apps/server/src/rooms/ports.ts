@@ -58,10 +58,7 @@ export interface ProgressObserver {
    * instance, so a periodic write reads it first rather than trusting the last write it saw here.
    * `track` hands the engine work it waits for when it goes idle or closes.
    */
-  bind?(
-    read: (roomId: string) => Promise<RoomRecord | undefined>,
-    track: <T>(promise: Promise<T>) => Promise<T>,
-  ): void;
+  bind?(read: (roomId: string) => Promise<RoomRecord | undefined>, track: <T>(promise: Promise<T>) => Promise<T>): void;
 }
 
 /** Whether the guild grants this user host powers (DJ role, Manage Server). Discord mode fills this in. */
@@ -77,6 +74,16 @@ export interface WatchLog {
 }
 
 export const noWatchLog: WatchLog = { started() {}, item() {}, ended() {} };
+
+/**
+ * The audit log (PostgreSQL's `audit_log`): who changed who holds the remote, who removed whom.
+ * Best effort, like the watch log: never throws, never holds a command.
+ */
+export interface RoomAudit {
+  record(entry: { roomId: string; actorId: string; action: string; details: Record<string, unknown> }): void;
+}
+
+export const noAudit: RoomAudit = { record() {} };
 
 /**
  * The durable copy of each room (the database), written behind the live RoomStore: what a restart or

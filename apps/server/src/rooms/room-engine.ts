@@ -20,14 +20,16 @@ import {
   type InstanceLeases,
   type ItemLookup,
   type NextEpisodeLookup,
+  noAudit,
   noLibrary,
   noNextEpisode,
-  type ProgressObserver,
   noObserver,
   noPrivileges,
   noWatchLog,
   type PrivilegeCheck,
+  type ProgressObserver,
   type RoomArchive,
+  type RoomAudit,
   type RoomLogger,
   type RoomObserver,
   type RoomSocket,
@@ -36,7 +38,6 @@ import {
   type WatchLog,
 } from './ports.ts';
 import { type Envelope, type HubHost, type HubMember, RoomHub, roomChannel, type TimerKind } from './room-hub.ts';
-import { creditsReached, type NextEpisode, upNextDue } from './up-next.ts';
 import {
   type Actor,
   addConnection,
@@ -58,6 +59,9 @@ import {
   waitTimedOut,
 } from './room-logic.ts';
 import { diffSnapshots, newRoom, type RoomRecord, restoreRoom, toSnapshot } from './room-record.ts';
+import { isRemoteIntent, removedUsers } from './room-remote.ts';
+import { TokenBucket } from './token-bucket.ts';
+import { creditsReached, type NextEpisode, upNextDue } from './up-next.ts';
 
 /** A signed-in user, as the engine knows them. */
 /**
@@ -115,6 +119,8 @@ export interface RoomEngineOptions {
   leases?: InstanceLeases;
   leasing?: { ttlMs?: number; renewMs?: number; sweepMs?: number };
   watchLog?: WatchLog;
+  /** Remote and settings changes, with who made them (the database's audit_log). */
+  audit?: RoomAudit;
   /**
    * The durable copy of every room (the database): written behind the store, and read when the store
    * has no record of a room it is asked to create (a restart, a Redis that lost its data).
@@ -132,6 +138,7 @@ export interface RoomEngineOptions {
 const EVENTS_CHANNEL = 'rooms:events';
 type RoomEventMessage =
   | { kind: 'item'; roomId: string; itemId: string | null }
+  | { kind: 'removed'; roomId: string; userId: string }
   | { kind: 'empty'; roomId: string }
   | { kind: 'created'; roomId: string };
 
@@ -174,6 +181,9 @@ export class RoomEngine {
   private nextEpisode: NextEpisodeLookup;
   private readonly privileges: PrivilegeCheck;
   private readonly watchLog: WatchLog;
+  private readonly audit: RoomAudit;
+  /** Per member of a room (`roomId\nuserId`): how fast they may react. Dropped with the room. */
+  private readonly reactionBuckets = new Map<string, TokenBucket>();
   readonly observer: RoomObserver;
   private readonly log: RoomLogger;
   private readonly hubs = new Map<string, { hub: RoomHub; ready: Promise<void> }>();
@@ -200,6 +210,7 @@ export class RoomEngine {
       (promise) => this.track(promise),
     );
     this.watchLog = options.watchLog ?? noWatchLog;
+    this.audit = options.audit ?? noAudit;
     this.observer = options.observer ?? noObserver;
     this.log = options.log ?? quietLog;
     this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
@@ -231,7 +242,20 @@ export class RoomEngine {
             this.events.emit('item', event.roomId, event.itemId);
             break;
           case 'empty':
+            for (const key of this.reactionBuckets.keys()) {
+              if (key.startsWith(`${event.roomId}\n`)) this.reactionBuckets.delete(key);
+            }
             this.events.emit('empty', event.roomId);
+            break;
+          case 'removed':
+            // Whichever instance holds the removed member's sockets closes them.
+            for (const connection of [...this.connections]) {
+              const membership = connection.membership;
+              if (membership?.roomId === event.roomId && membership.user.userId === event.userId) {
+                connection.send({ type: 'error', code: 'removed', message: ERROR_REASONS.removed });
+                connection.closeFor('forbidden', ERROR_REASONS.removed);
+              }
+            }
             break;
           case 'created':
             this.events.emit('created', event.roomId);
@@ -367,8 +391,11 @@ export class RoomEngine {
     return this.options.authenticate(token);
   }
 
-  authorizeJoin(user: RoomUser, roomId: string, instanceId: string | undefined): Promise<boolean> {
-    return this.options.authorizeJoin?.(user, roomId, instanceId) ?? Promise.resolve(true);
+  /** Whether the user may join: not removed from the room, and whatever the host checks (Discord mode). */
+  async authorizeJoin(user: RoomUser, roomId: string, instanceId: string | undefined): Promise<boolean> {
+    const found = await this.store.get(roomId);
+    if (found && removedUsers(asRecord(found.value)).includes(user.userId)) return false;
+    return (await this.options.authorizeJoin?.(user, roomId, instanceId)) ?? true;
   }
 
   /** Adds the connection to the room (creating the room), sends its welcome, then its broadcasts. */
@@ -453,6 +480,9 @@ export class RoomEngine {
       }
       if (!item) return fail('unknown_item', `No item "${intent.itemId}" in this room's library.`);
     }
+    if (intent.op === 'react' && !this.reactionBucket(roomId, actor.userId).take()) {
+      return fail('rate_limited', 'Too many reactions; wait a moment.');
+    }
     const who: Actor = { userId: actor.userId, name: actor.name };
     // A command sent again under its id (the client's retry) is acknowledged, never applied twice.
     const once = commandId === undefined ? undefined : `${actor.userId}/${commandId}`;
@@ -469,6 +499,7 @@ export class RoomEngine {
         if (await check()) result = await attempt(true);
       }
       const { outcome } = result;
+      if (outcome.kind === 'changed') this.afterCommand(roomId, actor.userId, intent);
       switch (outcome.kind) {
         case 'changed':
         case 'unchanged': {
@@ -498,6 +529,26 @@ export class RoomEngine {
       this.log.warn({ err: error, roomId, op: intent.op }, 'command failed');
       return fail('unavailable');
     }
+  }
+
+  private reactionBucket(roomId: string, userId: string): TokenBucket {
+    const key = `${roomId}\n${userId}`;
+    let bucket = this.reactionBuckets.get(key);
+    if (!bucket) {
+      bucket = new TokenBucket(this.tuning.reactionBurst, this.tuning.reactionsPerSecond, () => this.clock.now());
+      this.reactionBuckets.set(key, bucket);
+    }
+    return bucket;
+  }
+
+  /** A command that changed the room: the remote's and the settings' changes go to the audit log. */
+  private afterCommand(roomId: string, actorId: string, intent: CommandIntent) {
+    if (isRemoteIntent(intent) || intent.op === 'settings') {
+      // The socket hands the whole frame over: its envelope (type, id) is not the action's.
+      const { op, type: _type, id: _id, ...details } = intent as CommandIntent & { type?: unknown; id?: unknown };
+      this.audit.record({ roomId, actorId, action: `room.${op}`, details: { roomId, ...details } });
+    }
+    if (intent.op === 'member.remove') this.publishEvent({ kind: 'removed', roomId, userId: intent.userId });
   }
 
   /**

@@ -11,7 +11,9 @@ import {
   type ReportState,
   schedulingLead,
 } from '@dpp/shared';
+import { addReaction, reactionsOn } from './room-reactions.ts';
 import type { MemberRecord, RoomRecord } from './room-record.ts';
+import { applyRemote, isRemoteIntent, remoteNeedsHost, removedUsers } from './room-remote.ts';
 import { announceUpNext, cancelUpNext, type NextEpisode, playUpNext } from './up-next.ts';
 
 export interface RoomTuning {
@@ -24,6 +26,9 @@ export interface RoomTuning {
   maxQueueLength: number;
   /** A timer that fires this close to its instant counts as on time (timers and clocks are coarse). */
   timerToleranceMs: number;
+  /** Reactions per member: a burst, then this many a second (across their connections on one instance). */
+  reactionBurst: number;
+  reactionsPerSecond: number;
 }
 
 export const DEFAULT_TUNING: RoomTuning = {
@@ -32,6 +37,8 @@ export const DEFAULT_TUNING: RoomTuning = {
   lagStrikeWindowMs: 60_000,
   maxQueueLength: 200,
   timerToleranceMs: 5,
+  reactionBurst: 6,
+  reactionsPerSecond: 1,
 };
 
 export interface Context {
@@ -257,6 +264,8 @@ export function voiceJoined(
 ): Outcome {
   const existing = room.members.find((m) => m.userId === user.userId);
   if (existing?.connections.includes(VOICE_CONNECTION)) return unchanged;
+  // Removed by a host: still in the voice channel, but not in the room while it lasts.
+  if (removedUsers(room).includes(user.userId)) return unchanged;
   const { outcome } = addConnection(room, user, VOICE_CONNECTION, ctx);
   const member = room.members.find((m) => m.userId === user.userId);
   // Only in voice: nothing to load, so ready, and never in step (the room does not wait for them).
@@ -377,6 +386,16 @@ export function applyCommandOnce(
   return outcome;
 }
 
+/** Who may run a command: hosts change settings and the remote; any member reacts or asks; control is the mode's. */
+export function mayRun(room: RoomRecord, actor: Actor, privileged: boolean, intent: CommandIntent): boolean {
+  if (!privileged && removedUsers(room).includes(actor.userId)) return false;
+  const member = room.members.some((m) => m.userId === actor.userId);
+  if (intent.op === 'react') return member;
+  if (intent.op === 'settings') return isHost(room, actor, privileged);
+  if (isRemoteIntent(intent)) return remoteNeedsHost(intent.op) ? isHost(room, actor, privileged) : member;
+  return canControl(room, actor, privileged);
+}
+
 /**
  * Applies a command. `item` is the library's answer for `load`/`queue.add` (looked up before the
  * write, since a compare-and-set retry must not call the library again).
@@ -389,8 +408,7 @@ export function applyCommand(
   item: ItemInfo | undefined,
   ctx: Context,
 ): Outcome {
-  const allowed = intent.op === 'settings' ? isHost(room, actor, privileged) : canControl(room, actor, privileged);
-  if (!allowed) return rejected('not_allowed');
+  if (!mayRun(room, actor, privileged, intent)) return rejected('not_allowed');
   const cause: Cause = { type: 'command', op: intent.op, userId: actor.userId };
   const current = currentEntry(room);
   const { playback } = room;
@@ -490,6 +508,7 @@ export function applyCommand(
       const settings = { ...room.settings };
       if (intent.control !== undefined) settings.control = intent.control;
       if (intent.autoplayNext !== undefined) settings.autoplayNext = intent.autoplayNext;
+      if (intent.reactions !== undefined) settings.reactions = intent.reactions;
       if (JSON.stringify(settings) === JSON.stringify(room.settings)) return unchanged;
       room.settings = settings;
       if (settings.autoplayNext === false) room.upNext = null;
@@ -501,6 +520,26 @@ export function applyCommand(
 
     case 'upnext.play':
       return playUpNext(room, actor, cause, ctx);
+
+    case 'react': {
+      if (!current) return rejected('no_item');
+      if (!reactionsOn(room)) return rejected('reactions_off');
+      // Shown everywhere at one instant, as far ahead as a scheduled play (the slowest member's lead).
+      const at = Math.max(ctx.now + leadFor(room), playback.atServerMs);
+      addReaction(room, { itemId: current.itemId, positionMs: positionAt(room, at), emoji: intent.emoji, at });
+      return changed(cause);
+    }
+
+    case 'host.grant':
+    case 'host.resign':
+    case 'remote.pass':
+    case 'control.request':
+    case 'control.answer':
+    case 'member.remove': {
+      const result = applyRemote(room, actor.userId, intent);
+      if (!result.ok) return rejected(result.code, result.message);
+      return result.changed ? changed(cause) : unchanged;
+    }
 
     default: {
       const never: never = intent;

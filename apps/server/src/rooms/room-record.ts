@@ -1,4 +1,13 @@
-import type { Member, Playback, QueueEntry, RoomChanges, RoomSettings, RoomSnapshot, UpNext } from '@dpp/shared';
+import type {
+  Member,
+  Playback,
+  QueueEntry,
+  ReactionMark,
+  RoomChanges,
+  RoomSettings,
+  RoomSnapshot,
+  UpNext,
+} from '@dpp/shared';
 import { VOICE_CONNECTION } from './room-logic.ts';
 
 /** A member as the store keeps it: the public fields plus what only the server needs. */
@@ -48,6 +57,10 @@ export interface RoomRecord {
   upNext?: UpNext | null;
   /** The queue entry whose "Up next" someone cancelled: it is not offered again for that entry. */
   upNextDismissed?: string | null;
+  /** Users a host removed: they stay out for the room's life (room-remote.ts). */
+  removed?: string[];
+  /** Reactions pinned to the items' timelines, newest last (room-reactions.ts). */
+  reactions?: ReactionMark[];
 }
 
 export function newRoom(options: {
@@ -89,6 +102,7 @@ export const publicMember = (m: MemberRecord): Member => ({
   avatar: m.avatar,
   role: m.role,
   state: m.state,
+  ...(m.asking ? { asking: true as const } : {}),
 });
 
 export function toSnapshot(room: RoomRecord): RoomSnapshot {
@@ -100,15 +114,19 @@ export function toSnapshot(room: RoomRecord): RoomSnapshot {
     members: room.members.map(publicMember),
     settings: { ...room.settings },
     ...(room.upNext ? { upNext: { ...room.upNext } } : {}),
+    // Present once the room has reacted (older clients and snapshots without reactions stay as they were).
+    ...(room.reactions?.length ? { reactions: room.reactions.map((mark) => ({ ...mark })) } : {}),
   };
 }
 
-const SECTIONS = ['playback', 'queue', 'members', 'settings'] as const;
+const SECTIONS = ['playback', 'queue', 'members', 'settings', 'reactions'] as const;
 
 /** The public sections that differ between two snapshots (all of them when there was none before). */
 export function diffSnapshots(before: RoomSnapshot | undefined, after: RoomSnapshot): RoomChanges {
   const changes: RoomChanges = {};
   for (const section of SECTIONS) {
+    // A section a room does not have yet (reactions before the first) is not a change.
+    if (after[section] === undefined) continue;
     if (!before || JSON.stringify(before[section]) !== JSON.stringify(after[section])) {
       Object.assign(changes, { [section]: after[section] });
     }

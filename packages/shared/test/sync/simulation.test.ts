@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { PLAYBACK_RATES } from '../../src/protocol.ts';
 import { SYNC } from '../../src/sync/index.ts';
-import { type SimParams, type SimResult, simulate, TYPICAL } from './sim/simulation.ts';
+import { type ScriptEvent, type SimParams, type SimResult, simulate, TYPICAL } from './sim/simulation.ts';
 import { WORLD_SEED, worldArbitrary } from './sim/worlds.ts';
 
 /** Virtual time a client may take to settle once a command took effect (measured worst: ~11 s). */
@@ -40,6 +41,34 @@ describe('a simulated viewer (virtual time)', () => {
     expect(result.segments.map((s) => s.kind)).toEqual(['join', 'pause', 'play', 'seek', 'stall', 'rate', 'seek']);
     // The scheduled play and the seeks went out with a lead of the client's RTT + margin.
     for (const lead of result.leadMs) expect(lead).toBeGreaterThanOrEqual(SYNC.leadMinMs);
+  });
+
+  /** The room set to `rate` from the speed menu, then a seek, a stall and a pause/play at that speed. */
+  const atSpeed = (rate: number): ScriptEvent[] => [
+    { at: 0, kind: 'join' },
+    { at: 20_000, kind: 'rate', rate },
+    { at: 60_000, kind: 'seek', toMs: 900_000 },
+    { at: 100_000, kind: 'stall' },
+    { at: 140_000, kind: 'pause' },
+    { at: 150_000, kind: 'play' },
+    { at: 200_000, kind: 'end' },
+  ];
+
+  it('holds sync at 1.5×: converges after the change, a seek, a stall and a pause, and stays in the band', () => {
+    const result = simulate(TYPICAL, atSpeed(1.5));
+    expect(result.segments.map((s) => s.kind)).toEqual(['join', 'rate', 'seek', 'stall', 'pause', 'play']);
+    expectInSync(result);
+  });
+
+  it.each(PLAYBACK_RATES.filter((r) => r !== 1.5))('holds sync at every speed of the menu: %s×', (rate) => {
+    expectInSync(simulate(TYPICAL, atSpeed(rate)));
+  });
+
+  it('holds sync at 1.5× whatever the clocks, link and player', () => {
+    fc.assert(
+      fc.property(worldArbitrary(), (world) => expectInSync(simulate(world, atSpeed(1.5)))),
+      { seed: WORLD_SEED, numRuns: 10 },
+    );
   });
 
   it('replays a world exactly from its seed', () => {

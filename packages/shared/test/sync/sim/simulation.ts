@@ -192,7 +192,7 @@ function assertNever(value: never): never {
   throw new Error(`unexpected correction ${JSON.stringify(value)}`);
 }
 
-export function simulate(params: SimParams): SimResult {
+export function simulate(params: SimParams, script: readonly ScriptEvent[] = SCRIPT): SimResult {
   const tuning = params.tuning ?? SYNC;
   const random = new Random(params.seed);
   const skew = params.clockSkewPpm / 1e6;
@@ -410,11 +410,11 @@ export function simulate(params: SimParams): SimResult {
   let open: { kind: EventKind; startMs: number; effectiveMs: number } | undefined;
   let drifts: number[] = [];
   let eventIndex = 0;
-  const endMs = SCRIPT.at(-1)!.at;
+  const endMs = script.at(-1)!.at;
 
   for (let now = 0; now <= endMs; now += STEP_MS) {
-    while (eventIndex < SCRIPT.length && SCRIPT[eventIndex]!.at <= now) {
-      const event = SCRIPT[eventIndex]!;
+    while (eventIndex < script.length && script[eventIndex]!.at <= now) {
+      const event = script[eventIndex]!;
       const effectiveMs = apply(event, now);
       if (open) segments.push(segmentResult(open.kind, open.startMs, open.effectiveMs, drifts, tuning.targetBandMs));
       open = event.kind === 'end' ? undefined : { kind: event.kind, startMs: now, effectiveMs };
