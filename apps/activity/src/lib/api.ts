@@ -20,6 +20,11 @@ export function setSessionToken(token: string | null): void {
   sessionToken = token;
 }
 
+/** The bearer token API calls carry now (error reports cut it out of what they send). */
+export function getSessionToken(): string | null {
+  return sessionToken;
+}
+
 export interface ApiRequest<T> {
   method?: 'GET' | 'POST' | 'DELETE' | 'PUT' | 'PATCH';
   body?: unknown;
