@@ -22,7 +22,7 @@ export function retryDelayMs(attempt: number, policy: RetryPolicy, random: () =>
 /**
  * Commands that say where the room should end up (play or pause, a seek, a speed): a newer one of
  * the same kind makes an older one's retry pointless. Queue edits and skips each mean one more
- * change, so none supersedes another (null).
+ * change, so none supersedes another (null); nor do reactions and the remote's moves, each its own.
  */
 export function commandKind(op: CommandOp): string | null {
   switch (op) {
@@ -34,10 +34,20 @@ export function commandKind(op: CommandOp): string | null {
     case 'load':
     case 'settings':
       return op;
+    case 'upnext.cancel':
+    case 'upnext.play':
+      return 'upnext';
     case 'queue.add':
     case 'queue.remove':
     case 'queue.move':
     case 'next':
+    case 'react':
+    case 'host.grant':
+    case 'host.resign':
+    case 'remote.pass':
+    case 'control.request':
+    case 'control.answer':
+    case 'member.remove':
       return null;
     default: {
       const never: never = op;
