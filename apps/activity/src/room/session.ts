@@ -95,7 +95,13 @@ export class RoomSession {
       listener: {
         // The server's own words stay up while the command is sent again by itself.
         retrying: (_intent, error) =>
-          postNotice({ text: `${error.message} Retrying…`, kind: 'error', key: RETRY_NOTICE, needsAction: true }),
+          postNotice({
+            // "…; try again shortly." would ask the viewer to do what the app now does by itself.
+            text: `${error.message.replace(/[;,.]?\s*try again shortly\.?$/i, '.')} Retrying…`,
+            kind: 'error',
+            key: RETRY_NOTICE,
+            needsAction: true,
+          }),
         idle: () => clearNotice(RETRY_NOTICE),
         gaveUp: () => {
           notify('The room service is still unavailable, so your last change was not applied. Try again.', 'error');
