@@ -1,5 +1,5 @@
 import type { AdminInstance, AdminOverview, AdminRoom, AdminTranscode } from '@dpp/shared/admin';
-import { type FormEvent, lazy, Suspense, useCallback, useEffect, useState } from 'react';
+import { type FormEvent, lazy, type ReactNode, Suspense, useCallback, useEffect, useState } from 'react';
 import { formatDrift, formatTime } from '../lib/format.ts';
 import { type FetchResult, fetchOverview, forgetToken, storedToken, storeToken } from './overview-client.ts';
 
@@ -93,6 +93,26 @@ function driftTone(driftMs: number | null) {
   return abs > 500 ? 'adm-bad' : abs > 100 ? 'adm-warn' : 'adm-good';
 }
 
+/** A table that scrolls sideways when it must (on phones its rows become labelled cards, see admin.css). */
+function DataTable(props: { columns: string[]; children: ReactNode }) {
+  return (
+    <div className="adm-scroll">
+      <table className="adm-table">
+        <thead>
+          <tr>
+            {props.columns.map((column) => (
+              <th scope="col" key={column}>
+                {column}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>{props.children}</tbody>
+      </table>
+    </div>
+  );
+}
+
 function RoomsTable({ rooms }: { rooms: AdminRoom[] }) {
   if (rooms.length === 0) {
     return (
@@ -102,58 +122,45 @@ function RoomsTable({ rooms }: { rooms: AdminRoom[] }) {
     );
   }
   return (
-    <div className="adm-scroll">
-      <table className="adm-table">
-        <thead>
-          <tr>
-            <th scope="col">Room</th>
-            <th scope="col">State</th>
-            <th scope="col">Playing</th>
-            <th scope="col">Quality</th>
-            <th scope="col">Members (state, drift)</th>
-          </tr>
-        </thead>
-        <tbody>
-          {rooms.map((room) => (
-            <tr key={room.roomId} data-testid="room-row" data-room-id={room.roomId}>
-              <td className="adm-mono" data-label="Room">
-                {room.roomId}
-              </td>
-              <td data-label="State">
-                <span className={`adm-pill adm-${room.status}`}>{room.status}</span>
-              </td>
-              <td data-label="Playing">
-                {room.item ? (
-                  <>
-                    {room.item.title} <span className="adm-dim">at {formatTime(room.positionMs)}</span>
-                  </>
-                ) : (
-                  <span className="adm-dim">nothing</span>
-                )}
-              </td>
-              <td data-label="Quality">
-                {room.qualities.length > 0 ? room.qualities.join(', ') : <span className="adm-dim">—</span>}
-              </td>
-              <td data-label="Members">
-                <ul className="adm-members">
-                  {room.members.map((m) => (
-                    <li key={m.userId}>
-                      <span>{m.name}</span>
-                      {m.role === 'host' && <span className="adm-dim"> (host)</span>}{' '}
-                      <span className={`adm-pill adm-${m.state}`}>{m.state}</span>{' '}
-                      <span className={`adm-drift ${driftTone(m.driftMs)}`}>
-                        {m.driftMs === null ? '—' : formatDrift(m.driftMs)}
-                      </span>
-                    </li>
-                  ))}
-                  {room.members.length === 0 && <li className="adm-dim">nobody</li>}
-                </ul>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable columns={['Room', 'State', 'Playing', 'Quality', 'Members (state, drift)']}>
+      {rooms.map((room) => (
+        <tr key={room.roomId} data-testid="room-row" data-room-id={room.roomId}>
+          <td className="adm-mono" data-label="Room">
+            {room.roomId}
+          </td>
+          <td data-label="State">
+            <span className={`adm-pill adm-${room.status}`}>{room.status}</span>
+          </td>
+          <td data-label="Playing">
+            {room.item ? (
+              <>
+                {room.item.title} <span className="adm-dim">at {formatTime(room.positionMs)}</span>
+              </>
+            ) : (
+              <span className="adm-dim">nothing</span>
+            )}
+          </td>
+          <td data-label="Quality">
+            {room.qualities.length > 0 ? room.qualities.join(', ') : <span className="adm-dim">—</span>}
+          </td>
+          <td data-label="Members">
+            <ul className="adm-members">
+              {room.members.map((m) => (
+                <li key={m.userId}>
+                  <span>{m.name}</span>
+                  {m.role === 'host' && <span className="adm-dim"> (host)</span>}{' '}
+                  <span className={`adm-pill adm-${m.state}`}>{m.state}</span>{' '}
+                  <span className={`adm-drift ${driftTone(m.driftMs)}`}>
+                    {m.driftMs === null ? '—' : formatDrift(m.driftMs)}
+                  </span>
+                </li>
+              ))}
+              {room.members.length === 0 && <li className="adm-dim">nobody</li>}
+            </ul>
+          </td>
+        </tr>
+      ))}
+    </DataTable>
   );
 }
 
@@ -162,34 +169,22 @@ function TranscodesTable({ transcodes }: { transcodes: AdminTranscode[] }) {
     return <p className="adm-empty">No Plex transcode sessions: everyone plays the original, or nothing plays.</p>;
   }
   return (
-    <div className="adm-scroll">
-      <table className="adm-table">
-        <thead>
-          <tr>
-            <th scope="col">Room</th>
-            <th scope="col">Item</th>
-            <th scope="col">Quality</th>
-            <th scope="col">Instance</th>
-          </tr>
-        </thead>
-        <tbody>
-          {transcodes.map((t) => (
-            <tr key={`${t.instanceId}/${t.roomId}/${t.quality}`}>
-              <td className="adm-mono" data-label="Room">
-                {t.roomId}
-              </td>
-              <td className="adm-mono" data-label="Item">
-                {t.itemId}
-              </td>
-              <td data-label="Quality">{t.quality}</td>
-              <td className="adm-mono" data-label="Instance">
-                {t.instanceId.slice(0, 8)}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable columns={['Room', 'Item', 'Quality', 'Instance']}>
+      {transcodes.map((t) => (
+        <tr key={`${t.instanceId}/${t.roomId}/${t.quality}`}>
+          <td className="adm-mono" data-label="Room">
+            {t.roomId}
+          </td>
+          <td className="adm-mono" data-label="Item">
+            {t.itemId}
+          </td>
+          <td data-label="Quality">{t.quality}</td>
+          <td className="adm-mono" data-label="Instance">
+            {t.instanceId.slice(0, 8)}
+          </td>
+        </tr>
+      ))}
+    </DataTable>
   );
 }
 
@@ -198,40 +193,25 @@ function InstancesTable({ instances }: { instances: AdminInstance[] }) {
     return <p className="adm-empty">No instance has published yet; the first snapshot comes within a few seconds.</p>;
   }
   return (
-    <div className="adm-scroll">
-      <table className="adm-table">
-        <thead>
-          <tr>
-            <th scope="col">Instance</th>
-            <th scope="col">Version</th>
-            <th scope="col">Up</th>
-            <th scope="col">Sockets</th>
-            <th scope="col">Rooms</th>
-            <th scope="col">Transcodes</th>
-            <th scope="col">Bandwidth</th>
-            <th scope="col">HTTP 5xx</th>
-            <th scope="col">WS errors</th>
-          </tr>
-        </thead>
-        <tbody>
-          {instances.map((i) => (
-            <tr key={i.id} data-testid="instance-row">
-              <td className="adm-mono" title={i.id} data-label="Instance">
-                {i.id.slice(0, 8)}
-              </td>
-              <td data-label="Version">{i.version}</td>
-              <td data-label="Up">{formatUptime(i.uptimeSeconds)}</td>
-              <td data-label="Sockets">{i.sockets}</td>
-              <td data-label="Rooms">{i.rooms}</td>
-              <td data-label="Transcodes">{i.transcodes}</td>
-              <td data-label="Bandwidth">{formatRate(i.rates.bytesPerSecond)}</td>
-              <td data-label="HTTP 5xx">{formatShare(i.rates.httpErrorRate)}</td>
-              <td data-label="WS errors">{formatShare(i.rates.wsErrorRate)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable
+      columns={['Instance', 'Version', 'Up', 'Sockets', 'Rooms', 'Transcodes', 'Bandwidth', 'HTTP 5xx', 'WS errors']}
+    >
+      {instances.map((i) => (
+        <tr key={i.id} data-testid="instance-row">
+          <td className="adm-mono" title={i.id} data-label="Instance">
+            {i.id.slice(0, 8)}
+          </td>
+          <td data-label="Version">{i.version}</td>
+          <td data-label="Up">{formatUptime(i.uptimeSeconds)}</td>
+          <td data-label="Sockets">{i.sockets}</td>
+          <td data-label="Rooms">{i.rooms}</td>
+          <td data-label="Transcodes">{i.transcodes}</td>
+          <td data-label="Bandwidth">{formatRate(i.rates.bytesPerSecond)}</td>
+          <td data-label="HTTP 5xx">{formatShare(i.rates.httpErrorRate)}</td>
+          <td data-label="WS errors">{formatShare(i.rates.wsErrorRate)}</td>
+        </tr>
+      ))}
+    </DataTable>
   );
 }
 
