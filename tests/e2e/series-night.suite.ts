@@ -56,7 +56,10 @@ export function seriesNightSuite(getBrowser: () => Browser): void {
       await waitForRoom(`${itemId} to play`, (s) => s.playback.itemId === itemId && s.playback.status === 'playing');
       await ana.page.evaluate(() => window.__dpp?.command({ op: 'pause' }));
       await ana.page.evaluate((positionMs) => window.__dpp?.command({ op: 'seek', positionMs }), atMs);
-      await waitForRoom('the room paused there', (s) => s.playback.status === 'paused' && s.playback.positionMs === atMs);
+      await waitForRoom(
+        'the room paused there',
+        (s) => s.playback.status === 'paused' && s.playback.positionMs === atMs,
+      );
       await together(`everyone at ${atMs} ms`);
     };
 
@@ -129,7 +132,10 @@ export function seriesNightSuite(getBrowser: () => Browser): void {
       await waitForRoom('the next season announced', (s) => s.upNext?.itemId === episodes[2]!.id);
       for (const viewer of viewers) await viewer.page.getByTestId('up-next').waitFor();
       expect(episodes[2]!.parentIndex).toBe(2);
-      await waitForRoom('season 2 playing', (s) => s.playback.itemId === episodes[2]!.id && s.playback.status === 'playing');
+      await waitForRoom(
+        'season 2 playing',
+        (s) => s.playback.itemId === episodes[2]!.id && s.playback.status === 'playing',
+      );
       await together('everyone in season 2');
       for (const viewer of viewers) await viewer.page.getByTestId('up-next').waitFor({ state: 'detached' });
     }, 120_000);
@@ -148,7 +154,10 @@ export function seriesNightSuite(getBrowser: () => Browser): void {
       await ana.screenshot('series-continue-watching-1280x720');
 
       await card.click();
-      await waitForRoom('the episode loaded afresh', (s) => s.playback.itemId === episode.id && s.playback.positionMs === 0);
+      await waitForRoom(
+        'the episode loaded afresh',
+        (s) => s.playback.itemId === episode.id && s.playback.positionMs === 0,
+      );
       const resume = ana.page.getByTestId('resume-from');
       await resume.waitFor();
       expect(await resume.textContent()).toBe('Resume from 0:06');

@@ -72,14 +72,18 @@ describe('the bot on a series night', () => {
     await app.progress.flush();
     await inVoice(alice, channelId);
 
-    const reply = messageText(await (await fake.command('play', { query: `item:${first!.id}` }, { user: alice })).settled());
+    const reply = messageText(
+      await (await fake.command('play', { query: `item:${first!.id}` }, { user: alice })).settled(),
+    );
     expect(reply).toContain('Now playing');
     expect(reply).toContain('Resuming from 0:06');
     const snapshot = await app.rooms.snapshot(roomId);
     expect(snapshot?.playback).toMatchObject({ itemId: first!.id, positionMs: 6_000 });
 
     await (await fake.command('stop', {}, { user: alice })).settled();
-    const fresh = messageText(await (await fake.command('play', { query: `item:${second!.id}` }, { user: alice })).settled());
+    const fresh = messageText(
+      await (await fake.command('play', { query: `item:${second!.id}` }, { user: alice })).settled(),
+    );
     expect(fresh).toContain('Now playing');
     expect(fresh).not.toContain('Resuming');
     await (await fake.command('stop', {}, { user: alice })).settled();
@@ -93,7 +97,11 @@ describe('the bot on a series night', () => {
     await inVoice(bob, channelId);
     await (await fake.command('play', { query: `item:${second!.id}` }, { user: bob })).settled();
     // Someone has the activity open: the room's timers run where its viewers are.
-    const viewer = new PartyClient(`${serverUrl.replace(/^http/, 'ws')}/ws`, roomId, (await devSignIn(serverUrl, 'Cy')).token);
+    const viewer = new PartyClient(
+      `${serverUrl.replace(/^http/, 'ws')}/ws`,
+      roomId,
+      (await devSignIn(serverUrl, 'Cy')).token,
+    );
     await waitFor(() => viewer.open, { what: 'the viewer in the room' });
     const message = await (await fake.command('nowplaying', {}, { user: bob })).settled();
     await waitFor(() => bot.ctx.nowPlaying.isLive(roomId), { what: 'the room feed to be live' });

@@ -7,10 +7,10 @@ import {
 } from '@dpp/shared';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { PlexNotFoundError } from '../plex/errors.ts';
 import { progressScope } from '../rooms/play-progress.ts';
 import { toHttpError } from './http-errors.ts';
 import { ItemNotFoundError } from './media-source.ts';
-import { PlexNotFoundError } from '../plex/errors.ts';
 import { itemDto, librarySourceFor } from './routes.ts';
 
 const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });

@@ -41,8 +41,7 @@ export function isWatched(positionMs: number, durationMs: number | null, credits
   return durationMs !== null && durationMs > 0 && positionMs >= durationMs * WATCHED_FRACTION;
 }
 
-const current = (room: RoomRecord | undefined) =>
-  room && room.playback.itemId !== null ? room.queue[0] : undefined;
+const current = (room: RoomRecord | undefined) => (room && room.playback.itemId !== null ? room.queue[0] : undefined);
 
 export class PlayProgressRecorder implements ProgressObserver {
   private readonly playing = new Map<string, { room: RoomRecord; timer: TimerHandle }>();
@@ -110,7 +109,7 @@ export class PlayProgressRecorder implements ProgressObserver {
     if (this.playing.get(roomId) !== held) return;
     const was = current(held.room);
     const is = current(room);
-    if (!room || room.playback.status !== 'playing' || is?.entryId !== was?.entryId) {
+    if (room?.playback.status !== 'playing' || is?.entryId !== was?.entryId) {
       // Changed elsewhere: whichever instance changed it writes from here on.
       this.stopTimer(roomId);
       return;

@@ -62,10 +62,7 @@ export interface ProgressObserver {
    * instance, so a periodic write reads it first rather than trusting the last write it saw here.
    * `track` hands the engine work it waits for when it goes idle or closes.
    */
-  bind?(
-    read: (roomId: string) => Promise<RoomRecord | undefined>,
-    track: <T>(promise: Promise<T>) => Promise<T>,
-  ): void;
+  bind?(read: (roomId: string) => Promise<RoomRecord | undefined>, track: <T>(promise: Promise<T>) => Promise<T>): void;
 }
 
 /** Whether the guild grants this user host powers (DJ role, Manage Server). Discord mode fills this in. */

@@ -151,7 +151,8 @@ export class DatabaseProgressStore implements ProgressSink {
           this.userRows.clear();
           return;
         }
-        if (attempt === 1) this.log.warn({ rows: guildRows.length + userRows.length }, 'play progress waits for the database');
+        if (attempt === 1)
+          this.log.warn({ rows: guildRows.length + userRows.length }, 'play progress waits for the database');
         await new Promise((resolve) => setTimeout(resolve, this.retryMs).unref());
       }
     }

@@ -22,11 +22,11 @@ import {
   type NextEpisodeLookup,
   noLibrary,
   noNextEpisode,
-  type ProgressObserver,
   noObserver,
   noPrivileges,
   noWatchLog,
   type PrivilegeCheck,
+  type ProgressObserver,
   type RoomArchive,
   type RoomLogger,
   type RoomObserver,
@@ -36,7 +36,6 @@ import {
   type WatchLog,
 } from './ports.ts';
 import { type Envelope, type HubHost, type HubMember, RoomHub, roomChannel, type TimerKind } from './room-hub.ts';
-import { creditsReached, type NextEpisode, upNextDue } from './up-next.ts';
 import {
   type Actor,
   addConnection,
@@ -58,6 +57,7 @@ import {
   waitTimedOut,
 } from './room-logic.ts';
 import { diffSnapshots, newRoom, type RoomRecord, restoreRoom, toSnapshot } from './room-record.ts';
+import { creditsReached, type NextEpisode, upNextDue } from './up-next.ts';
 
 /** A signed-in user, as the engine knows them. */
 /**

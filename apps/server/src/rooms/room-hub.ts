@@ -1,9 +1,9 @@
 import { applyState, type RoomSnapshot, type StateMessage } from '@dpp/shared';
 import type { TimerHandle } from './ports.ts';
 import { itemEndsAt } from './room-logic.ts';
-import { creditsStartAt } from './up-next.ts';
 import type { RoomRecord } from './room-record.ts';
 import { toSnapshot } from './room-record.ts';
+import { creditsStartAt } from './up-next.ts';
 
 /** What travels on the room's bus channel with every write that changes what clients see. */
 export interface Envelope {

@@ -100,11 +100,14 @@ describe.skipIf(!services.postgres)('resume and "Continue watching" (library API
   const continueWatching = async () =>
     (await app.inject({ url: '/api/library/continue', headers })).json<ContinueWatchingDto>().items;
   const resumeOf = async (id: string) =>
-    (await app.inject({ url: `/api/library/items/${id}/resume`, headers })).json<{ resume: { positionMs: number } | null }>()
-      .resume;
+    (await app.inject({ url: `/api/library/items/${id}/resume`, headers })).json<{
+      resume: { positionMs: number } | null;
+    }>().resume;
 
   it('serves markers in item details', async () => {
-    const detail = (await app.inject({ url: `/api/library/items/${episodes[0]!.id}`, headers })).json<LibraryItemDetailDto>();
+    const detail = (
+      await app.inject({ url: `/api/library/items/${episodes[0]!.id}`, headers })
+    ).json<LibraryItemDetailDto>();
     expect(detail.markers).toEqual([
       { type: 'intro', startMs: expect.any(Number), endMs: expect.any(Number), final: false },
       { type: 'credits', startMs: expect.any(Number), endMs: detail.durationMs, final: true },
@@ -131,7 +134,9 @@ describe.skipIf(!services.postgres)('resume and "Continue watching" (library API
     expect(await resumeOf(first!.id)).toMatchObject({ positionMs: 6_000 });
 
     // Into the credits: watched, so it leaves the row and is not offered for resuming.
-    const detail = (await app.inject({ url: `/api/library/items/${second!.id}`, headers })).json<LibraryItemDetailDto>();
+    const detail = (
+      await app.inject({ url: `/api/library/items/${second!.id}`, headers })
+    ).json<LibraryItemDetailDto>();
     const credits = detail.markers.find((m) => m.type === 'credits')!;
     await command({ op: 'seek', positionMs: credits.startMs + 500 });
     expect((await continueWatching()).map((r) => r.item.id)).toEqual([first!.id]);

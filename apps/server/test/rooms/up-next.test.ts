@@ -1,6 +1,6 @@
 import { UP_NEXT_COUNTDOWN_MS } from '@dpp/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type ProgressWrite, PlayProgressRecorder, PROGRESS_INTERVAL_MS } from '../../src/rooms/play-progress.ts';
+import { PlayProgressRecorder, PROGRESS_INTERVAL_MS, type ProgressWrite } from '../../src/rooms/play-progress.ts';
 import type { ItemLookup, NextEpisodeLookup } from '../../src/rooms/ports.ts';
 import type { RoomEngine } from '../../src/rooms/room-engine.ts';
 import type { ItemInfo } from '../../src/rooms/room-logic.ts';
@@ -63,7 +63,7 @@ describe('up next', () => {
     await advance(Math.max(0, (members[0]!.snapshot?.playback.atServerMs ?? 0) - clock.now()));
   }
 
-  it("announces the next episode at the credits, counts down 10 s, then starts it for everyone", async () => {
+  it('announces the next episode at the credits, counts down 10 s, then starts it for everyone', async () => {
     const ada = await join('ada');
     const bo = await join('bo');
     await play('e1', ada, bo);
@@ -73,7 +73,11 @@ describe('up next', () => {
     expect(ada.snapshot?.upNext ?? null).toBeNull();
     await advance(1);
     for (const viewer of [ada, bo]) {
-      expect(viewer.snapshot?.upNext).toMatchObject({ itemId: 'e2', title: 'Show — S1E2 · Two', startsAt: clock.now() + UP_NEXT_COUNTDOWN_MS });
+      expect(viewer.snapshot?.upNext).toMatchObject({
+        itemId: 'e2',
+        title: 'Show — S1E2 · Two',
+        startsAt: clock.now() + UP_NEXT_COUNTDOWN_MS,
+      });
       expect(viewer.snapshot?.playback).toMatchObject({ itemId: 'e1', status: 'playing' });
     }
     expect(ada.last('state')?.cause).toEqual({ type: 'system', event: 'up-next' });
