@@ -261,7 +261,8 @@ export function buildCatalog(demoClips: DemoClip[], options: CatalogOptions = {}
       clips: [],
     };
     demoShows.set(series.id, entry);
-    const season = (entry.clips[series.season - 1] ??= []);
+    const season = entry.clips[series.season - 1] ?? [];
+    entry.clips[series.season - 1] = season;
     season[series.episode - 1] = clip;
   }
   const showDefs: ShowDef[] = [...SHOWS];

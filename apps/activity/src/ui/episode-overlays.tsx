@@ -70,7 +70,7 @@ function ResumeOffer({ session, positionMs }: { session: RoomSession; positionMs
   if (!saved || entryId === null || dismissed === entryId || positionMs === null) return null;
   if (positionMs >= RESUME_OFFER_BEFORE_MS) return null;
   return (
-    <div className="resume-offer" role="group" aria-label="Resume" data-testid="resume-offer">
+    <fieldset className="resume-offer" aria-label="Resume" data-testid="resume-offer">
       <button
         type="button"
         className="btn primary"
@@ -85,7 +85,7 @@ function ResumeOffer({ session, positionMs }: { session: RoomSession; positionMs
       <button type="button" className="btn" data-testid="start-over" onClick={() => setDismissed(entryId)}>
         Start over
       </button>
-    </div>
+    </fieldset>
   );
 }
 

@@ -109,7 +109,7 @@ export class PlayProgressRecorder implements ProgressObserver {
     if (this.playing.get(roomId) !== held) return;
     const was = current(held.room);
     const is = current(room);
-    if (!room || room.playback.status !== 'playing' || is?.entryId !== was?.entryId) {
+    if (room?.playback.status !== 'playing' || is?.entryId !== was?.entryId) {
       // Changed elsewhere: whichever instance changed it writes from here on.
       this.stopTimer(roomId);
       return;
