@@ -20,7 +20,7 @@ const SAME_MOMENT_MS = 250;
 const LONG_CLIP = 'Harbour Long Take';
 
 export function partyControlsSuite(getBrowser: () => Browser): void {
-  describe('series night: speed, reactions and the remote in real Chromium', () => {
+  describe('speed, reactions and the remote in real Chromium', () => {
     const room = `night-${randomBytes(4).toString('hex')}`;
     const roomId = `dev:${room}`;
     let server: RunningServer;

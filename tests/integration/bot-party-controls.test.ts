@@ -82,6 +82,14 @@ describe('the remote, the queue and history through the bot, against the real se
       what: 'the skip',
     });
 
+    // The remote from chat: Alice passes it to Bob, under the server's rules.
+    const passed = await (await fake.command('remote pass', { member: bob }, { user: alice })).settled();
+    expect(messageText(passed)).toContain('passed the remote to Bob');
+    const hosts = (await app.rooms.snapshot(roomId))?.members.filter((m) => m.role === 'host').map((m) => m.name);
+    expect(hosts).toEqual(['Bob']);
+    const notAnymore = await (await fake.command('remote remove', { member: bob }, { user: alice })).followup();
+    expect(isEphemeral(notAnymore)).toBe(true);
+
     const history = await waitFor(
       async () => {
         const message = await (await fake.command('history', {}, { user: bob })).settled();

@@ -15,6 +15,7 @@ describe('the module loader', () => {
         'play',
         'plex',
         'queue',
+        'remote',
         'resume',
         'seek',
         'settings',

@@ -33,7 +33,19 @@ describe('registering the commands', () => {
     const permissions = Object.fromEntries(fake.commands().map((c) => [c.name, c.default_member_permissions]));
     expect(permissions.plex).toBe(String(PermissionFlagsBits.ManageGuild));
     expect(permissions.settings).toBe(String(PermissionFlagsBits.ManageGuild));
-    for (const name of ['play', 'queue', 'skip', 'pause', 'resume', 'seek', 'nowplaying', 'stop', 'watch', 'history']) {
+    for (const name of [
+      'play',
+      'queue',
+      'skip',
+      'pause',
+      'resume',
+      'seek',
+      'nowplaying',
+      'stop',
+      'watch',
+      'history',
+      'remote',
+    ]) {
       expect(permissions[name]).toBeNull();
     }
   });

@@ -129,6 +129,42 @@ describe('/queue', () => {
   });
 });
 
+describe('/remote', () => {
+  test('passes, grants, answers and removes by Discord user, and asks or resigns for the caller', async () => {
+    const { fake, stub, alice, roomId } = await inVoice();
+    const { bob } = fake.guild.users;
+    await (await fake.command('play', { query: 'item:demo-1' }, { user: alice })).settled();
+    const passed = await (await fake.command('remote pass', { member: bob }, { user: alice })).settled();
+    expect(messageText(passed)).toContain('Alice passed the remote to Bob');
+    await (await fake.command('remote accept', { member: bob }, { user: alice })).settled();
+    await (await fake.command('remote remove', { member: bob }, { user: alice })).settled();
+    await harness!.voice(bob, fake.guild.channels.movieNight);
+    await (await fake.command('remote ask', {}, { user: bob })).settled();
+    const sent = stub.callsTo('roomCommand').map((c) => [c.params.roomId, c.actingUser, c.body]);
+    expect(sent).toEqual([
+      [roomId, alice, { op: 'remote.pass', userId: `discord:${bob}` }],
+      [roomId, alice, { op: 'control.answer', userId: `discord:${bob}`, accept: true }],
+      [roomId, alice, { op: 'member.remove', userId: `discord:${bob}` }],
+      [roomId, bob, { op: 'control.request' }],
+    ]);
+  });
+
+  test('a refusal from the room’s rules is shown privately', async () => {
+    const { fake, stub, alice } = await inVoice();
+    const { bob } = fake.guild.users;
+    await (await fake.command('play', { query: 'item:demo-1' }, { user: alice })).settled();
+    await harness!.voice(bob, fake.guild.channels.movieNight);
+    stub.on('roomCommand', () => ({
+      status: 403,
+      body: { error: { code: 'not_allowed', message: 'Only hosts may do that in this room.' } },
+    }));
+    const reply = await fake.command('remote remove', { member: alice }, { user: bob });
+    const note = await reply.followup();
+    expect(isEphemeral(note)).toBe(true);
+    expect(messageText(note)).toContain('Only hosts');
+  });
+});
+
 describe('/history and the speed', () => {
   test('/history lists what the guild watched recently, newest first, with the channel', async () => {
     harness = await startBotHarness();

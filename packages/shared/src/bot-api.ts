@@ -108,6 +108,12 @@ export const botRoomCommandSchema = z.discriminatedUnion('op', [
 ]);
 export type BotRoomCommand = z.infer<typeof botRoomCommandSchema>;
 
+/**
+ * In the remote's ops (`host.grant`, `remote.pass`, `control.answer`, `member.remove`) the bot names a
+ * member by their Discord id as `discord:<snowflake>`; the server turns it into the room's user id.
+ */
+export const DISCORD_USER_PREFIX = 'discord:';
+
 export const botRoomParamsSchema = z.object({ roomId: roomIdSchema });
 
 /**

@@ -11,14 +11,17 @@ import {
   type BotGuildSettings,
   type BotPlayResponse,
   type BotRoomCommand,
+  DISCORD_USER_PREFIX,
   type ErrorCode,
   type LibraryItemDto,
 } from '@dpp/shared';
+import { eq } from 'drizzle-orm';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { upsertUser } from '../auth/users.ts';
 import { readGuildSettings, saveGuildSettings } from '../db/guild-settings.ts';
+import { users } from '../db/schema.ts';
 import { HttpError } from '../lib/errors.ts';
 import { toHttpError } from '../library/http-errors.ts';
 import type { MediaItem, MediaSource } from '../library/media-source.ts';
@@ -118,6 +121,22 @@ function itemDto(app: FastifyInstance, source: MediaSource, item: MediaItem): Li
     thumb: app.library.artUrl(source, item.thumb, item.type === 'episode' ? 'thumb' : 'poster'),
     art: app.library.artUrl(source, item.art, 'backdrop'),
   };
+}
+
+/**
+ * The remote's ops name a member; the bot knows Discord users, so it may write `discord:<snowflake>`,
+ * which becomes that user's room id here. Someone who never came near the server is no member.
+ */
+async function withRoomUserId(app: FastifyInstance, intent: BotRoomCommand): Promise<BotRoomCommand> {
+  if (!('userId' in intent) || !intent.userId.startsWith(DISCORD_USER_PREFIX)) return intent;
+  const discordId = intent.userId.slice(DISCORD_USER_PREFIX.length);
+  const [row] = await app.database.db
+    .select({ id: users.id })
+    .from(users)
+    .where(eq(users.discordId, discordId))
+    .limit(1);
+  if (!row) throw new HttpError(404, 'unknown_member', 'That person is not in this watch party.');
+  return { ...intent, userId: row.id };
 }
 
 const botApiRoutes: FastifyPluginAsyncZod = async (app) => {
@@ -243,7 +262,7 @@ const botApiRoutes: FastifyPluginAsyncZod = async (app) => {
       // A retry of a command already applied answers the room as it is now, without applying it again.
       const idempotency = idempotencyKey(request, roomId);
       if (idempotency && (await app.cache.get<boolean>(idempotency))) return roomAnswer(roomId);
-      await runCommand(request, roomId, request.body);
+      await runCommand(request, roomId, await withRoomUserId(app, request.body));
       if (idempotency) await app.cache.set(idempotency, true, IDEMPOTENCY_TTL_MS);
       return roomAnswer(roomId);
     },

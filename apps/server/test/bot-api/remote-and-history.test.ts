@@ -117,6 +117,17 @@ describe('/api/bot/*: the remote and the history', () => {
     expect(rows[1]?.details.accept).toBe(true);
   });
 
+  it('takes the member as discord:<id> from the bot, and refuses someone who is not there, changing nothing', async () => {
+    const roomId = await hostsRoom();
+    const before = await members(roomId);
+    const stranger = await command(roomId, ALICE, { op: 'remote.pass', userId: 'discord:319999999999999999' });
+    expect(stranger.statusCode).toBe(404);
+    expect(stranger.json().error.code).toBe('unknown_member');
+    expect(await members(roomId)).toEqual(before);
+    expect((await command(roomId, ALICE, { op: 'remote.pass', userId: `discord:${BOB}` })).statusCode).toBe(200);
+    expect((await members(roomId)).filter((m) => m.role === 'host').map((m) => m.name)).toEqual(['Bob']);
+  });
+
   it('lets a guild admin remove a member for the room’s life; voice presence does not bring them back', async () => {
     const roomId = await hostsRoom();
     const bob = await idOf(roomId, 'Bob');
