@@ -102,6 +102,9 @@ export async function startEngine(
  * client sends waits in `outbox` until `flush()` hands it to the server and waits for the engine.
  * The client keeps a snapshot by applying what it receives, and notes any seq it cannot account for.
  */
+/** Command ids handed out to every TestClient (see `command`). */
+let commandIds = 0;
+
 export class TestClient {
   readonly received: ServerMessage[] = [];
   readonly problems: string[] = [];
@@ -110,7 +113,6 @@ export class TestClient {
   readonly connection: RoomConnection;
   private readonly outbox: string[] = [];
   private open = true;
-  private nextCommand = 1;
 
   constructor(
     readonly engine: RoomEngine,
@@ -194,7 +196,9 @@ export class TestClient {
 
   /** Sends a command with a fresh id and returns the id. */
   command(command: Record<string, unknown> & { op: string }): string {
-    const id = `${this.name}-${this.nextCommand++}`;
+    // Unique across clients, as the activity's are (a random prefix per page): the room applies a
+    // member's command id once, so a second client of the same user must not reuse the first's ids.
+    const id = `${this.name}-${++commandIds}`;
     this.send({ type: 'command', id, ...command });
     return id;
   }
