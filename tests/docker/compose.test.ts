@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { XMLValidator } from 'fast-xml-parser';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { envSchema } from '../../apps/server/src/config.ts';
@@ -212,6 +213,13 @@ describe('deploy/unraid/discord-plex-player.xml', () => {
         string
       >,
   );
+
+  it('is well-formed XML, as Unraid reads it (no `--` inside a comment, every tag closed)', () => {
+    expect(XMLValidator.validate(xml)).toBe(true);
+    // XML forbids `--` inside a comment (the validator lets it through; Unraid's parser does not).
+    const comments = [...xml.matchAll(/<!--([\s\S]*?)-->/g)].map((match) => match[1]!);
+    expect(comments.filter((text) => text.includes('--'))).toEqual([]);
+  });
 
   it('runs the all-in-one image with its data directory and port', () => {
     expect(xml).toMatch(/<Repository>discord-plex-player\/all-in-one<\/Repository>/);
