@@ -60,6 +60,7 @@ describe.skipIf(!services.postgres)('migrations on PGlite and on PostgreSQL', ()
     const tables = new Set(realRows.filter((r) => r.kind === 'column').map((r) => r.name.split('.')[0]));
     expect([...tables].sort()).toEqual([
       'audit_log',
+      'guild_progress',
       'guilds',
       'play_progress',
       'plex_accounts',
