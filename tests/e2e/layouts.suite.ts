@@ -251,14 +251,31 @@ export function layoutsSuite(getBrowser: () => Browser): void {
           await expectFits(page, 'playing');
           expect(await axeViolations(page)).toEqual([]);
 
-          const stage = await box(page, 'room-video');
-          const controls = await box(page, 'controls');
-          const captions = await box(page, 'captions');
+          // Measured in one go while a cue shows (a cue ends after a few seconds; the next one follows).
+          const { stage, controls, captions, captionPx } = await waitFor(
+            () =>
+              page.evaluate(() => {
+                const rect = (testId: string) => {
+                  const found = document.querySelector(`[data-testid="${testId}"]`)?.getBoundingClientRect();
+                  return (
+                    found && {
+                      left: found.left,
+                      top: found.top,
+                      right: found.right,
+                      bottom: found.bottom,
+                      width: found.width,
+                      height: found.height,
+                    }
+                  );
+                };
+                const line = document.querySelector('.caption-line');
+                const [stage, controls, captions] = [rect('room-video'), rect('controls'), rect('captions')];
+                if (!stage || !controls || !captions || !line) return undefined;
+                return { stage, controls, captions, captionPx: Number.parseFloat(getComputedStyle(line).fontSize) };
+              }),
+            { timeoutMs: 15_000, what: 'a caption on screen with the controls' },
+          );
           expect(captions.bottom, 'captions above the controls').toBeLessThanOrEqual(controls.top + 1);
-          const captionPx = await page
-            .locator('.caption-line')
-            .first()
-            .evaluate((el) => Number.parseFloat(getComputedStyle(el).fontSize));
           expect(captionPx).toBeGreaterThanOrEqual(14);
           if (size.layout === 'compact') {
             const area = (stage.width * stage.height) / (size.viewport.width * size.viewport.height);
