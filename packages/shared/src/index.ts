@@ -1,5 +1,6 @@
 export * from './bot-api.ts';
 export * from './client-config.ts';
+export * from './clock.ts';
 export * from './error-scrub.ts';
 export * from './library.ts';
 export * from './protocol.ts';

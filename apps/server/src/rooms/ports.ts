@@ -13,25 +13,7 @@ export interface RoomSocket {
   close(code: number, reason: string): void;
 }
 
-/** Whatever the clock's setTimeout returned; only given back to its clearTimeout. */
-export type TimerHandle = unknown;
-
-export interface Clock {
-  /** Server time, epoch milliseconds. */
-  now(): number;
-  setTimeout(callback: () => void, ms: number): TimerHandle;
-  clearTimeout(handle: TimerHandle): void;
-}
-
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (callback, ms) => {
-    const timer = setTimeout(callback, ms);
-    timer.unref();
-    return timer;
-  },
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
+export { type Clock, systemClock, type TimerHandle } from '@dpp/shared';
 
 /**
  * Title, duration and thumbnail of a library item, for queue entries. Resolves undefined for an

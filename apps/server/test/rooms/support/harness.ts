@@ -10,54 +10,11 @@ import { MemoryEventBus } from '../../../src/infra/memory-event-bus.ts';
 import { MemoryRoomStore } from '../../../src/infra/memory-room-store.ts';
 import type { RoomStore } from '../../../src/infra/room-store.ts';
 import type { RoomConnection } from '../../../src/rooms/connection.ts';
-import type { Clock, ItemLookup, RoomSocket, TimerHandle } from '../../../src/rooms/ports.ts';
+import type { Clock, ItemLookup, RoomSocket } from '../../../src/rooms/ports.ts';
 import { RoomEngine, type RoomEngineOptions, type RoomUser } from '../../../src/rooms/room-engine.ts';
 import type { ItemInfo } from '../../../src/rooms/room-logic.ts';
 
-/** Time that moves only when the test says so; due timers fire in order. */
-export class ManualClock implements Clock {
-  private current: number;
-  private nextId = 1;
-  private readonly timers = new Map<number, { at: number; callback: () => void }>();
-
-  constructor(start = 1_700_000_000_000) {
-    this.current = start;
-  }
-
-  now() {
-    return this.current;
-  }
-
-  setTimeout(callback: () => void, ms: number): TimerHandle {
-    const id = this.nextId++;
-    this.timers.set(id, { at: this.current + Math.max(0, ms), callback });
-    return id;
-  }
-
-  clearTimeout(handle: TimerHandle) {
-    this.timers.delete(handle as number);
-  }
-
-  /** Moves time forward, firing every timer that comes due, each at its own instant. */
-  async advance(ms: number, settle: () => Promise<void> = async () => {}) {
-    const end = this.current + ms;
-    for (;;) {
-      const due = [...this.timers].filter(([, t]) => t.at <= end).sort((a, b) => a[1].at - b[1].at || a[0] - b[0])[0];
-      if (!due) break;
-      const [id, timer] = due;
-      this.timers.delete(id);
-      this.current = Math.max(this.current, timer.at);
-      timer.callback();
-      await settle();
-    }
-    this.current = end;
-    await settle();
-  }
-
-  pendingTimers() {
-    return this.timers.size;
-  }
-}
+export { ManualClock } from '@dpp/shared/testing';
 
 export const ITEMS: Record<string, ItemInfo> = {
   m1: { title: 'Big Buck Bunny', durationMs: 60_000, thumb: '/art/m1' },
