@@ -20,6 +20,7 @@ import { closeSync, cpSync, mkdtempSync, openSync, readFileSync, rmSync, writeFi
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { Agent, request } from 'undici';
@@ -35,6 +36,7 @@ const SECRET = Buffer.alloc(32, 9);
 const MIB = 1024 * 1024;
 
 const MINUTES = Number(process.env.SOAK_MINUTES ?? 20);
+const DATABASE_URL = process.env.SOAK_DATABASE_URL;
 const WARMUP_MINUTES = Number(process.env.SOAK_WARMUP_MINUTES ?? 3);
 const MBPS = Number(process.env.SOAK_MBPS ?? 24);
 const READERS = 10;
@@ -127,19 +129,49 @@ async function startRedis(work: string) {
 
 async function startServer(env: Record<string, string>) {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'apps/server/src/server.ts')], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, PORT: String(port), LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  // Node itself (not the tsx launcher), so the memory probe's signal reaches the measured process.
+  const probe = path.join(ROOT, 'tests/bench/memory-probe.ts');
+  const flags = process.env.SOAK_GC === '1' ? ['--expose-gc'] : [];
+  const child = spawn(
+    process.execPath,
+    [...flags, '--import', 'tsx', '--import', probe, path.join(ROOT, 'apps/server/src/server.ts')],
+    {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, PORT: String(port), LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   children.push(child);
+  let lastProbe: ProbeReading | undefined;
+  let pendingProbe: ((reading: ProbeReading) => void) | undefined;
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    if (!line.startsWith('{"probe"')) return;
+    lastProbe = JSON.parse(line) as ProbeReading;
+    pendingProbe?.(lastProbe);
+    pendingProbe = undefined;
+  });
+  /** The server's heap and off-heap memory (after a full collection with SOAK_GC=1). */
+  const memory = () =>
+    new Promise<ProbeReading>((resolve) => {
+      pendingProbe = resolve;
+      child.kill('SIGUSR2');
+      // A busy server answers late: the previous reading then stands in.
+      setTimeout(() => lastProbe && pendingProbe === resolve && resolve(lastProbe), 5_000).unref();
+    });
   const url = `http://127.0.0.1:${port}`;
   await waitFor(async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.ok, {
     timeoutMs: 120_000,
     intervalMs: 200,
     what: 'the server',
   });
-  return { url, port, pid: child.pid ?? 0 };
+  return { url, port, pid: child.pid ?? 0, memory };
+}
+
+interface ProbeReading {
+  rss: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
 }
 
 function rssOf(pid: number): number {
@@ -203,7 +235,8 @@ async function main() {
     const redis = await startRedis(work);
     const plex = await startFakePlex({ mediaDir, requestLogSize: 10 });
     const server = await startServer({
-      DATABASE_URL: 'memory://',
+      // Unset: PGlite in DATA_DIR, as a self-hosted install runs it (memory:// would count the database's files as RSS).
+      ...(DATABASE_URL ? { DATABASE_URL } : {}),
       DATA_DIR: path.join(work, 'data'),
       REDIS_URL: redis.url,
       PLEX_URL: plex.url,
@@ -338,6 +371,8 @@ async function main() {
     interface Sample {
       minute: number;
       rss: number;
+      heapUsed: number;
+      external: number;
       redisUsed: number;
       evicted: number;
       roomKeys: number;
@@ -357,9 +392,12 @@ async function main() {
       const present = await redis.client.exists(...roomIds.map((id) => `dpp:room:${id}`));
       const window = latencies.sort((a, b) => a - b);
       latencies = [];
+      const heap = await server.memory();
       const sample: Sample = {
         minute: (performance.now() - started) / 60_000,
         rss: rssOf(server.pid),
+        heapUsed: heap.heapUsed,
+        external: heap.external,
         redisUsed: field('used_memory'),
         evicted: field('evicted_keys'),
         roomKeys: present,
@@ -372,7 +410,7 @@ async function main() {
       };
       samples.push(sample);
       process.stdout.write(
-        `  ${fmt(sample.minute, 1)} min: rss ${mib(sample.rss)} MiB, redis ${mib(sample.redisUsed)} MiB (${sample.evicted} evicted), rooms ${present}/${roomIds.length}, upstream ${mib(sample.upstream)} / needed ${mib(sample.needed)} MiB, p50 ${fmt(sample.p50, 2)} ms, p99 ${fmt(sample.p99, 2)} ms, load ${fmt(sample.load, 2)}\n`,
+        `  ${fmt(sample.minute, 1)} min: rss ${mib(sample.rss)} MiB (heap ${mib(sample.heapUsed)}, external ${mib(sample.external)}), redis ${mib(sample.redisUsed)} MiB (${sample.evicted} evicted), rooms ${present}/${roomIds.length}, upstream ${mib(sample.upstream)} / needed ${mib(sample.needed)} MiB, p50 ${fmt(sample.p50, 2)} ms, p99 ${fmt(sample.p99, 2)} ms, load ${fmt(sample.load, 2)}\n`,
       );
     }
     running = false;
@@ -386,6 +424,15 @@ async function main() {
     // Figures.
     const steady = samples.filter((s) => s.minute >= WARMUP_MINUTES);
     const spread = (values: number[]) => (Math.max(...values) - Math.min(...values)) / Math.min(...values);
+    /** Growth from the first to the last steady sample along the least-squares line, over its mean. */
+    const drift = (values: number[]) => {
+      const xs = steady.map((s) => s.minute);
+      const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
+      const my = values.reduce((a, b) => a + b, 0) / values.length;
+      const slope =
+        xs.reduce((sum, x, i) => sum + (x - mx) * (values[i]! - my), 0) / xs.reduce((sum, x) => sum + (x - mx) ** 2, 0);
+      return (slope * (xs.at(-1)! - xs[0]!)) / my;
+    };
     const last = samples.at(-1)!;
     const gaps = members.reduce((sum, m) => sum + m.gaps, 0);
     const errors = members.reduce((sum, m) => sum + m.errors, 0);
@@ -396,12 +443,12 @@ async function main() {
       .filter((_, i) => i % 2 === 1 || i === steady.length - 1)
       .map(
         (s) =>
-          `| ${fmt(s.minute, 1)} | ${mib(s.rss)} | ${mib(s.redisUsed)} | ${s.evicted} | ${s.roomKeys}/${roomIds.length} | ${mib(s.upstream)} | ${mib(s.needed)} | ${fmt(s.p50, 2)} | ${fmt(s.p99, 2)} | ${fmt(s.load, 2)} |`,
+          `| ${fmt(s.minute, 1)} | ${mib(s.rss)} | ${mib(s.heapUsed)} | ${mib(s.external)} | ${mib(s.redisUsed)} | ${s.evicted} | ${s.roomKeys}/${roomIds.length} | ${mib(s.upstream)} | ${mib(s.needed)} | ${fmt(s.p50, 2)} | ${fmt(s.p99, 2)} | ${fmt(s.load, 2)} |`,
       )
       .join('\n');
     const section = `## Soak: a long film (\`pnpm bench:soak\`)
 
-One server process (\`apps/server/src/server.ts\`, PGlite in memory, LOG_LEVEL=warn) on a private
+One server process (\`apps/server/src/server.ts\`, ${DATABASE_URL ? `\`DATABASE_URL=${DATABASE_URL.replace(/\/\/[^@/]*@/, '//…@')}\`` : 'PGlite in its data directory, the default'}, LOG_LEVEL=warn${process.env.SOAK_GC === '1' ? ', a full collection before each sample' : ''}) on a private
 redis-server (\`maxmemory ${REDIS_MAXMEMORY_MB}mb\`, \`volatile-lru\`), the fake Plex and every client in the bench
 process, ${cpus().length} cores, loopback only. For ${MINUTES} minutes after ${WARMUP_MINUTES} of warm-up: a room of ${READERS} readers
 reading a generated 2-hour ${MBPS} Mbit/s file (${fmt(FILM_BYTES / 1e9, 1)} GB) through the proxy (direct play from the
@@ -417,6 +464,8 @@ The machine's 1-minute load average went from ${fmt(Math.min(...loads), 2)} to $
 | figure | result | target |
 | --- | --- | --- |
 | server RSS after warm-up, spread (max−min)/min | ${fmt(spread(steady.map((s) => s.rss)) * 100)} % (${mib(Math.min(...steady.map((s) => s.rss)))}–${mib(Math.max(...steady.map((s) => s.rss)))} MiB) | ≤ 10 % |
+| server RSS trend after warm-up (least-squares line, first to last sample, over the mean) | ${fmt(drift(steady.map((s) => s.rss)) * 100)} % | flat: within ±10 % |
+| server heap used / external after warm-up, spread | ${fmt(spread(steady.map((s) => s.heapUsed)) * 100)} % / ${fmt(spread(steady.map((s) => s.external)) * 100)} % | (where RSS goes) |
 | Redis \`used_memory\` after warm-up, spread | ${fmt(spread(steady.map((s) => s.redisUsed)) * 100)} % (${mib(Math.min(...steady.map((s) => s.redisUsed)))}–${mib(Math.max(...steady.map((s) => s.redisUsed)))} MiB; ${last.evicted} cache keys evicted) | ≤ 10 %, bounded by \`maxmemory\` |
 | room keys present at every sample | ${steady.every((s) => s.roomKeys === roomIds.length) ? 'yes' : 'NO'} (${roomIds.length} rooms) | never evicted |
 | upstream bytes / bytes the room needed | ${fmt(last.upstream / last.needed, 3)} (${mib(last.upstream)} / ${mib(last.needed)} MiB) | ≤ 1.05 |
@@ -431,11 +480,11 @@ The machine's 1-minute load average went from ${fmt(Math.min(...loads), 2)} to $
 | reader seconds that fell behind playback speed / read errors | ${behind} / ${readErrors} | 0 / 0 |
 | commands sent / answered with an error | ${broadcasts} / ${errors} | 0 errors |
 
-| minute | server RSS MiB | Redis used MiB | evicted keys | room keys | upstream MiB | needed MiB | p50 ms | p99 ms | load |
-| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+| minute | server RSS MiB | heap used MiB | external MiB | Redis used MiB | evicted keys | room keys | upstream MiB | needed MiB | p50 ms | p99 ms | load |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 ${rows}
 
-Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC with \`pnpm bench:soak\` (\`SOAK_MINUTES\`, \`SOAK_WARMUP_MINUTES\`, \`SOAK_MBPS\`, \`SOAK_STAGGER_S\`, \`SOAK_ROOMS\`, \`SOAK_COMMAND_MS\`).
+Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC with \`pnpm bench:soak\` (\`SOAK_MINUTES\`, \`SOAK_WARMUP_MINUTES\`, \`SOAK_DATABASE_URL\`, \`SOAK_GC\`, \`SOAK_MBPS\`, \`SOAK_STAGGER_S\`, \`SOAK_ROOMS\`, \`SOAK_COMMAND_MS\`).
 `;
     writeSection('Soak', section);
     process.stdout.write(`\n${section}`);
