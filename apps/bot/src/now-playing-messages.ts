@@ -9,13 +9,13 @@
  * then through the channel message, which the bot may edit for as long as it can see the channel.
  */
 import type { RoomResponse } from '@dpp/shared';
+import { parseRoomId } from '@dpp/shared';
 import { type Client, DiscordAPIError, EmbedBuilder, RESTJSONErrorCodes, Routes } from 'discord.js';
 import throttle from 'lodash.throttle';
 import type { Logger } from 'pino';
 import type { EventFeed } from './event-feed.ts';
 import { nowPlayingMessage } from './now-playing.ts';
 import { followRoom } from './room-feed.ts';
-import { parseRoomId } from './rooms.ts';
 import type { Actor, ServerApi } from './server-api.ts';
 
 /** Discord's interaction tokens last 15 minutes; switch to the channel edit a little before. */

@@ -10,11 +10,11 @@ import {
   type BotVoiceSync,
   botApiPath,
   botRoomCreatedSchema,
+  roomIdFor,
 } from '@dpp/shared';
 import type { Guild, VoiceState } from 'discord.js';
 import type { Logger } from 'pino';
 import { EventFeed } from './event-feed.ts';
-import { roomIdOf } from './rooms.ts';
 import type { Actor, ServerApi } from './server-api.ts';
 
 export interface VoicePresenceOptions {
@@ -74,7 +74,7 @@ export class VoicePresence {
       this.checkEmpty(guild, from);
     }
     if (to && human) {
-      this.cancelEmpty(roomIdOf(guild.id, to));
+      this.cancelEmpty(roomIdFor(guild.id, to));
       await this.report(guild, { kind: 'join', guildId: guild.id, channelId: to, ...user });
     }
   }
@@ -173,7 +173,7 @@ export class VoicePresence {
 
   private checkEmpty(guild: Guild, channelId: string): void {
     if (this.humansIn(guild, channelId) > 0 || this.closed) return;
-    const roomId = roomIdOf(guild.id, channelId);
+    const roomId = roomIdFor(guild.id, channelId);
     if (this.emptyTimers.has(roomId)) return;
     const timer = setTimeout(() => {
       this.emptyTimers.delete(roomId);
