@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { burstGuard } from '../src/lib/burst.ts';
 import { initials } from '../src/lib/format.ts';
-import { qualityChoices } from '../src/room/store.ts';
+import { qualityChoices } from '../src/room/app-state.ts';
 import { layoutFor } from '../src/ui/use-layout.ts';
 
 describe('the layout for a window', () => {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { api } from '../lib/api.ts';
-import type { Quality } from '../room/store.ts';
+import type { Quality } from '../room/app-state.ts';
 
 /** `GET /api/rooms/:roomId/stream?quality=…` (DESIGN: streams contract). */
 export const streamResponseSchema = z.object({

@@ -1,6 +1,6 @@
 import type { Cause, RoomSnapshot } from '@dpp/shared';
-import { formatTime } from '../lib/format.ts';
-import type { NoticeInput } from './store.ts';
+import { formatTime } from '@dpp/shared';
+import type { NoticeInput } from './app-state.ts';
 
 const quoted = (title: string | undefined) => (title ? `“${title}”` : 'an item');
 

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
-import { type DiscordLayoutMode, useApp } from '../room/store.ts';
+import type { DiscordLayoutMode } from '../room/app-state.ts';
+import { useApp } from '../room/store.ts';
 
 /**
  * The three layouts, by design rather than by squeezing:
