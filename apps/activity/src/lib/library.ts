@@ -26,8 +26,6 @@ export function withGuild(
   return text ? `${path}?${text}` : path;
 }
 
-export type LibraryApi = ReturnType<typeof libraryApiFor>;
-
 /** The library endpoints for the guild `guildId()` names when a request is made. */
 export function libraryApiFor(guildId: () => string | undefined) {
   const at = (path: string, params?: Record<string, string | number | undefined>) => withGuild(path, guildId(), params);

@@ -20,7 +20,7 @@ export function discordClientId(hostname: string): string | null {
   return match?.[1] ?? null;
 }
 
-export class DiscordBootError extends Error {
+class DiscordBootError extends Error {
   override name = 'DiscordBootError';
 }
 

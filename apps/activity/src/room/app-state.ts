@@ -4,7 +4,7 @@ import type { ConnectionStatus } from './room-socket-client.ts';
 
 export type Quality = 'auto' | 'original' | '1080p' | '720p' | '480p' | '360p' | '240p';
 /** The server's qualities; `height` for the transcoded ones (what the menu offers below the source). */
-export const QUALITIES: readonly { value: Quality; label: string; height?: number }[] = [
+const QUALITIES: readonly { value: Quality; label: string; height?: number }[] = [
   { value: 'auto', label: 'Auto' },
   { value: 'original', label: 'Original' },
   { value: '1080p', label: '1080p', height: 1080 },

@@ -51,7 +51,7 @@ function nameIn(before: RoomSnapshot, after: RoomSnapshot, userId: string): stri
 }
 
 /** The words of a change's notice (see describeChange). */
-export function describeText(before: RoomSnapshot, after: RoomSnapshot, cause: Cause, youId: string): string | null {
+function describeText(before: RoomSnapshot, after: RoomSnapshot, cause: Cause, youId: string): string | null {
   const nameOf = (userId: string) => nameIn(before, after, userId);
   const current = after.playback.itemId === null ? undefined : after.queue[0];
   const at = formatTime(after.playback.positionMs);

@@ -259,7 +259,7 @@ let headId: number | null = null;
 let headCount = 0;
 
 /** "Ana", "Ana and Ben", "Ana, Ben and Cy", "Ana, Ben and 2 others". */
-export function joinNames(names: readonly string[]): string {
+function joinNames(names: readonly string[]): string {
   if (names.length <= 1) return names[0] ?? '';
   if (names.length === 2) return `${names[0]} and ${names[1]}`;
   if (names.length === 3) return `${names[0]}, ${names[1]} and ${names[2]}`;

@@ -11,7 +11,7 @@ import { useApp } from '../room/store.ts';
  */
 export type Layout = 'focused' | 'compact' | 'phone';
 
-export const COMPACT_MAX = { width: 500, height: 300 } as const;
+const COMPACT_MAX = { width: 500, height: 300 } as const;
 
 export function layoutFor(width: number, height: number, discord: DiscordLayoutMode | null): Layout {
   if (discord === 'pip' || discord === 'grid') return 'compact';

@@ -38,7 +38,7 @@ const INTERACTIVE_ROLES = new Set([
  * Whether keyboard focus is on something that takes keys itself (a button, link, slider, menu, tab,
  * input): then Space and the arrows are its own, not the room's.
  */
-export function focusTakesKeys(target: EventTarget | null): boolean {
+function focusTakesKeys(target: EventTarget | null): boolean {
   if (!(target instanceof HTMLElement)) return false;
   if (target.isContentEditable) return true;
   if (['BUTTON', 'A', 'INPUT', 'SELECT', 'TEXTAREA', 'SUMMARY'].includes(target.tagName)) return true;
