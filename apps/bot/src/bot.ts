@@ -80,6 +80,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       baseUrl: config.serverUrl,
       token: config.botApiToken,
       log: log.child({ component: 'server-api' }),
+      clock,
     });
   const self = (): Actor => ({ id: client.user?.id ?? config.applicationId, name: client.user?.username ?? null });
   const stopping = new AbortController();
