@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CommandError } from '../../apps/activity/src/room/connection.ts';
+import { CommandError } from '../../apps/activity/src/room/room-socket-client.ts';
 import { devSignIn, PartyClient } from '../support/party-client.ts';
 import { hasRedisServerBinary, PrivateRedis } from '../support/redis-server.ts';
 import { ServerProcess } from '../support/server-process.ts';

@@ -1,11 +1,20 @@
 import { WebSocket } from 'ws';
 import { RetryingCommands } from '../../apps/activity/src/room/command-retry.ts';
-import { type ConnectionStatus, RoomConnection, type SocketFactory } from '../../apps/activity/src/room/connection.ts';
-import type { Timers } from '../../apps/activity/src/sync/sync-controller.ts';
+import {
+  type ConnectionStatus,
+  RoomSocketClient,
+  type SocketFactory,
+} from '../../apps/activity/src/room/room-socket-client.ts';
 
 export { devSignIn } from './dev-sign-in.ts';
 
-import { applyState, expectedPosition, type RoomSnapshot, type Welcome } from '../../packages/shared/src/index.ts';
+import {
+  applyState,
+  type Clock,
+  expectedPosition,
+  type RoomSnapshot,
+  type Welcome,
+} from '../../packages/shared/src/index.ts';
 
 /** The activity's transport on Node: a `ws` socket behind the same SocketLike interface. */
 export const nodeSocketFactory: SocketFactory = (url, handlers) => {
@@ -30,16 +39,15 @@ export const nodeSocketFactory: SocketFactory = (url, handlers) => {
   };
 };
 
-export const nodeTimers: Timers = {
+/** The page's clock on Node: monotonic time, plain timers. */
+const nodeClock: Clock = {
   now: () => performance.now(),
   setTimeout: (run, ms) => setTimeout(run, ms),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-  setInterval: (run, ms) => setInterval(run, ms),
-  clearInterval: (handle) => clearInterval(handle as NodeJS.Timeout),
 };
 
 /**
- * A member of a party driven by the activity's own RoomConnection (its reconnect with backoff and
+ * A member of a party driven by the activity's own RoomSocketClient (its reconnect with backoff and
  * `lastSeq`, its clock sync) on Node: what a browser does, minus the player.
  */
 export class PartyClient {
@@ -48,19 +56,19 @@ export class PartyClient {
   readonly statuses: { status: ConnectionStatus; code?: number; at: number }[] = [];
   /** The playback status after every frame that changed the snapshot, in order. */
   readonly playbackLog: string[] = [];
-  readonly connection: RoomConnection;
+  readonly connection: RoomSocketClient;
   /** Commands as the activity's buttons send them: retried by themselves while the room service is unavailable. */
   readonly commands: RetryingCommands;
   /** What the retries did, in order ("retrying queue.add", "recovered queue.add"). */
   readonly retryLog: string[] = [];
 
   constructor(wsUrl: string, roomId: string, token: string) {
-    this.connection = new RoomConnection({
+    this.connection = new RoomSocketClient({
       url: wsUrl,
       roomId,
       token: () => token,
       createSocket: nodeSocketFactory,
-      timers: nodeTimers,
+      clock: nodeClock,
       backoff: { baseMs: 200, maxMs: 1000 },
       listener: {
         status: (status, detail) =>
@@ -80,7 +88,7 @@ export class PartyClient {
     });
     this.commands = new RetryingCommands({
       sender: this.connection,
-      timers: nodeTimers,
+      clock: nodeClock,
       listener: {
         retrying: (intent) => this.retryLog.push(`retrying ${intent.op}`),
         recovered: (intent) => this.retryLog.push(`recovered ${intent.op}`),

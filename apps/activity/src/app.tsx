@@ -1,11 +1,11 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError, describeError, setSessionToken } from './lib/api.ts';
-import { exposeDebugHooks } from './lib/debug.ts';
 import { bootDiscord } from './platform/discord.ts';
 import { isDiscordMode, type Platform } from './platform/platform.ts';
 import { bootStandalone, forgetName, rememberedName } from './platform/standalone.ts';
-import { RoomSession, setRoomSession } from './room/session.ts';
-import { postNotice, useApp } from './room/store.ts';
+import { exposeDebugHooks } from './room/debug-hooks.ts';
+import { RoomSession } from './room/session.ts';
+import { enterRoom, postNotice, setDiscordLayout, setParticipants, setUser } from './room/store.ts';
 import { RoomView } from './ui/room-view.tsx';
 import { FatalScreen, LoadingScreen } from './ui/screens.tsx';
 import { SignIn } from './ui/sign-in.tsx';
@@ -102,7 +102,7 @@ function Room({ platform, onSignOut }: { platform: Platform; onSignOut: () => vo
   useEffect(() => {
     let token = platform.session.token;
     setSessionToken(token);
-    useApp.setState({
+    enterRoom({
       mode: platform.mode,
       user: platform.session.user,
       roomId: platform.roomId,
@@ -117,15 +117,14 @@ function Room({ platform, onSignOut }: { platform: Platform; onSignOut: () => vo
         const renewed = await platform.renewSession();
         token = renewed.token;
         setSessionToken(token);
-        useApp.setState({ user: renewed.user });
+        setUser(renewed.user);
       },
     });
-    setRoomSession(room);
     room.start();
     if (platform.roomNotice) postNotice({ text: platform.roomNotice, key: 'room-name', needsAction: true });
     setSession(room);
-    const unwatch = platform.watchParticipants((participants) => useApp.setState({ participants }));
-    const unwatchLayout = platform.watchLayout((discordLayout) => useApp.setState({ discordLayout }));
+    const unwatch = platform.watchParticipants(setParticipants);
+    const unwatchLayout = platform.watchLayout(setDiscordLayout);
     const unexpose = exposeDebugHooks(room);
     const leave = () => room.stop();
     window.addEventListener('pagehide', leave);
@@ -135,7 +134,6 @@ function Room({ platform, onSignOut }: { platform: Platform; onSignOut: () => vo
       unwatch();
       unwatchLayout();
       room.stop();
-      setRoomSession(null);
     };
   }, [platform]);
 

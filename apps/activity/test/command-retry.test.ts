@@ -1,4 +1,5 @@
 import type { CommandIntent } from '@dpp/shared';
+import { ManualClock } from '@dpp/shared/testing';
 import { describe, expect, it } from 'vitest';
 import {
   COMMAND_RETRY,
@@ -8,8 +9,7 @@ import {
   RetryingCommands,
   retryDelayMs,
 } from '../src/room/command-retry.ts';
-import { CommandError } from '../src/room/connection.ts';
-import { VirtualTimers } from './support/virtual-time.ts';
+import { CommandError } from '../src/room/room-socket-client.ts';
 
 /** Lets every pending promise chain run (the retry loop awaits a few times per attempt). */
 async function settle(): Promise<void> {
@@ -41,12 +41,12 @@ class FakeRoom implements CommandSender {
 }
 
 function harness() {
-  const timers = new VirtualTimers();
+  const clock = new ManualClock(0);
   const room = new FakeRoom();
   const events: string[] = [];
   const retries = new RetryingCommands({
     sender: room,
-    timers,
+    clock,
     random: () => 0.5, // no jitter: the waits are exactly base·2^n
     listener: {
       retrying: (intent) => events.push(`retrying ${intent.op}`),
@@ -70,11 +70,11 @@ function harness() {
   /** Moves time on in small steps, letting the retry loop schedule its next try after each. */
   const advance = async (ms: number) => {
     for (let left = ms; left > 0; left -= 250) {
-      timers.advance(Math.min(250, left));
+      await clock.advance(Math.min(250, left));
       await settle();
     }
   };
-  return { timers, room, events, retries, outcome, advance };
+  return { clock, room, events, retries, outcome, advance };
 }
 
 describe('the retry policy', () => {

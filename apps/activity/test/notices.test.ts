@@ -1,7 +1,7 @@
 import type { RoomSnapshot } from '@dpp/shared';
 import { describe, expect, it, vi } from 'vitest';
 import { describeChange } from '../src/room/notices.ts';
-import { dismissNotice, postNotice, useApp } from '../src/room/store.ts';
+import { dismissNotice, postNotice, readApp } from '../src/room/store.ts';
 
 const base: RoomSnapshot = {
   roomId: 'dev:lobby',
@@ -68,9 +68,9 @@ describe('notices', () => {
     action: `paused at ${at}`,
     text: `${name} paused at ${at}`,
   });
-  const shown = () => useApp.getState().notices.map((n) => n.text);
+  const shown = () => readApp().notices.map((n) => n.text);
   const clear = () => {
-    for (const n of useApp.getState().notices) dismissNotice(n.id);
+    for (const n of readApp().notices) dismissNotice(n.id);
   };
 
   it('collapses repeats into one line naming everyone', () => {
@@ -109,7 +109,7 @@ describe('notices', () => {
       postNotice({ text: 'Ana joined' });
       vi.advanceTimersByTime(60_000);
       expect(shown()).toEqual(['Cannot reach Plex', 'Ana joined']);
-      dismissNotice(useApp.getState().notices[0]!.id);
+      dismissNotice(readApp().notices[0]!.id);
       expect(shown()).toEqual(['Ana joined']);
       vi.advanceTimersByTime(5_000);
       expect(shown()).toEqual([]);

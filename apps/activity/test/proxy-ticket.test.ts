@@ -1,3 +1,4 @@
+import { ManualClock } from '@dpp/shared/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { api } from '../src/lib/api.ts';
 import {
@@ -6,31 +7,33 @@ import {
   PROXY_TICKET_REFRESH_MS,
   refreshProxyTicket,
 } from '../src/platform/proxy-ticket.ts';
+import { flush } from './support/virtual-time.ts';
 
 describe('the Discord proxy ticket', () => {
   let stop: (() => void) | undefined;
   afterEach(() => {
     stop?.();
     stop = undefined;
-    vi.useRealTimers();
     vi.unstubAllGlobals();
   });
 
   it('is refreshed on a schedule while the activity runs, and no longer once stopped', async () => {
-    vi.useFakeTimers();
+    // Each refresh settles before the next is due (flush), as it would in minutes of real time.
+    const clock = new ManualClock();
     const refresh = vi.fn(async () => ({ ticket: 't' }));
-    stop = keepProxyTicketFresh(refresh);
+    stop = keepProxyTicketFresh(refresh, PROXY_TICKET_REFRESH_MS, clock);
     expect(behindProxy()).toBe(true);
-    await vi.advanceTimersByTimeAsync(PROXY_TICKET_REFRESH_MS - 1);
+    await clock.advance(PROXY_TICKET_REFRESH_MS - 1, flush);
     expect(refresh).toHaveBeenCalledTimes(0);
-    await vi.advanceTimersByTimeAsync(1);
+    await clock.advance(1, flush);
     expect(refresh).toHaveBeenCalledTimes(1);
-    await vi.advanceTimersByTimeAsync(PROXY_TICKET_REFRESH_MS * 2);
+    await clock.advance(PROXY_TICKET_REFRESH_MS * 2, flush);
     expect(refresh).toHaveBeenCalledTimes(3);
     stop();
     stop = undefined;
     expect(behindProxy()).toBe(false);
-    await vi.advanceTimersByTimeAsync(PROXY_TICKET_REFRESH_MS * 2);
+    expect(clock.pendingTimers()).toBe(0);
+    await clock.advance(PROXY_TICKET_REFRESH_MS * 2, flush);
     expect(refresh).toHaveBeenCalledTimes(3);
   });
 

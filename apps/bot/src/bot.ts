@@ -5,7 +5,7 @@
  * and a stub server.
  */
 
-import type { ErrorReporter } from '@dpp/shared';
+import { type Clock, type ErrorReporter, systemClock } from '@dpp/shared';
 import {
   ActivityType,
   Client,
@@ -49,6 +49,8 @@ export interface BotOptions {
   errors?: ErrorReporter;
   /** Merged into the discord.js client options (never the intents). */
   clientOptions?: Omit<Partial<ClientOptions>, 'intents'>;
+  /** Time and timers for everything the bot schedules (default: the system's). */
+  clock?: Clock;
 }
 
 export interface Bot {
@@ -65,6 +67,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
   const commands = options.commands ?? (await loadCommands());
   const events = options.events ?? (await loadEvents());
   const tuning = { ...DEFAULT_TUNING, ...options.tuning };
+  const clock = options.clock ?? systemClock;
   const client = new Client({
     ...options.clientOptions,
     intents: [...BOT_INTENTS],
@@ -77,6 +80,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       baseUrl: config.serverUrl,
       token: config.botApiToken,
       log: log.child({ component: 'server-api' }),
+      clock,
     });
   const self = (): Actor => ({ id: client.user?.id ?? config.applicationId, name: client.user?.username ?? null });
   const stopping = new AbortController();
@@ -86,6 +90,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     self,
     emptyGraceMs: tuning.emptyGraceMs,
     feedBackoff: tuning.roomFeedBackoff,
+    clock,
   });
   const nowPlaying = new NowPlayingMessages({
     client,
@@ -96,19 +101,21 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     self,
     editIntervalMs: tuning.nowPlayingEditIntervalMs,
     feedBackoff: tuning.roomFeedBackoff,
+    clock,
   });
   const ctx: BotContext = {
     client,
     config,
     log,
     api,
-    search: new LibrarySearch({ api, log: log.child({ component: 'search' }) }),
+    search: new LibrarySearch({ api, log: log.child({ component: 'search' }), clock }),
     voice,
-    invites: new ActivityInvites({ applicationId: config.applicationId, log }),
+    invites: new ActivityInvites({ applicationId: config.applicationId, log, clock }),
     nowPlaying,
     commands,
     tuning,
     signal: stopping.signal,
+    clock,
     errors: options.errors,
   };
 

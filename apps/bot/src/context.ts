@@ -1,4 +1,4 @@
-import type { ErrorReporter } from '@dpp/shared';
+import type { Clock, ErrorReporter } from '@dpp/shared';
 import type { Client } from 'discord.js';
 import type { Logger } from 'pino';
 import type { Command } from './command.ts';
@@ -38,6 +38,8 @@ export interface BotContext {
   tuning: BotTuning;
   /** Aborted when the bot stops: long waits (the Plex PIN poll) end with it. */
   signal: AbortSignal;
+  /** Epoch time and timers (tests may drive them). */
+  clock: Clock;
   /** Where bugs are reported (Sentry) besides the log; undefined when SENTRY_DSN is unset. */
   errors: ErrorReporter | undefined;
 }

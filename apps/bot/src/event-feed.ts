@@ -4,10 +4,11 @@
  * stream silent for longer than three keep-alives as dead, and stops for good when the server says
  * there is nothing more to follow (404 `no_room`, or an event that ends the feed).
  */
-import { BOT_ROOM_EVENTS_KEEPALIVE_MS } from '@dpp/shared';
+import { BOT_ROOM_EVENTS_KEEPALIVE_MS, type Clock, systemClock, type TimerHandle } from '@dpp/shared';
 import { ExponentialBackoff, type IBackoff } from 'cockatiel';
 import { createParser } from 'eventsource-parser';
 import type { Logger } from 'pino';
+import { delay } from './delay.ts';
 import type { Actor, ServerApi } from './server-api.ts';
 
 export interface EventFeedOptions {
@@ -24,6 +25,7 @@ export interface EventFeedOptions {
   backoff?: { initialDelayMs: number; maxDelayMs: number };
   /** A stream that says nothing for this long is dead (default: three keep-alives). */
   idleTimeoutMs?: number;
+  clock?: Clock;
 }
 
 type Outcome = 'ended' | 'dropped' | 'stopped';
@@ -33,8 +35,10 @@ export class EventFeed {
   private readonly done: Promise<void>;
   /** Connections that delivered at least one event (the feed was live). */
   connections = 0;
+  private readonly clock: Clock;
 
   constructor(private readonly options: EventFeedOptions) {
+    this.clock = options.clock ?? systemClock;
     this.done = this.run().catch((error: unknown) =>
       options.log.error({ feed: options.path, err: error }, 'event feed stopped by a bug'),
     );
@@ -62,7 +66,7 @@ export class EventFeed {
       if (this.connections > before) backoff = undefined;
       backoff = backoff ? backoff.next(undefined) : factory.next();
       this.options.log.debug({ feed: this.options.path, delayMs: backoff.duration }, 'event feed reconnecting');
-      await abortableDelay(backoff.duration, this.stopping.signal);
+      await delay(this.clock, backoff.duration, this.stopping.signal);
     }
   }
 
@@ -71,11 +75,10 @@ export class EventFeed {
     const connection = new AbortController();
     const signal = AbortSignal.any([this.stopping.signal, connection.signal]);
     const idleMs = this.options.idleTimeoutMs ?? 3 * BOT_ROOM_EVENTS_KEEPALIVE_MS;
-    let idle: NodeJS.Timeout | undefined;
+    let idle: TimerHandle;
     const heard = () => {
-      clearTimeout(idle);
-      idle = setTimeout(() => connection.abort(), idleMs);
-      idle.unref();
+      this.clock.clearTimeout(idle);
+      idle = this.clock.setTimeout(() => connection.abort(), idleMs);
     };
     // Set by the parser's callback: the type checker cannot see that it changes.
     const state: { outcome: Outcome; delivered: boolean } = { outcome: 'dropped', delivered: false };
@@ -120,21 +123,8 @@ export class EventFeed {
       );
       return 'dropped';
     } finally {
-      clearTimeout(idle);
+      this.clock.clearTimeout(idle);
       connection.abort();
     }
   }
-}
-
-function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

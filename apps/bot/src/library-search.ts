@@ -5,7 +5,7 @@
  * a stale entry or from titles seen recently in the guild. The server request carries on in the
  * background and fills the cache for the next keystroke.
  */
-import type { LibraryItemDto } from '@dpp/shared';
+import { type Clock, type LibraryItemDto, systemClock, type TimerHandle } from '@dpp/shared';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { Actor, ServerApi } from './server-api.ts';
@@ -17,7 +17,7 @@ export interface LibrarySearchOptions {
   freshMs?: number;
   /** Entries kept (queries × guilds). */
   maxEntries?: number;
-  now?: () => number;
+  clock?: Clock;
 }
 
 interface Entry {
@@ -36,11 +36,11 @@ export class LibrarySearch {
   /** Items seen per guild, by id: titles for replies and the offline fallback. */
   private readonly seen: LRUCache<string, Map<string, LibraryItemDto>>;
   private readonly freshMs: number;
-  private readonly now: () => number;
+  private readonly clock: Clock;
 
   constructor(private readonly options: LibrarySearchOptions) {
     this.freshMs = options.freshMs ?? 60_000;
-    this.now = options.now ?? Date.now;
+    this.clock = options.clock ?? systemClock;
     this.cache = new LRUCache({ max: options.maxEntries ?? 1000 });
     this.seen = new LRUCache({ max: 1000 });
   }
@@ -66,14 +66,14 @@ export class LibrarySearch {
     if (q === '') return { items: this.recent(guildId, ''), source: 'recent' };
     const key = `${guildId}\u0000${q}`;
     const cached = this.cache.get(key);
-    if (cached && this.now() - cached.at < this.freshMs) return { items: cached.items, source: 'cache' };
+    if (cached && this.clock.now() - cached.at < this.freshMs) return { items: cached.items, source: 'cache' };
 
-    const budget = deadline - this.now();
+    const budget = deadline - this.clock.now();
     if (budget > 0) {
       // Only the wait is cut short at the deadline: the request carries on and fills the cache.
-      let timer: NodeJS.Timeout | undefined;
+      let timer: TimerHandle;
       const late = new Promise<'late'>((resolve) => {
-        timer = setTimeout(() => resolve('late'), budget);
+        timer = this.clock.setTimeout(() => resolve('late'), budget);
       });
       try {
         const items = await Promise.race([this.fetch(actor, guildId, q, false), late]);
@@ -82,7 +82,7 @@ export class LibrarySearch {
       } catch (error) {
         this.options.log.debug({ guildId, err: error }, 'autocomplete: search failed; answering from the cache');
       } finally {
-        clearTimeout(timer);
+        this.clock.clearTimeout(timer);
       }
     }
     if (cached) return { items: cached.items, source: 'stale' };
@@ -104,7 +104,7 @@ export class LibrarySearch {
       .search(actor, guildId, q, MAX_CHOICES, { retry })
       .then((response) => {
         const items = response.items.slice(0, MAX_CHOICES);
-        this.cache.set(key, { items, at: this.now() });
+        this.cache.set(key, { items, at: this.clock.now() });
         let seen = this.seen.get(guildId);
         if (!seen) {
           seen = new Map();

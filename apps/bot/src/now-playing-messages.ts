@@ -8,14 +8,13 @@
  * An edit goes through the interaction's webhook while its token is valid (Discord: 15 minutes),
  * then through the channel message, which the bot may edit for as long as it can see the channel.
  */
-import type { RoomResponse } from '@dpp/shared';
+import { type Clock, parseRoomId, type RoomResponse } from '@dpp/shared';
 import { type Client, DiscordAPIError, EmbedBuilder, RESTJSONErrorCodes, Routes } from 'discord.js';
 import throttle from 'lodash.throttle';
 import type { Logger } from 'pino';
 import type { EventFeed } from './event-feed.ts';
 import { nowPlayingMessage } from './now-playing.ts';
 import { followRoom } from './room-feed.ts';
-import { parseRoomId } from './rooms.ts';
 import type { Actor, ServerApi } from './server-api.ts';
 
 /** Discord's interaction tokens last 15 minutes; switch to the channel edit a little before. */
@@ -33,6 +32,8 @@ export interface NowPlayingMessagesOptions {
   self: () => Actor;
   editIntervalMs: number;
   feedBackoff?: { initialDelayMs: number; maxDelayMs: number };
+  /** Epoch time (interaction tokens and the progress shown are reckoned on it). */
+  clock: Clock;
 }
 
 /** A message to keep up to date, as the command that sent it knows it. */
@@ -133,7 +134,7 @@ class LiveMessage {
   private async send(body: unknown): Promise<void> {
     const { client, applicationId } = this.options;
     const { interactionToken, interactionCreatedAt, channelId, messageId } = this.message;
-    if (!this.viaChannel && Date.now() - interactionCreatedAt < INTERACTION_TOKEN_LIFETIME_MS) {
+    if (!this.viaChannel && this.options.clock.now() - interactionCreatedAt < INTERACTION_TOKEN_LIFETIME_MS) {
       try {
         await client.rest.patch(Routes.webhookMessage(applicationId, interactionToken, '@original'), {
           body,
@@ -162,7 +163,7 @@ class LiveMessage {
       return { embeds: [embed.toJSON()], components: [] };
     }
     // Progress as of now: the room's server time plus the time since the bot heard it.
-    const room = { ...view.room, serverTime: view.room.serverTime + (Date.now() - view.heardAt) };
+    const room = { ...view.room, serverTime: view.room.serverTime + (this.options.clock.now() - view.heardAt) };
     const message = nowPlayingMessage({ room, channelName, publicUrl: this.options.publicUrl });
     return {
       embeds: message.embeds.map((embed) => embed.toJSON()),
@@ -206,7 +207,7 @@ export class NowPlayingMessages {
     if (!entry) {
       const roomId = message.roomId;
       const created: RoomEntry = {
-        view: { kind: 'room', room: message.shown, heardAt: Date.now() },
+        view: { kind: 'room', room: message.shown, heardAt: this.options.clock.now() },
         messages: [],
         feed: followRoom({
           api: this.options.api,
@@ -214,6 +215,7 @@ export class NowPlayingMessages {
           actor: this.options.self,
           log: this.options.log,
           backoff: this.options.feedBackoff,
+          clock: this.options.clock,
           onRoom: (room) => this.onRoom(created, room),
           onEnded: () => this.onEnded(created),
         }),
@@ -260,7 +262,7 @@ export class NowPlayingMessages {
   }
 
   private onRoom(entry: RoomEntry, room: RoomResponse): void {
-    entry.view = { kind: 'room', room, heardAt: Date.now() };
+    entry.view = { kind: 'room', room, heardAt: this.options.clock.now() };
     for (const message of entry.messages) message.changed();
   }
 

@@ -2,10 +2,9 @@
  * The now-playing message: poster, title, progress, who is watching, and buttons (pause/resume,
  * skip) that act on the room through the server, under the room's permission rules.
  */
-import { expectedPosition, type RoomResponse } from '@dpp/shared';
+import { expectedPosition, formatTime, type RoomResponse } from '@dpp/shared';
 import { ActionRowBuilder, ButtonBuilder, ButtonStyle, EmbedBuilder } from 'discord.js';
 import { truncate } from './replies.ts';
-import { formatTime } from './time.ts';
 import { upNextDescription, upNextField } from './up-next.ts';
 
 export const NOW_PLAYING_BUTTONS = { toggle: 'toggle', skip: 'skip' } as const;

@@ -4,10 +4,10 @@
  * as for the activity).
  */
 import type { RoomResponse } from '@dpp/shared';
+import { formatTime } from '@dpp/shared';
 import { ActionRowBuilder, ButtonBuilder, ButtonStyle, EmbedBuilder } from 'discord.js';
 import { formatRate } from './now-playing.ts';
 import { truncate } from './replies.ts';
-import { formatTime } from './time.ts';
 
 /** Entries listed; the first `REMOVABLE` of them get a Remove button (Discord allows 5 rows of 5). */
 const SHOWN = 10;

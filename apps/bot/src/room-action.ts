@@ -1,9 +1,9 @@
 /** The shape of /pause, /resume, /skip, /seek: one room command in the caller's voice channel. */
-import { BOT_API_ERRORS, type BotRoomCommand, type RoomResponse } from '@dpp/shared';
+import { BOT_API_ERRORS, type BotRoomCommand, type RoomResponse, roomIdFor } from '@dpp/shared';
 import type { ChatInputCommandInteraction, VoiceBasedChannel } from 'discord.js';
 import type { BotContext } from './context.ts';
 import { ServerApiError, UserFacingError } from './errors.ts';
-import { actorOf, intentKey, requireVoiceChannel, roomIdOf } from './rooms.ts';
+import { actorOf, intentKey, requireVoiceChannel } from './rooms.ts';
 
 export const nothingPlaying = (channel: VoiceBasedChannel) =>
   new UserFacingError(`Nothing is playing in 🔊 ${channel.name}. Start something with \`/play\`.`);
@@ -17,7 +17,7 @@ export async function roomAction(
 ): Promise<void> {
   const channel = requireVoiceChannel(interaction, 'the watch party is the room of your voice channel.');
   const actor = actorOf(interaction);
-  const roomId = roomIdOf(interaction.guildId, channel.id);
+  const roomId = roomIdFor(interaction.guildId, channel.id);
   await interaction.deferReply();
   try {
     let command: BotRoomCommand;

@@ -7,6 +7,7 @@ import {
   BOT_ROOM_EVENTS_PATH,
   botApiPath,
   botRoomEndedSchema,
+  type Clock,
   type RoomResponse,
   roomResponseSchema,
 } from '@dpp/shared';
@@ -24,6 +25,7 @@ export interface RoomFeedOptions {
   /** The room ended, or there is none: the feed has stopped. */
   onEnded(): void;
   backoff?: { initialDelayMs: number; maxDelayMs: number };
+  clock?: Clock;
 }
 
 export function followRoom(options: RoomFeedOptions): EventFeed {
@@ -34,6 +36,7 @@ export function followRoom(options: RoomFeedOptions): EventFeed {
     actor: options.actor,
     log,
     backoff: options.backoff,
+    clock: options.clock,
     onEnded: options.onEnded,
     onEvent(event, data) {
       if (event === BOT_ROOM_EVENTS.ended) return botRoomEndedSchema.safeParse(data).success;

@@ -1,6 +1,6 @@
 /**
- * Rooms are voice channels: `roomId = "<guildId>:<channelId>"`. Helpers to find the caller's room and
- * to say who the bot acts for.
+ * Rooms are voice channels (`roomIdFor` in @dpp/shared). Helpers to find the caller's voice channel
+ * and to say who the bot acts for.
  */
 import type {
   AutocompleteInteraction,
@@ -15,13 +15,6 @@ type GuildInteraction =
   | ChatInputCommandInteraction<'cached'>
   | AutocompleteInteraction<'cached'>
   | ButtonInteraction<'cached'>;
-
-export const roomIdOf = (guildId: string, channelId: string) => `${guildId}:${channelId}`;
-
-export function parseRoomId(roomId: string): { guildId: string; channelId: string } | null {
-  const match = /^(\d{5,25}):(\d{5,25})$/.exec(roomId);
-  return match ? { guildId: match[1]!, channelId: match[2]! } : null;
-}
 
 /** The user behind an interaction, with what the server's permission rules need. */
 export function actorOf(interaction: GuildInteraction): Actor {

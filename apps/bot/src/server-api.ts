@@ -25,7 +25,9 @@ import {
   type BotVoiceSync,
   botApiErrorSchema,
   botApiPath,
+  type Clock,
   type RoomResponse,
+  systemClock,
 } from '@dpp/shared';
 import {
   BrokenCircuitError,
@@ -61,6 +63,8 @@ export interface ServerApiOptions {
   /** Retries after the first attempt, with exponential backoff. */
   retry?: { retries: number; initialDelayMs: number; maxDelayMs: number };
   breaker?: { consecutiveFailures: number; halfOpenAfterMs: number };
+  /** For the event streams' connect timeout (the calls' timeouts and backoff are cockatiel's and AbortSignal's). */
+  clock?: Clock;
 }
 
 export interface CallOptions {
@@ -85,6 +89,7 @@ export class ServerApi {
   readonly events = new EventEmitter<{ down: []; up: [] }>();
   private readonly fetch: typeof fetch;
   private readonly timeoutMs: number;
+  private readonly clock: Clock;
   private readonly retrying: IPolicy;
   private readonly once: IPolicy;
   private up = true;
@@ -92,6 +97,7 @@ export class ServerApi {
   constructor(private readonly options: ServerApiOptions) {
     this.fetch = options.fetch ?? globalThis.fetch;
     this.timeoutMs = options.timeoutMs ?? 5000;
+    this.clock = options.clock ?? systemClock;
     const transient = handleWhen((error) => error instanceof TransientError);
     const breakerOptions = options.breaker ?? { consecutiveFailures: 5, halfOpenAfterMs: 10_000 };
     const breaker = circuitBreaker(transient, {
@@ -162,7 +168,10 @@ export class ServerApi {
     const url = new URL(path, `${this.options.baseUrl}/`);
     // The timeout covers the answer's headers only: the stream itself stays open for as long as the room.
     const connecting = new AbortController();
-    const timer = setTimeout(() => connecting.abort(new DOMException('timed out', 'TimeoutError')), this.timeoutMs);
+    const timer = this.clock.setTimeout(
+      () => connecting.abort(new DOMException('timed out', 'TimeoutError')),
+      this.timeoutMs,
+    );
     let response: Response;
     try {
       response = await this.fetch(url, {
@@ -173,7 +182,7 @@ export class ServerApi {
       if (signal.aborted) throw error;
       throw new ServerUnreachableError(describeFetchError(error), { cause: error });
     } finally {
-      clearTimeout(timer);
+      this.clock.clearTimeout(timer);
     }
     if (response.ok && response.headers.get('content-type')?.startsWith('text/event-stream')) return response;
     const body = botApiErrorSchema.safeParse(await response.json().catch(() => undefined));

@@ -86,13 +86,3 @@ export function parseTime(input: string): ParseResult {
   if (ms > MAX_TIME_MS) return { ok: false, reason: 'too large' };
   return { ok: true, value: { mode, ms: sign * ms } };
 }
-
-/** `1:23:45`, `5:07`, `0:09`: how players show a position. */
-export function formatTime(ms: number): string {
-  const total = Math.max(0, Math.floor(ms / 1000));
-  const h = Math.floor(total / 3600);
-  const m = Math.floor((total % 3600) / 60);
-  const s = total % 60;
-  const ss = String(s).padStart(2, '0');
-  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
-}

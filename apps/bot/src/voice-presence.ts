@@ -10,11 +10,14 @@ import {
   type BotVoiceSync,
   botApiPath,
   botRoomCreatedSchema,
+  type Clock,
+  roomIdFor,
+  systemClock,
+  type TimerHandle,
 } from '@dpp/shared';
 import type { Guild, VoiceState } from 'discord.js';
 import type { Logger } from 'pino';
 import { EventFeed } from './event-feed.ts';
-import { roomIdOf } from './rooms.ts';
 import type { Actor, ServerApi } from './server-api.ts';
 
 export interface VoicePresenceOptions {
@@ -26,6 +29,7 @@ export interface VoicePresenceOptions {
   resync?: { initialDelayMs: number; maxDelayMs: number };
   /** Reconnecting a guild's feed of new rooms. */
   feedBackoff?: { initialDelayMs: number; maxDelayMs: number };
+  clock?: Clock;
 }
 
 const isHuman = (state: VoiceState) =>
@@ -41,14 +45,17 @@ function voiceUser(state: VoiceState) {
 }
 
 export class VoicePresence {
-  private readonly emptyTimers = new Map<string, NodeJS.Timeout>();
+  private readonly emptyTimers = new Map<string, TimerHandle>();
   /** Guilds out of sync with the server: the backoff delay, and the pending retry. */
-  private readonly outOfSync = new Map<string, { delay: number; timer: NodeJS.Timeout | undefined }>();
+  private readonly outOfSync = new Map<string, { delay: number; timer: TimerHandle | undefined }>();
   /** Per guild: the server's feed of the guild's new rooms. */
   private readonly guildFeeds = new Map<string, EventFeed>();
   private closed = false;
+  private readonly clock: Clock;
 
-  constructor(private readonly options: VoicePresenceOptions) {}
+  constructor(private readonly options: VoicePresenceOptions) {
+    this.clock = options.clock ?? systemClock;
+  }
 
   /** Rooms whose channel is empty and that end when their grace period runs out. */
   get pendingEnds(): string[] {
@@ -74,7 +81,7 @@ export class VoicePresence {
       this.checkEmpty(guild, from);
     }
     if (to && human) {
-      this.cancelEmpty(roomIdOf(guild.id, to));
+      this.cancelEmpty(roomIdFor(guild.id, to));
       await this.report(guild, { kind: 'join', guildId: guild.id, channelId: to, ...user });
     }
   }
@@ -116,6 +123,7 @@ export class VoicePresence {
       actor: this.options.self,
       log: this.options.log,
       backoff: this.options.feedBackoff,
+      clock: this.clock,
       onEvent: (event, data) => {
         const created = event === BOT_GUILD_EVENTS.created && botRoomCreatedSchema.safeParse(data).success;
         if (created || event === BOT_GUILD_EVENTS.ready) void this.syncGuild(guild);
@@ -162,7 +170,7 @@ export class VoicePresence {
     if (entry.timer) return;
     entry.delay = entry.delay === 0 ? initialDelayMs : Math.min(entry.delay * 2, maxDelayMs);
     const pending = entry;
-    pending.timer = setTimeout(
+    pending.timer = this.clock.setTimeout(
       () => {
         pending.timer = undefined;
         void this.syncGuild(guild);
@@ -173,9 +181,9 @@ export class VoicePresence {
 
   private checkEmpty(guild: Guild, channelId: string): void {
     if (this.humansIn(guild, channelId) > 0 || this.closed) return;
-    const roomId = roomIdOf(guild.id, channelId);
+    const roomId = roomIdFor(guild.id, channelId);
     if (this.emptyTimers.has(roomId)) return;
-    const timer = setTimeout(() => {
+    const timer = this.clock.setTimeout(() => {
       this.emptyTimers.delete(roomId);
       if (this.humansIn(guild, channelId) > 0) return;
       void this.endEmptyRoom(roomId);
@@ -185,8 +193,8 @@ export class VoicePresence {
 
   private cancelEmpty(roomId: string): void {
     const timer = this.emptyTimers.get(roomId);
-    if (!timer) return;
-    clearTimeout(timer);
+    if (timer === undefined) return;
+    this.clock.clearTimeout(timer);
     this.emptyTimers.delete(roomId);
   }
 
@@ -196,7 +204,7 @@ export class VoicePresence {
         this.options.self(),
         roomId,
         'empty',
-        `empty:${roomId}:${Date.now()}`,
+        `empty:${roomId}:${this.clock.now()}`,
       );
       if (ended) this.options.log.info({ roomId }, 'voice channel stayed empty; room ended');
     } catch (error) {
@@ -206,8 +214,8 @@ export class VoicePresence {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const timer of this.emptyTimers.values()) clearTimeout(timer);
-    for (const { timer } of this.outOfSync.values()) clearTimeout(timer);
+    for (const timer of this.emptyTimers.values()) this.clock.clearTimeout(timer);
+    for (const { timer } of this.outOfSync.values()) this.clock.clearTimeout(timer);
     this.emptyTimers.clear();
     this.outOfSync.clear();
     const feeds = [...this.guildFeeds.values()];

@@ -1,3 +1,4 @@
+import { ManualClock } from '@dpp/shared/testing';
 import { GatewayIntentBits, InteractionResponseType } from 'discord.js';
 import { afterEach, describe, expect, test } from 'vitest';
 import { isEphemeral, messageText } from '../../../tests/fakes/discord/index.ts';
@@ -276,6 +277,24 @@ describe('the voice channel is the room', () => {
     expect(stub.callsTo('voiceEvent').map((c) => (c.body as { kind: string }).kind)).toEqual(['join', 'leave', 'join']);
     expect(bot.ctx.voice.pendingEnds).toEqual([]);
     expect(stub.callsTo('endRoom')).toHaveLength(0);
+  });
+
+  test('an empty channel ends its room when the grace period runs out on the bot’s clock, not before', async () => {
+    const clock = new ManualClock();
+    const { fake, stub, voice, bot } = await start({ tuning: { emptyGraceMs: 60_000 }, clock });
+    const { alice } = fake.guild.users;
+    const { movieNight } = fake.guild.channels;
+    const roomId = `${fake.guild.id}:${movieNight}`;
+    await voice(alice, movieNight);
+    await voice(alice, null);
+    await waitFor(() => bot.ctx.voice.pendingEnds.includes(roomId), { what: 'the grace period to start' });
+    await clock.advance(59_999);
+    expect(bot.ctx.voice.pendingEnds).toEqual([roomId]);
+    expect(stub.callsTo('endRoom')).toHaveLength(0);
+    await clock.advance(1);
+    await waitFor(() => stub.callsTo('endRoom').length === 1, { what: 'the empty room to end' });
+    expect(stub.callsTo('endRoom')[0]).toMatchObject({ params: { roomId }, body: { reason: 'empty' } });
+    expect(bot.ctx.voice.pendingEnds).toEqual([]);
   });
 });
 

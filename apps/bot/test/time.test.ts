@@ -1,6 +1,7 @@
+import { formatTime } from '@dpp/shared';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { formatTime, MAX_TIME_MS, parseTime } from '../src/time.ts';
+import { MAX_TIME_MS, parseTime } from '../src/time.ts';
 
 describe('parseTime', () => {
   test.each([

@@ -2,6 +2,8 @@ export * from './bot-api.ts';
 export * from './client-config.ts';
 export * from './clock.ts';
 export * from './error-scrub.ts';
+export * from './format-time.ts';
 export * from './library.ts';
 export * from './protocol.ts';
+export * from './room-id.ts';
 export * from './sync/index.ts';

@@ -1,6 +1,7 @@
+import { formatTime } from '@dpp/shared';
 import type { AdminInstance, AdminOverview, AdminRoom, AdminTranscode } from '@dpp/shared/admin';
 import { type FormEvent, lazy, type ReactNode, Suspense, useCallback, useEffect, useState } from 'react';
-import { formatDrift, formatTime } from '../lib/format.ts';
+import { formatDrift } from '../lib/format.ts';
 import { type FetchResult, fetchOverview, forgetToken, storedToken, storeToken } from './overview-client.ts';
 
 /** The charts and their library load only once there is something to draw. */

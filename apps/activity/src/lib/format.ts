@@ -1,14 +1,3 @@
-/** 83_000 → "1:23", 4_503_000 → "1:15:03". */
-export function formatTime(ms: number | null | undefined): string {
-  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '--:--';
-  const total = Math.max(0, Math.floor(ms / 1000));
-  const hours = Math.floor(total / 3600);
-  const minutes = Math.floor((total % 3600) / 60);
-  const seconds = total % 60;
-  const ss = String(seconds).padStart(2, '0');
-  return hours > 0 ? `${hours}:${String(minutes).padStart(2, '0')}:${ss}` : `${minutes}:${ss}`;
-}
-
 /** Signed drift for the sync badge: "+12 ms", "−340 ms", "+1.2 s". */
 export function formatDrift(ms: number): string {
   const sign = ms < 0 ? '−' : '+';

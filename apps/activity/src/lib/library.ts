@@ -8,51 +8,54 @@ import {
   resumeResponseSchema,
   sectionsResponseSchema,
 } from '@dpp/shared';
-import { useApp } from '../room/store.ts';
 import { api } from './api.ts';
 
-/** In Discord the library is the guild's: the guild id is the first half of the room id. */
-function guildQuery(): string {
-  const roomId = useApp.getState().roomId ?? '';
-  const match = /^(\d{5,25}):\d{5,25}$/.exec(roomId);
-  return match ? `guildId=${match[1]}` : '';
-}
-
-const withGuild = (path: string, params: Record<string, string | number | undefined> = {}) => {
+/**
+ * `path` with its query and, in Discord, `guildId=` (the library and the Plex servers are the guild's;
+ * standalone rooms have no guild). Parameters left undefined are left out.
+ */
+export function withGuild(
+  path: string,
+  guildId: string | undefined,
+  params: Record<string, string | number | undefined> = {},
+): string {
   const query = new URLSearchParams();
   for (const [key, value] of Object.entries(params)) if (value !== undefined) query.set(key, String(value));
-  const guild = guildQuery();
-  const parts = [query.toString(), guild].filter(Boolean).join('&');
-  return parts ? `${path}?${parts}` : path;
-};
+  if (guildId) query.set('guildId', guildId);
+  const text = query.toString();
+  return text ? `${path}?${text}` : path;
+}
 
-export const libraryApi = {
-  sections: (signal?: AbortSignal) =>
-    api(withGuild('/api/library/sections'), { schema: sectionsResponseSchema, signal }),
-  items: (sectionId: string, cursor: string | undefined, signal?: AbortSignal) =>
-    api(
-      withGuild(`/api/library/sections/${encodeURIComponent(sectionId)}/items`, {
-        cursor,
-        limit: LIBRARY_LIMITS.defaultPageSize,
+/** The library endpoints for the guild `guildId()` names when a request is made. */
+export function libraryApiFor(guildId: () => string | undefined) {
+  const at = (path: string, params?: Record<string, string | number | undefined>) => withGuild(path, guildId(), params);
+  return {
+    sections: (signal?: AbortSignal) => api(at('/api/library/sections'), { schema: sectionsResponseSchema, signal }),
+    items: (sectionId: string, cursor: string | undefined, signal?: AbortSignal) =>
+      api(
+        at(`/api/library/sections/${encodeURIComponent(sectionId)}/items`, {
+          cursor,
+          limit: LIBRARY_LIMITS.defaultPageSize,
+        }),
+        { schema: itemPageSchema, signal },
+      ),
+    search: (q: string, signal?: AbortSignal) =>
+      api(at('/api/library/search', { q, limit: LIBRARY_LIMITS.maxSearchLimit }), {
+        schema: itemListSchema,
+        signal,
       }),
-      { schema: itemPageSchema, signal },
-    ),
-  search: (q: string, signal?: AbortSignal) =>
-    api(withGuild('/api/library/search', { q, limit: LIBRARY_LIMITS.maxSearchLimit }), {
-      schema: itemListSchema,
-      signal,
-    }),
-  item: (id: string, signal?: AbortSignal) =>
-    api(withGuild(`/api/library/items/${encodeURIComponent(id)}`), { schema: libraryItemDetailSchema, signal }),
-  children: (id: string, signal?: AbortSignal) =>
-    api(withGuild(`/api/library/items/${encodeURIComponent(id)}/children`), { schema: itemListSchema, signal }),
-  /** Items the guild left part-way, newest first. */
-  continueWatching: (signal?: AbortSignal) =>
-    api(withGuild('/api/library/continue'), { schema: continueWatchingSchema, signal }),
-  /** Where the guild left an item (null: never, or watched). */
-  resume: (id: string, signal?: AbortSignal) =>
-    api(withGuild(`/api/library/items/${encodeURIComponent(id)}/resume`), { schema: resumeResponseSchema, signal }),
-};
+    item: (id: string, signal?: AbortSignal) =>
+      api(at(`/api/library/items/${encodeURIComponent(id)}`), { schema: libraryItemDetailSchema, signal }),
+    children: (id: string, signal?: AbortSignal) =>
+      api(at(`/api/library/items/${encodeURIComponent(id)}/children`), { schema: itemListSchema, signal }),
+    /** Items the guild left part-way, newest first. */
+    continueWatching: (signal?: AbortSignal) =>
+      api(at('/api/library/continue'), { schema: continueWatchingSchema, signal }),
+    /** Where the guild left an item (null: never, or watched). */
+    resume: (id: string, signal?: AbortSignal) =>
+      api(at(`/api/library/items/${encodeURIComponent(id)}/resume`), { schema: resumeResponseSchema, signal }),
+  };
+}
 
 /** "S1 · E3", "2019", "Season 2" — the small line under a title. */
 export function itemSubtitle(item: LibraryItemDto): string {

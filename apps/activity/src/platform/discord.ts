@@ -1,7 +1,7 @@
 import { Common, DiscordSDK, Events, Permissions, PermissionUtils, patchUrlMappings } from '@discord/embedded-app-sdk';
-import { discordAuthResponseSchema, type SessionResponse } from '@dpp/shared';
+import { discordAuthResponseSchema, roomIdFor, type SessionResponse } from '@dpp/shared';
 import { api } from '../lib/api.ts';
-import type { DiscordLayoutMode, Participant } from '../room/store.ts';
+import type { DiscordLayoutMode, Participant } from '../room/app-state.ts';
 import type { Platform } from './platform.ts';
 import { keepProxyTicketFresh } from './proxy-ticket.ts';
 
@@ -20,7 +20,7 @@ export function discordClientId(hostname: string): string | null {
   return match?.[1] ?? null;
 }
 
-export class DiscordBootError extends Error {
+class DiscordBootError extends Error {
   override name = 'DiscordBootError';
 }
 
@@ -135,7 +135,7 @@ export async function bootDiscord(location: Location): Promise<Platform> {
 
   return {
     mode: 'discord',
-    roomId: `${sdk.guildId}:${sdk.channelId}`,
+    roomId: roomIdFor(sdk.guildId, sdk.channelId),
     roomLabel: channelName,
     instanceId: sdk.instanceId,
     session,

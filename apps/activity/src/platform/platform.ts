@@ -1,5 +1,5 @@
 import type { SessionResponse } from '@dpp/shared';
-import type { DiscordLayoutMode, Participant } from '../room/store.ts';
+import type { DiscordLayoutMode, Participant } from '../room/app-state.ts';
 
 /**
  * What the rest of the app needs from where it runs: Discord (inside its iframe, through the SDK)

@@ -6,6 +6,8 @@
  * ticket's life, and again at once when the proxy answers 401, retrying the refused request once.
  * In standalone mode there is no proxy and nothing here runs.
  */
+import { type Clock, every } from '@dpp/shared';
+import { browserClock } from '../lib/browser-clock.ts';
 
 /** How often the ticket is refreshed while the activity runs (no lifetime is published: stay well inside it). */
 export const PROXY_TICKET_REFRESH_MS = 5 * 60 * 1000;
@@ -41,11 +43,6 @@ export function behindProxy(): boolean {
   return refresher !== null;
 }
 
-export interface ScheduleTimers {
-  setInterval(callback: () => void, ms: number): unknown;
-  clearInterval(handle: unknown): void;
-}
-
 /**
  * Installs `refresh` (the SDK command) as the ticket refresher and refreshes every `everyMs`;
  * returns the stop.
@@ -53,12 +50,12 @@ export interface ScheduleTimers {
 export function keepProxyTicketFresh(
   refresh: Refresher,
   everyMs: number = PROXY_TICKET_REFRESH_MS,
-  timers: ScheduleTimers = globalThis as unknown as ScheduleTimers,
+  clock: Clock = browserClock,
 ): () => void {
   refresher = refresh;
-  const handle = timers.setInterval(() => void refreshProxyTicket(), everyMs);
+  const stopSchedule = every(clock, everyMs, () => void refreshProxyTicket());
   return () => {
-    timers.clearInterval(handle);
+    stopSchedule();
     if (refresher === refresh) refresher = null;
     inFlight = null;
   };

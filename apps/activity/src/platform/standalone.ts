@@ -1,5 +1,5 @@
 import { DiscordSDKMock } from '@discord/embedded-app-sdk';
-import { type SessionResponse, sessionResponseSchema } from '@dpp/shared';
+import { devRoomId, type SessionResponse, sessionResponseSchema } from '@dpp/shared';
 import { api } from '../lib/api.ts';
 import type { Platform } from './platform.ts';
 
@@ -17,10 +17,10 @@ export function standaloneRoom(search: string): { roomId: string; label: string;
       .replace(/[^A-Za-z0-9_-]+/g, '-')
       .replace(/^-+|-+$/g, '')
       .slice(0, 64) || 'lobby';
-  if (raw === '' || raw === name) return { roomId: `dev:${name}`, label: name };
+  if (raw === '' || raw === name) return { roomId: devRoomId(name), label: name };
   const shown = raw.length > 40 ? `${raw.slice(0, 40)}…` : raw;
   const rule = 'Room names use letters, digits, - and _ (up to 64)';
-  return { roomId: `dev:${name}`, label: name, problem: `${rule}: “${shown}” became “${name}”.` };
+  return { roomId: devRoomId(name), label: name, problem: `${rule}: “${shown}” became “${name}”.` };
 }
 
 export function rememberedName(): string | null {

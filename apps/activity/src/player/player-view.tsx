@@ -3,9 +3,22 @@ import type { Playback } from '@dpp/shared';
 import { useEffect, useRef } from 'react';
 import videojs from 'video.js';
 import { ApiError, describeError } from '../lib/api.ts';
+import { browserClock } from '../lib/browser-clock.ts';
 import { refreshProxyTicket } from '../platform/proxy-ticket.ts';
-import { browserTimers, type RoomSession } from '../room/session.ts';
-import { type AppState, notify, type Quality, type SubtitleTrack, selectMe, useApp } from '../room/store.ts';
+import { type AppState, type Quality, type SubtitleTrack, selectMe } from '../room/app-state.ts';
+import type { RoomSession } from '../room/session.ts';
+import {
+  gestureGiven,
+  needGesture,
+  notify,
+  playerClosed,
+  readApp,
+  setCaptionLines,
+  setSubtitleTracks,
+  setSyncStatus,
+  startedMuted,
+  watchApp,
+} from '../room/store.ts';
 import { SyncController } from '../sync/sync-controller.ts';
 import { setGestureHandler } from './bridge.ts';
 import { fetchStream } from './stream.ts';
@@ -66,9 +79,7 @@ function applySubtitles(player: Player, choice: string | null): void {
 }
 
 function publishCaptions(track: TrackLike | undefined): void {
-  const lines = captionLinesOf(track);
-  if (JSON.stringify(lines) !== JSON.stringify(useApp.getState().captionLines))
-    useApp.setState({ captionLines: lines });
+  setCaptionLines(captionLinesOf(track));
 }
 
 /** The track whose cues are drawn now (the one left "hidden" by applySubtitles). */
@@ -80,8 +91,7 @@ function publishTracks(player: Player): void {
     label: trackKey(t) || `Track ${i + 1}`,
     language: t.language,
   }));
-  const previous = useApp.getState().subtitleTracks;
-  if (JSON.stringify(previous) !== JSON.stringify(tracks)) useApp.setState({ subtitleTracks: tracks });
+  setSubtitleTracks(tracks);
 }
 
 const durationOf = (state: AppState): number | undefined => {
@@ -134,24 +144,29 @@ export default function PlayerView({ session }: { session: RoomSession }) {
     const element = (player.tech(true).el() as HTMLVideoElement | null) ?? video;
 
     const media = new VideoJsMedia(player, element, {
-      startedMuted: () => useApp.setState({ autoplayMuted: true }),
-      blocked: () => useApp.setState({ needsGesture: true }),
+      startedMuted,
+      blocked: needGesture,
     });
     const controller = new SyncController({
       media,
       clock: session.connection,
-      timers: browserTimers,
+      // The sync controller still takes its own Timers port (intervals too): the page's clock plus intervals.
+      timers: {
+        ...browserClock,
+        setInterval: (run, ms) => window.setInterval(run, ms),
+        clearInterval: (handle) => window.clearInterval(handle as number | undefined),
+      },
       report: (report) => session.connection.report(report),
       onStatus: (sync) => {
-        useApp.setState({ sync });
+        setSyncStatus(sync);
         const inStep = sync.phase === 'synced' || sync.phase === 'nudging';
         session.connection.noteDrift(inStep ? sync.driftMs : null);
       },
     });
     setGestureHandler(() => {
       // A tap allows sound: play with the viewer's own mute setting, not the muted start's.
-      element.muted = useApp.getState().prefs.muted;
-      useApp.setState({ needsGesture: false, autoplayMuted: false });
+      element.muted = readApp().prefs.muted;
+      gestureGiven();
       // Inside the gesture: unlocks the element on browsers that need it; the controller pauses it
       // again at once if the room is not playing.
       element.play().catch(() => undefined);
@@ -161,8 +176,8 @@ export default function PlayerView({ session }: { session: RoomSession }) {
     // The mute button must tell the truth: if the element is muted behind the viewer's back (a muted
     // autoplay, the browser), the app says so and offers the one tap that unmutes.
     player.on('volumechange', () => {
-      const { prefs, autoplayMuted } = useApp.getState();
-      if (element.muted && !prefs.muted && !autoplayMuted) useApp.setState({ autoplayMuted: true });
+      const { prefs, autoplayMuted } = readApp();
+      if (element.muted && !prefs.muted && !autoplayMuted) startedMuted();
     });
     // Caption cues change with time: redraw on every change of the chosen track.
     const onCueChange = () => publishCaptions(activeTrackOf(player));
@@ -175,11 +190,11 @@ export default function PlayerView({ session }: { session: RoomSession }) {
     player.on('canplay', () => controller.onCanPlay());
     player.on('loadedmetadata', () => {
       publishTracks(player);
-      applySubtitles(player, useApp.getState().prefs.subtitles);
+      applySubtitles(player, readApp().prefs.subtitles);
     });
     (player.textTracks() as unknown as TrackListLike).addEventListener('addtrack', () => {
       publishTracks(player);
-      applySubtitles(player, useApp.getState().prefs.subtitles);
+      applySubtitles(player, readApp().prefs.subtitles);
     });
 
     // ---- the source follows the room's item and the local quality --------------------------
@@ -196,7 +211,7 @@ export default function PlayerView({ session }: { session: RoomSession }) {
       loading?.abort();
       loading = null;
       window.clearTimeout(retryTimer);
-      const roomId = useApp.getState().roomId;
+      const roomId = readApp().roomId;
       if (itemId === null || roomId === null) {
         loadedKey = null;
         controller.setSource(null);
@@ -228,8 +243,8 @@ export default function PlayerView({ session }: { session: RoomSession }) {
           publishTracks(player);
           player.one('loadedmetadata', () => {
             if (token !== loadToken) return;
-            const { prefs, autoplayMuted } = useApp.getState();
-            player.playbackRate(useApp.getState().snapshot?.playback.rate ?? 1);
+            const { prefs, autoplayMuted } = readApp();
+            player.playbackRate(readApp().snapshot?.playback.rate ?? 1);
             element.muted = prefs.muted || autoplayMuted;
             controller.setSource({ itemId, phase: 'loaded' });
           });
@@ -249,7 +264,7 @@ export default function PlayerView({ session }: { session: RoomSession }) {
     };
 
     player.on('error', () => {
-      const state = useApp.getState();
+      const state = readApp();
       const itemId = state.snapshot?.playback.itemId ?? null;
       if (itemId === null) return;
       const mediaError = player.error();
@@ -261,7 +276,7 @@ export default function PlayerView({ session }: { session: RoomSession }) {
         player.error(null);
         const token = loadToken;
         void refreshProxyTicket().then(() => {
-          if (token === loadToken) load(itemId, useApp.getState().prefs.quality);
+          if (token === loadToken) load(itemId, readApp().prefs.quality);
         });
         return;
       }
@@ -310,9 +325,9 @@ export default function PlayerView({ session }: { session: RoomSession }) {
     document.addEventListener('visibilitychange', onVisibility);
 
     controller.start();
-    sync(useApp.getState(), undefined);
+    sync(readApp(), undefined);
     onVisibility();
-    const unsubscribe = useApp.subscribe((state, previous) => sync(state, previous));
+    const unsubscribe = watchApp((state, previous) => sync(state, previous));
 
     return () => {
       unsubscribe();
@@ -322,11 +337,7 @@ export default function PlayerView({ session }: { session: RoomSession }) {
       controller.stop();
       setGestureHandler(null);
       player.dispose();
-      useApp.setState({
-        sync: { phase: 'idle', driftMs: null, rate: 1, seekLatencyMs: 0, startLatencyMs: 0, seeks: 0 },
-        subtitleTracks: [],
-        captionLines: [],
-      });
+      playerClosed();
     };
   }, [session]);
 

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { api } from '../lib/api.ts';
-import type { Quality } from '../room/store.ts';
+import type { Quality } from '../room/app-state.ts';
 
 /** `GET /api/rooms/:roomId/stream?quality=…` (DESIGN: streams contract). */
-export const streamResponseSchema = z.object({
+const streamResponseSchema = z.object({
   kind: z.enum(['hls', 'file']),
   url: z.string().startsWith('/api/'),
   mimeType: z.string().min(1),
@@ -24,7 +24,7 @@ export type StreamResponse = z.infer<typeof streamResponseSchema>;
  * file (no transcode, best picture), and the server falls back to HLS when it cannot; an HLS answer
  * with several renditions then adapts to the connection.
  */
-export function serverQuality(quality: Quality): Exclude<Quality, 'auto'> {
+function serverQuality(quality: Quality): Exclude<Quality, 'auto'> {
   return quality === 'auto' ? 'original' : quality;
 }
 

@@ -1,6 +1,5 @@
-import type { CommandIntent, CommandOp } from '@dpp/shared';
-import type { Timers } from '../sync/sync-controller.ts';
-import { CommandError } from './connection.ts';
+import type { Clock, CommandIntent, CommandOp } from '@dpp/shared';
+import { CommandError } from './room-socket-client.ts';
 
 /** How a command the room service could not take (`unavailable`) is sent again by itself. */
 export interface RetryPolicy {
@@ -103,7 +102,7 @@ export class RetryingCommands {
   constructor(
     private readonly options: {
       sender: CommandSender;
-      timers: Timers;
+      clock: Clock;
       listener?: Partial<RetryListener>;
       policy?: RetryPolicy;
       random?: () => number;
@@ -123,13 +122,13 @@ export class RetryingCommands {
    * up) or with CommandDropped (superseded or cancelled; the viewer has nothing to be told).
    */
   async send(intent: CommandIntent): Promise<void> {
-    const { sender, timers, listener } = this.options;
+    const { sender, clock, listener } = this.options;
     const kind = commandKind(intent.op);
     if (kind !== null) {
       for (const other of this.inFlight) if (other.kind === kind) other.cancel();
     }
     const id = sender.newCommandId();
-    const startedAt = timers.now();
+    const startedAt = clock.now();
     let cancelled = false;
     let wake: (() => void) | undefined;
     let timer: unknown;
@@ -137,7 +136,7 @@ export class RetryingCommands {
       kind,
       cancel: () => {
         cancelled = true;
-        timers.clearTimeout(timer);
+        clock.clearTimeout(timer);
         wake?.();
       },
     };
@@ -153,14 +152,14 @@ export class RetryingCommands {
           if (!retryable(error, attempt > 0)) throw error;
           const failure = error as CommandError;
           const delay = retryDelayMs(attempt + 1, this.policy, this.random);
-          if (timers.now() + delay - startedAt > this.policy.giveUpAfterMs) {
+          if (clock.now() + delay - startedAt > this.policy.giveUpAfterMs) {
             listener?.gaveUp?.(intent, failure);
             throw failure;
           }
           if (attempt === 0) listener?.retrying?.(intent, failure);
           await new Promise<void>((resolve) => {
             wake = resolve;
-            timer = timers.setTimeout(resolve, delay);
+            timer = clock.setTimeout(resolve, delay);
           });
           if (cancelled) throw new CommandDropped('Dropped: a newer command took its place, or the room closed.');
         }

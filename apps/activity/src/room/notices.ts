@@ -1,6 +1,6 @@
 import type { Cause, RoomSnapshot } from '@dpp/shared';
-import { formatTime } from '../lib/format.ts';
-import type { NoticeInput } from './store.ts';
+import { formatTime } from '@dpp/shared';
+import type { NoticeInput } from './app-state.ts';
 
 const quoted = (title: string | undefined) => (title ? `“${title}”` : 'an item');
 
@@ -51,7 +51,7 @@ function nameIn(before: RoomSnapshot, after: RoomSnapshot, userId: string): stri
 }
 
 /** The words of a change's notice (see describeChange). */
-export function describeText(before: RoomSnapshot, after: RoomSnapshot, cause: Cause, youId: string): string | null {
+function describeText(before: RoomSnapshot, after: RoomSnapshot, cause: Cause, youId: string): string | null {
   const nameOf = (userId: string) => nameIn(before, after, userId);
   const current = after.playback.itemId === null ? undefined : after.queue[0];
   const at = formatTime(after.playback.positionMs);

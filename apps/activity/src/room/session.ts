@@ -1,20 +1,27 @@
-import { applyState, type CommandIntent, expectedPosition } from '@dpp/shared';
-import type { Timers } from '../sync/sync-controller.ts';
+import { type Clock, type CommandIntent, every, expectedPosition } from '@dpp/shared';
+import { browserClock } from '../lib/browser-clock.ts';
 import { CommandDropped, RetryingCommands } from './command-retry.ts';
-import { browserSocketFactory, CommandError, RoomConnection, roomSocketUrl, type SocketFactory } from './connection.ts';
 import { describeChange, requestNotice } from './notices.ts';
-import { clearNotice, notify, postNotice, useApp } from './store.ts';
+import {
+  browserSocketFactory,
+  CommandError,
+  RoomSocketClient,
+  roomSocketUrl,
+  type SocketFactory,
+} from './room-socket-client.ts';
+import {
+  applyRoomState,
+  clearNotice,
+  notify,
+  postNotice,
+  readApp,
+  setClockEstimate,
+  setConnection,
+  setRoom,
+} from './store.ts';
 
 /** The notice that stays up while commands are being sent again by themselves. */
 const RETRY_NOTICE = 'command-retry';
-
-export const browserTimers: Timers = {
-  now: () => performance.now(),
-  setTimeout: (run, ms) => window.setTimeout(run, ms),
-  clearTimeout: (handle) => window.clearTimeout(handle as number | undefined),
-  setInterval: (run, ms) => window.setInterval(run, ms),
-  clearInterval: (handle) => window.clearInterval(handle as number | undefined),
-};
 
 export interface RoomSessionOptions {
   roomId: string;
@@ -22,7 +29,7 @@ export interface RoomSessionOptions {
   token: () => string;
   renewSession?: () => Promise<void>;
   createSocket?: SocketFactory;
-  timers?: Timers;
+  clock?: Clock;
 }
 
 /**
@@ -31,46 +38,37 @@ export interface RoomSessionOptions {
  * and to the store (the playback).
  */
 export class RoomSession {
-  readonly connection: RoomConnection;
+  readonly connection: RoomSocketClient;
   private readonly commands: RetryingCommands;
-  private clockTimer: unknown;
-  private readonly timers: Timers;
+  private stopClockUpdates: (() => void) | null = null;
+  private readonly clock: Clock;
 
   constructor(options: RoomSessionOptions) {
-    this.timers = options.timers ?? browserTimers;
-    this.connection = new RoomConnection({
+    this.clock = options.clock ?? browserClock;
+    this.connection = new RoomSocketClient({
       url: roomSocketUrl(window.location),
       roomId: options.roomId,
       instanceId: options.instanceId,
       token: options.token,
       renewSession: options.renewSession,
       createSocket: options.createSocket ?? browserSocketFactory,
-      timers: this.timers,
+      clock: this.clock,
       listener: {
         status: (status, detail) => {
-          const previous = useApp.getState().connection;
-          useApp.setState({
-            connection: {
-              status,
-              reason: detail.reason,
-              attempt: detail.attempt,
-              everOpen: previous.everOpen || status === 'open',
-            },
-          });
+          const previous = setConnection(status, detail);
           if (status === 'open' && previous.everOpen && previous.status !== 'open') {
             clearNotice('connection');
             notify('Reconnected', 'info', 'connection');
           }
         },
         welcome: (message) => {
-          useApp.setState({ snapshot: message.snapshot, you: message.you });
+          setRoom(message.snapshot, message.you);
         },
         state: (message) => {
-          const { snapshot: before, you } = useApp.getState();
-          if (!before) return;
-          const after = applyState(before, message);
-          useApp.setState({ snapshot: after });
-          const youId = you?.userId ?? '';
+          const applied = applyRoomState(message);
+          if (!applied) return;
+          const { before, after } = applied;
+          const youId = readApp().you?.userId ?? '';
           const notice =
             requestNotice(after, message.cause, youId, (userId) =>
               this.send({ op: 'control.answer', userId, accept: true }),
@@ -82,7 +80,7 @@ export class RoomSession {
           }
         },
         snapshot: (message) => {
-          useApp.setState({ snapshot: message.snapshot });
+          setRoom(message.snapshot);
         },
         error: (message) => {
           notify(message.message, 'error', `error:${message.code}`);
@@ -91,7 +89,7 @@ export class RoomSession {
     });
     this.commands = new RetryingCommands({
       sender: this.connection,
-      timers: this.timers,
+      clock: this.clock,
       listener: {
         // The server's own words stay up while the command is sent again by itself.
         retrying: (_intent, error) =>
@@ -112,17 +110,15 @@ export class RoomSession {
 
   start(): void {
     this.connection.start();
-    this.clockTimer = this.timers.setInterval(() => {
-      const { clock } = this.connection;
-      const rttMs = clock.rtt ?? null;
-      const offsetMs = Math.round(clock.offset);
-      const previous = useApp.getState().clock;
-      if (previous.rttMs !== rttMs || previous.offsetMs !== offsetMs) useApp.setState({ clock: { offsetMs, rttMs } });
-    }, 1000);
+    this.stopClockUpdates = every(this.clock, 1000, () => {
+      const { clockSync } = this.connection;
+      setClockEstimate(Math.round(clockSync.offset), clockSync.rtt ?? null);
+    });
   }
 
   stop(): void {
-    this.timers.clearInterval(this.clockTimer);
+    this.stopClockUpdates?.();
+    this.stopClockUpdates = null;
     this.commands.cancelAll();
     clearNotice(RETRY_NOTICE);
     this.connection.stop();
@@ -157,24 +153,9 @@ export class RoomSession {
 
   /** Where the group is now, by this viewer's clock. */
   expectedPositionMs(): number | null {
-    const snapshot = useApp.getState().snapshot;
+    const snapshot = readApp().snapshot;
     if (!snapshot || snapshot.playback.itemId === null) return null;
     const duration = snapshot.queue[0]?.durationMs ?? undefined;
     return expectedPosition(snapshot.playback, this.connection.serverNow(), duration);
   }
-}
-
-let current: RoomSession | null = null;
-
-export function setRoomSession(session: RoomSession | null): void {
-  current = session;
-}
-
-export function roomSession(): RoomSession | null {
-  return current;
-}
-
-/** Sends a command through the active session, if any. */
-export function sendCommand(intent: CommandIntent): void {
-  current?.send(intent);
 }

@@ -1,173 +1,41 @@
-import type { Member, RoomSnapshot, SessionUser, Welcome } from '@dpp/shared';
-import { create } from 'zustand';
-import type { SyncStatus } from '../sync/sync-controller.ts';
-import type { ConnectionStatus } from './connection.ts';
-
-export type Quality = 'auto' | 'original' | '1080p' | '720p' | '480p' | '360p' | '240p';
-/** The server's qualities; `height` for the transcoded ones (what the menu offers below the source). */
-export const QUALITIES: readonly { value: Quality; label: string; height?: number }[] = [
-  { value: 'auto', label: 'Auto' },
-  { value: 'original', label: 'Original' },
-  { value: '1080p', label: '1080p', height: 1080 },
-  { value: '720p', label: '720p', height: 720 },
-  { value: '480p', label: '480p', height: 480 },
-  { value: '360p', label: '360p', height: 360 },
-  { value: '240p', label: '240p', height: 240 },
-];
-
 /**
- * The qualities worth offering for an item whose source is `sourceHeight` pixels tall: Auto, the
- * original (named by its height), and each smaller rendition the server can make; nothing above the
- * source (a 1080p choice for a 360p clip would only show the same picture). Unknown height: all.
+ * The app's state (one zustand store) and the only ways to reach it: `useApp(selector)` and the named
+ * hooks below in components, `readApp()` / `watchApp()` elsewhere, and the named actions for every
+ * change. The store itself is not exported, so no module writes to it behind the actions' back.
  */
-export function qualityChoices(sourceHeight: number | null): { value: Quality; label: string }[] {
-  return QUALITIES.filter((q) => q.height === undefined || sourceHeight === null || q.height < sourceHeight).map(
-    (q) => ({
-      value: q.value,
-      label: q.value === 'original' && sourceHeight !== null ? `Original (${sourceHeight}p)` : q.label,
-    }),
-  );
-}
+import {
+  applyState,
+  type Clock,
+  guildOfRoom,
+  type RoomSnapshot,
+  type SessionUser,
+  type StateMessage,
+  type TimerHandle,
+  type Welcome,
+} from '@dpp/shared';
+import { create } from 'zustand';
+import { browserClock } from '../lib/browser-clock.ts';
+import type { SyncStatus } from '../sync/sync-controller.ts';
+import {
+  type AppState,
+  type DiscordLayoutMode,
+  loadPrefs,
+  type Notice,
+  type NoticeInput,
+  type NoticeKind,
+  type Panel,
+  type Participant,
+  PREFS_KEY,
+  type Prefs,
+  type SubtitleTrack,
+  selectCanControl,
+  selectMe,
+} from './app-state.ts';
+import type { ConnectionStatus } from './room-socket-client.ts';
 
-/** Local-only player settings (never sent to the room), remembered in localStorage. */
-export interface Prefs {
-  volume: number;
-  muted: boolean;
-  quality: Quality;
-  /** Subtitle track label/language the viewer chose, or null for off. */
-  subtitles: string | null;
-  captionSize: CaptionSize;
-  captionBackground: CaptionBackground;
-}
+const IDLE_SYNC: SyncStatus = { phase: 'idle', driftMs: null, rate: 1, seekLatencyMs: 0, startLatencyMs: 0, seeks: 0 };
 
-export type NoticeKind = 'info' | 'error';
-
-/** What a part of the app posts: the one way to tell the viewer something (see `postNotice`). */
-export interface NoticeInput {
-  text: string;
-  kind?: NoticeKind;
-  /**
-   * Notices with the same key collapse into one: the newer replaces the older, and when both name an
-   * `actor` the actors are joined ("Ana and Ben paused at 12:03").
-   */
-  key?: string;
-  /** Who did it, and what they did, when the text is "<actor> <action>". */
-  actor?: string;
-  action?: string;
-  /** Stays until acted on (the button) or dismissed, instead of fading after a few seconds. */
-  needsAction?: boolean | { label: string; run: () => void };
-}
-
-export interface Notice {
-  id: number;
-  text: string;
-  kind: NoticeKind;
-  key: string | null;
-  actors: string[];
-  action: string | null;
-  needsAction: false | true | { label: string; run: () => void };
-  /** How many times this notice was posted (collapsed repeats), so the UI can restart its fade. */
-  count: number;
-}
-
-/** Someone in the Discord activity instance (from the SDK), for avatars and who is still joining. */
-export interface Participant {
-  id: string;
-  name: string;
-  avatarUrl: string | null;
-}
-
-export type Panel = 'queue' | 'library' | 'people';
-
-export type CaptionSize = 'small' | 'medium' | 'large';
-export type CaptionBackground = 'none' | 'translucent' | 'solid';
-export const CAPTION_SIZES: readonly { value: CaptionSize; label: string }[] = [
-  { value: 'small', label: 'Small' },
-  { value: 'medium', label: 'Medium' },
-  { value: 'large', label: 'Large' },
-];
-export const CAPTION_BACKGROUNDS: readonly { value: CaptionBackground; label: string }[] = [
-  { value: 'none', label: 'No background' },
-  { value: 'translucent', label: 'Translucent' },
-  { value: 'solid', label: 'Solid' },
-];
-
-/** Discord's layout for the activity (`ACTIVITY_LAYOUT_MODE_UPDATE`); null outside Discord. */
-export type DiscordLayoutMode = 'focused' | 'pip' | 'grid';
-
-export interface SubtitleTrack {
-  id: string;
-  label: string;
-  language: string;
-}
-
-export interface AppState {
-  mode: 'discord' | 'standalone';
-  user: SessionUser | null;
-  roomId: string | null;
-  roomLabel: string;
-  /** May link Plex (Manage Server in Discord; anyone in standalone mode). */
-  canManage: boolean;
-
-  connection: { status: ConnectionStatus; reason?: string; attempt: number; everOpen: boolean };
-  snapshot: RoomSnapshot | null;
-  you: Welcome['you'] | null;
-  /** Server clock offset and RTT, for the sync badge's details. */
-  clock: { offsetMs: number; rttMs: number | null };
-  sync: SyncStatus;
-  notices: Notice[];
-  participants: Participant[];
-  prefs: Prefs;
-  /** The player started muted because the browser refused sound without a gesture. */
-  autoplayMuted: boolean;
-  /** The browser refused even a muted start: a tap is needed. */
-  needsGesture: boolean;
-  subtitleTracks: SubtitleTrack[];
-  /** The lines of the caption cues showing now (drawn by the app above its controls). */
-  captionLines: string[];
-  /** Where Discord shows the activity; null in a plain browser. */
-  discordLayout: DiscordLayoutMode | null;
-  /** The compact layout's sheet (panels and menus) is open. */
-  sheetOpen: boolean;
-  panel: Panel;
-  plexDialog: boolean;
-  /** Bumped to make the player ask for a fresh stream (the "try again" after a playback error). */
-  streamReload: number;
-}
-
-const PREFS_KEY = 'dpp.prefs';
-
-function loadPrefs(): Prefs {
-  const defaults: Prefs = {
-    volume: 1,
-    muted: false,
-    quality: 'auto',
-    subtitles: null,
-    captionSize: 'medium',
-    captionBackground: 'translucent',
-  };
-  try {
-    const raw = globalThis.localStorage?.getItem(PREFS_KEY);
-    if (!raw) return defaults;
-    const stored = JSON.parse(raw) as Partial<Prefs>;
-    return {
-      volume: typeof stored.volume === 'number' ? Math.min(1, Math.max(0, stored.volume)) : defaults.volume,
-      muted: typeof stored.muted === 'boolean' ? stored.muted : defaults.muted,
-      quality: QUALITIES.some((q) => q.value === stored.quality) ? (stored.quality as Quality) : defaults.quality,
-      subtitles: typeof stored.subtitles === 'string' ? stored.subtitles : null,
-      captionSize: CAPTION_SIZES.some((c) => c.value === stored.captionSize)
-        ? (stored.captionSize as CaptionSize)
-        : defaults.captionSize,
-      captionBackground: CAPTION_BACKGROUNDS.some((c) => c.value === stored.captionBackground)
-        ? (stored.captionBackground as CaptionBackground)
-        : defaults.captionBackground,
-    };
-  } catch {
-    return defaults;
-  }
-}
-
-export const useApp = create<AppState>()(() => ({
+const store = create<AppState>()(() => ({
   mode: 'standalone',
   user: null,
   roomId: null,
@@ -177,7 +45,7 @@ export const useApp = create<AppState>()(() => ({
   snapshot: null,
   you: null,
   clock: { offsetMs: 0, rttMs: null },
-  sync: { phase: 'idle', driftMs: null, rate: 1, seekLatencyMs: 0, startLatencyMs: 0, seeks: 0 },
+  sync: IDLE_SYNC,
   notices: [],
   participants: [],
   prefs: loadPrefs(),
@@ -192,9 +60,142 @@ export const useApp = create<AppState>()(() => ({
   streamReload: 0,
 }));
 
+// ---- reading -------------------------------------------------------------------------------
+
+/** A component's view of the state: re-renders when what `selector` returns changes. */
+export function useApp<T>(selector: (state: AppState) => T): T {
+  return store(selector);
+}
+
+/** The state now, for event handlers and modules outside React (read only: changes are actions). */
+export function readApp(): AppState {
+  return store.getState();
+}
+
+/** Calls `listener` after every change; returns the unsubscribe. */
+export function watchApp(listener: (state: AppState, previous: AppState) => void): () => void {
+  return store.subscribe(listener);
+}
+
+/** The guild of this room (Discord), undefined in standalone mode: the library and Plex are the guild's. */
+export function currentGuildId(): string | undefined {
+  const roomId = store.getState().roomId;
+  return roomId === null ? undefined : guildOfRoom(roomId);
+}
+
+export const useCanControl = () => useApp(selectCanControl);
+export const useMe = () => useApp(selectMe);
+export const usePlayback = () => useApp((s) => s.snapshot?.playback);
+/** The room has an item loaded. */
+export const useHasItem = () => useApp((s) => s.snapshot?.playback.itemId != null);
+export const useItemId = () => useApp((s) => s.snapshot?.playback.itemId ?? null);
+/** The queue entry playing now (the head of the queue while an item is loaded). */
+export const useCurrentEntry = () =>
+  useApp((s) => (s.snapshot?.playback.itemId != null ? s.snapshot.queue[0] : undefined));
+export const useMembers = () => useApp((s) => s.snapshot?.members ?? []);
+
+// ---- the session and the room ----------------------------------------------------------------
+
+/** Signed in and about to join `roomId`. */
+export function enterRoom(entry: Pick<AppState, 'mode' | 'user' | 'roomId' | 'roomLabel' | 'canManage'>): void {
+  store.setState(entry);
+}
+
+/** The session was renewed (same viewer, maybe a new name or avatar). */
+export function setUser(user: SessionUser): void {
+  store.setState({ user });
+}
+
+export function setParticipants(participants: Participant[]): void {
+  store.setState({ participants });
+}
+
+export function setDiscordLayout(discordLayout: DiscordLayoutMode | null): void {
+  store.setState({ discordLayout });
+}
+
+/** The room socket's status changed; returns what it was before. */
+export function setConnection(
+  status: ConnectionStatus,
+  detail: { reason?: string; attempt: number },
+): AppState['connection'] {
+  const previous = store.getState().connection;
+  store.setState({
+    connection: {
+      status,
+      reason: detail.reason,
+      attempt: detail.attempt,
+      everOpen: previous.everOpen || status === 'open',
+    },
+  });
+  return previous;
+}
+
+/** A welcome or a fresh snapshot: the room as the server has it now. */
+export function setRoom(snapshot: RoomSnapshot, you?: Welcome['you']): void {
+  store.setState(you === undefined ? { snapshot } : { snapshot, you });
+}
+
+/** A state broadcast applied to the room; null before the welcome (nothing to apply it to). */
+export function applyRoomState(message: StateMessage): { before: RoomSnapshot; after: RoomSnapshot } | null {
+  const before = store.getState().snapshot;
+  if (!before) return null;
+  const after = applyState(before, message);
+  store.setState({ snapshot: after });
+  return { before, after };
+}
+
+/** The clock estimate for the sync badge (a change only when it moved). */
+export function setClockEstimate(offsetMs: number, rttMs: number | null): void {
+  const previous = store.getState().clock;
+  if (previous.rttMs !== rttMs || previous.offsetMs !== offsetMs) store.setState({ clock: { offsetMs, rttMs } });
+}
+
+// ---- the player --------------------------------------------------------------------------------
+
+export function setSyncStatus(sync: SyncStatus): void {
+  store.setState({ sync });
+}
+
+/** The browser started the video muted (no sound without a gesture). */
+export function startedMuted(): void {
+  store.setState({ autoplayMuted: true });
+}
+
+/** The browser refused even a muted start: a tap is needed. */
+export function needGesture(): void {
+  store.setState({ needsGesture: true });
+}
+
+/** The viewer tapped: sound and play are allowed now. */
+export function gestureGiven(): void {
+  store.setState({ needsGesture: false, autoplayMuted: false });
+}
+
+export function setSubtitleTracks(tracks: SubtitleTrack[]): void {
+  if (JSON.stringify(store.getState().subtitleTracks) !== JSON.stringify(tracks))
+    store.setState({ subtitleTracks: tracks });
+}
+
+export function setCaptionLines(lines: string[]): void {
+  if (JSON.stringify(store.getState().captionLines) !== JSON.stringify(lines)) store.setState({ captionLines: lines });
+}
+
+/** The player is gone: nothing is synced or shown any more. */
+export function playerClosed(): void {
+  store.setState({ sync: IDLE_SYNC, subtitleTracks: [], captionLines: [] });
+}
+
+/** "Try again" after a playback error: the player asks for a fresh stream. */
+export function reloadStream(): void {
+  store.setState((s) => ({ streamReload: s.streamReload + 1 }));
+}
+
+// ---- local player settings -------------------------------------------------------------------
+
 export function setPrefs(patch: Partial<Prefs>): void {
-  const prefs = { ...useApp.getState().prefs, ...patch };
-  useApp.setState({ prefs });
+  const prefs = { ...store.getState().prefs, ...patch };
+  store.setState({ prefs });
   try {
     globalThis.localStorage?.setItem(PREFS_KEY, JSON.stringify(prefs));
   } catch {
@@ -202,17 +203,63 @@ export function setPrefs(patch: Partial<Prefs>): void {
   }
 }
 
+/** The viewer chose to hear it: a muted autoplay is over. */
+export function endAutoplayMute(): void {
+  store.setState({ autoplayMuted: false });
+}
+
+/** The "tap to unmute" after a muted autoplay, and the mute button: both end the forced mute. */
+export function unmute(): void {
+  endAutoplayMute();
+  const { prefs } = store.getState();
+  setPrefs({ muted: false, volume: prefs.volume === 0 ? 0.5 : prefs.volume });
+}
+
+/** The volume slider and ↑/↓: zero is muted. */
+export function setVolume(volume: number): void {
+  endAutoplayMute();
+  setPrefs({ volume, muted: volume === 0 });
+}
+
+// ---- panels and dialogs ----------------------------------------------------------------------
+
+export function showPanel(panel: Panel): void {
+  store.setState({ panel });
+}
+
+/** Opens the compact layout's sheet, on `panel` when given. */
+export function openSheet(panel?: Panel): void {
+  store.setState(panel === undefined ? { sheetOpen: true } : { sheetOpen: true, panel });
+}
+
+export function closeSheet(): void {
+  store.setState({ sheetOpen: false });
+}
+
+export function openPlexDialog(): void {
+  store.setState({ plexDialog: true });
+}
+
+export function closePlexDialog(): void {
+  store.setState({ plexDialog: false });
+}
+
+// ---- notices ---------------------------------------------------------------------------------
+
+/** The notices fade on the page's clock. */
+const noticeClock: Clock = browserClock;
+
 let noticeId = 0;
 const NOTICE_MS = 4500;
 const ERROR_MS = 8000;
 /** Notices waiting behind the one shown; older plain ones are dropped beyond this. */
 const MAX_WAITING = 2;
-let headTimer: ReturnType<typeof setTimeout> | undefined;
+let headTimer: TimerHandle;
 let headId: number | null = null;
 let headCount = 0;
 
 /** "Ana", "Ana and Ben", "Ana, Ben and Cy", "Ana, Ben and 2 others". */
-export function joinNames(names: readonly string[]): string {
+function joinNames(names: readonly string[]): string {
   if (names.length <= 1) return names[0] ?? '';
   if (names.length === 2) return `${names[0]} and ${names[1]}`;
   if (names.length === 3) return `${names[0]}, ${names[1]} and ${names[2]}`;
@@ -221,15 +268,15 @@ export function joinNames(names: readonly string[]): string {
 
 /** The notice shown now fades after a while unless it needs an action; the next one then shows. */
 function scheduleHead(): void {
-  const head = useApp.getState().notices[0];
+  const head = store.getState().notices[0];
   if (head?.id === headId && head?.count === headCount) return;
-  clearTimeout(headTimer);
+  noticeClock.clearTimeout(headTimer);
   headTimer = undefined;
   headId = head?.id ?? null;
   headCount = head?.count ?? 0;
   if (!head || head.needsAction) return;
   const id = head.id;
-  headTimer = setTimeout(() => dismissNotice(id), head.kind === 'error' ? ERROR_MS : NOTICE_MS);
+  headTimer = noticeClock.setTimeout(() => dismissNotice(id), head.kind === 'error' ? ERROR_MS : NOTICE_MS);
 }
 
 /**
@@ -240,7 +287,7 @@ function scheduleHead(): void {
 export function postNotice(input: NoticeInput): void {
   const kind = input.kind ?? 'info';
   const needsAction = input.needsAction ?? false;
-  useApp.setState((s) => {
+  store.setState((s) => {
     const same = input.key ? s.notices.find((n) => n.key === input.key) : undefined;
     if (same) {
       const actors = input.actor === undefined ? [] : [...same.actors.filter((a) => a !== input.actor), input.actor];
@@ -288,25 +335,12 @@ export function notify(text: string, kind: NoticeKind = 'info', key?: string): v
 }
 
 export function dismissNotice(id: number): void {
-  useApp.setState((s) => ({ notices: s.notices.filter((n) => n.id !== id) }));
+  store.setState((s) => ({ notices: s.notices.filter((n) => n.id !== id) }));
   scheduleHead();
 }
 
 /** Removes the notice with this key (its cause went away, e.g. the connection came back). */
 export function clearNotice(key: string): void {
-  useApp.setState((s) => ({ notices: s.notices.filter((n) => n.key !== key) }));
+  store.setState((s) => ({ notices: s.notices.filter((n) => n.key !== key) }));
   scheduleHead();
-}
-
-/** The viewer's own member record. */
-export function selectMe(state: AppState): Member | undefined {
-  const id = state.you?.userId;
-  return id ? state.snapshot?.members.find((m) => m.userId === id) : undefined;
-}
-
-/** Whether the viewer may control playback and the queue under the room's settings. */
-export function selectCanControl(state: AppState): boolean {
-  if (!state.snapshot) return false;
-  if (state.snapshot.settings.control === 'everyone') return true;
-  return selectMe(state)?.role === 'host';
 }

@@ -1,7 +1,7 @@
 import { useApp } from '../room/store.ts';
 import { OfflineIcon } from './icons.tsx';
 
-export const RESTORED_TEXT = 'The party was restored after a server restart — press play to go on';
+const RESTORED_TEXT = 'The party was restored after a server restart — press play to go on';
 
 /**
  * Shown while the room connection is down: reconnecting (with attempts), or given up; and, once

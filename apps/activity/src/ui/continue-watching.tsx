@@ -1,6 +1,7 @@
 import type { LibraryItemDto } from '@dpp/shared';
-import { formatTime } from '../lib/format.ts';
-import { displayTitle, itemSubtitle, libraryApi } from '../lib/library.ts';
+import { formatTime } from '@dpp/shared';
+import { displayTitle, itemSubtitle } from '../lib/library.ts';
+import { libraryApi } from './library-api.ts';
 import { Poster } from './poster.tsx';
 import { useAsync } from './use-async.ts';
 

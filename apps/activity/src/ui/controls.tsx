@@ -1,16 +1,19 @@
+import { formatTime } from '@dpp/shared';
 import { type RefObject, useEffect, useRef } from 'react';
-import { formatTime } from '../lib/format.ts';
-import { libraryApi } from '../lib/library.ts';
+import { CAPTION_BACKGROUNDS, CAPTION_SIZES, qualityChoices } from '../room/app-state.ts';
 import type { RoomSession } from '../room/session.ts';
 import {
-  CAPTION_BACKGROUNDS,
-  CAPTION_SIZES,
-  qualityChoices,
-  selectCanControl,
+  openSheet,
   setPrefs,
+  setVolume,
+  unmute,
   useApp,
+  useCanControl,
+  useCurrentEntry,
+  useItemId,
+  usePlayback,
 } from '../room/store.ts';
-import { toggleFullscreen, togglePlay, unmute } from './actions.ts';
+import { toggleFullscreen, togglePlay } from './actions.ts';
 import {
   FullscreenIcon,
   GearIcon,
@@ -22,6 +25,7 @@ import {
   SubtitlesIcon,
   VolumeIcon,
 } from './icons.tsx';
+import { libraryApi } from './library-api.ts';
 import { Menu, MenuItem, MenuLabel } from './menu.tsx';
 import { ReactionMenu } from './reactions.tsx';
 import { SeekBar } from './seek-bar.tsx';
@@ -45,10 +49,10 @@ export function Controls({
   positionMs: number | null;
   compact?: boolean;
 }) {
-  const playback = useApp((s) => s.snapshot?.playback);
-  const entry = useApp((s) => (s.snapshot?.playback.itemId != null ? s.snapshot.queue[0] : undefined));
+  const playback = usePlayback();
+  const entry = useCurrentEntry();
   const hasNext = useApp((s) => (s.snapshot?.queue.length ?? 0) > (s.snapshot?.playback.itemId != null ? 1 : 0));
-  const canControl = useApp(selectCanControl);
+  const canControl = useCanControl();
   const prefs = useApp((s) => s.prefs);
   const autoplayMuted = useApp((s) => s.autoplayMuted);
   const hasItem = playback?.itemId != null;
@@ -113,7 +117,7 @@ export function Controls({
             className="icon-btn"
             aria-label="Panels and settings"
             data-testid="open-sheet"
-            onClick={() => useApp.setState({ sheetOpen: true })}
+            onClick={() => openSheet()}
           >
             <MoreIcon />
           </button>
@@ -150,9 +154,7 @@ export function Controls({
             data-testid="volume"
             value={muted ? 0 : prefs.volume}
             onChange={(e) => {
-              const volume = Number(e.target.value);
-              useApp.setState({ autoplayMuted: false });
-              setPrefs({ volume, muted: volume === 0 });
+              setVolume(Number(e.target.value));
             }}
           />
         </div>
@@ -182,7 +184,7 @@ export function Controls({
 export function PlayerMenus() {
   const prefs = useApp((s) => s.prefs);
   const tracks = useApp((s) => s.subtitleTracks);
-  const itemId = useApp((s) => s.snapshot?.playback.itemId ?? null);
+  const itemId = useItemId();
   const source = useAsync(
     (signal) => (itemId === null ? Promise.resolve(null) : libraryApi.item(itemId, signal)),
     [itemId],

@@ -1,9 +1,8 @@
-import { type MarkerDto, UP_NEXT_COUNTDOWN_MS } from '@dpp/shared';
+import { formatTime, type MarkerDto, UP_NEXT_COUNTDOWN_MS } from '@dpp/shared';
 import { useEffect, useState } from 'react';
-import { formatTime } from '../lib/format.ts';
-import { libraryApi } from '../lib/library.ts';
 import type { RoomSession } from '../room/session.ts';
-import { selectCanControl, useApp } from '../room/store.ts';
+import { useApp, useCanControl, useItemId } from '../room/store.ts';
+import { libraryApi } from './library-api.ts';
 import { useAsync } from './use-async.ts';
 
 /** Nearer the start than this, an item is offered "Resume from" (the server keeps no earlier positions). */
@@ -34,8 +33,8 @@ function useMarkers(itemId: string | null): MarkerDto[] {
 }
 
 function SkipMarker({ session, positionMs }: { session: RoomSession; positionMs: number | null }) {
-  const itemId = useApp((s) => s.snapshot?.playback.itemId ?? null);
-  const canControl = useApp(selectCanControl);
+  const itemId = useItemId();
+  const canControl = useCanControl();
   const counting = useApp((s) => Boolean(s.snapshot?.upNext));
   const markers = useMarkers(itemId);
   // While "Up next" counts down, its card (with "Play now") takes the button's place.
@@ -59,8 +58,8 @@ function SkipMarker({ session, positionMs }: { session: RoomSession; positionMs:
 
 function ResumeOffer({ session, positionMs }: { session: RoomSession; positionMs: number | null }) {
   const entryId = useApp((s) => (s.snapshot?.playback.itemId != null ? (s.snapshot.queue[0]?.entryId ?? null) : null));
-  const itemId = useApp((s) => s.snapshot?.playback.itemId ?? null);
-  const canControl = useApp(selectCanControl);
+  const itemId = useItemId();
+  const canControl = useCanControl();
   const [dismissed, setDismissed] = useState<string | null>(null);
   const resume = useAsync(
     (signal) => (itemId === null || !canControl ? Promise.resolve(null) : libraryApi.resume(itemId, signal)),
@@ -103,7 +102,7 @@ function useSecondsUntil(session: RoomSession, at: number | undefined): number {
 
 function UpNextCard({ session }: { session: RoomSession }) {
   const upNext = useApp((s) => s.snapshot?.upNext ?? null);
-  const canControl = useApp(selectCanControl);
+  const canControl = useCanControl();
   const seconds = useSecondsUntil(session, upNext?.startsAt);
   if (!upNext) return null;
   const elapsed = Math.min(1, Math.max(0, 1 - (seconds * 1000) / UP_NEXT_COUNTDOWN_MS));

@@ -1,12 +1,12 @@
-import { LIBRARY_LIMITS, type LibraryItemDto } from '@dpp/shared';
+import { formatTime, LIBRARY_LIMITS, type LibraryItemDto } from '@dpp/shared';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { burstGuard } from '../lib/burst.ts';
-import { formatTime } from '../lib/format.ts';
-import { displayTitle, itemSubtitle, libraryApi } from '../lib/library.ts';
+import { displayTitle, itemSubtitle } from '../lib/library.ts';
 import type { RoomSession } from '../room/session.ts';
-import { notify, selectCanControl, useApp } from '../room/store.ts';
+import { closeSheet, notify, useCanControl } from '../room/store.ts';
 import { ContinueWatching } from './continue-watching.tsx';
 import { BackIcon, CloseIcon, PlayIcon, PlusIcon, SearchIcon } from './icons.tsx';
+import { libraryApi } from './library-api.ts';
 import { Poster } from './poster.tsx';
 import { EmptyState, ErrorState, SkeletonGrid } from './states.tsx';
 import { useAsync } from './use-async.ts';
@@ -75,14 +75,14 @@ export function LibraryPanel({ session }: { session: RoomSession }) {
 const firstOfBurst = burstGuard();
 
 function useQueueActions(session: RoomSession) {
-  const canControl = useApp(selectCanControl);
+  const canControl = useCanControl();
   const play = async (item: LibraryItemDto) => {
     if (!firstOfBurst(`load:${item.id}`)) return;
     await session.command({ op: 'load', itemId: item.id }).then(
       () => {
         notify(`Starting ${displayTitle(item)}`, 'info', 'library');
         // In the compact layout the library is a sheet over the picture: get out of the way.
-        useApp.setState({ sheetOpen: false });
+        closeSheet();
       },
       () => undefined,
     );

@@ -1,6 +1,6 @@
 import type { MemberState } from '@dpp/shared';
 import type { RoomSession } from '../room/session.ts';
-import { useApp } from '../room/store.ts';
+import { useApp, useMembers } from '../room/store.ts';
 import { Avatar } from './avatar.tsx';
 import { CrownIcon } from './icons.tsx';
 import { MemberRemote, MyRemote } from './remote-controls.tsx';
@@ -14,7 +14,7 @@ const STATE_LABEL: Record<MemberState, string> = {
 
 /** Who is here, with their state; the host is marked. In Discord, people still joining are listed too. */
 export function PeoplePanel({ session }: { session: RoomSession }) {
-  const members = useApp((s) => s.snapshot?.members ?? []);
+  const members = useMembers();
   const participants = useApp((s) => s.participants);
   const youId = useApp((s) => s.you?.userId);
   const user = useApp((s) => s.user);

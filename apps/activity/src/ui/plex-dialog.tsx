@@ -8,8 +8,9 @@ import {
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { z } from 'zod';
 import { api, describeError } from '../lib/api.ts';
+import { withGuild as guildPath } from '../lib/library.ts';
 import type { Platform } from '../platform/platform.ts';
-import { notify, useApp } from '../room/store.ts';
+import { closePlexDialog, currentGuildId, notify } from '../room/store.ts';
 import { CloseIcon, LinkIcon } from './icons.tsx';
 import { ErrorState } from './states.tsx';
 
@@ -25,18 +26,8 @@ type Step =
 
 const POLL_MS = 2000;
 
-function guildId(): string | undefined {
-  const roomId = useApp.getState().roomId ?? '';
-  return /^(\d{5,25}):\d{5,25}$/.exec(roomId)?.[1];
-}
-
-function withGuild(path: string, extra: Record<string, string> = {}): string {
-  const params = new URLSearchParams(extra);
-  const guild = guildId();
-  if (guild) params.set('guildId', guild);
-  const query = params.toString();
-  return query ? `${path}?${query}` : path;
-}
+const guildId = currentGuildId;
+const withGuild = (path: string, params: Record<string, string> = {}) => guildPath(path, guildId(), params);
 
 /**
  * Plex linking for admins: a PIN the admin approves on plex.tv (the link opens outside Discord),
@@ -47,7 +38,7 @@ export function PlexDialog({ platform }: { platform: Platform }) {
   const [stored, setStored] = useState<Stored[] | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-  const close = () => useApp.setState({ plexDialog: false });
+  const close = closePlexDialog;
 
   const refresh = useCallback(() => {
     setError(null);
@@ -60,7 +51,7 @@ export function PlexDialog({ platform }: { platform: Platform }) {
 
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
-      if (event.key === 'Escape') useApp.setState({ plexDialog: false });
+      if (event.key === 'Escape') closePlexDialog();
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);

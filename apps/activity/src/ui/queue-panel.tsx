@@ -1,14 +1,14 @@
-import { formatTime } from '../lib/format.ts';
+import { formatTime } from '@dpp/shared';
 import type { RoomSession } from '../room/session.ts';
-import { selectCanControl, useApp } from '../room/store.ts';
+import { showPanel, useApp, useCanControl, useHasItem } from '../room/store.ts';
 import { CloseIcon, DownIcon, NextIcon, UpIcon } from './icons.tsx';
 import { Poster } from './poster.tsx';
 
 /** Now playing and up next: reorder, remove, skip; adding happens from the library. */
 export function QueuePanel({ session }: { session: RoomSession }) {
   const queue = useApp((s) => s.snapshot?.queue ?? []);
-  const playing = useApp((s) => s.snapshot?.playback.itemId != null);
-  const canControl = useApp(selectCanControl);
+  const playing = useHasItem();
+  const canControl = useCanControl();
   const current = playing ? queue[0] : undefined;
   const upNext = playing ? queue.slice(1) : queue;
   const offset = playing ? 1 : 0;
@@ -48,7 +48,7 @@ export function QueuePanel({ session }: { session: RoomSession }) {
           <div className="empty-note" data-testid="queue-empty">
             <p>{current ? 'Nothing after this one.' : 'The queue is empty.'}</p>
             {canControl && (
-              <button type="button" className="btn ghost small" onClick={() => useApp.setState({ panel: 'library' })}>
+              <button type="button" className="btn ghost small" onClick={() => showPanel('library')}>
                 Add from the library
               </button>
             )}

@@ -1,13 +1,14 @@
 import { PICKER_REACTIONS, QUICK_REACTIONS, type ReactionEmoji, type ReactionMark } from '@dpp/shared';
 import { useEffect, useRef, useState } from 'react';
+import type { AppState } from '../room/app-state.ts';
 import type { RoomSession } from '../room/session.ts';
-import { useApp } from '../room/store.ts';
+import { readApp, useApp, useItemId, watchApp } from '../room/store.ts';
 import { Emoji } from './emoji.tsx';
 import { Menu, MenuLabel } from './menu.tsx';
 
 const FLOAT_MS = 2600;
 
-const reactionsOn = (s: ReturnType<typeof useApp.getState>) => s.snapshot?.settings.reactions !== false;
+const reactionsOn = (s: AppState) => s.snapshot?.settings.reactions !== false;
 
 /** The reaction picker: the quick set first, then the common ones of Discord's picker. */
 export function ReactionMenu({ session }: { session: RoomSession }) {
@@ -95,8 +96,8 @@ export function ReactionLayer({ session }: { session: RoomSession }) {
         }
       });
     };
-    take(useApp.getState().snapshot?.reactions);
-    const stop = useApp.subscribe((state, previous) => {
+    take(readApp().snapshot?.reactions);
+    const stop = watchApp((state, previous) => {
       if (state.snapshot?.reactions !== previous.snapshot?.reactions) take(state.snapshot?.reactions);
     });
     return () => {
@@ -125,7 +126,7 @@ export function ReactionLayer({ session }: { session: RoomSession }) {
 
 /** Faint marks on the seek bar where the room reacted to the current item. */
 export function ReactionMarks({ duration }: { duration: number | null }) {
-  const itemId = useApp((s) => s.snapshot?.playback.itemId ?? null);
+  const itemId = useItemId();
   const marks = useApp((s) => s.snapshot?.reactions);
   if (!duration || itemId === null || !marks) return null;
   return (

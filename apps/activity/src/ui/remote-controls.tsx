@@ -1,7 +1,7 @@
 import type { Member } from '@dpp/shared';
 import { useState } from 'react';
 import type { RoomSession } from '../room/session.ts';
-import { selectMe, useApp } from '../room/store.ts';
+import { useApp, useMe } from '../room/store.ts';
 
 /**
  * The remote, in the people panel: a host makes someone a host, passes them the remote (the only
@@ -9,7 +9,7 @@ import { selectMe, useApp } from '../room/store.ts';
  * a host gives it up. The server decides (the same rules for the bot); refusals show as notices.
  */
 export function MemberRemote({ session, member }: { session: RoomSession; member: Member }) {
-  const me = useApp(selectMe);
+  const me = useMe();
   // Removing is for the room's life: a second click confirms (Discord's frame allows no dialogs).
   const [confirming, setConfirming] = useState(false);
   if (me?.role !== 'host' || member.userId === me.userId) return null;
@@ -83,7 +83,7 @@ export function MemberRemote({ session, member }: { session: RoomSession; member
 
 /** The viewer's own side of the remote: ask for control (hosts mode), or give up being host. */
 export function MyRemote({ session }: { session: RoomSession }) {
-  const me = useApp(selectMe);
+  const me = useMe();
   const control = useApp((s) => s.snapshot?.settings.control);
   const others = useApp((s) => (s.snapshot?.members.length ?? 0) > 1);
   if (!me) return null;

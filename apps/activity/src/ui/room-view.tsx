@@ -10,8 +10,9 @@ import {
   useState,
 } from 'react';
 import type { Platform } from '../platform/platform.ts';
+import type { Panel } from '../room/app-state.ts';
 import type { RoomSession } from '../room/session.ts';
-import { type Panel, useApp } from '../room/store.ts';
+import { closeSheet, openSheet, reloadStream, showPanel, useApp, useHasItem } from '../room/store.ts';
 import { Captions } from './captions.tsx';
 import { ConnectionBanner } from './connection-banner.tsx';
 import { Controls, PlayerMenus } from './controls.tsx';
@@ -97,7 +98,7 @@ function PanelTabs() {
     if (next === null) return;
     event.preventDefault();
     const id = TABS[next]?.id ?? 'queue';
-    useApp.setState({ panel: id });
+    showPanel(id);
     event.currentTarget.querySelector<HTMLElement>(`[data-testid="tab-${id}"]`)?.focus();
   };
   return (
@@ -113,7 +114,7 @@ function PanelTabs() {
           tabIndex={panel === id ? 0 : -1}
           className={`tab${panel === id ? ' active' : ''}`}
           data-testid={`tab-${id}`}
-          onClick={() => useApp.setState({ panel: id })}
+          onClick={() => showPanel(id)}
         >
           <Icon size={16} />
           <span>{label}</span>
@@ -147,7 +148,7 @@ export function RoomView({
   const plexDialog = useApp((s) => s.plexDialog);
   const positionMs = useRoomPosition(session);
   const status = useApp((s) => s.snapshot?.playback.status ?? 'paused');
-  const hasItem = useApp((s) => s.snapshot?.playback.itemId != null);
+  const hasItem = useHasItem();
   const idle = useIdle(stage, 3000);
   const compact = layout === 'compact';
   const sheetOpener = useRef<HTMLElement | null>(null);
@@ -168,7 +169,7 @@ export function RoomView({
     document.querySelector<HTMLElement>('[data-testid="close-sheet"]')?.focus();
     const onKey = (event: KeyboardEvent) => {
       if (event.key !== 'Escape' || event.defaultPrevented) return;
-      useApp.setState({ sheetOpen: false });
+      closeSheet();
     };
     window.addEventListener('keydown', onKey);
     return () => {
@@ -198,14 +199,8 @@ export function RoomView({
     );
   }
 
-  const closeSheet = (
-    <button
-      type="button"
-      className="icon-btn"
-      aria-label="Close"
-      data-testid="close-sheet"
-      onClick={() => useApp.setState({ sheetOpen: false })}
-    >
+  const closeSheetButton = (
+    <button type="button" className="icon-btn" aria-label="Close" data-testid="close-sheet" onClick={closeSheet}>
       <CloseIcon />
     </button>
   );
@@ -226,7 +221,7 @@ export function RoomView({
             </PlayerBoundary>
             <Captions />
             {hasItem && <ReactionLayer session={session} />}
-            <StageOverlay onRetry={() => useApp.setState((s) => ({ streamReload: s.streamReload + 1 }))} />
+            <StageOverlay onRetry={reloadStream} />
             <EpisodeOverlays session={session} positionMs={positionMs} />
             {hasItem && <Controls session={session} stageRef={stageRef} positionMs={positionMs} compact={compact} />}
             {compact && !hasItem && (
@@ -235,7 +230,7 @@ export function RoomView({
                 className="icon-btn sheet-opener"
                 aria-label="Panels and settings"
                 data-testid="open-sheet"
-                onClick={() => useApp.setState({ sheetOpen: true })}
+                onClick={() => openSheet()}
               >
                 <MoreIcon />
               </button>
@@ -253,7 +248,7 @@ export function RoomView({
           {compact && (
             <>
               <TopBar session={session} onSignOut={onSignOut} notices={null}>
-                {closeSheet}
+                {closeSheetButton}
               </TopBar>
               {hasItem && (
                 <div className="sheet-player">

@@ -1,7 +1,7 @@
+import { formatTime } from '@dpp/shared';
 import { type KeyboardEvent, type PointerEvent, useRef, useState } from 'react';
-import { formatTime } from '../lib/format.ts';
 import type { RoomSession } from '../room/session.ts';
-import { selectCanControl, useApp } from '../room/store.ts';
+import { useApp, useCanControl, useCurrentEntry, usePlayback } from '../room/store.ts';
 import { Avatar } from './avatar.tsx';
 import { ReactionMarks } from './reactions.tsx';
 
@@ -14,11 +14,11 @@ export function SeekBar({ session, positionMs }: { session: RoomSession; positio
   const trackRef = useRef<HTMLDivElement>(null);
   const [drag, setDrag] = useState<number | null>(null);
   const [hover, setHover] = useState<number | null>(null);
-  const entry = useApp((s) => (s.snapshot?.playback.itemId != null ? s.snapshot.queue[0] : undefined));
-  const playback = useApp((s) => s.snapshot?.playback);
+  const entry = useCurrentEntry();
+  const playback = usePlayback();
   const members = useApp((s) => s.snapshot?.members);
   const youId = useApp((s) => s.you?.userId);
-  const canControl = useApp(selectCanControl);
+  const canControl = useCanControl();
   const duration = entry?.durationMs ?? null;
   const enabled = canControl && duration !== null && duration > 0;
 

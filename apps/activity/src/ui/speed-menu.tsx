@@ -1,6 +1,6 @@
 import { PLAYBACK_RATES } from '@dpp/shared';
 import type { RoomSession } from '../room/session.ts';
-import { selectCanControl, useApp } from '../room/store.ts';
+import { useApp, useCanControl } from '../room/store.ts';
 import { Menu, MenuItem, MenuLabel } from './menu.tsx';
 
 /** "1.5×", "0.75×", "1×". */
@@ -9,7 +9,7 @@ export const formatRate = (rate: number) => `${Number(rate.toFixed(2))}×`;
 /** The room's speed (0.5× to 2×): a room command, so everyone plays at it; only those who may control change it. */
 export function SpeedMenu({ session }: { session: RoomSession }) {
   const rate = useApp((s) => s.snapshot?.playback.rate ?? 1);
-  const canControl = useApp(selectCanControl);
+  const canControl = useCanControl();
   return (
     <Menu
       label={`Speed for everyone: ${formatRate(rate)}`}

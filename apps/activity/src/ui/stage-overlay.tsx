@@ -1,6 +1,5 @@
 import { resumeAfterGesture } from '../player/bridge.ts';
-import { selectCanControl, useApp } from '../room/store.ts';
-import { unmute } from './actions.ts';
+import { openSheet, unmute, useApp, useCanControl, useCurrentEntry, useMembers, usePlayback } from '../room/store.ts';
 import { LibraryIcon, MuteIcon, PlayIcon } from './icons.tsx';
 
 /**
@@ -8,14 +7,14 @@ import { LibraryIcon, MuteIcon, PlayIcon } from './icons.tsx';
  * ("tap to unmute", "tap to start") and playback errors.
  */
 export function StageOverlay({ onRetry }: { onRetry: () => void }) {
-  const playback = useApp((s) => s.snapshot?.playback);
-  const entry = useApp((s) => (s.snapshot?.playback.itemId != null ? s.snapshot.queue[0] : undefined));
-  const members = useApp((s) => s.snapshot?.members ?? []);
+  const playback = usePlayback();
+  const entry = useCurrentEntry();
+  const members = useMembers();
   const youId = useApp((s) => s.you?.userId);
   const phase = useApp((s) => s.sync.phase);
   const autoplayMuted = useApp((s) => s.autoplayMuted);
   const needsGesture = useApp((s) => s.needsGesture);
-  const canControl = useApp(selectCanControl);
+  const canControl = useCanControl();
 
   if (!playback || playback.itemId === null) {
     return (
@@ -30,11 +29,7 @@ export function StageOverlay({ onRetry }: { onRetry: () => void }) {
             : 'Waiting for a host to pick something.'}
         </p>
         {canControl && (
-          <button
-            type="button"
-            className="btn primary"
-            onClick={() => useApp.setState({ panel: 'library', sheetOpen: true })}
-          >
+          <button type="button" className="btn primary" onClick={() => openSheet('library')}>
             Browse the library
           </button>
         )}

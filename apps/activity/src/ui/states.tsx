@@ -2,7 +2,7 @@ import type { ReactNode } from 'react';
 import { ApiError, describeError } from '../lib/api.ts';
 
 /** A friendly title for an API failure; Plex trouble gets its own words. */
-export function errorTitle(error: unknown): string {
+function errorTitle(error: unknown): string {
   if (error instanceof ApiError) {
     if (error.code === 'network') return 'You are offline';
     if (error.code.startsWith('plex_'))

@@ -1,6 +1,6 @@
 import { SYNC } from '@dpp/shared';
 import { formatDrift } from '../lib/format.ts';
-import { useApp } from '../room/store.ts';
+import { useApp, useHasItem } from '../room/store.ts';
 import type { SyncPhase } from '../sync/sync-controller.ts';
 import { formatRate } from './speed-menu.tsx';
 
@@ -49,7 +49,7 @@ export function SyncBadge({ dotOnly = false }: { dotOnly?: boolean }) {
   const sync = useApp((s) => s.sync);
   const clock = useApp((s) => s.clock);
   const connection = useApp((s) => s.connection.status);
-  const hasItem = useApp((s) => s.snapshot?.playback.itemId != null);
+  const hasItem = useHasItem();
   const roomRate = useApp((s) => s.snapshot?.playback.rate ?? 1);
   if (!hasItem) return null;
   if (connection !== 'open') {

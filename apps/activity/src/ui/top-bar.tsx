@@ -1,7 +1,7 @@
 import type { ControlMode } from '@dpp/shared';
 import type { ReactNode } from 'react';
 import type { RoomSession } from '../room/session.ts';
-import { selectMe, useApp } from '../room/store.ts';
+import { openPlexDialog, showPanel, useApp, useMe, useMembers } from '../room/store.ts';
 import { AutoplayNextSetting } from './autoplay-setting.tsx';
 import { Avatar } from './avatar.tsx';
 import { GearIcon } from './icons.tsx';
@@ -26,11 +26,11 @@ export function TopBar({
 }) {
   const mode = useApp((s) => s.mode);
   const label = useApp((s) => s.roomLabel);
-  const members = useApp((s) => s.snapshot?.members ?? []);
+  const members = useMembers();
   const control = useApp((s) => s.snapshot?.settings.control);
   const reactions = useApp((s) => s.snapshot?.settings.reactions !== false);
   const canManage = useApp((s) => s.canManage);
-  const me = useApp(selectMe);
+  const me = useMe();
   const user = useApp((s) => s.user);
   const isHost = me?.role === 'host';
   const present = members.filter((m) => m.state !== 'away');
@@ -51,7 +51,7 @@ export function TopBar({
         type="button"
         className="avatar-stack"
         aria-label={`${present.length} watching; show people`}
-        onClick={() => useApp.setState({ panel: 'people' })}
+        onClick={() => showPanel('people')}
       >
         {present.slice(0, 4).map((m) => (
           <Avatar key={m.userId} id={m.userId} name={m.name} url={m.avatar} size={26} ring={m.state} />
@@ -81,7 +81,7 @@ export function TopBar({
             {canManage && (
               <MenuItem
                 onSelect={() => {
-                  useApp.setState({ plexDialog: true });
+                  openPlexDialog();
                   close();
                 }}
               >

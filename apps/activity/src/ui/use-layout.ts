@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
-import { type DiscordLayoutMode, useApp } from '../room/store.ts';
+import type { DiscordLayoutMode } from '../room/app-state.ts';
+import { useApp } from '../room/store.ts';
 
 /**
  * The three layouts, by design rather than by squeezing:
@@ -10,7 +11,7 @@ import { type DiscordLayoutMode, useApp } from '../room/store.ts';
  */
 export type Layout = 'focused' | 'compact' | 'phone';
 
-export const COMPACT_MAX = { width: 500, height: 300 } as const;
+const COMPACT_MAX = { width: 500, height: 300 } as const;
 
 export function layoutFor(width: number, height: number, discord: DiscordLayoutMode | null): Layout {
   if (discord === 'pip' || discord === 'grid') return 'compact';

@@ -1,13 +1,13 @@
 import { useEffect, useState } from 'react';
 import type { RoomSession } from '../room/session.ts';
-import { useApp } from '../room/store.ts';
+import { usePlayback } from '../room/store.ts';
 
 /**
  * Where the group is (ms), by this viewer's clock, refreshed a few times a second while playing.
  * The seek bar shows the room's position rather than the local player's: that is what everyone sees.
  */
 export function useRoomPosition(session: RoomSession, everyMs = 250): number | null {
-  const playback = useApp((s) => s.snapshot?.playback);
+  const playback = usePlayback();
   const [position, setPosition] = useState<number | null>(() => session.expectedPositionMs());
   useEffect(() => {
     setPosition(session.expectedPositionMs());

@@ -1,6 +1,7 @@
 import { type RefObject, useEffect } from 'react';
+import { selectCanControl } from '../room/app-state.ts';
 import type { RoomSession } from '../room/session.ts';
-import { selectCanControl, setPrefs, useApp } from '../room/store.ts';
+import { endAutoplayMute, readApp, setPrefs, setVolume } from '../room/store.ts';
 import { toggleFullscreen, togglePlay } from './actions.ts';
 
 const SEEK_STEP_MS = 10_000;
@@ -37,7 +38,7 @@ const INTERACTIVE_ROLES = new Set([
  * Whether keyboard focus is on something that takes keys itself (a button, link, slider, menu, tab,
  * input): then Space and the arrows are its own, not the room's.
  */
-export function focusTakesKeys(target: EventTarget | null): boolean {
+function focusTakesKeys(target: EventTarget | null): boolean {
   if (!(target instanceof HTMLElement)) return false;
   if (target.isContentEditable) return true;
   if (['BUTTON', 'A', 'INPUT', 'SELECT', 'TEXTAREA', 'SUMMARY'].includes(target.tagName)) return true;
@@ -60,7 +61,7 @@ export function useShortcuts(session: RoomSession, stageRef: RefObject<HTMLEleme
       if (focusTakesKeys(event.target) && (event.key === ' ' || event.key === 'k' || event.key.startsWith('Arrow'))) {
         return;
       }
-      const state = useApp.getState();
+      const state = readApp();
       if (state.plexDialog) return;
       const canControl = selectCanControl(state);
       const hasItem = state.snapshot?.playback.itemId != null;
@@ -84,9 +85,7 @@ export function useShortcuts(session: RoomSession, stageRef: RefObject<HTMLEleme
         case 'ArrowDown': {
           event.preventDefault();
           const delta = event.key === 'ArrowUp' ? 0.1 : -0.1;
-          const volume = Math.min(1, Math.max(0, Math.round((state.prefs.volume + delta) * 10) / 10));
-          setPrefs({ volume, muted: volume === 0 });
-          useApp.setState({ autoplayMuted: false });
+          setVolume(Math.min(1, Math.max(0, Math.round((state.prefs.volume + delta) * 10) / 10)));
           return;
         }
         case 'f':
@@ -98,7 +97,7 @@ export function useShortcuts(session: RoomSession, stageRef: RefObject<HTMLEleme
         case 'M':
           event.preventDefault();
           if (state.autoplayMuted) {
-            useApp.setState({ autoplayMuted: false });
+            endAutoplayMute();
             setPrefs({ muted: false });
           } else {
             setPrefs({ muted: !state.prefs.muted });

@@ -1,11 +1,12 @@
 import type { RoomResponse } from '@dpp/shared';
+import { parseRoomId, roomIdFor } from '@dpp/shared';
 import { ApplicationIntegrationType, InteractionContextType } from 'discord.js';
 import type { Command } from '../command.ts';
 import type { BotContext } from '../context.ts';
 import { UserFacingError } from '../errors.ts';
 import { nowPlayingMessage, parseButtonId } from '../now-playing.ts';
 import { nothingPlaying } from '../room-action.ts';
-import { actorOf, intentKey, parseRoomId, requireVoiceChannel, roomIdOf } from '../rooms.ts';
+import { actorOf, intentKey, requireVoiceChannel } from '../rooms.ts';
 
 export default {
   data: {
@@ -18,7 +19,7 @@ export default {
   async execute(interaction, ctx) {
     const channel = requireVoiceChannel(interaction, 'the watch party is the room of your voice channel.');
     await interaction.deferReply();
-    const roomId = roomIdOf(interaction.guildId, channel.id);
+    const roomId = roomIdFor(interaction.guildId, channel.id);
     const room = await ctx.api.room(actorOf(interaction), roomId);
     if (!room?.snapshot.playback.itemId) throw nothingPlaying(channel);
     const message = await interaction.editReply(

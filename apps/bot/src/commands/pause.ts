@@ -1,7 +1,7 @@
+import { formatTime } from '@dpp/shared';
 import { ApplicationIntegrationType, InteractionContextType } from 'discord.js';
 import type { Command } from '../command.ts';
 import { roomAction } from '../room-action.ts';
-import { formatTime } from '../time.ts';
 
 export default {
   data: {

@@ -1,4 +1,5 @@
 import type { LibraryItemDto } from '@dpp/shared';
+import { formatTime, roomIdFor } from '@dpp/shared';
 import {
   ApplicationCommandOptionType,
   ApplicationIntegrationType,
@@ -11,9 +12,8 @@ import { UserFacingError } from '../errors.ts';
 import { launchForCaller } from '../launch.ts';
 import { ITEM_CHOICE_PREFIX, itemChoices, itemTitle } from '../library-items.ts';
 import { joinRow, manualJoinHint, truncate } from '../replies.ts';
-import { actorOf, intentKey, requireVoiceChannel, roomIdOf } from '../rooms.ts';
+import { actorOf, intentKey, requireVoiceChannel } from '../rooms.ts';
 import type { Actor } from '../server-api.ts';
-import { formatTime } from '../time.ts';
 
 /** A chosen suggestion (`item:<id>`), or free text: the best playable match. */
 async function resolveItem(
@@ -66,7 +66,7 @@ export default {
     const launched = await launchForCaller(interaction, ctx.log);
     if (!launched) await interaction.deferReply();
     const item = await resolveItem(ctx, actor, interaction.guildId, interaction.options.getString('query', true));
-    const roomId = roomIdOf(interaction.guildId, channel.id);
+    const roomId = roomIdFor(interaction.guildId, channel.id);
 
     // One room update on the server: two /play at once never replace each other (one starts, one queues).
     const played = await ctx.api.play(actor, roomId, item.id, intentKey(interaction, 'play'));

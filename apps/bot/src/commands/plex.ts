@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   ActionRowBuilder,
   ApplicationCommandOptionType,
@@ -13,6 +12,7 @@ import {
 } from 'discord.js';
 import type { Command } from '../command.ts';
 import type { BotContext } from '../context.ts';
+import { delay } from '../delay.ts';
 import { ServerUnreachableError } from '../errors.ts';
 import { truncate } from '../replies.ts';
 import { actorOf } from '../rooms.ts';
@@ -80,12 +80,8 @@ async function link(interaction: ChatInputCommandInteraction<'cached'>, ctx: Bot
   });
 
   const finish = (content: string) => interaction.editReply({ content, embeds: [], components: [] });
-  while (Date.now() < giveUpAt) {
-    try {
-      await sleep(ctx.tuning.plexPollIntervalMs, undefined, { signal: ctx.signal });
-    } catch {
-      return; // the bot is shutting down
-    }
+  while (ctx.clock.now() < giveUpAt) {
+    if (!(await delay(ctx.clock, ctx.tuning.plexPollIntervalMs, ctx.signal))) return; // the bot is shutting down
     let state: Awaited<ReturnType<typeof ctx.api.plexPin>>;
     try {
       state = await ctx.api.plexPin(actor, interaction.guildId, pin.id);

@@ -1,9 +1,10 @@
+import { parseRoomId, roomIdFor } from '@dpp/shared';
 import { ApplicationIntegrationType, InteractionContextType } from 'discord.js';
 import type { Command } from '../command.ts';
 import { ServerApiError, UserFacingError } from '../errors.ts';
 import { parseQueueButton, queueMessage } from '../queue-message.ts';
 import { nothingPlaying } from '../room-action.ts';
-import { actorOf, intentKey, parseRoomId, requireVoiceChannel, roomIdOf } from '../rooms.ts';
+import { actorOf, intentKey, requireVoiceChannel } from '../rooms.ts';
 
 export default {
   data: {
@@ -15,7 +16,7 @@ export default {
   async execute(interaction, ctx) {
     const channel = requireVoiceChannel(interaction, 'the queue belongs to the watch party of your voice channel.');
     await interaction.deferReply();
-    const room = await ctx.api.room(actorOf(interaction), roomIdOf(interaction.guildId, channel.id));
+    const room = await ctx.api.room(actorOf(interaction), roomIdFor(interaction.guildId, channel.id));
     if (!room || room.snapshot.queue.length === 0) throw nothingPlaying(channel);
     await interaction.editReply(queueMessage(room, channel.name));
   },

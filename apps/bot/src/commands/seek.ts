@@ -1,9 +1,9 @@
-import { expectedPosition } from '@dpp/shared';
+import { expectedPosition, formatTime } from '@dpp/shared';
 import { ApplicationCommandOptionType, ApplicationIntegrationType, InteractionContextType } from 'discord.js';
 import type { Command } from '../command.ts';
 import { UserFacingError } from '../errors.ts';
 import { roomAction } from '../room-action.ts';
-import { formatTime, parseTime } from '../time.ts';
+import { parseTime } from '../time.ts';
 
 export default {
   data: {

@@ -1,3 +1,4 @@
+import { roomIdFor } from '@dpp/shared';
 import {
   ApplicationCommandOptionType,
   ApplicationIntegrationType,
@@ -8,7 +9,7 @@ import {
 } from 'discord.js';
 import type { Command } from '../command.ts';
 import type { BotContext } from '../context.ts';
-import { actorOf, callerVoiceChannel, intentKey, roomIdOf } from '../rooms.ts';
+import { actorOf, callerVoiceChannel, intentKey } from '../rooms.ts';
 
 const HOSTS = 'whoever started the room, members with the DJ role, and members with Manage Server';
 
@@ -21,7 +22,7 @@ async function control(interaction: ChatInputCommandInteraction<'cached'>, ctx: 
   let also = '';
   const channel = callerVoiceChannel(interaction);
   if (channel) {
-    const roomId = roomIdOf(interaction.guildId, channel.id);
+    const roomId = roomIdFor(interaction.guildId, channel.id);
     if (await ctx.api.room(actor, roomId)) {
       await ctx.api.command(actor, roomId, { op: 'settings', control: mode }, intentKey(interaction, 'settings'));
       also = ` The watch party in 🔊 ${channel.name} changed too.`;

@@ -1,6 +1,7 @@
+import { roomIdFor } from '@dpp/shared';
 import { ApplicationIntegrationType, InteractionContextType } from 'discord.js';
 import type { Command } from '../command.ts';
-import { actorOf, intentKey, requireVoiceChannel, roomIdOf } from '../rooms.ts';
+import { actorOf, intentKey, requireVoiceChannel } from '../rooms.ts';
 
 export default {
   data: {
@@ -12,7 +13,7 @@ export default {
   async execute(interaction, ctx) {
     const channel = requireVoiceChannel(interaction, 'the watch party is the room of your voice channel.');
     await interaction.deferReply();
-    const roomId = roomIdOf(interaction.guildId, channel.id);
+    const roomId = roomIdFor(interaction.guildId, channel.id);
     const { ended } = await ctx.api.endRoom(actorOf(interaction), roomId, 'stop', intentKey(interaction, 'end'));
     await interaction.editReply(
       ended

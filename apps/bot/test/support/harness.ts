@@ -2,6 +2,7 @@
  * The bot as it runs in production (real discord.js client, real command and event modules, real
  * server API client) against the fake Discord and the stub server.
  */
+import type { Clock } from '@dpp/shared';
 import { pino } from 'pino';
 import { type FakeDiscordOptions, startFakeDiscord } from '../../../../tests/fakes/discord/index.ts';
 import { createBot } from '../../src/bot.ts';
@@ -19,6 +20,8 @@ export interface HarnessOptions {
   fake?: FakeDiscordOptions;
   /** SENTRY_DSN and SENTRY_ENVIRONMENT: the bot reports its bugs there, as its own process does. */
   sentry?: BotConfig['sentry'];
+  /** The bot's time and timers (default: the system's). */
+  clock?: Clock;
 }
 
 export async function startBotHarness(options: HarnessOptions = {}) {
@@ -59,6 +62,7 @@ export async function startBotHarness(options: HarnessOptions = {}) {
     commands,
     tuning: { emptyGraceMs: 30, plexPollIntervalMs: 5, ...options.tuning },
     ...(errors ? { errors } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
   });
   await bot.start();
   return {

@@ -1,8 +1,8 @@
+import { guildOfRoom } from '@dpp/shared';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { bearerToken, sameSecret } from '../auth/plugin.ts';
 import { guilds } from '../db/schema.ts';
 import { HttpError } from '../lib/errors.ts';
-import { guildOfRoom } from '../library/plugin.ts';
 import type { AdminViewer } from './overview.ts';
 
 /** Guilds asked about for one guild admin at most (their powers are cached briefly, see GuildPowers). */

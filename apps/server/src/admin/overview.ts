@@ -1,4 +1,4 @@
-import { expectedPosition, type RoomSnapshot } from '@dpp/shared';
+import { expectedPosition, guildOfRoom, type RoomSnapshot } from '@dpp/shared';
 import type {
   AdminHistoryPoint,
   AdminOverview,
@@ -7,7 +7,6 @@ import type {
   AdminScope,
   AdminTranscode,
 } from '@dpp/shared/admin';
-import { guildOfRoom } from '../library/plugin.ts';
 import { addCounts, type Counts, type InstanceMinute, type InstanceSnapshot, ratesOf } from './instance-stats.ts';
 
 /** Who is looking, and so which rooms they may see. */

@@ -66,7 +66,7 @@ function headerName(value: string | string[] | undefined): string | undefined {
   return name.trim().slice(0, 100) || undefined;
 }
 
-/** Session tokens and the `requireSession` guard (see PLAN: session contract). */
+/** Session tokens and the `requireSession` guard. */
 export default fp(
   async (app) => {
     const sessions = new SessionTokens(app.sealer);

@@ -13,7 +13,9 @@ import {
   type BotRoomCommand,
   DISCORD_USER_PREFIX,
   type ErrorCode,
+  guildOfRoom,
   type LibraryItemDto,
+  roomIdFor,
 } from '@dpp/shared';
 import { eq } from 'drizzle-orm';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -25,7 +27,6 @@ import { users } from '../db/schema.ts';
 import { HttpError } from '../lib/errors.ts';
 import { toHttpError } from '../library/http-errors.ts';
 import type { MediaItem, MediaSource } from '../library/media-source.ts';
-import { guildOfRoom } from '../library/plugin.ts';
 import { guildHistory } from '../rooms/guild-history.ts';
 import { progressScope } from '../rooms/play-progress.ts';
 import { hasManageGuild, requireBot } from './guild-rules.ts';
@@ -354,7 +355,7 @@ const botApiRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request, reply) => {
       const event = request.body;
-      const roomId = `${event.guildId}:${event.channelId}`;
+      const roomId = roomIdFor(event.guildId, event.channelId);
       if ((await app.rooms.snapshot(roomId)) !== undefined) {
         const user = await upsertUser(app.database.db, {
           discordId: event.userId,

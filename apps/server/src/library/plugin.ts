@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { guildOfRoom } from '@dpp/shared';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { isDatabaseUnavailable } from '../db/database.ts';
@@ -30,10 +31,6 @@ declare module 'fastify' {
 }
 
 const STORED_PREFIX = 'srv-';
-
-export function guildOfRoom(roomId: string): string | undefined {
-  return roomId.startsWith('dev:') ? undefined : roomId.split(':', 1)[0];
-}
 
 function createLibrary(app: FastifyInstance, options: { demoDir?: string }): Library {
   const artIds = new ArtIds(app.sealer);

@@ -8,7 +8,7 @@ import {
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { PlexNotFoundError } from '../plex/errors.ts';
-import { progressScope } from '../rooms/play-progress.ts';
+import { guildScope } from '../rooms/play-progress.ts';
 import { toHttpError } from './http-errors.ts';
 import { ItemNotFoundError } from './media-source.ts';
 import { itemDto, librarySourceFor } from './routes.ts';
@@ -17,9 +17,6 @@ const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.st
 const errors = { 400: errorSchema, 401: errorSchema, 403: errorSchema, 502: errorSchema, 503: errorSchema };
 const security: Array<Record<string, string[]>> = [{ session: [] }, { bot: [] }];
 const CONTINUE_LIMIT = 20;
-
-/** The scope of a guild's progress: its id, or the standalone rooms' (dev mode). */
-const scopeOf = (guildId: string | undefined) => progressScope(guildId === undefined ? 'dev:' : `${guildId}:`);
 
 /** Resume: "Continue watching" for a guild and where it left one item (written by the rooms, see play-progress.ts). */
 const progressRoutes: FastifyPluginAsyncZod = async (app) => {
@@ -41,7 +38,7 @@ const progressRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request): Promise<ContinueWatchingDto> => {
       const source = await librarySourceFor(app, request.query.guildId, request.session.discordId);
-      const saved = await app.progress.continueWatching(scopeOf(request.query.guildId), CONTINUE_LIMIT);
+      const saved = await app.progress.continueWatching(guildScope(request.query.guildId), CONTINUE_LIMIT);
       const items = await Promise.all(
         saved.map(async (row) => {
           try {
@@ -82,7 +79,7 @@ const progressRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request) => {
       await librarySourceFor(app, request.query.guildId, request.session.discordId);
-      const row = await app.progress.resumePoint(scopeOf(request.query.guildId), request.params.id);
+      const row = await app.progress.resumePoint(guildScope(request.query.guildId), request.params.id);
       return {
         resume: row
           ? { positionMs: row.positionMs, durationMs: row.durationMs, updatedAt: row.updatedAt.toISOString() }

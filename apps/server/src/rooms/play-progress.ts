@@ -1,10 +1,10 @@
+import { guildOfRoom } from '@dpp/shared';
 /**
  * Resume: where each room left each item, kept per guild and per user (`play_progress`). The engine
  * shows every write of a room to the recorder; it writes the position on every pause (and paused
  * seek), when the item changes or the room stops, and every `intervalMs` while the room plays.
  * Writes go to a `ProgressSink`, which queues them and retries through a database outage.
  */
-import { guildOfRoom } from '../library/plugin.ts';
 import type { Clock, ProgressObserver, TimerHandle } from './ports.ts';
 import { positionAt, VOICE_CONNECTION } from './room-logic.ts';
 import type { RoomRecord } from './room-record.ts';
@@ -16,8 +16,10 @@ export const MIN_RESUME_MS = 5_000;
 /** An item played this far (without credits markers) counts as watched. */
 export const WATCHED_FRACTION = 0.95;
 
-/** The guild scope of a room's progress: its Discord guild, or `standalone` for dev rooms. */
-export const progressScope = (roomId: string) => guildOfRoom(roomId) ?? 'standalone';
+/** The scope of a guild's progress: its id, or `standalone` for the dev rooms (no guild). */
+export const guildScope = (guildId: string | undefined) => guildId ?? 'standalone';
+/** The guild scope of a room's progress. */
+export const progressScope = (roomId: string) => guildScope(guildOfRoom(roomId));
 
 export interface ProgressWrite {
   scope: string;

@@ -1,9 +1,9 @@
+import { guildOfRoom } from '@dpp/shared';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { findUser } from '../auth/users.ts';
 import { readGuildSettings } from '../db/guild-settings.ts';
 import type { Metrics } from '../infra/metrics.ts';
-import { guildOfRoom } from '../library/plugin.ts';
 import type { Tracing } from '../plugins/tracing.ts';
 import { libraryLookup, nextEpisodeLookup } from './library-lookup.ts';
 import { PlayProgressRecorder } from './play-progress.ts';

@@ -1,7 +1,7 @@
+import { guildOfRoom } from '@dpp/shared';
 import { eq } from 'drizzle-orm';
 import type { Db } from '../db/database.ts';
 import { auditLog, guilds } from '../db/schema.ts';
-import { guildOfRoom } from '../library/plugin.ts';
 import type { RoomAudit, RoomLogger } from './ports.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

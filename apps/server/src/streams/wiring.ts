@@ -4,7 +4,7 @@ import { pingStream, stopStream } from '../library/media-source.ts';
 import type { StreamRooms } from './ports.ts';
 import type { StreamLibrary } from './stream-sessions.ts';
 
-/** `app.rooms` as the streams see it (PLAN: rooms contract). */
+/** `app.rooms` as the streams see it. */
 export function roomsPort(app: FastifyInstance): StreamRooms {
   const { rooms } = app;
   return {
@@ -35,7 +35,7 @@ export function roomsPort(app: FastifyInstance): StreamRooms {
   };
 }
 
-/** `app.library` as the streams see it (PLAN: library contract); source errors become API errors. */
+/** `app.library` as the streams see it; source errors become API errors. */
 export function libraryPort(app: FastifyInstance): StreamLibrary {
   return {
     async resolve(key, sessionKey) {

@@ -1,13 +1,14 @@
 import { CLOSE_CODES, PROTOCOL_VERSION, type RoomSnapshot, SYNC } from '@dpp/shared';
+import { ManualClock } from '@dpp/shared/testing';
 import { describe, expect, it } from 'vitest';
 import {
   CommandError,
   type ConnectionListener,
   type ConnectionStatus,
-  RoomConnection,
+  RoomSocketClient,
   type SocketHandlers,
-} from '../src/room/connection.ts';
-import { flush, VirtualTimers } from './support/virtual-time.ts';
+} from '../src/room/room-socket-client.ts';
+import { flush } from './support/virtual-time.ts';
 
 const ROOM = 'dev:lobby';
 
@@ -51,7 +52,7 @@ class FakeSocket {
 }
 
 function harness(options: { renewSession?: () => Promise<void> } = {}) {
-  const timers = new VirtualTimers();
+  const clock = new ManualClock(0);
   const sockets: FakeSocket[] = [];
   const statuses: ConnectionStatus[] = [];
   const states: number[] = [];
@@ -63,7 +64,7 @@ function harness(options: { renewSession?: () => Promise<void> } = {}) {
     error: () => undefined,
   };
   let token = 'token-1';
-  const connection = new RoomConnection({
+  const connection = new RoomSocketClient({
     url: 'ws://test/ws',
     roomId: ROOM,
     instanceId: 'inst-1',
@@ -78,7 +79,7 @@ function harness(options: { renewSession?: () => Promise<void> } = {}) {
       sockets.push(socket);
       return socket;
     },
-    timers,
+    clock,
     listener,
     random: () => 0.5,
   });
@@ -87,11 +88,11 @@ function harness(options: { renewSession?: () => Promise<void> } = {}) {
     if (!socket) throw new Error('no socket yet');
     return socket;
   };
-  return { timers, sockets, statuses, states, connection, last };
+  return { clock, sockets, statuses, states, connection, last };
 }
 
-describe('RoomConnection', () => {
-  it('says hello first, then a ping burst once welcomed, then periodic pings', () => {
+describe('RoomSocketClient', () => {
+  it('says hello first, then a ping burst once welcomed, then periodic pings', async () => {
     const h = harness();
     h.connection.start();
     h.last().handlers.open();
@@ -104,27 +105,27 @@ describe('RoomConnection', () => {
     });
     h.last().welcome();
     expect(h.statuses.at(-1)).toBe('open');
-    h.timers.advance(SYNC.clockBurstIntervalMs * SYNC.clockBurstSamples);
+    await h.clock.advance(SYNC.clockBurstIntervalMs * SYNC.clockBurstSamples);
     expect(h.last().sentOf('ping')).toHaveLength(SYNC.clockBurstSamples);
-    h.timers.advance(SYNC.clockPingIntervalMs);
+    await h.clock.advance(SYNC.clockPingIntervalMs);
     expect(h.last().sentOf('ping')).toHaveLength(SYNC.clockBurstSamples + 1);
   });
 
-  it('estimates the server clock from pongs and is ready after the burst', () => {
+  it('estimates the server clock from pongs and is ready after the burst', async () => {
     const h = harness();
     h.connection.start();
     h.last().handlers.open();
     h.last().welcome(0, 5_000_000);
     expect(h.connection.ready).toBe(false);
     for (let i = 0; i < SYNC.clockBurstSamples; i += 1) {
-      h.timers.advance(i === 0 ? 1 : SYNC.clockBurstIntervalMs);
+      await h.clock.advance(i === 0 ? 1 : SYNC.clockBurstIntervalMs);
       const ping = h.last().sentOf('ping').at(-1) as { id: number; t0: number };
-      h.timers.advance(10); // 10 ms round trip, server 7 s ahead of the page
+      await h.clock.advance(10); // 10 ms round trip, server 7 s ahead of the page
       const serverAt = ping.t0 + 5 + 7_000;
       h.last().serverSends({ type: 'pong', id: ping.id, t0: ping.t0, t1: serverAt, t2: serverAt });
     }
     expect(h.connection.ready).toBe(true);
-    expect(Math.abs(h.connection.serverNow() - (h.timers.now() + 7_000))).toBeLessThan(1);
+    expect(Math.abs(h.connection.serverNow() - (h.clock.now() + 7_000))).toBeLessThan(1);
   });
 
   it('resolves a command on its ack and rejects it on its error', async () => {
@@ -150,7 +151,7 @@ describe('RoomConnection', () => {
     await expect(h.connection.command({ op: 'play' })).rejects.toBeInstanceOf(CommandError);
   });
 
-  it('applies broadcasts in order and rejoins with lastSeq after a gap', () => {
+  it('applies broadcasts in order and rejoins with lastSeq after a gap', async () => {
     const h = harness();
     h.connection.start();
     h.last().handlers.open();
@@ -161,40 +162,40 @@ describe('RoomConnection', () => {
     h.last().serverSends({ type: 'state', seq: 7, changes: {}, cause }); // gap
     expect(h.states).toEqual([5]);
     expect(h.statuses.at(-1)).toBe('reconnecting');
-    h.timers.advance(1000);
+    await h.clock.advance(1000);
     expect(h.sockets).toHaveLength(2);
     h.last().handlers.open();
     expect(h.last().sent[0]).toMatchObject({ type: 'hello', lastSeq: 5 });
   });
 
-  it('reconnects with growing delays after a drop, and resets the delay once back', () => {
+  it('reconnects with growing delays after a drop, and resets the delay once back', async () => {
     const h = harness();
     h.connection.start();
     h.last().handlers.open();
     h.last().welcome();
     h.last().handlers.close(1006, '');
     expect(h.statuses.at(-1)).toBe('reconnecting');
-    h.timers.advance(249);
+    await h.clock.advance(249);
     expect(h.sockets).toHaveLength(1);
-    h.timers.advance(2);
+    await h.clock.advance(2);
     expect(h.sockets).toHaveLength(2);
     h.last().handlers.close(1006, '');
-    h.timers.advance(499);
+    await h.clock.advance(499);
     expect(h.sockets).toHaveLength(2);
-    h.timers.advance(2);
+    await h.clock.advance(2);
     expect(h.sockets).toHaveLength(3);
     h.last().handlers.open();
     h.last().welcome();
     expect(h.statuses.at(-1)).toBe('open');
   });
 
-  it('gives up on a close that says retrying cannot help', () => {
+  it('gives up on a close that says retrying cannot help', async () => {
     const h = harness();
     h.connection.start();
     h.last().handlers.open();
     h.last().handlers.close(CLOSE_CODES.forbidden.code, 'not in this channel');
     expect(h.statuses.at(-1)).toBe('failed');
-    h.timers.advance(60_000);
+    await h.clock.advance(60_000);
     expect(h.sockets).toHaveLength(1);
   });
 
@@ -212,13 +213,13 @@ describe('RoomConnection', () => {
     expect(h.statuses.at(-1)).toBe('failed');
   });
 
-  it('treats a silent socket as dropped', () => {
+  it('treats a silent socket as dropped', async () => {
     const h = harness();
     h.connection.start();
     h.last().handlers.open();
     h.last().welcome();
     // Pings go out but nothing comes back.
-    h.timers.advance(3 * SYNC.clockPingIntervalMs + 1500 + SYNC.clockPingIntervalMs + 600);
+    await h.clock.advance(3 * SYNC.clockPingIntervalMs + 1500 + SYNC.clockPingIntervalMs + 600);
     expect(h.statuses).toContain('reconnecting');
     expect(h.sockets.length).toBeGreaterThanOrEqual(2);
   });

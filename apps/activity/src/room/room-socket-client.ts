@@ -1,5 +1,6 @@
 import {
   CLOSE_CODES,
+  type Clock,
   ClockSync,
   type CommandIntent,
   type ErrorCode,
@@ -13,7 +14,7 @@ import {
   serverMessageSchema,
   type Welcome,
 } from '@dpp/shared';
-import type { ClockPort, Timers } from '../sync/sync-controller.ts';
+import type { ClockPort } from '../sync/sync-controller.ts';
 
 export type ConnectionStatus = 'connecting' | 'open' | 'reconnecting' | 'failed' | 'closed';
 
@@ -39,7 +40,7 @@ export interface ConnectionListener {
   error(message: ErrorMessage): void;
 }
 
-export interface RoomConnectionOptions {
+export interface RoomSocketClientOptions {
   url: string;
   roomId: string;
   instanceId?: string;
@@ -48,7 +49,8 @@ export interface RoomConnectionOptions {
   /** Gets a fresh session after the server said the token is no good (4001); undefined = cannot. */
   renewSession?: () => Promise<void>;
   createSocket: SocketFactory;
-  timers: Timers;
+  /** Local time (monotonic in the browser) and timers. */
+  clock: Clock;
   listener: ConnectionListener;
   /** Reconnect delays: min(base·2^attempt, max) with ±25% jitter. */
   backoff?: { baseMs: number; maxMs: number };
@@ -84,8 +86,8 @@ const WS_OPEN_TIMEOUT_MS = 10_000;
  * (a ping burst at every join, then periodic pings), matches command acks and errors to their
  * promises, and treats a gap in `seq` or a silent socket as a dropped connection.
  */
-export class RoomConnection implements ClockPort {
-  readonly clock = new ClockSync();
+export class RoomSocketClient implements ClockPort {
+  readonly clockSync = new ClockSync();
   private socket: SocketLike | null = null;
   private state: ConnectionStatus = 'connecting';
   private joined = false;
@@ -108,7 +110,7 @@ export class RoomConnection implements ClockPort {
   /** The player's latest drift while in step, carried on pings for the server's metrics. */
   private driftMs: number | undefined;
 
-  constructor(private readonly options: RoomConnectionOptions) {
+  constructor(private readonly options: RoomSocketClientOptions) {
     this.idPrefix = Math.floor((options.random ?? Math.random)() * 36 ** 8)
       .toString(36)
       .padStart(8, '0');
@@ -123,13 +125,13 @@ export class RoomConnection implements ClockPort {
    * player stays in step with the last known playback while the app reconnects.
    */
   get ready(): boolean {
-    return this.clock.ready;
+    return this.clockSync.ready;
   }
 
   /** ClockPort: the server clock now; a coarse offset from the welcome until pings answer. */
   serverNow(): number {
-    const local = this.options.timers.now();
-    if (this.clock.sampleCount > 0) return this.clock.serverNow(local);
+    const local = this.options.clock.now();
+    if (this.clockSync.sampleCount > 0) return this.clockSync.serverNow(local);
     return local + (this.coarseOffset ?? 0);
   }
 
@@ -167,7 +169,7 @@ export class RoomConnection implements ClockPort {
       return Promise.reject(new CommandError('offline', 'Not connected to the room right now; try again in a moment.'));
     }
     return new Promise<void>((resolve, reject) => {
-      const timer = this.options.timers.setTimeout(() => {
+      const timer = this.options.clock.setTimeout(() => {
         this.pending.delete(id);
         reject(new CommandError('timeout', 'The server did not answer in time.'));
       }, this.options.commandTimeoutMs ?? 10_000);
@@ -196,7 +198,7 @@ export class RoomConnection implements ClockPort {
     const socket = this.options.createSocket(this.options.url, {
       open: () => {
         if (this.socket !== socket) return;
-        this.lastInbound = this.options.timers.now();
+        this.lastInbound = this.options.clock.now();
         this.send({
           type: 'hello',
           protocolVersion: PROTOCOL_VERSION,
@@ -215,7 +217,7 @@ export class RoomConnection implements ClockPort {
     });
     this.socket = socket;
     // Neither a welcome nor a close in time (a black-holed network): try again.
-    this.openTimer = this.options.timers.setTimeout(() => {
+    this.openTimer = this.options.clock.setTimeout(() => {
       if (this.socket === socket && !this.joined) {
         socket.close(4998, 'join timed out');
         this.onClose(4998, 'join timed out');
@@ -232,7 +234,7 @@ export class RoomConnection implements ClockPort {
   }
 
   private onMessage(data: string): void {
-    this.lastInbound = this.options.timers.now();
+    this.lastInbound = this.options.clock.now();
     let json: unknown;
     try {
       json = JSON.parse(data);
@@ -254,7 +256,7 @@ export class RoomConnection implements ClockPort {
         const sentAt = this.pendingPings.get(message.id);
         if (sentAt === undefined) return;
         this.pendingPings.delete(message.id);
-        this.clock.addSample({ t0: sentAt, t1: message.t1, t2: message.t2, t3: this.options.timers.now() });
+        this.clockSync.addSample({ t0: sentAt, t1: message.t1, t2: message.t2, t3: this.options.clock.now() });
         return;
       }
       case 'state':
@@ -275,7 +277,7 @@ export class RoomConnection implements ClockPort {
         const pending = this.pending.get(message.id);
         if (!pending) return;
         this.pending.delete(message.id);
-        this.options.timers.clearTimeout(pending.timer);
+        this.options.clock.clearTimeout(pending.timer);
         pending.resolve();
         return;
       }
@@ -283,7 +285,7 @@ export class RoomConnection implements ClockPort {
         const pending = message.id === undefined ? undefined : this.pending.get(message.id);
         if (pending && message.id !== undefined) {
           this.pending.delete(message.id);
-          this.options.timers.clearTimeout(pending.timer);
+          this.options.clock.clearTimeout(pending.timer);
           pending.reject(new CommandError(message.code, message.message));
           return;
         }
@@ -298,7 +300,7 @@ export class RoomConnection implements ClockPort {
   }
 
   private onWelcome(message: Welcome): void {
-    this.options.timers.clearTimeout(this.openTimer);
+    this.options.clock.clearTimeout(this.openTimer);
     this.joined = true;
     this.attempt = 0;
     this.renewedAfterUnauthorized = false;
@@ -306,7 +308,7 @@ export class RoomConnection implements ClockPort {
     // The kept samples stay: server clocks are NTP-disciplined, and the estimator ages old samples
     // out (their uncertainty grows with age), so a fresh burst takes over within a second.
     this.pendingPings.clear();
-    this.coarseOffset = message.serverTime - this.options.timers.now();
+    this.coarseOffset = message.serverTime - this.options.clock.now();
     this.pingsSent = 0;
     this.options.listener.welcome(message);
     this.setStatus('open', {});
@@ -314,13 +316,13 @@ export class RoomConnection implements ClockPort {
   }
 
   private schedulePing(delay: number): void {
-    this.options.timers.clearTimeout(this.pingTimer);
-    this.pingTimer = this.options.timers.setTimeout(() => this.ping(), delay);
+    this.options.clock.clearTimeout(this.pingTimer);
+    this.pingTimer = this.options.clock.setTimeout(() => this.ping(), delay);
   }
 
   private ping(): void {
     if (!this.joined) return;
-    const now = this.options.timers.now();
+    const now = this.options.clock.now();
     const staleAfter = this.options.staleAfterMs ?? 3 * SYNC.clockPingIntervalMs + 1500;
     if (now - this.lastInbound > staleAfter) {
       this.drop();
@@ -367,21 +369,21 @@ export class RoomConnection implements ClockPort {
     const exponent = Math.min(this.attempt - 1, 10);
     const delay = Math.min(maxMs, baseMs * 2 ** exponent) * (0.75 + random() * 0.5);
     this.setStatus('reconnecting', { code, reason, attempt: this.attempt });
-    this.reconnectTimer = this.options.timers.setTimeout(() => this.connect(), delay);
+    this.reconnectTimer = this.options.clock.setTimeout(() => this.connect(), delay);
   }
 
   private rejectAll(code: 'connection_lost', message: string): void {
     for (const [id, pending] of this.pending) {
-      this.options.timers.clearTimeout(pending.timer);
+      this.options.clock.clearTimeout(pending.timer);
       pending.reject(new CommandError(code, message));
       this.pending.delete(id);
     }
   }
 
   private clearTimers(): void {
-    this.options.timers.clearTimeout(this.pingTimer);
-    this.options.timers.clearTimeout(this.reconnectTimer);
-    this.options.timers.clearTimeout(this.openTimer);
+    this.options.clock.clearTimeout(this.pingTimer);
+    this.options.clock.clearTimeout(this.reconnectTimer);
+    this.options.clock.clearTimeout(this.openTimer);
   }
 
   private setStatus(status: ConnectionStatus, detail: { code?: number; reason?: string; attempt?: number }): void {

@@ -1,6 +1,6 @@
 import type { CommandIntent } from '@dpp/shared';
-import type { RoomSession } from '../room/session.ts';
-import { useApp } from '../room/store.ts';
+import type { RoomSession } from './session.ts';
+import { readApp } from './store.ts';
 
 /**
  * A small read-mostly window into the running app for the end-to-end tests, the sync benchmark and
@@ -33,15 +33,15 @@ declare global {
 
 export function exposeDebugHooks(session: RoomSession): () => void {
   const hooks: DebugHooks = {
-    roomId: () => useApp.getState().roomId,
-    userId: () => useApp.getState().you?.userId ?? null,
-    connectionStatus: () => useApp.getState().connection.status,
+    roomId: () => readApp().roomId,
+    userId: () => readApp().you?.userId ?? null,
+    connectionStatus: () => readApp().connection.status,
     serverNow: () => session.connection.serverNow(),
     clockReady: () => session.connection.ready,
     expectedPositionMs: () => session.expectedPositionMs(),
-    playbackRev: () => useApp.getState().snapshot?.playback.rev ?? null,
-    syncPhase: () => useApp.getState().sync.phase,
-    correctiveSeeks: () => useApp.getState().sync.seeks,
+    playbackRev: () => readApp().snapshot?.playback.rev ?? null,
+    syncPhase: () => readApp().sync.phase,
+    correctiveSeeks: () => readApp().sync.seeks,
     command: (intent) => session.connection.command(intent),
     dropConnection: () => session.connection.drop(),
   };
