@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { errorBody } from '@dpp/shared';
 import Fastify, { type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import admin from './admin/plugin.ts';
@@ -10,7 +11,7 @@ import botApiRoutes from './bot-api/routes.ts';
 import type { Config } from './config.ts';
 import { isDatabaseUnavailable } from './db/database.ts';
 import discord from './discord/plugin.ts';
-import { errorBody, HttpError } from './lib/errors.ts';
+import { HttpError } from './lib/errors.ts';
 import { loggerOptions } from './lib/logger.ts';
 import library from './library/plugin.ts';
 import progressRoutes from './library/progress-routes.ts';

@@ -13,6 +13,7 @@ import {
   type BotRoomCommand,
   DISCORD_USER_PREFIX,
   type ErrorCode,
+  errorResponses,
   type LibraryItemDto,
 } from '@dpp/shared';
 import { eq } from 'drizzle-orm';
@@ -32,15 +33,7 @@ import { hasManageGuild, requireBot } from './guild-rules.ts';
 import { botPlexRoutes } from './plex-routes.ts';
 import { botRoomEventRoutes } from './room-events.ts';
 
-const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
-const errors = {
-  400: errorSchema,
-  401: errorSchema,
-  403: errorSchema,
-  404: errorSchema,
-  409: errorSchema,
-  503: errorSchema,
-};
+const errors = errorResponses(400, 401, 403, 404, 409, 503);
 const security: Array<Record<string, string[]>> = [{ bot: [] }];
 const tags = ['bot'];
 

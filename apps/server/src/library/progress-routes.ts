@@ -1,6 +1,7 @@
 import {
   type ContinueWatchingDto,
   continueWatchingSchema,
+  errorResponses,
   itemIdSchema,
   libraryQuerySchema,
   resumeResponseSchema,
@@ -13,8 +14,7 @@ import { toHttpError } from './http-errors.ts';
 import { ItemNotFoundError } from './media-source.ts';
 import { itemDto, librarySourceFor } from './routes.ts';
 
-const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
-const errors = { 400: errorSchema, 401: errorSchema, 403: errorSchema, 502: errorSchema, 503: errorSchema };
+const errors = errorResponses(400, 401, 403, 502, 503);
 const security: Array<Record<string, string[]>> = [{ session: [] }, { bot: [] }];
 const CONTINUE_LIMIT = 20;
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import {
+  errorResponses,
   itemIdSchema,
   itemListSchema,
   itemPageSchema,
@@ -18,8 +19,7 @@ import { HttpError } from '../lib/errors.ts';
 import { toHttpError } from './http-errors.ts';
 import type { ArtSize, MediaItem, MediaSource } from './media-source.ts';
 
-const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
-const errors = { 400: errorSchema, 401: errorSchema, 404: errorSchema, 409: errorSchema, 502: errorSchema };
+const errors = errorResponses(400, 401, 404, 409, 502);
 const security: Array<Record<string, string[]>> = [{ session: [] }, { bot: [] }];
 
 /** Art bytes stay in the cache this long (ids themselves live one to two days). */

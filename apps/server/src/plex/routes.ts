@@ -1,5 +1,6 @@
 import {
   createPinRequestSchema,
+  errorResponses,
   linkServerRequestSchema,
   plexPinSchema,
   plexPinStatusSchema,
@@ -15,15 +16,7 @@ import { assertCanAdminGuild } from './admin.ts';
 import { PinNotLinkedError, ServerNotAvailableError, UnknownPinError } from './linking.ts';
 import type { StoredServer } from './server-store.ts';
 
-const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
-const errors = {
-  400: errorSchema,
-  401: errorSchema,
-  403: errorSchema,
-  404: errorSchema,
-  409: errorSchema,
-  502: errorSchema,
-};
+const errors = errorResponses(400, 401, 403, 404, 409, 502);
 const security: Array<Record<string, string[]>> = [{ session: [] }, { bot: [] }];
 const pinParams = z.object({ id: z.string().regex(/^\d{1,15}$/) });
 

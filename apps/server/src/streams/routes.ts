@@ -1,10 +1,9 @@
+import { errorResponses } from '@dpp/shared';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { HttpError } from '../lib/errors.ts';
 import { QUALITIES } from '../library/media-source.ts';
 import { PlaylistParseError } from './hls-rewrite.ts';
-
-const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 
 export const streamOfferSchema = z.object({
   kind: z.enum(['hls', 'file']),
@@ -41,12 +40,7 @@ const streamRoutes: FastifyPluginAsyncZod = async (app) => {
         querystring: z.object({ quality: z.enum(QUALITIES).default('original') }),
         response: {
           200: streamOfferSchema,
-          401: errorSchema,
-          403: errorSchema,
-          404: errorSchema,
-          409: errorSchema,
-          502: errorSchema,
-          503: errorSchema,
+          ...errorResponses(401, 403, 404, 409, 502, 503),
         },
       },
     },
