@@ -8,10 +8,8 @@ import {
 } from '@dpp/shared';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { PlexNotFoundError } from '../plex/errors.ts';
+import { ItemNotFoundError } from '../media/errors.ts';
 import { progressScope } from '../rooms/play-progress.ts';
-import { toHttpError } from './http-errors.ts';
-import { ItemNotFoundError } from './media-source.ts';
 import { itemDto, librarySourceFor } from './routes.ts';
 
 const errors = errorResponses(400, 401, 403, 502, 503);
@@ -23,10 +21,6 @@ const scopeOf = (guildId: string | undefined) => progressScope(guildId === undef
 
 /** Resume: "Continue watching" for a guild and where it left one item (written by the rooms, see play-progress.ts). */
 const progressRoutes: FastifyPluginAsyncZod = async (app) => {
-  app.setErrorHandler((error) => {
-    throw toHttpError(error);
-  });
-
   app.get(
     '/api/library/continue',
     {
@@ -58,7 +52,7 @@ const progressRoutes: FastifyPluginAsyncZod = async (app) => {
             ];
           } catch (error) {
             // Gone from the library (or another library now serves the guild): left out.
-            if (error instanceof ItemNotFoundError || error instanceof PlexNotFoundError) return [];
+            if (error instanceof ItemNotFoundError) return [];
             throw error;
           }
         }),

@@ -2,7 +2,7 @@ import { errorResponses } from '@dpp/shared';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { HttpError } from '../lib/errors.ts';
-import { QUALITIES } from '../library/media-source.ts';
+import { QUALITIES } from '../media/media-source.ts';
 import { PlaylistParseError } from './hls-rewrite.ts';
 
 export const streamOfferSchema = z.object({

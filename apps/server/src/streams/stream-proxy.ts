@@ -14,7 +14,7 @@ import {
   type RemoteFileStream,
   type RemoteHlsStream,
   type StreamDescriptor,
-} from '../library/media-source.ts';
+} from '../media/media-source.ts';
 import { pumpFile } from './file-pump.ts';
 import { PlaylistParseError, type RewrittenPlaylist, rewritePlaylist, type UriRole } from './hls-rewrite.ts';
 import { bufferAnswer, insideDir, localFileAnswer, type RangedAnswer } from './local-media.ts';
