@@ -1,4 +1,5 @@
 import { errorResponses } from '@dpp/shared';
+import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { HttpError } from '../lib/errors.ts';
@@ -28,6 +29,9 @@ export const streamOfferSchema = z.object({
  * id is the credential; a caller that does present a session must also be in the stream's room.
  */
 const streamRoutes: FastifyPluginAsyncZod = async (app) => {
+  // `reply.sendFile` for the demo library's files (local-media.ts); it serves nothing by itself.
+  await app.register(fastifyStatic, { serve: false });
+
   app.get(
     '/api/rooms/:roomId/stream',
     {
