@@ -45,6 +45,7 @@ import roomRoutes from './rooms/routes.ts';
 import roomsWs from './rooms/ws-route.ts';
 import clientRoutes from './routes/client.ts';
 import health from './routes/health.ts';
+import { PlaylistParseError } from './streams/hls-rewrite.ts';
 import streams from './streams/plugin.ts';
 import streamRoutes from './streams/routes.ts';
 
@@ -100,6 +101,9 @@ function httpErrorOf(error: unknown, request: FastifyRequest): HttpError | undef
     return new HttpError(404, 'not_found', error.message);
   }
   if (error instanceof PinNotLinkedError) return new HttpError(409, 'pin_not_linked', error.message);
+  if (error instanceof PlaylistParseError) {
+    return new HttpError(502, 'upstream_playlist_invalid', 'The media server sent a playlist the proxy cannot use.');
+  }
   return undefined;
 }
 
@@ -161,8 +165,10 @@ export async function buildApp(options: BuildOptions) {
     const known = httpErrorOf(error, request);
     if (known) {
       if (known.statusCode >= 500) reportServerError(request, known, known.statusCode);
-      // The client's doing (or an upstream's answer passed on): a line at warn, no stack.
-      request.log.warn({ code: known.code, statusCode: known.statusCode }, known.message);
+      // The client's doing (or an upstream's answer passed on): a line at warn, no stack; what was
+      // translated keeps its own words (a Plex endpoint and status, never a URL or a token).
+      const reason = known === error ? undefined : (error as Error).message;
+      request.log.warn({ code: known.code, statusCode: known.statusCode, reason }, known.message);
       return reply.code(known.statusCode).send(errorBody(known.code, known.message));
     }
     if (isDatabaseUnavailable(error)) {

@@ -4,7 +4,6 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { HttpError } from '../lib/errors.ts';
 import { QUALITIES } from '../media/media-source.ts';
-import { PlaylistParseError } from './hls-rewrite.ts';
 
 export const streamOfferSchema = z.object({
   kind: z.enum(['hls', 'file']),
@@ -76,19 +75,7 @@ const streamRoutes: FastifyPluginAsyncZod = async (app) => {
       const session = token === undefined ? undefined : app.sessions.verify(token);
       const userId = session?.ok ? session.claims.userId : undefined;
       const claims = await app.streams.admit(path.slice(0, slash), userId);
-      try {
-        return await app.streams.proxy.serve(request, reply, claims, path.slice(slash + 1));
-      } catch (error) {
-        if (error instanceof PlaylistParseError) {
-          request.log.warn({ err: error.message }, 'upstream playlist refused');
-          throw new HttpError(
-            502,
-            'upstream_playlist_invalid',
-            'The media server sent a playlist the proxy cannot use.',
-          );
-        }
-        throw error;
-      }
+      return app.streams.proxy.serve(request, reply, claims, path.slice(slash + 1));
     },
   });
 };

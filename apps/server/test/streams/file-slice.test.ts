@@ -72,7 +72,7 @@ describe('sending a slice of a file', () => {
     });
     expect(received).toBeGreaterThan(0);
     const stream = await done.at(-1)!;
-    await new Promise((resolve) => (stream.closed ? resolve(undefined) : stream.once('close', resolve)));
+    await new Promise<void>((resolve) => (stream.closed ? resolve() : stream.once('close', () => resolve())));
     expect(stream.destroyed).toBe(true);
     // The socket buffers take a few megabytes at most; the rest of the 32 MiB is never read.
     expect(stream.bytesRead).toBeLessThan(SIZE / 2);
