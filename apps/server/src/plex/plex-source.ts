@@ -65,15 +65,15 @@ export class PlexSource implements MediaSource {
   ) {}
 
   sections(): Promise<LibrarySection[]> {
-    return asSource(async () => {
-      return this.cache.wrap(`lib:${this.key}:sections`, LIBRARY_TTL_MS, async () => {
+    return asSource(() =>
+      this.cache.wrap(`lib:${this.key}:sections`, LIBRARY_TTL_MS, async () => {
         const sections = await this.client.sections();
         return sections.flatMap((section): LibrarySection[] => {
           const type = SECTION_TYPES[section.type];
           return type ? [{ id: section.key, title: section.title, type }] : [];
         });
-      });
-    });
+      }),
+    );
   }
 
   items(sectionId: string, cursor: string | undefined, limit: number): Promise<ItemPage> {
@@ -122,11 +122,11 @@ export class PlexSource implements MediaSource {
   }
 
   children(id: string): Promise<MediaItem[]> {
-    return asSource(async () => {
-      return this.cache.wrap(`meta:${this.key}:children:${id}`, METADATA_TTL_MS, async () =>
+    return asSource(() =>
+      this.cache.wrap(`meta:${this.key}:children:${id}`, METADATA_TTL_MS, async () =>
         (await this.client.children(id)).map(toItem),
-      );
-    });
+      ),
+    );
   }
 
   art(ref: ArtRef, size: ArtSize): Promise<ArtImage> {
