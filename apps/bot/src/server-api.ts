@@ -6,6 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import {
+  apiErrorSchema,
   BOT_API_ERRORS,
   BOT_API_HEADERS,
   BOT_API_ROUTES,
@@ -23,7 +24,6 @@ import {
   type BotSearchResponse,
   type BotVoiceEvent,
   type BotVoiceSync,
-  botApiErrorSchema,
   botApiPath,
   type Clock,
   type RoomResponse,
@@ -185,7 +185,7 @@ export class ServerApi {
       this.clock.clearTimeout(timer);
     }
     if (response.ok && response.headers.get('content-type')?.startsWith('text/event-stream')) return response;
-    const body = botApiErrorSchema.safeParse(await response.json().catch(() => undefined));
+    const body = apiErrorSchema.safeParse(await response.json().catch(() => undefined));
     const code = body.success ? body.data.error.code : `http_${response.status}`;
     if (code === BOT_API_ERRORS.noRoom) return null;
     const message = body.success ? body.data.error.message : `The server answered ${response.status}.`;
@@ -322,7 +322,7 @@ export class ServerApi {
       return parsed.data;
     }
 
-    const body = botApiErrorSchema.safeParse(await response.json().catch(() => undefined));
+    const body = apiErrorSchema.safeParse(await response.json().catch(() => undefined));
     const code = body.success ? body.data.error.code : `http_${response.status}`;
     const message = body.success ? body.data.error.message : `The server answered ${response.status}.`;
     if (code === BOT_API_ERRORS.plexUnavailable) throw new PlexUnavailableError(message);

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { BOT_API_ERRORS, errorBody } from '@dpp/shared';
 import Fastify, { type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import admin from './admin/plugin.ts';
@@ -10,11 +11,20 @@ import botApiRoutes from './bot-api/routes.ts';
 import type { Config } from './config.ts';
 import { isDatabaseUnavailable } from './db/database.ts';
 import discord from './discord/plugin.ts';
-import { errorBody, HttpError } from './lib/errors.ts';
+import { HttpError } from './lib/errors.ts';
 import { loggerOptions } from './lib/logger.ts';
 import library from './library/plugin.ts';
 import progressRoutes from './library/progress-routes.ts';
 import libraryRoutes from './library/routes.ts';
+import {
+  InvalidCursorError,
+  ItemNotFoundError,
+  NotPlayableError,
+  SourceError,
+  SourceUnauthorizedError,
+  SourceUnavailableError,
+} from './media/errors.ts';
+import { PinNotLinkedError, ServerNotAvailableError, UnknownPinError } from './plex/linking.ts';
 import plex from './plex/plugin.ts';
 import plexRoutes from './plex/routes.ts';
 import activity from './plugins/activity.ts';
@@ -35,6 +45,7 @@ import roomRoutes from './rooms/routes.ts';
 import roomsWs from './rooms/ws-route.ts';
 import clientRoutes from './routes/client.ts';
 import health from './routes/health.ts';
+import { PlaylistParseError } from './streams/hls-rewrite.ts';
 import streams from './streams/plugin.ts';
 import streamRoutes from './streams/routes.ts';
 
@@ -49,6 +60,52 @@ const CLIENT_ERROR_CODES: Record<number, string> = {
   415: 'unsupported_media_type',
   429: 'rate_limited',
 };
+
+const RELINK = 'An admin needs to link the Plex server again (Plex sign-in).';
+
+/** What the API says when a library source fails (the only remote source is a Plex server). */
+function sourceHttpError(error: SourceError): HttpError {
+  if (error instanceof ItemNotFoundError) {
+    return new HttpError(404, 'not_found', 'That item is not in the library (any more).');
+  }
+  if (error instanceof InvalidCursorError) return new HttpError(400, 'bad_cursor', error.message);
+  if (error instanceof NotPlayableError) return new HttpError(409, 'not_playable', error.message);
+  if (error instanceof SourceUnavailableError) {
+    return new HttpError(
+      502,
+      'plex_unreachable',
+      'The Plex server is not reachable right now. Check that it is online, then try again.',
+    );
+  }
+  if (error instanceof SourceUnauthorizedError) {
+    return new HttpError(502, 'plex_auth', `The Plex server rejected this app's sign-in. ${RELINK}`);
+  }
+  return new HttpError(502, 'plex_error', 'The Plex server could not answer that request. Try again later.');
+}
+
+/**
+ * The one mapping of the errors routes and capabilities throw to an HTTP status and a typed body;
+ * undefined for anything else (a bug, or the framework's own errors). The bot is told that its
+ * guild's library did not answer with 503 `plex_unavailable`, which it shows kindly and never retries.
+ */
+function httpErrorOf(error: unknown, request: FastifyRequest): HttpError | undefined {
+  if (error instanceof HttpError) return error;
+  if (error instanceof SourceError) {
+    const mapped = sourceHttpError(error);
+    if (mapped.statusCode === 502 && request.url.startsWith('/api/bot/')) {
+      return new HttpError(503, BOT_API_ERRORS.plexUnavailable, mapped.message);
+    }
+    return mapped;
+  }
+  if (error instanceof UnknownPinError || error instanceof ServerNotAvailableError) {
+    return new HttpError(404, 'not_found', error.message);
+  }
+  if (error instanceof PinNotLinkedError) return new HttpError(409, 'pin_not_linked', error.message);
+  if (error instanceof PlaylistParseError) {
+    return new HttpError(502, 'upstream_playlist_invalid', 'The media server sent a playlist the proxy cannot use.');
+  }
+  return undefined;
+}
 
 /**
  * A 5xx answer, to Sentry when SENTRY_DSN is set: the route pattern, method, status and request id
@@ -105,11 +162,14 @@ export async function buildApp(options: BuildOptions) {
       request.log.warn({ code: 'bad_request', statusCode: 400 }, message);
       return reply.code(400).send(errorBody('bad_request', message));
     }
-    if (error instanceof HttpError) {
-      if (error.statusCode >= 500) reportServerError(request, error, error.statusCode);
-      // The client's doing (or an upstream's answer passed on): a line at warn, no stack.
-      request.log.warn({ code: error.code, statusCode: error.statusCode }, error.message);
-      return reply.code(error.statusCode).send(errorBody(error.code, error.message));
+    const known = httpErrorOf(error, request);
+    if (known) {
+      if (known.statusCode >= 500) reportServerError(request, known, known.statusCode);
+      // The client's doing (or an upstream's answer passed on): a line at warn, no stack; what was
+      // translated keeps its own words (a Plex endpoint and status, never a URL or a token).
+      const reason = known === error ? undefined : (error as Error).message;
+      request.log.warn({ code: known.code, statusCode: known.statusCode, reason }, known.message);
+      return reply.code(known.statusCode).send(errorBody(known.code, known.message));
     }
     if (isDatabaseUnavailable(error)) {
       reportServerError(request, error, 503);

@@ -1,6 +1,10 @@
+import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { maskCredentials } from './lib/redact.ts';
+
+/** How long a signalled shutdown may take before the process exits anyway. */
+const SHUTDOWN_GRACE_MS = 10_000;
 
 /** Entry point: validate the environment, build the app, listen, and close cleanly on a signal. */
 async function main() {
@@ -16,26 +20,26 @@ async function main() {
   }
 
   const app = await buildApp({ config, reportProcessErrors: true });
-  let closing = false;
-  const shutdown = async (signal: string) => {
-    if (closing) return;
-    closing = true;
-    app.log.info({ signal }, 'shutting down');
-    const timer = setTimeout(() => {
-      app.log.error('shutdown took longer than 10 s; exiting');
-      process.exit(1);
-    }, 10_000);
-    timer.unref();
-    try {
+  // A signal closes the app (sockets told to reconnect elsewhere, stores flushed); past the grace
+  // period, or on a second signal, the process exits at once. Process errors stay with error reporting.
+  closeWithGrace(
+    {
+      delay: SHUTDOWN_GRACE_MS,
+      skip: ['uncaughtException', 'unhandledRejection', 'beforeExit'],
+      // Called with a failed close's error, or a line ("second SIGTERM, exiting").
+      logger: {
+        error: (problem: unknown) =>
+          problem instanceof Error
+            ? app.log.error({ err: problem }, 'error while shutting down')
+            : app.log.error(String(problem)),
+      },
+      onTimeout: () => app.log.error(`shutdown took longer than ${SHUTDOWN_GRACE_MS / 1000} s; exiting`),
+    },
+    async ({ signal }) => {
+      app.log.info({ signal }, 'shutting down');
       await app.close();
-      process.exit(0);
-    } catch (error) {
-      app.log.error({ err: error }, 'error while shutting down');
-      process.exit(1);
-    }
-  };
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+    },
+  );
 
   await app.listen({ port: config.port, host: config.host });
   app.log.info(`Discord Plex Player is serving ${config.publicUrl} (listening on ${config.host}:${config.port})`);

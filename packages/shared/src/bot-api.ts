@@ -45,9 +45,6 @@ export const BOT_API_ERRORS = {
 
 export const snowflakeSchema = z.string().regex(/^\d{5,25}$/, 'must be a Discord id (a snowflake)');
 
-export const botApiErrorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
-export type BotApiError = z.infer<typeof botApiErrorSchema>;
-
 // ---------------------------------------------------------------------------------------------
 // Search
 // ---------------------------------------------------------------------------------------------

@@ -1,3 +1,4 @@
+export * from './api-error.ts';
 export * from './bot-api.ts';
 export * from './client-config.ts';
 export * from './clock.ts';

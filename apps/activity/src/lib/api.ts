@@ -1,3 +1,4 @@
+import { apiErrorSchema } from '@dpp/shared';
 import type { z } from 'zod';
 import { behindProxy, refreshProxyTicket } from '../platform/proxy-ticket.ts';
 
@@ -36,13 +37,8 @@ export interface ApiRequest<T> {
 }
 
 function errorFrom(status: number, body: unknown): ApiError {
-  if (typeof body === 'object' && body !== null && 'error' in body) {
-    const error = (body as { error: unknown }).error;
-    if (typeof error === 'object' && error !== null) {
-      const { code, message } = error as { code?: unknown; message?: unknown };
-      if (typeof code === 'string' && typeof message === 'string') return new ApiError(status, code, message);
-    }
-  }
+  const parsed = apiErrorSchema.safeParse(body);
+  if (parsed.success) return new ApiError(status, parsed.data.error.code, parsed.data.error.message);
   return new ApiError(status, `http_${status}`, `The server answered ${status}.`);
 }
 

@@ -1,9 +1,7 @@
+import { errorResponses } from '@dpp/shared';
 import { adminOverviewSchema } from '@dpp/shared/admin';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { z } from 'zod';
 import { adminViewer } from './access.ts';
-
-const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 
 /** The admin dashboard's data (the page itself is `/admin`, served with the built activity). */
 const adminRoutes: FastifyPluginAsyncZod = async (app) => {
@@ -18,7 +16,7 @@ const adminRoutes: FastifyPluginAsyncZod = async (app) => {
           'The operator (ADMIN_TOKEN) sees everything; a Discord user with Manage Server sees the rooms and ' +
           'transcodes of the guilds they manage, without the instance list; in dev auth mode everyone sees everything.',
         security: [{ admin: [] }, { session: [] }],
-        response: { 200: adminOverviewSchema, 401: errorSchema, 403: errorSchema, 503: errorSchema },
+        response: { 200: adminOverviewSchema, ...errorResponses(401, 403, 503) },
       },
     },
     async (request, reply) => {

@@ -1,11 +1,8 @@
-import { discordAuthRequestSchema, discordAuthResponseSchema } from '@dpp/shared';
+import { discordAuthRequestSchema, discordAuthResponseSchema, errorResponses } from '@dpp/shared';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { z } from 'zod';
 import { DiscordCodeRejectedError, DiscordUnreachableError } from '../discord/discord-client.ts';
 import { HttpError } from '../lib/errors.ts';
 import { upsertUser } from './users.ts';
-
-const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 
 /** Maps a Discord failure to the caller's error; the details (never a secret) go to the log. */
 function discordFailure(error: unknown): HttpError {
@@ -29,10 +26,7 @@ const discordAuthRoutes: FastifyPluginAsyncZod = async (app) => {
         body: discordAuthRequestSchema,
         response: {
           200: discordAuthResponseSchema,
-          400: errorSchema,
-          401: errorSchema,
-          501: errorSchema,
-          502: errorSchema,
+          ...errorResponses(400, 401, 501, 502),
         },
       },
     },

@@ -1,10 +1,7 @@
-import { devAuthRequestSchema, meResponseSchema, sessionResponseSchema } from '@dpp/shared';
+import { devAuthRequestSchema, errorResponses, meResponseSchema, sessionResponseSchema } from '@dpp/shared';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { z } from 'zod';
 import { HttpError } from '../lib/errors.ts';
 import { createGuest } from './users.ts';
-
-const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 
 /** Sign-in and "who am I". Discord sign-in (`POST /api/auth/discord`) joins these with the Discord issue. */
 const authRoutes: FastifyPluginAsyncZod = async (app) => {
@@ -15,7 +12,7 @@ const authRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['auth'],
         summary: 'Dev sign-in: a guest session (only when no Discord credentials are configured)',
         body: devAuthRequestSchema,
-        response: { 200: sessionResponseSchema, 400: errorSchema, 403: errorSchema },
+        response: { 200: sessionResponseSchema, ...errorResponses(400, 403) },
       },
     },
     async (request) => {
@@ -45,7 +42,7 @@ const authRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['auth'],
         summary: 'The signed-in user',
         security: [{ session: [] }, { bot: [] }],
-        response: { 200: meResponseSchema, 400: errorSchema, 401: errorSchema },
+        response: { 200: meResponseSchema, ...errorResponses(400, 401) },
       },
     },
     async (request) => {

@@ -2,17 +2,13 @@
  * `/plex link|status|unlink` for the bot: which library a guild plays from, and Plex PIN sign-in
  * that stores the admin's best server for the guild. Manage Server only (status is for everyone).
  */
-import { BOT_API_ERRORS, BOT_API_ROUTES, type BotPlexStatus } from '@dpp/shared';
+import { BOT_API_ERRORS, BOT_API_ROUTES, type BotPlexStatus, errorResponses } from '@dpp/shared';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { z } from 'zod';
 import { HttpError } from '../lib/errors.ts';
-import { toHttpError } from '../library/http-errors.ts';
-import { PinNotLinkedError, ServerNotAvailableError, UnknownPinError } from '../plex/linking.ts';
 import { hasManageGuild, requireBot } from './guild-rules.ts';
 
-const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
-const errors = { 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema, 503: errorSchema };
+const errors = errorResponses(400, 401, 403, 404, 503);
 const security: Array<Record<string, string[]>> = [{ bot: [] }];
 const tags = ['bot'];
 
@@ -45,16 +41,6 @@ async function describeServer(
 export const botPlexRoutes: FastifyPluginAsyncZod = async (app) => {
   const routes = BOT_API_ROUTES;
   const preHandler = [app.requireSession, requireBot];
-  app.setErrorHandler((error) => {
-    if (error instanceof UnknownPinError) throw new HttpError(404, 'not_found', error.message);
-    if (error instanceof PinNotLinkedError) throw new HttpError(409, 'pin_not_linked', error.message);
-    if (error instanceof ServerNotAvailableError) throw new HttpError(404, 'not_found', error.message);
-    const mapped = toHttpError(error);
-    if (mapped instanceof HttpError && mapped.statusCode === 502) {
-      throw new HttpError(503, BOT_API_ERRORS.plexUnavailable, 'Plex is not answering right now; try again later.');
-    }
-    throw mapped;
-  });
 
   app.get(
     routes.plexStatus.path,

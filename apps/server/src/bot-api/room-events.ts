@@ -19,18 +19,17 @@ import {
   type BotRoomEnded,
   botGuildParamsSchema,
   botRoomParamsSchema,
+  errorResponses,
   type RoomResponse,
   type RoomSnapshot,
   type StateMessage,
 } from '@dpp/shared';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { z } from 'zod';
 import { HttpError } from '../lib/errors.ts';
 import { type EventStream, startEventStream } from './event-stream.ts';
 import { requireBot } from './guild-rules.ts';
 
-const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
-const errors = { 401: errorSchema, 403: errorSchema, 404: errorSchema };
+const errors = errorResponses(401, 403, 404);
 
 export const botRoomEventRoutes: FastifyPluginAsyncZod = async (app) => {
   /** Open streams, ended before the server closes so that they do not hold it open. */

@@ -13,6 +13,7 @@ import {
   type BotRoomCommand,
   DISCORD_USER_PREFIX,
   type ErrorCode,
+  errorResponses,
   guildOfRoom,
   type LibraryItemDto,
   roomIdFor,
@@ -25,23 +26,14 @@ import { upsertUser } from '../auth/users.ts';
 import { readGuildSettings, saveGuildSettings } from '../db/guild-settings.ts';
 import { users } from '../db/schema.ts';
 import { HttpError } from '../lib/errors.ts';
-import { toHttpError } from '../library/http-errors.ts';
-import type { MediaItem, MediaSource } from '../library/media-source.ts';
+import type { MediaItem, MediaSource } from '../media/media-source.ts';
 import { guildHistory } from '../rooms/guild-history.ts';
 import { progressScope } from '../rooms/play-progress.ts';
 import { hasManageGuild, requireBot } from './guild-rules.ts';
 import { botPlexRoutes } from './plex-routes.ts';
 import { botRoomEventRoutes } from './room-events.ts';
 
-const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
-const errors = {
-  400: errorSchema,
-  401: errorSchema,
-  403: errorSchema,
-  404: errorSchema,
-  409: errorSchema,
-  503: errorSchema,
-};
+const errors = errorResponses(400, 401, 403, 404, 409, 503);
 const security: Array<Record<string, string[]>> = [{ bot: [] }];
 const tags = ['bot'];
 
@@ -71,15 +63,6 @@ const COMMAND_MESSAGES: Partial<Record<ErrorCode, string>> = {
   unknown_item: 'That title is not in this server’s library (any more).',
   unavailable: 'The watch party service is busy or restarting; try again in a moment.',
 };
-
-/** The source that failed to answer: the bot says so kindly and does not retry. */
-function libraryError(error: unknown): unknown {
-  const mapped = toHttpError(error);
-  if (mapped instanceof HttpError && mapped.statusCode === 502) {
-    return new HttpError(503, BOT_API_ERRORS.plexUnavailable, mapped.message);
-  }
-  return mapped;
-}
 
 /** Retried requests (same Idempotency-Key from the bot) are applied once within this window. */
 const IDEMPOTENCY_TTL_MS = 10 * 60_000;
@@ -217,16 +200,12 @@ const botApiRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      try {
-        const source = await app.library.sourceFor(request.query.guildId);
-        const items = await source.search(request.query.q, request.query.limit);
-        return {
-          source: { kind: source.kind, name: source.name },
-          items: items.slice(0, request.query.limit).map((item) => itemDto(app, source, item)),
-        };
-      } catch (error) {
-        throw libraryError(error);
-      }
+      const source = await app.library.sourceFor(request.query.guildId);
+      const items = await source.search(request.query.q, request.query.limit);
+      return {
+        source: { kind: source.kind, name: source.name },
+        items: items.slice(0, request.query.limit).map((item) => itemDto(app, source, item)),
+      };
     },
   );
 

@@ -9,5 +9,3 @@ export class HttpError extends Error {
     super(message);
   }
 }
-
-export const errorBody = (code: string, message: string) => ({ error: { code, message } });

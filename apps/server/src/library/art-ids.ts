@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Sealer } from '../lib/sealing.ts';
-import { ART_SIZES, type ArtRef, type ArtSize } from './media-source.ts';
+import { ART_SIZES, type ArtRef, type ArtSize } from '../media/media-source.ts';
 
 export interface ArtTarget {
   /** `MediaSource.key` */

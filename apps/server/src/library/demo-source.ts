@@ -5,23 +5,22 @@ import { fileURLToPath } from 'node:url';
 import { searchWords } from '@dpp/shared';
 import { z } from 'zod';
 import { contentTypeOf } from '../lib/mime.ts';
+import { ItemNotFoundError, NotPlayableError } from '../media/errors.ts';
 import {
   type ArtImage,
   type ArtRef,
   decodeOffsetCursor,
   encodeOffsetCursor,
-  ItemNotFoundError,
   type ItemPage,
   type LibrarySection,
   type MediaItem,
   type MediaItemDetail,
   type MediaSource,
-  NotPlayableError,
   QUALITY_LIMITS,
   type Quality,
   type StreamDescriptor,
   type SubtitleFile,
-} from './media-source.ts';
+} from '../media/media-source.ts';
 
 /** The committed clips (apps/server/media/demo, described by its manifest.json). */
 export const DEMO_MEDIA_DIR = fileURLToPath(new URL('../../media/demo', import.meta.url));

@@ -1,4 +1,4 @@
-import type { MediaItem, MediaSource } from './media-source.ts';
+import type { MediaItem, MediaSource } from '../media/media-source.ts';
 
 /**
  * The episode after `itemId` in its show, across seasons (the last of season 1 is followed by the

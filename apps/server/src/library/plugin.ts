@@ -3,11 +3,9 @@ import { guildOfRoom } from '@dpp/shared';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { isDatabaseUnavailable } from '../db/database.ts';
+import type { ArtRef, ArtSize, MediaSource } from '../media/media-source.ts';
 import { ArtIds } from './art-ids.ts';
 import { DemoSource } from './demo-source.ts';
-import type { ArtRef, ArtSize, MediaSource } from './media-source.ts';
-import { PlexSource } from './plex-source.ts';
-import { RenewingSource } from './renewing-source.ts';
 
 export interface Library {
   /**
@@ -32,6 +30,9 @@ declare module 'fastify' {
 
 const STORED_PREFIX = 'srv-';
 
+/** A Plex server stored for a guild (or every guild), as the plex capability hands it out. */
+type StoredServer = Parameters<FastifyInstance['plex']['storedSource']>[1];
+
 function createLibrary(app: FastifyInstance, options: { demoDir?: string }): Library {
   const artIds = new ArtIds(app.sealer);
   let demo: Promise<DemoSource> | undefined;
@@ -47,31 +48,25 @@ function createLibrary(app: FastifyInstance, options: { demoDir?: string }): Lib
   // entries for another after a reconfiguration.
   const env = app.config.plex;
   const envSource = env
-    ? new PlexSource(
+    ? app.plex.source(
         `env-${createHash('sha256').update(`${env.url}\n${env.token}`).digest('base64url').slice(0, 16)}`,
         'Plex',
-        app.plex.client(env.url, env.token),
-        app.cache,
+        env.url,
+        env.token,
       )
     : undefined;
 
-  // One source per stored row version: a relink (new token or address) makes a new one. A token
-  // the server refuses is asked of plex.tv again (renewServerToken) and the call retried once.
+  // One source per stored row version: a relink (new token or address) makes a new one; a token
+  // renewed from plex.tv (a new version of the row) keeps it.
   const stored = new Map<string, { version: number; source: MediaSource }>();
-  const plexSource = (row: { id: string; name: string; baseUrl: string }, token: string) =>
-    new PlexSource(STORED_PREFIX + row.id, row.name, app.plex.client(row.baseUrl, token), app.cache);
-  const storedSource = async (row: { id: string; name: string; baseUrl: string; updatedAt: Date }) => {
+  const storedSource = async (row: StoredServer) => {
     const known = stored.get(row.id);
     if (known && known.version === row.updatedAt.getTime()) return known.source;
-    const token = await app.plex.servers.token(row.id);
-    if (token === undefined) return undefined;
-    const source = new RenewingSource(plexSource(row, token), async () => {
-      const renewed = plexSource(row, await app.plex.credentials.renewServerToken(row.id));
+    const source = await app.plex.storedSource(STORED_PREFIX + row.id, row, async () => {
       const fresh = await app.plex.servers.get(row.id);
-      if (fresh) stored.set(row.id, { version: fresh.updatedAt.getTime(), source });
-      return renewed;
+      if (fresh && source) stored.set(row.id, { version: fresh.updatedAt.getTime(), source });
     });
-    stored.set(row.id, { version: row.updatedAt.getTime(), source });
+    if (source) stored.set(row.id, { version: row.updatedAt.getTime(), source });
     return source;
   };
 

@@ -1,29 +1,23 @@
 import {
   type ContinueWatchingDto,
   continueWatchingSchema,
+  errorResponses,
   itemIdSchema,
   libraryQuerySchema,
   resumeResponseSchema,
 } from '@dpp/shared';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { PlexNotFoundError } from '../plex/errors.ts';
+import { ItemNotFoundError } from '../media/errors.ts';
 import { guildScope } from '../rooms/play-progress.ts';
-import { toHttpError } from './http-errors.ts';
-import { ItemNotFoundError } from './media-source.ts';
 import { itemDto, librarySourceFor } from './routes.ts';
 
-const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
-const errors = { 400: errorSchema, 401: errorSchema, 403: errorSchema, 502: errorSchema, 503: errorSchema };
+const errors = errorResponses(400, 401, 403, 502, 503);
 const security: Array<Record<string, string[]>> = [{ session: [] }, { bot: [] }];
 const CONTINUE_LIMIT = 20;
 
 /** Resume: "Continue watching" for a guild and where it left one item (written by the rooms, see play-progress.ts). */
 const progressRoutes: FastifyPluginAsyncZod = async (app) => {
-  app.setErrorHandler((error) => {
-    throw toHttpError(error);
-  });
-
   app.get(
     '/api/library/continue',
     {
@@ -55,7 +49,7 @@ const progressRoutes: FastifyPluginAsyncZod = async (app) => {
             ];
           } catch (error) {
             // Gone from the library (or another library now serves the guild): left out.
-            if (error instanceof ItemNotFoundError || error instanceof PlexNotFoundError) return [];
+            if (error instanceof ItemNotFoundError) return [];
             throw error;
           }
         }),

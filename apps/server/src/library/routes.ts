@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import {
+  errorResponses,
   itemIdSchema,
   itemListSchema,
   itemPageSchema,
@@ -15,11 +16,9 @@ import type { FastifyInstance } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { HttpError } from '../lib/errors.ts';
-import { toHttpError } from './http-errors.ts';
-import type { ArtSize, MediaItem, MediaSource } from './media-source.ts';
+import type { ArtSize, MediaItem, MediaSource } from '../media/media-source.ts';
 
-const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
-const errors = { 400: errorSchema, 401: errorSchema, 404: errorSchema, 409: errorSchema, 502: errorSchema };
+const errors = errorResponses(400, 401, 404, 409, 502);
 const security: Array<Record<string, string[]>> = [{ session: [] }, { bot: [] }];
 
 /** Art bytes stay in the cache this long (ids themselves live one to two days). */
@@ -80,11 +79,6 @@ const libraryRoutes: FastifyPluginAsyncZod = async (app) => {
    * (checked with the bot token, cached); in dev mode there is nothing to check against.
    */
   const sourceFor = (guildId: string | undefined, discordId: string) => librarySourceFor(app, guildId, discordId);
-
-  // Media-source failures become clear API errors; the app's handler formats them.
-  app.setErrorHandler((error) => {
-    throw toHttpError(error);
-  });
 
   app.get(
     '/api/library/sections',

@@ -9,6 +9,7 @@ import type { PlexTvAuth } from './plex-tv-auth.ts';
 import type { PlexTvClient } from './plex-tv-client.ts';
 import { type ConnectionKind, discoverServers } from './server-discovery.ts';
 import type { PlexServerStore, StoredServer } from './server-store.ts';
+import { asSource } from './source-errors.ts';
 import type { TokenCipher } from './token-crypto.ts';
 
 /** How long an approved PIN's account token stays on the server for choosing a server. */
@@ -90,89 +91,98 @@ export interface PlexLinkingDeps {
 /**
  * Plex sign-in for admins: a plex.tv PIN, then the account's servers, then one stored for a guild.
  * The account token never leaves the server: it is kept encrypted next to the PIN for a few
- * minutes, only for the user who created the PIN. Usable from any route (activity or bot).
+ * minutes, only for the user who created the PIN. Usable from any route (activity or bot). Plex's
+ * errors stay inside: callers see the source-neutral ones (media/errors.ts) and the errors below.
  */
 export class PlexLinking {
   constructor(private readonly deps: PlexLinkingDeps) {}
 
-  async createPin(userId: string, now = Date.now()): Promise<PinView> {
-    const pin = await this.deps.auth.createPin(await this.deps.deviceKey.publicJwk());
-    const expiresAt = pin.expiresAt
-      ? Date.parse(pin.expiresAt)
-      : now + (pin.expiresIn ? pin.expiresIn * 1000 : DEFAULT_PIN_TTL_MS);
-    await this.put(String(pin.id), { userId, code: pin.code, expiresAt }, now);
-    return {
-      id: String(pin.id),
-      code: pin.code,
-      linkUrl: this.deps.tv.linkUrl(pin.code, PLEX_PRODUCT),
-      expiresAt: new Date(expiresAt).toISOString(),
-    };
+  createPin(userId: string, now = Date.now()): Promise<PinView> {
+    return asSource(async () => {
+      const pin = await this.deps.auth.createPin(await this.deps.deviceKey.publicJwk());
+      const expiresAt = pin.expiresAt
+        ? Date.parse(pin.expiresAt)
+        : now + (pin.expiresIn ? pin.expiresIn * 1000 : DEFAULT_PIN_TTL_MS);
+      await this.put(String(pin.id), { userId, code: pin.code, expiresAt }, now);
+      return {
+        id: String(pin.id),
+        code: pin.code,
+        linkUrl: this.deps.tv.linkUrl(pin.code, PLEX_PRODUCT),
+        expiresAt: new Date(expiresAt).toISOString(),
+      };
+    });
   }
 
   /** Polls plex.tv until the user approved the PIN; then keeps the account token here. */
-  async pinStatus(userId: string, pinId: string, now = Date.now()): Promise<PinStatus> {
-    const entry = await this.entry(userId, pinId);
-    const view = (status: PinStatus['status'], expiresAt: number): PinStatus => ({
-      id: pinId,
-      status,
-      expiresAt: new Date(expiresAt).toISOString(),
+  pinStatus(userId: string, pinId: string, now = Date.now()): Promise<PinStatus> {
+    return asSource(async () => {
+      const entry = await this.entry(userId, pinId);
+      const view = (status: PinStatus['status'], expiresAt: number): PinStatus => ({
+        id: pinId,
+        status,
+        expiresAt: new Date(expiresAt).toISOString(),
+      });
+      if (entry.accountToken) return view('linked', entry.expiresAt);
+      if (entry.expiresAt <= now) return view('expired', entry.expiresAt);
+      let pin: Awaited<ReturnType<PlexTvClient['pin']>>;
+      try {
+        pin = await this.deps.auth.collectPin(Number(pinId), await this.deps.deviceKey.sign({}));
+      } catch (error) {
+        if (error instanceof PlexNotFoundError) return view('expired', Math.min(entry.expiresAt, now));
+        throw error;
+      }
+      if (!pin.authToken) return view('pending', entry.expiresAt);
+      const linked: PinEntry = {
+        ...entry,
+        accountToken: this.deps.cipher.encrypt(pin.authToken),
+        expiresAt: now + LINKED_PIN_TTL_MS,
+      };
+      await this.put(pinId, linked, now);
+      return view('linked', linked.expiresAt);
     });
-    if (entry.accountToken) return view('linked', entry.expiresAt);
-    if (entry.expiresAt <= now) return view('expired', entry.expiresAt);
-    let pin: Awaited<ReturnType<PlexTvClient['pin']>>;
-    try {
-      pin = await this.deps.auth.collectPin(Number(pinId), await this.deps.deviceKey.sign({}));
-    } catch (error) {
-      if (error instanceof PlexNotFoundError) return view('expired', Math.min(entry.expiresAt, now));
-      throw error;
-    }
-    if (!pin.authToken) return view('pending', entry.expiresAt);
-    const linked: PinEntry = {
-      ...entry,
-      accountToken: this.deps.cipher.encrypt(pin.authToken),
-      expiresAt: now + LINKED_PIN_TTL_MS,
-    };
-    await this.put(pinId, linked, now);
-    return view('linked', linked.expiresAt);
   }
 
   /** The linked account's servers, each with its best working connection (probed once, then kept). */
-  async servers(userId: string, pinId: string, now = Date.now()): Promise<ServerChoice[]> {
-    const entry = await this.linkedEntry(userId, pinId, now);
-    return (await this.discovered(pinId, entry, now)).map((server) => ({
-      machineIdentifier: server.machineIdentifier,
-      name: server.name,
-      owned: server.owned,
-      connection: server.connection?.kind ?? null,
-      secure: server.connection?.secure ?? false,
-    }));
+  servers(userId: string, pinId: string, now = Date.now()): Promise<ServerChoice[]> {
+    return asSource(async () => {
+      const entry = await this.linkedEntry(userId, pinId, now);
+      return (await this.discovered(pinId, entry, now)).map((server) => ({
+        machineIdentifier: server.machineIdentifier,
+        name: server.name,
+        owned: server.owned,
+        connection: server.connection?.kind ?? null,
+        secure: server.connection?.secure ?? false,
+      }));
+    });
   }
 
   /** Stores one of the linked account's servers for a guild (or for everyone). */
-  async link(
+  link(
     userId: string,
     input: { pinId: string; machineIdentifier: string; guildId?: string | undefined },
     now = Date.now(),
   ): Promise<StoredServer> {
-    const entry = await this.linkedEntry(userId, input.pinId, now);
-    const servers = await this.discovered(input.pinId, entry, now);
-    const server = servers.find((s) => s.machineIdentifier === input.machineIdentifier);
-    if (!server) throw new ServerNotAvailableError('That server is not one of this Plex account’s servers.');
-    if (!server.connection) {
-      throw new PlexUnreachableError('identity', `None of the addresses of "${server.name}" answered.`);
-    }
-    // The account (its Plex JWT) is kept, so the server's token can be asked for again when
-    // plex.tv rotates it (shared servers) or it expires.
-    const accountId = await this.deps.credentials.saveAccount(this.deps.cipher.decrypt(entry.accountToken!));
-    return this.deps.servers.save({
-      guildId: input.guildId,
-      name: server.name,
-      baseUrl: server.connection.uri,
-      machineId: server.machineIdentifier,
-      token: this.deps.cipher.decrypt(server.token),
-      actorId: userId,
-      accountId,
-      owned: server.owned,
+    return asSource(async () => {
+      const entry = await this.linkedEntry(userId, input.pinId, now);
+      const servers = await this.discovered(input.pinId, entry, now);
+      const server = servers.find((s) => s.machineIdentifier === input.machineIdentifier);
+      if (!server) throw new ServerNotAvailableError('That server is not one of this Plex account’s servers.');
+      if (!server.connection) {
+        throw new PlexUnreachableError('identity', `None of the addresses of "${server.name}" answered.`);
+      }
+      // The account (its Plex JWT) is kept, so the server's token can be asked for again when
+      // plex.tv rotates it (shared servers) or it expires.
+      const accountId = await this.deps.credentials.saveAccount(this.deps.cipher.decrypt(entry.accountToken!));
+      return this.deps.servers.save({
+        guildId: input.guildId,
+        name: server.name,
+        baseUrl: server.connection.uri,
+        machineId: server.machineIdentifier,
+        token: this.deps.cipher.decrypt(server.token),
+        actorId: userId,
+        accountId,
+        owned: server.owned,
+      });
     });
   }
 

@@ -1,5 +1,5 @@
-import type { Quality, UpstreamRequest } from '../library/media-source.ts';
-import { QUALITY_LIMITS } from '../library/media-source.ts';
+import type { Quality, UpstreamRequest } from '../media/media-source.ts';
+import { QUALITY_LIMITS } from '../media/media-source.ts';
 import { PlexNotFoundError } from './errors.ts';
 import { type PlexClientIdentity, plexHeaders } from './headers.ts';
 import { PlexHttp, type PlexHttpOptions, type PlexMetrics, type PlexStream } from './http.ts';

@@ -1,14 +1,18 @@
 import { createHash } from 'node:crypto';
 import fp from 'fastify-plugin';
 import { deriveKey } from '../lib/sealing.ts';
+import type { MediaSource } from '../media/media-source.ts';
 import { PlexCredentials } from './credentials.ts';
 import { PlexDeviceKey } from './device-key.ts';
 import { defaultIdentity, type PlexClientIdentity } from './headers.ts';
 import { PlexLinking } from './linking.ts';
 import { PlexClient } from './plex-client.ts';
+import { PlexSource } from './plex-source.ts';
 import { PlexTvAuth } from './plex-tv-auth.ts';
 import { PlexTvClient } from './plex-tv-client.ts';
-import { PlexServerStore } from './server-store.ts';
+import { RenewingSource } from './renewing-source.ts';
+import { PlexServerStore, type StoredServer } from './server-store.ts';
+import { asSource } from './source-errors.ts';
 import { TokenCipher } from './token-crypto.ts';
 
 export interface Plex {
@@ -25,6 +29,13 @@ export interface Plex {
    * breaker sees every request to that server.
    */
   client(baseUrl: string, token: string): PlexClient;
+  /** A server as a library source (PLEX_URL/PLEX_TOKEN's); it throws only the errors of media/errors.ts. */
+  source(key: string, name: string, baseUrl: string, token: string): MediaSource;
+  /**
+   * A stored server as a library source, undefined when it has no token. A token the server refuses
+   * is asked of plex.tv again and the call made once more (`renewed` runs after such a renewal).
+   */
+  storedSource(key: string, server: StoredServer, renewed: () => Promise<void>): Promise<MediaSource | undefined>;
 }
 
 declare module 'fastify' {
@@ -89,7 +100,30 @@ export default fp(
       probeTimeoutMs: PROBE_TIMEOUT_MS,
     });
 
-    app.decorate('plex', { identity, tv, cipher, servers, linking, credentials, deviceKey, client } satisfies Plex);
+    const source = (key: string, name: string, baseUrl: string, token: string) =>
+      new PlexSource(key, name, client(baseUrl, token), app.cache);
+    const storedSource = async (key: string, server: StoredServer, renewed: () => Promise<void>) => {
+      const token = await asSource(() => servers.token(server.id));
+      if (token === undefined) return undefined;
+      return new RenewingSource(source(key, server.name, server.baseUrl, token), async () => {
+        const fresh = source(key, server.name, server.baseUrl, await credentials.renewServerToken(server.id));
+        await renewed();
+        return fresh;
+      });
+    };
+
+    app.decorate('plex', {
+      identity,
+      tv,
+      cipher,
+      servers,
+      linking,
+      credentials,
+      deviceKey,
+      client,
+      source,
+      storedSource,
+    } satisfies Plex);
 
     // Legacy links are upgraded to Plex JWTs once the app is up, and JWTs are refreshed before
     // they expire; plex.tv being away only delays both (logged, tried again on the next sweep).

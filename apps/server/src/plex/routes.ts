@@ -1,5 +1,6 @@
 import {
   createPinRequestSchema,
+  errorResponses,
   linkServerRequestSchema,
   plexPinSchema,
   plexPinStatusSchema,
@@ -10,20 +11,10 @@ import {
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { HttpError } from '../lib/errors.ts';
-import { toHttpError } from '../library/http-errors.ts';
 import { assertCanAdminGuild } from './admin.ts';
-import { PinNotLinkedError, ServerNotAvailableError, UnknownPinError } from './linking.ts';
 import type { StoredServer } from './server-store.ts';
 
-const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
-const errors = {
-  400: errorSchema,
-  401: errorSchema,
-  403: errorSchema,
-  404: errorSchema,
-  409: errorSchema,
-  502: errorSchema,
-};
+const errors = errorResponses(400, 401, 403, 404, 409, 502);
 const security: Array<Record<string, string[]>> = [{ session: [] }, { bot: [] }];
 const pinParams = z.object({ id: z.string().regex(/^\d{1,15}$/) });
 
@@ -37,13 +28,6 @@ const serverDto = (server: StoredServer) => ({
 
 /** Plex sign-in for admins (DESIGN 4a): PIN, discovery, choose and store, forget. No token ever leaves. */
 const plexRoutes: FastifyPluginAsyncZod = async (app) => {
-  app.setErrorHandler((error) => {
-    if (error instanceof UnknownPinError) throw new HttpError(404, 'not_found', error.message);
-    if (error instanceof PinNotLinkedError) throw new HttpError(409, 'pin_not_linked', error.message);
-    if (error instanceof ServerNotAvailableError) throw new HttpError(404, 'not_found', error.message);
-    throw toHttpError(error);
-  });
-
   app.post(
     '/api/plex/pins',
     {

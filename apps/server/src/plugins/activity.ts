@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { errorBody } from '@dpp/shared';
 import fastifyStatic from '@fastify/static';
 import fp from 'fastify-plugin';
-import { errorBody } from '../lib/errors.ts';
 
 export const ACTIVITY_DIST = fileURLToPath(new URL('../../../activity/dist', import.meta.url));
 

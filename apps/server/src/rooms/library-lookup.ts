@@ -1,8 +1,7 @@
-import type { MediaItem, MediaItemDetail } from '../library/media-source.ts';
-import { ItemNotFoundError } from '../library/media-source.ts';
 import { nextEpisodeOf } from '../library/next-episode.ts';
 import type { Library } from '../library/plugin.ts';
-import { PlexNotFoundError } from '../plex/errors.ts';
+import { ItemNotFoundError } from '../media/errors.ts';
+import type { MediaItem, MediaItemDetail } from '../media/media-source.ts';
 import type { ItemLookup, NextEpisodeLookup } from './ports.ts';
 
 /** "Show — S1E2 · Title" for an episode, the title for anything else. */
@@ -24,7 +23,7 @@ export function libraryLookup(library: Library): ItemLookup {
     try {
       item = await source.item(itemId);
     } catch (error) {
-      if (error instanceof ItemNotFoundError || error instanceof PlexNotFoundError) return undefined;
+      if (error instanceof ItemNotFoundError) return undefined;
       throw error;
     }
     if (!item.playable) return undefined;
@@ -52,7 +51,7 @@ export function nextEpisodeLookup(library: Library): NextEpisodeLookup {
     try {
       next = await nextEpisodeOf(source, itemId);
     } catch (error) {
-      if (error instanceof ItemNotFoundError || error instanceof PlexNotFoundError) return undefined;
+      if (error instanceof ItemNotFoundError) return undefined;
       throw error;
     }
     if (!next) return undefined;

@@ -1,9 +1,7 @@
-import { roomIdSchema, roomResponseSchema } from '@dpp/shared';
+import { errorResponses, roomIdSchema, roomResponseSchema } from '@dpp/shared';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { HttpError } from '../lib/errors.ts';
-
-const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 
 /** The room over HTTP: a snapshot for its members (and the bot), for a first paint or a resync. */
 const roomRoutes: FastifyPluginAsyncZod = async (app) => {
@@ -18,7 +16,7 @@ const roomRoutes: FastifyPluginAsyncZod = async (app) => {
           'The same snapshot the WebSocket welcome carries. Members only; the bot (service token) may read any room.',
         security: [{ session: [] }, { bot: [] }],
         params: z.object({ roomId: roomIdSchema }),
-        response: { 200: roomResponseSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema },
+        response: { 200: roomResponseSchema, ...errorResponses(401, 403, 404) },
       },
     },
     async (request) => {

@@ -1,11 +1,10 @@
-import { CLOSE_CODES, PROTOCOL_LIMITS } from '@dpp/shared';
+import { CLOSE_CODES, errorBody, PROTOCOL_LIMITS } from '@dpp/shared';
 import websocket from '@fastify/websocket';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { WebSocket } from 'ws';
 import { DiscordProxyVerifier } from '../auth/discord-proxy.ts';
 import type { Config } from '../config.ts';
-import { errorBody } from '../lib/errors.ts';
 import { AddressCaps } from './address-caps.ts';
 import { Heartbeat } from './heartbeat.ts';
 import type { RoomSocket } from './ports.ts';

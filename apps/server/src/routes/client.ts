@@ -1,9 +1,7 @@
-import { CLIENT_ERRORS_PATH, clientConfigSchema } from '@dpp/shared';
+import { CLIENT_ERRORS_PATH, clientConfigSchema, errorResponses } from '@dpp/shared';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { HttpError } from '../lib/errors.ts';
-
-const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 
 /** An envelope the activity sends is one error with its breadcrumbs: a few KiB, far below this. */
 const ENVELOPE_LIMIT_BYTES = 256 * 1024;
@@ -45,7 +43,7 @@ const clientRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['activity'],
         summary: "The activity's error reports (a Sentry envelope), passed on to Sentry when SENTRY_DSN is set",
         body: z.string().min(1),
-        response: { 200: z.object({}), 400: errorSchema },
+        response: { 200: z.object({}), ...errorResponses(400) },
       },
     },
     async (request) => {

@@ -1,8 +1,15 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import type { FastifyReply } from 'fastify';
 import { HttpError } from '../lib/errors.ts';
 import { decideRange, isNotModified, rangeHeaders, type Validators } from './byte-range.ts';
-import type { FileSlice } from './file-pump.ts';
+
+/** A byte range of a file on this machine, [start, end] inclusive. */
+export interface FileSlice {
+  file: string;
+  start: number;
+  end: number;
+}
 
 /** What to answer for a ranged resource: status, headers (no Content-Type) and the body, if any. */
 export interface RangedAnswer {
@@ -54,6 +61,28 @@ export async function localFileAnswer(file: string, request: RequestLike): Promi
     lastModified: info.mtime,
   };
   return answer(request, info.size, validators, (start, end) => ({ file, start, end }));
+}
+
+/**
+ * Sends a slice of a file as the body of an answer whose status and headers (the range decision
+ * above) are already set: `@fastify/static` streams it with backpressure, and stops reading when
+ * the client goes away. It adds nothing of its own (no validators, type or caching headers, no
+ * second look at Range or conditionals: those were decided here, the same way for every kind of
+ * stream). Needs `@fastify/static` registered (for `reply.sendFile`) in the route's context.
+ */
+export function sendFileSlice(reply: FastifyReply, slice: FileSlice): FastifyReply {
+  // `start` and `end` go through to @fastify/send as they are (its types know them, these do not).
+  const options = {
+    start: slice.start,
+    end: slice.end,
+    acceptRanges: false,
+    etag: false,
+    lastModified: false,
+    cacheControl: false,
+    contentType: false,
+    dotfiles: 'allow' as const,
+  };
+  return reply.sendFile(path.basename(slice.file), path.dirname(slice.file), options);
 }
 
 /** Bytes held in memory (a cached segment), ranged the same way. */

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { HttpError } from '../lib/errors.ts';
 import { extensionOf } from '../lib/mime.ts';
-import type { Quality, StreamDescriptor } from '../library/media-source.ts';
+import type { Quality, StreamDescriptor } from '../media/media-source.ts';
 import { CurrentItems, type StreamRooms, ViewerMemberships } from './ports.ts';
 import { SharedFiles } from './shared-file.ts';
 import { processLock, redisLock, SharedFlight } from './shared-flight.ts';

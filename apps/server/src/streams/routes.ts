@@ -1,10 +1,9 @@
+import { errorResponses } from '@dpp/shared';
+import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { HttpError } from '../lib/errors.ts';
-import { QUALITIES } from '../library/media-source.ts';
-import { PlaylistParseError } from './hls-rewrite.ts';
-
-const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+import { QUALITIES } from '../media/media-source.ts';
 
 export const streamOfferSchema = z.object({
   kind: z.enum(['hls', 'file']),
@@ -29,6 +28,9 @@ export const streamOfferSchema = z.object({
  * id is the credential; a caller that does present a session must also be in the stream's room.
  */
 const streamRoutes: FastifyPluginAsyncZod = async (app) => {
+  // `reply.sendFile` for the demo library's files (local-media.ts); it serves nothing by itself.
+  await app.register(fastifyStatic, { serve: false });
+
   app.get(
     '/api/rooms/:roomId/stream',
     {
@@ -41,12 +43,7 @@ const streamRoutes: FastifyPluginAsyncZod = async (app) => {
         querystring: z.object({ quality: z.enum(QUALITIES).default('original') }),
         response: {
           200: streamOfferSchema,
-          401: errorSchema,
-          403: errorSchema,
-          404: errorSchema,
-          409: errorSchema,
-          502: errorSchema,
-          503: errorSchema,
+          ...errorResponses(401, 403, 404, 409, 502, 503),
         },
       },
     },
@@ -78,19 +75,7 @@ const streamRoutes: FastifyPluginAsyncZod = async (app) => {
       const session = token === undefined ? undefined : app.sessions.verify(token);
       const userId = session?.ok ? session.claims.userId : undefined;
       const claims = await app.streams.admit(path.slice(0, slash), userId);
-      try {
-        return await app.streams.proxy.serve(request, reply, claims, path.slice(slash + 1));
-      } catch (error) {
-        if (error instanceof PlaylistParseError) {
-          request.log.warn({ err: error.message }, 'upstream playlist refused');
-          throw new HttpError(
-            502,
-            'upstream_playlist_invalid',
-            'The media server sent a playlist the proxy cannot use.',
-          );
-        }
-        throw error;
-      }
+      return app.streams.proxy.serve(request, reply, claims, path.slice(slash + 1));
     },
   });
 };

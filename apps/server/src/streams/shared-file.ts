@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Metrics } from '../infra/metrics.ts';
 import { shortDigest } from '../lib/digest.ts';
 import { HttpError } from '../lib/errors.ts';
-import type { RemoteFileStream } from '../library/media-source.ts';
+import type { RemoteFileStream } from '../media/media-source.ts';
 import { decideRange } from './byte-range.ts';
 import type { SharedFlight } from './shared-flight.ts';
 import type { UpstreamHttp } from './upstream-http.ts';

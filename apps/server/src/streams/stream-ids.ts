@@ -1,5 +1,5 @@
 import { Sealer } from '../lib/sealing.ts';
-import { QUALITIES, type Quality } from '../library/media-source.ts';
+import { QUALITIES, type Quality } from '../media/media-source.ts';
 
 /**
  * What a stream id grants: one quality of one item, in one room, to the member it was given to

@@ -1,5 +1,4 @@
-import { type FileHandle, open, readFile } from 'node:fs/promises';
-import type { OutgoingHttpHeaders } from 'node:http';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -14,10 +13,9 @@ import {
   type RemoteFileStream,
   type RemoteHlsStream,
   type StreamDescriptor,
-} from '../library/media-source.ts';
-import { pumpFile } from './file-pump.ts';
+} from '../media/media-source.ts';
 import { PlaylistParseError, type RewrittenPlaylist, rewritePlaylist, type UriRole } from './hls-rewrite.ts';
-import { bufferAnswer, insideDir, localFileAnswer, type RangedAnswer } from './local-media.ts';
+import { bufferAnswer, insideDir, localFileAnswer, type RangedAnswer, sendFileSlice } from './local-media.ts';
 import type { SharedFiles } from './shared-file.ts';
 import type { SharedFlight } from './shared-flight.ts';
 import type { StreamRefs } from './stream-ids.ts';
@@ -291,23 +289,10 @@ export class StreamProxy {
       this.deps.metrics.proxiedBytes.inc({ kind }, body.length);
       return reply.send(body);
     }
-    let handle: FileHandle;
-    try {
-      handle = await open(body.file, 'r');
-    } catch {
-      throw new HttpError(404, 'stream_source_gone', 'This media file is no longer available.');
-    }
-    // The pump writes the response itself (see file-pump.ts); Fastify's onResponse hooks still run.
-    reply.hijack();
-    const headers: OutgoingHttpHeaders = {};
-    for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) headers[name] = value;
-    reply.raw.writeHead(answer.status, headers);
-    try {
-      this.deps.metrics.proxiedBytes.inc({ kind }, await pumpFile(handle, body, reply.raw));
-    } finally {
-      await handle.close();
-    }
-    return reply;
+    // Counted once the client has it all (a slice dropped half-way counts for nothing).
+    const length = body.end - body.start + 1;
+    reply.raw.once('finish', () => this.deps.metrics.proxiedBytes.inc({ kind }, length));
+    return sendFileSlice(reply, body);
   }
 
   /** Counts what flows to the client without taking the stream out of paused mode before the pipe. */

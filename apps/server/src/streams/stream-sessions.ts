@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Cache } from '../infra/cache.ts';
 import type { Sealer } from '../lib/sealing.ts';
-import type { Quality, StreamDescriptor, TimelineReport } from '../library/media-source.ts';
+import type { Quality, StreamDescriptor, TimelineReport } from '../media/media-source.ts';
 import type { SharedFlight } from './shared-flight.ts';
 
 /** One quality of one item in one room: the unit that shares a stream (and a transcode). */

@@ -1,4 +1,4 @@
-import type { TimelineReport } from '../library/media-source.ts';
+import type { TimelineReport } from '../media/media-source.ts';
 import type { OwnedStream, SessionsLogger, StreamKey } from './stream-sessions.ts';
 
 /** How often Plex wants a timeline from a player on a LAN or WAN (its spec: every 10 s). */

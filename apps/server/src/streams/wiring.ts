@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { toHttpError } from '../library/http-errors.ts';
-import { pingStream, stopStream } from '../library/media-source.ts';
+import { pingStream, stopStream } from '../media/media-source.ts';
 import type { StreamRooms } from './ports.ts';
 import type { StreamLibrary } from './stream-sessions.ts';
 
@@ -35,16 +34,12 @@ export function roomsPort(app: FastifyInstance): StreamRooms {
   };
 }
 
-/** `app.library` as the streams see it; source errors become API errors. */
+/** `app.library` as the streams see it. */
 export function libraryPort(app: FastifyInstance): StreamLibrary {
   return {
     async resolve(key, sessionKey) {
-      try {
-        const source = await app.library.sourceForRoom(key.roomId);
-        return await source.resolveStream(key.itemId, key.quality, { sessionKey });
-      } catch (error) {
-        throw toHttpError(error);
-      }
+      const source = await app.library.sourceForRoom(key.roomId);
+      return source.resolveStream(key.itemId, key.quality, { sessionKey });
     },
     stop: (descriptor) => stopStream(descriptor),
     keepAlive: (descriptor) => pingStream(descriptor),

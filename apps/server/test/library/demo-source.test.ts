@@ -2,12 +2,8 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DemoSource } from '../../src/library/demo-source.ts';
-import {
-  decodeOffsetCursor,
-  encodeOffsetCursor,
-  InvalidCursorError,
-  ItemNotFoundError,
-} from '../../src/library/media-source.ts';
+import { InvalidCursorError, ItemNotFoundError } from '../../src/media/errors.ts';
+import { decodeOffsetCursor, encodeOffsetCursor } from '../../src/media/media-source.ts';
 
 /** The committed demo clips, through the MediaSource interface. */
 describe('demo library', () => {

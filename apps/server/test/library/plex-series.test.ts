@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakePlex, startFakePlex } from '../../../../tests/fakes/plex/index.ts';
 import { MemoryCache } from '../../src/infra/memory-cache.ts';
 import { createMetrics } from '../../src/infra/metrics.ts';
-import { NotPlayableError } from '../../src/library/media-source.ts';
 import { nextEpisodeOf } from '../../src/library/next-episode.ts';
-import { PlexSource } from '../../src/library/plex-source.ts';
+import { NotPlayableError } from '../../src/media/errors.ts';
 import { defaultIdentity } from '../../src/plex/headers.ts';
 import { PlexClient } from '../../src/plex/plex-client.ts';
+import { PlexSource } from '../../src/plex/plex-source.ts';
 
 /** A Plex show through PlexSource (against the fake Plex): intro/credits markers, the next episode across seasons. */
 describe('a series on Plex', () => {

@@ -1,8 +1,8 @@
 import type { ContinueWatchingDto, LibraryItemDetailDto, LibraryItemDto } from '@dpp/shared';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DemoSource } from '../../src/library/demo-source.ts';
-import { NotPlayableError } from '../../src/library/media-source.ts';
 import { nextEpisodeOf } from '../../src/library/next-episode.ts';
+import { NotPlayableError } from '../../src/media/errors.ts';
 import { type App, buildTestApp, postgresDatabase, signIn } from './support/test-app.ts';
 
 /** The demo series through the library, and resume ("Continue watching") through the API on real PostgreSQL. */

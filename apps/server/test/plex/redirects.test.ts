@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakePlex, startFakePlex } from '../../../../tests/fakes/plex/index.ts';
-import { pingStream, stopStream } from '../../src/library/media-source.ts';
+import { pingStream, stopStream } from '../../src/media/media-source.ts';
 import { PlexUpstreamError } from '../../src/plex/errors.ts';
 import { defaultIdentity } from '../../src/plex/headers.ts';
 import { PlexClient } from '../../src/plex/plex-client.ts';

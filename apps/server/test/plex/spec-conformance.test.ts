@@ -3,9 +3,9 @@ import { type FakePlex, type FakePlexRoute, startFakePlex } from '../../../../te
 import { createSpecValidator, loadPlexSpec, SPEC_MISSING_NOTICE } from '../../../../tests/fakes/plex/spec.ts';
 import { MemoryCache } from '../../src/infra/memory-cache.ts';
 import { createMetrics } from '../../src/infra/metrics.ts';
-import { PlexSource } from '../../src/library/plex-source.ts';
 import { defaultIdentity } from '../../src/plex/headers.ts';
 import { PlexClient } from '../../src/plex/plex-client.ts';
+import { PlexSource } from '../../src/plex/plex-source.ts';
 import { PlexTvClient } from '../../src/plex/plex-tv-client.ts';
 
 /**

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../../../tests/support/wait.ts';
@@ -101,6 +101,96 @@ describe('streams of the demo library (no Plex configured)', () => {
     const stale = await fetch(url, { headers: { range: 'bytes=0-9', 'if-range': '"not-the-same"' } });
     expect(stale.status).toBe(200);
     expect((await bytesOf(stale)).length).toBe(size);
+  });
+
+  it('answers every kind of range request with exactly the file’s bytes and the same headers', async () => {
+    const { body } = await offer(bob, 'original');
+    const url = `${base}${body.url}`;
+    const size = CLIP.length;
+    const info = statSync(path.join(DEMO, 'sunrise-sync/clip.mp4'));
+    const validators = {
+      'accept-ranges': 'bytes',
+      etag: `"${size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`,
+      'last-modified': info.mtime.toUTCString(),
+    };
+    const whole = { ...validators, 'content-type': 'video/mp4', 'content-length': String(size) };
+    const slice = (start: number, end: number) => ({
+      ...validators,
+      'content-type': 'video/mp4',
+      'content-length': String(end - start + 1),
+      'content-range': `bytes ${start}-${end}/${size}`,
+    });
+    const NAMES = [
+      'accept-ranges',
+      'cache-control',
+      'content-encoding',
+      'content-length',
+      'content-range',
+      'content-type',
+      'etag',
+      'last-modified',
+      'transfer-encoding',
+    ];
+    const cases: Array<{
+      method?: string;
+      headers?: Record<string, string>;
+      status: number;
+      expect: object;
+      bytes: Buffer;
+    }> = [
+      { status: 200, expect: whole, bytes: CLIP },
+      { headers: { range: 'bytes=100-1123' }, status: 206, expect: slice(100, 1123), bytes: CLIP.subarray(100, 1124) },
+      { headers: { range: 'bytes=0-0' }, status: 206, expect: slice(0, 0), bytes: CLIP.subarray(0, 1) },
+      {
+        headers: { range: 'bytes=-10' },
+        status: 206,
+        expect: slice(size - 10, size - 1),
+        bytes: CLIP.subarray(size - 10),
+      },
+      { headers: { range: 'bytes=5000-' }, status: 206, expect: slice(5000, size - 1), bytes: CLIP.subarray(5000) },
+      {
+        headers: { range: `bytes=${size - 1}-${size + 1000}` },
+        status: 206,
+        expect: slice(size - 1, size - 1),
+        bytes: CLIP.subarray(size - 1),
+      },
+      { headers: { range: 'bytes=0-1,5-9' }, status: 200, expect: whole, bytes: CLIP },
+      { headers: { range: 'items=0-9' }, status: 200, expect: whole, bytes: CLIP },
+      {
+        headers: { range: `bytes=${size}-` },
+        status: 416,
+        expect: { ...validators, 'content-range': `bytes */${size}`, 'content-length': '0' },
+        bytes: Buffer.alloc(0),
+      },
+      {
+        headers: { range: 'bytes=10-19', 'if-range': validators.etag },
+        status: 206,
+        expect: slice(10, 19),
+        bytes: CLIP.subarray(10, 20),
+      },
+      { headers: { range: 'bytes=10-19', 'if-range': '"stale"' }, status: 200, expect: whole, bytes: CLIP },
+      { method: 'HEAD', status: 200, expect: whole, bytes: Buffer.alloc(0) },
+      { method: 'HEAD', headers: { range: 'bytes=10-19' }, status: 206, expect: slice(10, 19), bytes: Buffer.alloc(0) },
+      {
+        headers: { 'if-none-match': validators.etag },
+        status: 304,
+        expect: { etag: validators.etag, 'last-modified': validators['last-modified'] },
+        bytes: Buffer.alloc(0),
+      },
+    ];
+    for (const { method = 'GET', headers = {}, status, expect: expected, bytes } of cases) {
+      const what = `${method} ${JSON.stringify(headers)}`;
+      const response = await fetch(url, { method, headers });
+      expect(response.status, what).toBe(status);
+      const seen = Object.fromEntries(
+        NAMES.flatMap((name) => {
+          const value = response.headers.get(name);
+          return value === null ? [] : [[name, value]];
+        }),
+      );
+      expect(seen, what).toEqual(expected);
+      expect((await bytesOf(response)).equals(bytes), what).toBe(true);
+    }
   });
 
   it('serves HLS with every playlist entry coming back through the proxy under the same stream id', async () => {

@@ -1,4 +1,4 @@
-import { PlexAuthError } from '../plex/errors.ts';
+import { SourceUnauthorizedError } from '../media/errors.ts';
 import type {
   ArtRef,
   ArtSize,
@@ -7,7 +7,7 @@ import type {
   ResolveStreamOptions,
   StreamDescriptor,
   TimelineReport,
-} from './media-source.ts';
+} from '../media/media-source.ts';
 
 /**
  * A linked server whose token can be asked for again: when the server refuses it (a shared
@@ -38,7 +38,7 @@ export class RenewingSource implements MediaSource {
     try {
       return await use(source);
     } catch (error) {
-      if (!(error instanceof PlexAuthError)) throw error;
+      if (!(error instanceof SourceUnauthorizedError)) throw error;
       // Concurrent refusals share one renewal.
       if (!this.renewing) {
         const renewing = this.renew();

@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Cache } from '../infra/cache.ts';
 import { contentTypeOf } from '../lib/mime.ts';
-import { PlexUpstreamError } from '../plex/errors.ts';
-import type { PlexClient } from '../plex/plex-client.ts';
-import type { PlexDecision, PlexMetadata } from '../plex/schemas.ts';
+import { NotPlayableError, SourceUpstreamError } from '../media/errors.ts';
 import {
   ART_SIZES,
   type ArtImage,
@@ -18,7 +16,6 @@ import {
   type MediaItemDetail,
   type MediaMarker,
   type MediaSource,
-  NotPlayableError,
   type Quality,
   type ResolveStreamOptions,
   type SectionType,
@@ -26,7 +23,10 @@ import {
   type SubtitleFile,
   stopStream,
   type TimelineReport,
-} from './media-source.ts';
+} from '../media/media-source.ts';
+import type { PlexClient } from './plex-client.ts';
+import type { PlexDecision, PlexMetadata } from './schemas.ts';
+import { asSource } from './source-errors.ts';
 
 /** Cache lifetimes (DESIGN 5). */
 export const LIBRARY_TTL_MS = 10 * 60_000;
@@ -51,7 +51,8 @@ const SEARCHABLE = new Set(['movie', 'show', 'episode']);
 /**
  * A Plex Media Server as a MediaSource. Reads go through the shared cache (`lib:`, `meta:`,
  * `search:` namespaces, keyed by this source's key) with single flight, so a burst of identical
- * requests makes one upstream call.
+ * requests makes one upstream call. Plex's errors stop here: every method throws the
+ * source-neutral ones (media/errors.ts).
  */
 export class PlexSource implements MediaSource {
   readonly kind = 'plex' as const;
@@ -64,114 +65,132 @@ export class PlexSource implements MediaSource {
   ) {}
 
   sections(): Promise<LibrarySection[]> {
-    return this.cache.wrap(`lib:${this.key}:sections`, LIBRARY_TTL_MS, async () => {
-      const sections = await this.client.sections();
-      return sections.flatMap((section): LibrarySection[] => {
-        const type = SECTION_TYPES[section.type];
-        return type ? [{ id: section.key, title: section.title, type }] : [];
+    return asSource(() =>
+      this.cache.wrap(`lib:${this.key}:sections`, LIBRARY_TTL_MS, async () => {
+        const sections = await this.client.sections();
+        return sections.flatMap((section): LibrarySection[] => {
+          const type = SECTION_TYPES[section.type];
+          return type ? [{ id: section.key, title: section.title, type }] : [];
+        });
+      }),
+    );
+  }
+
+  items(sectionId: string, cursor: string | undefined, limit: number): Promise<ItemPage> {
+    return asSource(async () => {
+      const offset = decodeOffsetCursor(cursor);
+      const page = await this.cache.wrap(
+        `lib:${this.key}:items:${sectionId}:${offset}:${limit}`,
+        LIBRARY_TTL_MS,
+        async () => {
+          const result = await this.client.sectionItems(sectionId, offset, limit);
+          return { items: result.items.map(toItem), total: result.total };
+        },
+      );
+      const end = offset + page.items.length;
+      const more = page.total === null ? page.items.length === limit : end < page.total;
+      return { items: page.items, total: page.total, nextCursor: more ? encodeOffsetCursor(end) : undefined };
+    });
+  }
+
+  search(query: string, limit: number): Promise<MediaItem[]> {
+    return asSource(async () => {
+      const normalized = query.trim().toLowerCase().replace(/\s+/g, ' ');
+      return this.cache.wrap(`search:${this.key}:${limit}:${normalized}`, SEARCH_TTL_MS, async () => {
+        const hubs = await this.client.searchHubs(normalized, limit);
+        const seen = new Set<string>();
+        const items: MediaItem[] = [];
+        for (const hub of hubs) {
+          if (!SEARCHABLE.has(hub.type)) continue;
+          for (const metadata of hub.Metadata) {
+            if (!SEARCHABLE.has(metadata.type) || seen.has(metadata.ratingKey)) continue;
+            seen.add(metadata.ratingKey);
+            items.push(toItem(metadata));
+          }
+        }
+        return items.slice(0, limit);
       });
     });
   }
 
-  async items(sectionId: string, cursor: string | undefined, limit: number): Promise<ItemPage> {
-    const offset = decodeOffsetCursor(cursor);
-    const page = await this.cache.wrap(
-      `lib:${this.key}:items:${sectionId}:${offset}:${limit}`,
-      LIBRARY_TTL_MS,
-      async () => {
-        const result = await this.client.sectionItems(sectionId, offset, limit);
-        return { items: result.items.map(toItem), total: result.total };
-      },
-    );
-    const end = offset + page.items.length;
-    const more = page.total === null ? page.items.length === limit : end < page.total;
-    return { items: page.items, total: page.total, nextCursor: more ? encodeOffsetCursor(end) : undefined };
-  }
-
-  search(query: string, limit: number): Promise<MediaItem[]> {
-    const normalized = query.trim().toLowerCase().replace(/\s+/g, ' ');
-    return this.cache.wrap(`search:${this.key}:${limit}:${normalized}`, SEARCH_TTL_MS, async () => {
-      const hubs = await this.client.searchHubs(normalized, limit);
-      const seen = new Set<string>();
-      const items: MediaItem[] = [];
-      for (const hub of hubs) {
-        if (!SEARCHABLE.has(hub.type)) continue;
-        for (const metadata of hub.Metadata) {
-          if (!SEARCHABLE.has(metadata.type) || seen.has(metadata.ratingKey)) continue;
-          seen.add(metadata.ratingKey);
-          items.push(toItem(metadata));
-        }
-      }
-      return items.slice(0, limit);
+  item(id: string): Promise<MediaItemDetail> {
+    return asSource(async () => {
+      const { detail } = await this.record(id);
+      // Records cached before markers were read have none.
+      return { ...detail, markers: detail.markers ?? [] };
     });
   }
 
-  async item(id: string): Promise<MediaItemDetail> {
-    const { detail } = await this.record(id);
-    // Records cached before markers were read have none.
-    return { ...detail, markers: detail.markers ?? [] };
-  }
-
   children(id: string): Promise<MediaItem[]> {
-    return this.cache.wrap(`meta:${this.key}:children:${id}`, METADATA_TTL_MS, async () =>
-      (await this.client.children(id)).map(toItem),
+    return asSource(() =>
+      this.cache.wrap(`meta:${this.key}:children:${id}`, METADATA_TTL_MS, async () =>
+        (await this.client.children(id)).map(toItem),
+      ),
     );
   }
 
-  async art(ref: ArtRef, size: ArtSize): Promise<ArtImage> {
-    const { width, height } = ART_SIZES[size];
-    return this.client.photo(ref, width, height);
+  art(ref: ArtRef, size: ArtSize): Promise<ArtImage> {
+    return asSource(async () => {
+      const { width, height } = ART_SIZES[size];
+      return this.client.photo(ref, width, height);
+    });
   }
 
-  async resolveStream(itemId: string, quality: Quality, options: ResolveStreamOptions = {}): Promise<StreamDescriptor> {
-    const record = await this.record(itemId);
-    if (!record.detail.playable) throw new NotPlayableError(record.detail.title);
-    const sessionKey = options.sessionKey ?? randomUUID();
-    const location = await this.client.location();
-    const decision = await this.client.decision(itemId, quality, sessionKey);
-    const subtitles: SubtitleFile[] = (record.subtitles ?? []).map(({ key, label, language, format }) => ({
-      label,
-      language,
-      format,
-      url: this.client.partUrl(key),
-      headers: this.client.headers(),
-    }));
-
-    if (quality === 'original' && record.part && directPlay(decision)) {
-      return {
-        kind: 'file',
-        url: this.client.partUrl(record.part.key),
+  resolveStream(itemId: string, quality: Quality, options: ResolveStreamOptions = {}): Promise<StreamDescriptor> {
+    return asSource(async () => {
+      const record = await this.record(itemId);
+      if (!record.detail.playable) throw new NotPlayableError(record.detail.title);
+      const sessionKey = options.sessionKey ?? randomUUID();
+      const location = await this.client.location();
+      const decision = await this.client.decision(itemId, quality, sessionKey);
+      const subtitles: SubtitleFile[] = (record.subtitles ?? []).map(({ key, label, language, format }) => ({
+        label,
+        language,
+        format,
+        url: this.client.partUrl(key),
         headers: this.client.headers(),
-        mimeType: contentTypeOf(record.part.container),
-        sizeBytes: record.part.sizeBytes,
+      }));
+
+      if (quality === 'original' && record.part && directPlay(decision)) {
+        return {
+          kind: 'file',
+          url: this.client.partUrl(record.part.key),
+          headers: this.client.headers(),
+          mimeType: contentTypeOf(record.part.container),
+          sizeBytes: record.part.sizeBytes,
+          subtitles,
+        };
+      }
+      if (!canTranscode(decision)) {
+        const reason = decision.transcodeDecisionText ?? decision.generalDecisionText ?? 'no reason given';
+        throw new SourceUpstreamError(`Plex cannot stream this item (${reason}).`);
+      }
+      return {
+        kind: 'hls',
+        url: this.client.startUrl(itemId, quality, sessionKey, location),
+        headers: this.client.transcodeHeaders(sessionKey),
+        mimeType: 'application/vnd.apple.mpegurl',
+        sessionKey,
+        stop: this.client.stopRequest(sessionKey),
+        ping: this.client.pingRequest(sessionKey),
+        fallback: this.client.fallbackRequest(sessionKey),
         subtitles,
       };
-    }
-    if (!canTranscode(decision)) {
-      const reason = decision.transcodeDecisionText ?? decision.generalDecisionText ?? 'no reason given';
-      throw new PlexUpstreamError('decision', `Plex cannot stream this item (${reason}).`);
-    }
-    return {
-      kind: 'hls',
-      url: this.client.startUrl(itemId, quality, sessionKey, location),
-      headers: this.client.transcodeHeaders(sessionKey),
-      mimeType: 'application/vnd.apple.mpegurl',
-      sessionKey,
-      stop: this.client.stopRequest(sessionKey),
-      ping: this.client.pingRequest(sessionKey),
-      fallback: this.client.fallbackRequest(sessionKey),
-      subtitles,
-    };
+    });
   }
 
-  async stopStream(descriptor: StreamDescriptor): Promise<void> {
-    if (descriptor.kind === 'hls') await this.client.stopTranscode(descriptor.sessionKey);
-    else await stopStream(descriptor);
+  stopStream(descriptor: StreamDescriptor): Promise<void> {
+    return asSource(async () => {
+      if (descriptor.kind === 'hls') await this.client.stopTranscode(descriptor.sessionKey);
+      else await stopStream(descriptor);
+    });
   }
 
-  async reportTimeline(itemId: string, sessionKey: string, report: TimelineReport): Promise<void> {
-    const { detail } = await this.record(itemId);
-    await this.client.timeline({ itemId, sessionKey, durationMs: detail.durationMs, ...report });
+  reportTimeline(itemId: string, sessionKey: string, report: TimelineReport): Promise<void> {
+    return asSource(async () => {
+      const { detail } = await this.record(itemId);
+      await this.client.timeline({ itemId, sessionKey, durationMs: detail.durationMs, ...report });
+    });
   }
 
   private record(id: string): Promise<ItemRecord> {

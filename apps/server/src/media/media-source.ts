@@ -39,11 +39,12 @@
  * `sessionKey`: pass one to name the Plex transcode session yourself (say, one per room + quality,
  * so every member shares it); without it the source makes a random one. The descriptor echoes it.
  *
- * Errors: sources throw the typed Plex errors (apps/server/src/plex/errors.ts: unreachable, token
- * rejected, item gone, upstream), {@link ItemNotFoundError}, {@link NotPlayableError} or
- * {@link InvalidCursorError}; `toHttpError` (./http-errors.ts) maps them for the API.
+ * Errors: sources throw only the source-neutral errors of ./errors.ts (item not found, unavailable,
+ * unauthorized, bad upstream, invalid cursor, not playable), translating their own at this boundary;
+ * the app's error handler maps them for the API.
  */
 import type { Readable } from 'node:stream';
+import { InvalidCursorError } from './errors.ts';
 
 export const QUALITIES = ['original', '1080p', '720p', '480p', '360p', '240p'] as const;
 export type Quality = (typeof QUALITIES)[number];
@@ -240,7 +241,7 @@ export interface MediaSource {
   sections(): Promise<LibrarySection[]>;
   items(sectionId: string, cursor: string | undefined, limit: number): Promise<ItemPage>;
   search(query: string, limit: number): Promise<MediaItem[]>;
-  /** Throws PlexNotFoundError when the item is gone. */
+  /** Throws ItemNotFoundError when the item is gone. */
   item(id: string): Promise<MediaItemDetail>;
   /** Seasons of a show, episodes of a season; empty for leaves. */
   children(id: string): Promise<MediaItem[]>;
@@ -254,30 +255,6 @@ export interface MediaSource {
    * shows on the Plex dashboard. Sources with no such notion (the demo library) leave it out.
    */
   reportTimeline?(itemId: string, sessionKey: string, report: TimelineReport): Promise<void>;
-}
-
-/** A cursor the source did not issue, or one it can no longer honour. */
-export class InvalidCursorError extends Error {
-  override name = 'InvalidCursorError';
-  constructor() {
-    super('The cursor is not valid; start again from the first page.');
-  }
-}
-
-/** An id the source does not know (the demo library; Plex sources throw PlexNotFoundError). */
-export class ItemNotFoundError extends Error {
-  override name = 'ItemNotFoundError';
-  constructor(what: string) {
-    super(`There is no ${what} here.`);
-  }
-}
-
-/** Shows and seasons are browsed, not played. */
-export class NotPlayableError extends Error {
-  override name = 'NotPlayableError';
-  constructor(title: string) {
-    super(`"${title}" cannot be played itself: pick an episode or a movie.`);
-  }
 }
 
 /** Offset cursors: opaque to clients, trivially checked here. */
