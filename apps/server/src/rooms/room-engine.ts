@@ -624,7 +624,7 @@ export class RoomEngine {
       // Stopped: where the room left its item.
       this.options.progress?.observe(record, undefined, this.clock.now());
       for (const connection of [...this.connections]) {
-        if (connection.membership?.roomId === roomId) connection.closeFor('forbidden', 'The watch party has ended.');
+        if (connection.membership?.roomId === roomId) connection.closeFor('roomEnded', 'The watch party has ended.');
       }
       return true;
     }

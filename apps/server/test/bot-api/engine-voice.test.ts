@@ -91,7 +91,7 @@ describe('room engine, bot side', () => {
     expect(await engine.snapshot(ROOM)).toBeUndefined();
     expect(events).toEqual([`empty ${ROOM}`]);
     expect(watch.filter((w) => w.startsWith('ended'))).toEqual([`ended ${ROOM}`]);
-    expect(client.closeCode).toBe(CLOSE_CODES.forbidden.code);
+    expect(client.closeCode).toBe(CLOSE_CODES.roomEnded.code);
     expect(await engine.end(ROOM)).toBe(false);
   });
 });
