@@ -29,6 +29,7 @@ import { guildOfRoom } from '../library/plugin.ts';
 import { guildHistory } from '../rooms/guild-history.ts';
 import { progressScope } from '../rooms/play-progress.ts';
 import { hasManageGuild, requireBot } from './guild-rules.ts';
+import { applyOnce, idempotencyKey } from './idempotency.ts';
 import { botPlexRoutes } from './plex-routes.ts';
 import { botRoomEventRoutes } from './room-events.ts';
 
@@ -78,15 +79,6 @@ function libraryError(error: unknown): unknown {
     return new HttpError(503, BOT_API_ERRORS.plexUnavailable, mapped.message);
   }
   return mapped;
-}
-
-/** Retried requests (same Idempotency-Key from the bot) are applied once within this window. */
-const IDEMPOTENCY_TTL_MS = 10 * 60_000;
-
-function idempotencyKey(request: FastifyRequest, roomId: string): string | undefined {
-  const key = header(request, BOT_API_HEADERS.idempotencyKey);
-  if (!key || key.length > 200) return undefined;
-  return `botidem:${request.session.discordId}:${roomId}:${key}`;
 }
 
 function header(request: FastifyRequest, name: string): string | undefined {
@@ -259,12 +251,11 @@ const botApiRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request) => {
       const { roomId } = request.params;
-      // A retry of a command already applied answers the room as it is now, without applying it again.
-      const idempotency = idempotencyKey(request, roomId);
-      if (idempotency && (await app.cache.get<boolean>(idempotency))) return roomAnswer(roomId);
-      await runCommand(request, roomId, await withRoomUserId(app, request.body));
-      if (idempotency) await app.cache.set(idempotency, true, IDEMPOTENCY_TTL_MS);
-      return roomAnswer(roomId);
+      // A retry of a command (applied, or being applied) gets the first answer, without applying it again.
+      return applyOnce(app.cache, idempotencyKey(request, roomId, 'command'), async () => {
+        await runCommand(request, roomId, await withRoomUserId(app, request.body));
+        return roomAnswer(roomId);
+      });
     },
   );
 
@@ -284,30 +275,26 @@ const botApiRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request) => {
       const { roomId } = request.params;
       const { itemId } = request.body;
-      // Kept apart from the command route's keys: this one stores the whole answer.
-      const key = idempotencyKey(request, roomId);
-      const idempotency = key && `${key}:play`;
-      const done = idempotency ? await app.cache.get<BotPlayResponse>(idempotency) : undefined;
-      if (done) return done;
-      // queue.add is the atomic form of /play: with nothing current it starts the item, else it appends.
-      const { written, latest } = await runCommand(request, roomId, { op: 'queue.add', itemId });
-      const entry = written.queue.at(-1);
-      if (!entry || entry.itemId !== itemId) throw new Error('queue.add left no entry for its item');
-      const started = written.queue.length === 1 && written.playback.itemId === itemId;
-      // Started afresh on something the guild left part-way: it goes on from there.
-      const resumed = started ? await resumePointOf(roomId, itemId) : undefined;
-      const after = resumed
-        ? (await runCommand(request, roomId, { op: 'seek', positionMs: resumed.positionMs })).latest
-        : latest;
-      const answer: BotPlayResponse = {
-        serverTime: Date.now(),
-        snapshot: after,
-        outcome: started ? 'started' : 'queued',
-        entryId: entry.entryId,
-        ...(resumed ? { resumedFromMs: resumed.positionMs } : {}),
-      };
-      if (idempotency) await app.cache.set(idempotency, answer, IDEMPOTENCY_TTL_MS);
-      return answer;
+      return applyOnce(app.cache, idempotencyKey(request, roomId, 'play'), async () => {
+        // queue.add is the atomic form of /play: with nothing current it starts the item, else it appends.
+        const { written, latest } = await runCommand(request, roomId, { op: 'queue.add', itemId });
+        const entry = written.queue.at(-1);
+        if (!entry || entry.itemId !== itemId) throw new Error('queue.add left no entry for its item');
+        const started = written.queue.length === 1 && written.playback.itemId === itemId;
+        // Started afresh on something the guild left part-way: it goes on from there.
+        const resumed = started ? await resumePointOf(roomId, itemId) : undefined;
+        const after = resumed
+          ? (await runCommand(request, roomId, { op: 'seek', positionMs: resumed.positionMs })).latest
+          : latest;
+        const answer: BotPlayResponse = {
+          serverTime: Date.now(),
+          snapshot: after,
+          outcome: started ? 'started' : 'queued',
+          entryId: entry.entryId,
+          ...(resumed ? { resumedFromMs: resumed.positionMs } : {}),
+        };
+        return answer;
+      });
     },
   );
 

@@ -124,6 +124,31 @@ describe('/api/bot/*', () => {
     expect(other.json<RoomResponse>().snapshot.queue).toHaveLength(3);
   });
 
+  it('applies two concurrent retries of one command (same Idempotency-Key) once, with one answer for both', async () => {
+    const roomId = newRoom();
+    const key = { 'idempotency-key': '900000000000000002:queue.add' };
+    expect((await command(roomId, ALICE, { op: 'load', itemId })).statusCode).toBe(200);
+    const [first, retry] = await Promise.all([
+      command(roomId, ALICE, { op: 'queue.add', itemId }, key),
+      command(roomId, ALICE, { op: 'queue.add', itemId }, key),
+    ]);
+    expect([first!.statusCode, retry!.statusCode]).toEqual([200, 200]);
+    expect(retry!.json()).toEqual(first!.json());
+    expect(first!.json<RoomResponse>().snapshot.queue).toHaveLength(2);
+    expect((await snapshot(roomId)).queue).toHaveLength(2);
+  });
+
+  it('applies a retry afresh when the first try failed', async () => {
+    const roomId = newRoom();
+    const key = { 'idempotency-key': '900000000000000003:play' };
+    const refused = await command(roomId, ALICE, { op: 'play' }, key);
+    expect(refused.json().error.code).toBe('no_room');
+    expect((await command(roomId, ALICE, { op: 'load', itemId })).statusCode).toBe(200);
+    const retry = await command(roomId, ALICE, { op: 'play' }, key);
+    expect(retry.statusCode).toBe(200);
+    expect(retry.json<RoomResponse>().snapshot.playback.status).toBe('playing');
+  });
+
   it('in hosts mode refuses a non-host without the DJ role, and lets DJ-role and Manage Server members control', async () => {
     const manage = { 'x-acting-user-permissions': String(1 << 5) };
     const settings = await app.inject({

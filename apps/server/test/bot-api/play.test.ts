@@ -59,6 +59,17 @@ describe('/play on the server', () => {
     expect((await app.rooms.snapshot(roomId))?.queue).toHaveLength(1);
   });
 
+  it('applies two concurrent retries of one /play once, answering both alike', async () => {
+    const roomId = `${GUILD}:200000000000000034`;
+    const [first, retry] = await Promise.all([
+      play(roomId, USERS[0]!, items[0]!, 'interaction-2:play'),
+      play(roomId, USERS[0]!, items[0]!, 'interaction-2:play'),
+    ]);
+    expect(retry!.json()).toEqual(first!.json());
+    expect(first!.json<BotPlayResponse>().outcome).toBe('started');
+    expect((await app.rooms.snapshot(roomId))?.queue).toHaveLength(1);
+  });
+
   it('refuses an item the library does not have', async () => {
     const answer = await play(`${GUILD}:200000000000000033`, USERS[0]!, 'no-such-item');
     expect(answer.statusCode).toBe(404);
