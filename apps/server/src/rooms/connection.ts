@@ -278,14 +278,9 @@ export class RoomConnection {
         }
         const startedAt = Date.now();
         const began = performance.now();
-        const result = await this.engine.command(
-          membership.roomId,
-          membership.user,
-          message,
-          undefined,
-          undefined,
-          message.id,
-        );
+        const result = await this.engine.command(membership.roomId, membership.user, message, {
+          commandId: message.id,
+        });
         if (result.ok) this.send({ type: 'ack', id: message.id });
         else this.sendError(result.code, result.message, message.id);
         this.engine.observer.command({

@@ -8,6 +8,7 @@ import {
   type Hello,
   PROTOCOL_VERSION,
   type Report,
+  type RoomSettings,
   type RoomSnapshot,
   type StateMessage,
   type Welcome,
@@ -44,6 +45,7 @@ import {
   applyCommandOnce,
   applyReport,
   type Context,
+  canControl,
   DEFAULT_TUNING,
   dropConnection,
   type ItemInfo,
@@ -85,6 +87,31 @@ export type RoomEvents = {
   created: [roomId: string];
 };
 
+/** How a command runs, beyond who sends what (see `RoomEngine.command`). */
+export interface CommandOptions {
+  /** When its input was accepted (performance clock, ms), for the broadcast latency histogram. */
+  acceptedAt?: number;
+  /** The client's id for it: a command sent again under its id is acknowledged, never applied twice. */
+  commandId?: string;
+  /**
+   * Host powers the caller vouches for, in place of the engine's privilege check (the bot API knows
+   * the acting user's roles and permissions from its request). Asked only when the rules need it.
+   */
+  privileged?: () => Promise<boolean>;
+  /**
+   * Whether the command may open the room when it does not exist (default: yes), and how:
+   * `voice` also counts the actor present in its voice channel (the bot acts for someone in it).
+   * A room that does not exist and may not be opened answers `not_joined`.
+   */
+  opens?: boolean | 'voice';
+}
+
+/** Ending a room: whether there was one to end, or why the actor may not. */
+export type EndResult = { ok: true; ended: boolean } | { ok: false; code: 'not_allowed'; message: string };
+
+/** What a room starts with when it is first opened (the guild's default control mode). */
+export type RoomDefaults = (roomId: string) => Promise<{ control?: RoomSettings['control'] }>;
+
 /** On success, `snapshot` is the room exactly as this command left it (later writes not included). */
 export type CommandResult =
   | { ok: true; snapshot: RoomSnapshot | undefined }
@@ -111,6 +138,11 @@ export interface RoomEngineOptions {
   /** Where each item was left, per guild and per user (see PlayProgressRecorder). */
   progress?: ProgressObserver;
   privileges?: PrivilegeCheck;
+  /**
+   * What a new room starts with, whoever opens it (a member's join, a command, the bot): the guild's
+   * default control mode. A lookup that fails starts the room with the defaults (everyone controls).
+   */
+  roomDefaults?: RoomDefaults;
   /**
    * Instance leases (several instances on one Redis room store): connections of an instance that
    * died without a clean shutdown are taken out of its rooms by the others. Without it, nothing is
@@ -155,6 +187,12 @@ interface Transaction {
   /** The room after the write, or as it was when nothing was written (undefined: no room). */
   record: RoomRecord | undefined;
   wrote: boolean;
+}
+
+/** What a room the store does not have is opened from: its durable copy if any, and the guild's defaults. */
+interface Opening {
+  archived: { record: RoomRecord; savedAt: number } | null;
+  control: RoomSettings['control'] | undefined;
 }
 
 interface TransactOptions {
@@ -452,18 +490,12 @@ export class RoomEngine {
     }
   }
 
-  /**
-   * Runs a command for an actor (a member's connection, or the bot acting for a Discord user).
-   * `privileged` replaces the engine's privilege check for this call (the bot API knows the
-   * acting user's roles and permissions from its request).
-   */
+  /** Runs a command for an actor (a member's connection, or the bot acting for a Discord user). */
   async command(
     roomId: string,
     actor: RoomUser,
     intent: CommandIntent,
-    acceptedAt = perfNow(),
-    privileged?: () => Promise<boolean>,
-    commandId?: string,
+    { acceptedAt = perfNow(), commandId, privileged, opens = true }: CommandOptions = {},
   ): Promise<CommandResult> {
     const fail = (code: ErrorCode, message: string = ERROR_REASONS[code]): CommandResult => ({
       ok: false,
@@ -487,16 +519,22 @@ export class RoomEngine {
     // A command sent again under its id (the client's retry) is acknowledged, never applied twice.
     const once = commandId === undefined ? undefined : `${actor.userId}/${commandId}`;
     const attempt = (privileged: boolean) =>
-      this.transact(roomId, (room, ctx) => applyCommandOnce(room, once, who, privileged, intent, item, ctx), {
-        create: { creatorId: actor.userId, instanceId: null },
-        actorId: actor.userId,
-        acceptedAt,
-      });
+      this.transact(
+        roomId,
+        (room, ctx, opened) => {
+          if (opened && opens === 'voice') voiceJoined(room, actor, ctx);
+          return applyCommandOnce(room, once, who, privileged, intent, item, ctx);
+        },
+        {
+          ...(opens ? { create: { creatorId: actor.userId, instanceId: null } } : {}),
+          actorId: actor.userId,
+          acceptedAt,
+        },
+      );
     try {
       let result = await attempt(false);
       if (result.outcome.kind === 'rejected' && result.outcome.code === 'not_allowed') {
-        const check = privileged ?? (() => this.privileges(roomId, actor.userId));
-        if (await check()) result = await attempt(true);
+        if (await this.isPrivileged(roomId, actor, privileged)) result = await attempt(true);
       }
       const { outcome } = result;
       if (outcome.kind === 'changed') this.afterCommand(roomId, actor.userId, intent);
@@ -531,6 +569,11 @@ export class RoomEngine {
     }
   }
 
+  /** Host powers from outside the room: what the caller vouches for, or else the guild's word. */
+  private isPrivileged(roomId: string, actor: RoomUser, vouched?: () => Promise<boolean>): Promise<boolean> {
+    return vouched ? vouched() : this.privileges(roomId, actor.userId);
+  }
+
   private reactionBucket(roomId: string, userId: string): TokenBucket {
     const key = `${roomId}\n${userId}`;
     let bucket = this.reactionBuckets.get(key);
@@ -555,13 +598,40 @@ export class RoomEngine {
    * Voice presence from the bot: a user joined (present) or left (away, removed after the grace
    * period unless they come back) the room's voice channel. Only touches a room that exists.
    */
-  async voice(roomId: string, user: RoomUser, present: boolean): Promise<void> {
+  async voice(roomId: string, who: RoomUser | (() => Promise<RoomUser>), present: boolean): Promise<void> {
+    // Who they are is resolved only for a room that exists (most voice traffic is elsewhere).
+    if (typeof who === 'function' && !(await this.store.get(roomId))) return;
+    const user = typeof who === 'function' ? await who() : who;
     await this.transact(
       roomId,
       (room, ctx) => (present ? voiceJoined(room, user, ctx) : voiceLeft(room, user.userId, ctx)),
       { actorId: user.userId, acceptedAt: perfNow() },
     );
     if (present) this.cancelAway(roomId, user.userId);
+  }
+
+  /**
+   * Voice presence for a whole guild (the bot's reconciliation after it reconnects): in each of the
+   * guild's rooms, whoever is listed in its channel is present and whoever else the room counts in
+   * voice has left. `channels` maps channel ids to the people in them; `resolve` makes room users.
+   */
+  async reconcileVoice<P>(
+    guildId: string,
+    channels: ReadonlyMap<string, readonly P[]>,
+    resolve: (person: P) => Promise<RoomUser>,
+  ): Promise<void> {
+    const prefix = `${guildId}:`;
+    for (const roomId of (await this.roomIds()).filter((id) => id.startsWith(prefix))) {
+      const present = new Set<string>();
+      for (const person of channels.get(roomId.slice(prefix.length)) ?? []) {
+        const user = await resolve(person);
+        present.add(user.userId);
+        await this.voice(roomId, user, true);
+      }
+      for (const userId of await this.voiceMembers(roomId)) {
+        if (!present.has(userId)) await this.voice(roomId, { userId, name: '', avatar: null }, false);
+      }
+    }
   }
 
   /** Users (ids) the room counts as in its voice channel. */
@@ -609,14 +679,22 @@ export class RoomEngine {
 
   /**
    * Ends the room at once (the bot's /stop, or its voice channel stayed empty): deletes it, emits
-   * 'empty', records the end of its watch session and closes this instance's connections to it.
-   * False when there was no room.
+   * 'empty', records the end of its watch session and closes this instance's connections to it with
+   * `roomEnded`. `by`: who asks (/stop), who must be allowed to control the room; `privileged` as
+   * for a command. `ended` is false when there was no room.
    */
-  async end(roomId: string): Promise<boolean> {
+  async end(roomId: string, by?: { actor: RoomUser; privileged?: () => Promise<boolean> }): Promise<EndResult> {
+    let checked = false;
     for (let attempt = 0; attempt < 32; attempt++) {
       const found = await this.store.get(roomId);
-      if (!found) return false;
+      if (!found) return { ok: true, ended: false };
       const record = asRecord(found.value);
+      if (by && !checked && !canControl(record, by.actor, false)) {
+        if (!(await this.isPrivileged(roomId, by.actor, by.privileged))) {
+          return { ok: false, code: 'not_allowed', message: ERROR_REASONS.not_allowed };
+        }
+        checked = true;
+      }
       if (!(await this.store.delete(roomId, found.version))) continue;
       this.options.archive?.remove(roomId, record.epoch);
       this.publishEvent({ kind: 'empty', roomId });
@@ -626,7 +704,7 @@ export class RoomEngine {
       for (const connection of [...this.connections]) {
         if (connection.membership?.roomId === roomId) connection.closeFor('roomEnded', 'The watch party has ended.');
       }
-      return true;
+      return { ok: true, ended: true };
     }
     throw new RoomConflictError(`room ${roomId}: too many concurrent updates`);
   }
@@ -825,14 +903,14 @@ export class RoomEngine {
    */
   private async transact(
     roomId: string,
-    step: (room: RoomRecord, ctx: Context) => Outcome,
+    step: (room: RoomRecord, ctx: Context, opened: boolean) => Outcome,
     options: TransactOptions = {},
   ): Promise<Transaction> {
     let last: Transaction = { outcome: { kind: 'unchanged' }, record: undefined, wrote: false };
     let effects: { before: RoomRecord | undefined; after: RoomRecord; restoredFrom?: RoomRecord } | undefined;
-    // The room's durable copy, read once the store turns out to have no record of a room to create.
-    let archived: { record: RoomRecord; savedAt: number } | null | undefined = this.options.archive ? undefined : null;
-    let lookInArchive = false;
+    // Read once the store turns out to have no record of a room to create.
+    let opening: Opening | undefined;
+    let needsOpening = false;
     const change = (versioned: { value: unknown } | undefined) => {
       const ctx: Context = { now: this.clock.now(), tuning: this.tuning };
       const current = versioned && asRecord(versioned.value);
@@ -841,21 +919,28 @@ export class RoomEngine {
         last = { outcome: { kind: 'rejected', code: 'not_joined' }, record: undefined, wrote: false };
         return undefined;
       }
-      if (!current && archived === undefined) {
-        lookInArchive = true;
+      if (!current && !opening) {
+        needsOpening = true;
         return undefined;
       }
-      const restored =
-        !current && archived
-          ? restoreRoom(archived.record, { ...archived, now: ctx.now, epoch: randomUUID() })
-          : undefined;
+      const archived = current ? null : (opening?.archived ?? null);
+      const restored = archived
+        ? restoreRoom(archived.record, { ...archived, now: ctx.now, epoch: randomUUID() })
+        : undefined;
       const draft =
         current !== undefined
           ? structuredClone(current)
           : (restored ??
-            newRoom({ roomId, epoch: randomUUID(), sessionId: randomUUID(), now: ctx.now, ...options.create! }));
+            newRoom({
+              roomId,
+              epoch: randomUUID(),
+              sessionId: randomUUID(),
+              now: ctx.now,
+              ...options.create!,
+              ...(opening?.control ? { control: opening.control } : {}),
+            }));
       const removed = sweepAway(draft, ctx);
-      const outcome = step(draft, ctx);
+      const outcome = step(draft, ctx, !current);
       last = { outcome, record: current, wrote: false };
       if (outcome.kind === 'rejected' || outcome.kind === 'early') return undefined;
       if (!current && !restored && outcome.kind === 'unchanged') return undefined;
@@ -888,9 +973,8 @@ export class RoomEngine {
       return { next: draft, announce, result: undefined };
     };
     let written = await updateRoom(this.store, roomId, change);
-    if (lookInArchive) {
-      archived = await this.readArchive(roomId);
-      if (archived) this.log.warn({ roomId, seq: archived.record.seq }, 'room restored from its durable copy');
+    if (needsOpening) {
+      opening = await this.opening(roomId);
       written = await updateRoom(this.store, roomId, change);
     }
     if (!written) return last;
@@ -928,13 +1012,23 @@ export class RoomEngine {
     }
   }
 
-  private async readArchive(roomId: string) {
-    try {
-      return (await this.options.archive?.load(roomId)) ?? null;
-    } catch (error) {
-      this.log.warn({ err: error, roomId }, "could not read the room's durable copy; starting it afresh");
-      return null;
-    }
+  /** What a room to create starts from. Neither lookup keeps a party from starting when it fails. */
+  private async opening(roomId: string): Promise<Opening> {
+    const [archived, defaults] = await Promise.all([
+      this.options.archive?.load(roomId).then(
+        (found) => found ?? null,
+        (error: unknown) => {
+          this.log.warn({ err: error, roomId }, "could not read the room's durable copy; starting it afresh");
+          return null;
+        },
+      ) ?? null,
+      this.options.roomDefaults?.(roomId).catch((error: unknown) => {
+        this.log.warn({ err: error, roomId }, "could not read the guild's room defaults; everyone controls");
+        return undefined;
+      }),
+    ]);
+    if (archived) this.log.warn({ roomId, seq: archived.record.seq }, 'room restored from its durable copy');
+    return { archived, control: defaults?.control };
   }
 
   /** Side effects of a write that must not hold the room: events, watch history, timers, closing. */
