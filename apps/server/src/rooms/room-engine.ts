@@ -15,9 +15,10 @@ import {
 } from '@dpp/shared';
 import type { EventBus } from '../infra/event-bus.ts';
 import { RoomConflictError, type RoomStore, updateRoom } from '../infra/room-store.ts';
-import { type ConnectionLimits, DEFAULT_LIMITS, RoomConnection } from './connection.ts';
+import { type ConnectionHost, type ConnectionLimits, DEFAULT_LIMITS, RoomConnection } from './connection.ts';
 import {
   type Clock,
+  type HelloVouch,
   type InstanceLeases,
   type ItemLookup,
   type NextEpisodeLookup,
@@ -34,6 +35,7 @@ import {
   type RoomLogger,
   type RoomObserver,
   type RoomSocket,
+  type RoomUser,
   systemClock,
   type TimerHandle,
   type WatchLog,
@@ -64,19 +66,6 @@ import { diffSnapshots, newRoom, type RoomRecord, restoreRoom, toSnapshot } from
 import { isRemoteIntent, removedUsers } from './room-remote.ts';
 import { TokenBucket } from './token-bucket.ts';
 import { creditsReached, type NextEpisode, upNextDue } from './up-next.ts';
-
-/** A signed-in user, as the engine knows them. */
-/**
- * The transport's word on a hello's (valid) session token: undefined to let it in, or why not
- * (`unauthorized`: it did not come the way this user must come; `forbidden`: it came for someone else).
- */
-export type HelloVouch = (token: string) => { reason: 'unauthorized' | 'forbidden'; message: string } | undefined;
-
-export interface RoomUser {
-  userId: string;
-  name: string;
-  avatar: string | null;
-}
 
 export type RoomEvents = {
   /** The current item changed (a new item, or nothing: itemId null). Emitted once on every instance. */
@@ -208,7 +197,7 @@ interface TransactOptions {
  * lives in the `RoomStore` (compare-and-set), and every visible change is published atomically with
  * its write, so all instances see one ordered stream with one seq per room.
  */
-export class RoomEngine {
+export class RoomEngine implements ConnectionHost {
   readonly events = new EventEmitter<RoomEvents>();
   readonly tuning: RoomTuning;
   readonly limits: ConnectionLimits;
@@ -254,19 +243,13 @@ export class RoomEngine {
     this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.hubHost = {
-      now: () => this.clock.now(),
-      setTimer: (callback, ms) => this.clock.setTimeout(callback, ms),
-      clearTimer: (handle) => this.clock.clearTimeout(handle),
+      clock: this.clock,
+      bus: this.bus,
+      observer: this.observer,
+      log: this.log,
       readRoom: (roomId) => this.readRecord(roomId),
-      subscribe: (channel, handler) => this.bus.subscribe(channel, handler),
-      itemTimer: (roomId, rev) => void this.track(this.onTimer(roomId, 'item', rev)),
-      waitTimer: (roomId, rev) => void this.track(this.onTimer(roomId, 'wait', rev)),
-      creditsTimer: (roomId, rev) => void this.track(this.onTimer(roomId, 'credits', rev)),
-      upNextTimer: (roomId) => void this.track(this.onTimer(roomId, 'upnext', 0)),
+      fired: (roomId, kind, rev) => void this.track(this.onTimer(roomId, kind, rev)),
       rejoin: (roomId, members) => void this.track(this.rejoin(roomId, members)),
-      observeBroadcast: (latencyMs) => this.observer.broadcast(latencyMs),
-      countSent: (type, count) => this.observer.socketMessage('out', type, count),
-      reportError: (error, message) => this.log.warn({ err: error }, message),
     };
   }
 
