@@ -15,6 +15,14 @@ import {
 } from '@dpp/shared';
 import type { EventBus } from '../infra/event-bus.ts';
 import { RoomConflictError, type RoomStore, updateRoom } from '../infra/room-store.ts';
+import {
+  type Envelope,
+  EVENTS_CHANNEL,
+  envelopeSchema,
+  type RoomEventMessage,
+  roomChannel,
+  roomEventSchema,
+} from './bus-messages.ts';
 import { type ConnectionHost, type ConnectionLimits, DEFAULT_LIMITS, RoomConnection } from './connection.ts';
 import {
   type Clock,
@@ -40,7 +48,7 @@ import {
   type TimerHandle,
   type WatchLog,
 } from './ports.ts';
-import { type Envelope, type HubHost, type HubMember, RoomHub, roomChannel, type TimerKind } from './room-hub.ts';
+import { type HubHost, type HubMember, RoomHub, type TimerKind } from './room-hub.ts';
 import {
   type Actor,
   addConnection,
@@ -156,13 +164,6 @@ export interface RoomEngineOptions {
   limits?: Partial<ConnectionLimits>;
 }
 
-const EVENTS_CHANNEL = 'rooms:events';
-type RoomEventMessage =
-  | { kind: 'item'; roomId: string; itemId: string | null }
-  | { kind: 'removed'; roomId: string; userId: string }
-  | { kind: 'empty'; roomId: string }
-  | { kind: 'created'; roomId: string };
-
 const perfNow = () => performance.timeOrigin + performance.now();
 const quietLog: RoomLogger = { warn() {}, error() {} };
 
@@ -257,7 +258,12 @@ export class RoomEngine implements ConnectionHost {
   async start(): Promise<void> {
     this.cleanups.push(
       await this.bus.subscribe(EVENTS_CHANNEL, (message) => {
-        const event = message as RoomEventMessage;
+        const parsed = roomEventSchema.safeParse(message);
+        if (!parsed.success) {
+          this.log.warn({ err: parsed.error }, 'dropped a malformed room event');
+          return;
+        }
+        const event = parsed.data;
         switch (event.kind) {
           case 'item':
             this.events.emit('item', event.roomId, event.itemId);
@@ -281,8 +287,10 @@ export class RoomEngine implements ConnectionHost {
           case 'created':
             this.events.emit('created', event.roomId);
             break;
-          default:
-            break;
+          default: {
+            const never: never = event;
+            throw new Error(`unknown room event ${JSON.stringify(never)}`);
+          }
         }
       }),
     );
@@ -632,8 +640,8 @@ export class RoomEngine implements ConnectionHost {
    */
   async follow(roomId: string, follower: RoomFollower): Promise<() => Promise<void>> {
     const unsubscribe = await this.bus.subscribe(roomChannel(roomId), (message) => {
-      const { epoch, frame } = (message ?? {}) as Partial<Envelope>;
-      if (typeof epoch === 'string' && frame?.type === 'state') follower.state(frame, epoch);
+      const parsed = envelopeSchema.safeParse(message);
+      if (parsed.success) follower.state(parsed.data.frame, parsed.data.epoch);
     });
     const stopResync = this.bus.onReconnect(() => follower.resync());
     return async () => {

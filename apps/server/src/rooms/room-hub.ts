@@ -1,20 +1,11 @@
-import { applyState, type RoomSnapshot, type StateMessage } from '@dpp/shared';
+import { applyState, type RoomSnapshot } from '@dpp/shared';
 import type { EventBus } from '../infra/event-bus.ts';
+import { type Envelope, envelopeSchema, roomChannel } from './bus-messages.ts';
 import type { Clock, RoomLogger, RoomObserver, TimerHandle } from './ports.ts';
 import { itemEndsAt } from './room-logic.ts';
 import type { RoomRecord } from './room-record.ts';
 import { toSnapshot } from './room-record.ts';
 import { creditsStartAt } from './up-next.ts';
-
-/** What travels on the room's bus channel with every write that changes what clients see. */
-export interface Envelope {
-  epoch: string;
-  frame: StateMessage;
-  /** When the input that caused it was accepted (performance clock, ms), for the latency histogram. */
-  acceptedAt: number;
-}
-
-export const roomChannel = (roomId: string) => `room:${roomId}`;
 
 /** A connection as the hub sees it: somewhere to send text. */
 export interface HubMember {
@@ -46,12 +37,6 @@ type Position =
   | { kind: 'active'; epoch: string; seq: number; connectionId: string; userId: string };
 
 const perfNow = () => performance.timeOrigin + performance.now();
-
-function isEnvelope(value: unknown): value is Envelope {
-  if (typeof value !== 'object' || value === null) return false;
-  const { epoch, frame } = value as Partial<Envelope>;
-  return typeof epoch === 'string' && frame?.type === 'state' && typeof frame.seq === 'number';
-}
 
 /**
  * The room on this instance: one bus subscription, a mirror of the public state, and the local
@@ -122,12 +107,18 @@ export class RoomHub {
   }
 
   private receive(message: unknown) {
-    if (this.closed || !isEnvelope(message)) return;
-    if (this.resyncing) {
-      this.buffered.push(message);
+    if (this.closed) return;
+    const parsed = envelopeSchema.safeParse(message);
+    if (!parsed.success) {
+      this.host.log.warn({ roomId: this.roomId, err: parsed.error }, 'dropped a malformed room broadcast');
       return;
     }
-    this.apply(message);
+    const envelope = parsed.data;
+    if (this.resyncing) {
+      this.buffered.push(envelope);
+      return;
+    }
+    this.apply(envelope);
   }
 
   private apply(envelope: Envelope) {

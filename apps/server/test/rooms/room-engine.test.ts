@@ -1,5 +1,6 @@
 import { CLOSE_CODES } from '@dpp/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { EVENTS_CHANNEL, roomChannel } from '../../src/rooms/bus-messages.ts';
 import type { WatchLog } from '../../src/rooms/ports.ts';
 import type { RoomEngine } from '../../src/rooms/room-engine.ts';
 import { ManualClock, memoryBackend, startEngine, TestClient } from './support/harness.ts';
@@ -631,6 +632,26 @@ describe('room engine', () => {
       } finally {
         await a.close();
         await b.close();
+      }
+    });
+
+    it('drops malformed bus messages: a room and its members go on as before', async () => {
+      const backend = memoryBackend();
+      const warnings: string[] = [];
+      const log = { warn: (_: object, message: string) => warnings.push(message), error() {} };
+      const a = await startEngine({ clock, log }, backend);
+      try {
+        const ada = await join('ada', ROOM, a);
+        await backend.bus.publish(roomChannel(ROOM), { epoch: 'x', frame: { type: 'state', seq: 'two' } });
+        await backend.bus.publish(EVENTS_CHANNEL, { kind: 'removed', roomId: ROOM });
+        await a.idle();
+        expect(warnings).toEqual(['dropped a malformed room broadcast', 'dropped a malformed room event']);
+        expect(ada.closeCode).toBeUndefined();
+        ada.command({ op: 'queue.add', itemId: 'm1' });
+        await ada.flush();
+        expect(ada.snapshot?.queue.map((e) => e.itemId)).toEqual(['m1']);
+      } finally {
+        await a.close();
       }
     });
 
