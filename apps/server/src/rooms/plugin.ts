@@ -1,3 +1,4 @@
+import { every } from '@dpp/shared';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { findUser } from '../auth/users.ts';
@@ -88,20 +89,19 @@ export default fp(
         .prune(ROOM_COPY_RETENTION_MS)
         .catch((error: unknown) => app.log.warn({ err: error }, 'could not prune old room copies'));
     prune();
-    const pruning = setInterval(prune, 60 * 60_000);
-    pruning.unref();
-    const vacuuming =
+    const stopPruning = every(systemClock, 60 * 60_000, prune);
+    const stopVacuuming =
       app.database.kind === 'pglite'
-        ? setInterval(
+        ? every(
+            systemClock,
+            60_000,
             () =>
               void archive.vacuum().catch((error: unknown) => app.log.warn({ err: error }, 'could not vacuum rooms')),
-            60_000,
           )
         : undefined;
-    vacuuming?.unref();
     app.addHook('onClose', async () => {
-      clearInterval(pruning);
-      clearInterval(vacuuming);
+      stopPruning();
+      stopVacuuming?.();
       await engine.close();
       recorder.close();
       await watchLog.close();

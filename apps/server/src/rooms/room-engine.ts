@@ -5,6 +5,7 @@ import {
   type CommandIntent,
   ERROR_REASONS,
   type ErrorCode,
+  every,
   type Hello,
   PROTOCOL_VERSION,
   type Report,
@@ -15,6 +16,7 @@ import {
 } from '@dpp/shared';
 import type { EventBus } from '../infra/event-bus.ts';
 import { RoomConflictError, type RoomStore, updateRoom } from '../infra/room-store.ts';
+import { AwayTimers } from './away-timers.ts';
 import {
   type Envelope,
   EVENTS_CHANNEL,
@@ -24,6 +26,7 @@ import {
   roomEventSchema,
 } from './bus-messages.ts';
 import { type ConnectionHost, type ConnectionLimits, DEFAULT_LIMITS, RoomConnection } from './connection.ts';
+import { InstanceLease, type LeaseTiming } from './instance-lease.ts';
 import {
   type Clock,
   type HelloVouch,
@@ -45,7 +48,6 @@ import {
   type RoomSocket,
   type RoomUser,
   systemClock,
-  type TimerHandle,
   type WatchLog,
 } from './ports.ts';
 import { type HubHost, type HubMember, RoomHub, type TimerKind } from './room-hub.ts';
@@ -146,7 +148,7 @@ export interface RoomEngineOptions {
    * swept (one instance: its connections die with it, and so does the in-process store).
    */
   leases?: InstanceLeases;
-  leasing?: { ttlMs?: number; renewMs?: number; sweepMs?: number };
+  leasing?: Partial<LeaseTiming>;
   watchLog?: WatchLog;
   /** Remote and settings changes, with who made them (the database's audit_log). */
   audit?: RoomAudit;
@@ -219,10 +221,10 @@ export class RoomEngine implements ConnectionHost {
   private readonly pending = new Set<Promise<unknown>>();
   /** Round trips waiting to be written, per room (see `observeRtt`). */
   private readonly rttBatches = new Map<string, { rtts: Map<string, number>; done: Promise<void> }>();
-  private readonly awayTimers = new Map<string, TimerHandle>();
+  private readonly away: AwayTimers;
   private readonly cleanups: (() => unknown)[] = [];
   private readonly hubHost: HubHost;
-  private closing = false;
+  private lease: InstanceLease | undefined;
   /** Names this instance in its connection ids (`<instance>/<uuid>`) and its lease. */
   readonly instanceId = randomUUID();
 
@@ -243,6 +245,17 @@ export class RoomEngine implements ConnectionHost {
     this.log = options.log ?? quietLog;
     this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.away = new AwayTimers(
+      this.clock,
+      this.tuning.awayGraceMs,
+      (roomId) =>
+        // The sweep inside every write removes members whose grace is over.
+        void this.track(
+          this.transact(roomId, () => ({ kind: 'unchanged' })).catch((error: unknown) =>
+            this.log.warn({ err: error, roomId }, 'away sweep failed'),
+          ),
+        ),
+    );
     this.hubHost = {
       clock: this.clock,
       bus: this.bus,
@@ -307,77 +320,35 @@ export class RoomEngine implements ConnectionHost {
       let ticks = 0;
       const vouchMs = this.options.vouchMs ?? 300;
       const everyone = Math.max(1, Math.round((10 * 60_000) / vouchMs));
-      const vouch = setInterval(() => {
-        const all = ticks++ % everyone === 0;
-        const held = [...this.hubs].filter(([, { hub }]) => all || hub.mirror?.playback.status === 'playing');
-        archive.vouch(held.map(([roomId]) => roomId));
-      }, vouchMs);
-      vouch.unref();
-      this.cleanups.push(() => clearInterval(vouch));
+      this.cleanups.push(
+        every(this.clock, vouchMs, () => {
+          const all = ticks++ % everyone === 0;
+          const held = [...this.hubs].filter(([, { hub }]) => all || hub.mirror?.playback.status === 'playing');
+          archive.vouch(held.map(([roomId]) => roomId));
+        }),
+      );
     }
-    if (this.options.leases) {
-      const { renewMs = 10_000, sweepMs = 15_000 } = this.options.leasing ?? {};
-      await this.renewLease();
-      const renew = setInterval(() => void this.track(this.renewLease()), renewMs);
-      const sweep = setInterval(() => void this.track(this.sweepDeadInstances()), sweepMs);
-      renew.unref();
-      sweep.unref();
-      this.cleanups.push(() => {
-        clearInterval(renew);
-        clearInterval(sweep);
+    const leases = this.options.leases;
+    if (leases) {
+      this.lease = new InstanceLease({
+        leases,
+        instanceId: this.instanceId,
+        clock: this.clock,
+        ...(this.options.leasing ? { timing: this.options.leasing } : {}),
+        store: this.store,
+        read: asRecord,
+        lapsed: () => {
+          for (const { hub } of this.hubs.values()) hub.refresh();
+        },
+        drop: async (roomId, userId, connectionId) => {
+          await this.transact(roomId, (room, ctx) => dropConnection(room, userId, connectionId, false, ctx), {
+            actorId: userId,
+          });
+        },
+        track: (promise) => this.track(promise),
+        log: this.log,
       });
-    }
-  }
-
-  /** Renews this instance's lease; after a lapse (taken for dead) every local room re-reads and rejoins. */
-  async renewLease(): Promise<void> {
-    const leases = this.options.leases;
-    if (!leases || this.closing) return;
-    try {
-      const held = await leases.renew(this.instanceId, this.options.leasing?.ttlMs ?? 30_000);
-      if (!held) for (const { hub } of this.hubs.values()) hub.refresh();
-    } catch (error) {
-      this.log.warn({ err: error }, 'could not renew the instance lease');
-    }
-  }
-
-  /**
-   * Takes the connections of instances whose lease has lapsed out of every room: their members turn
-   * away (and leave after the grace period), so a crashed instance leaves no ghosts behind. A lease
-   * that cannot be read is not taken for lapsed.
-   */
-  async sweepDeadInstances(): Promise<void> {
-    const leases = this.options.leases;
-    if (!leases || this.closing) return;
-    const verdicts = new Map<string, boolean>();
-    const dead = async (owner: string) => {
-      if (owner === this.instanceId) return false;
-      if (!verdicts.has(owner)) verdicts.set(owner, !(await leases.alive(owner).catch(() => true)));
-      return verdicts.get(owner) === true;
-    };
-    let roomIds: string[];
-    try {
-      roomIds = await this.store.list();
-    } catch (error) {
-      this.log.warn({ err: error }, 'could not list rooms to sweep');
-      return;
-    }
-    for (const roomId of roomIds) {
-      try {
-        const found = await this.store.get(roomId);
-        if (!found) continue;
-        for (const member of asRecord(found.value).members) {
-          for (const connectionId of member.connections) {
-            const slash = connectionId.indexOf('/');
-            if (slash <= 0 || !(await dead(connectionId.slice(0, slash)))) continue;
-            await this.transact(roomId, (room, ctx) => dropConnection(room, member.userId, connectionId, false, ctx), {
-              actorId: member.userId,
-            });
-          }
-        }
-      } catch (error) {
-        this.log.warn({ err: error, roomId }, 'could not sweep a room');
-      }
+      await this.lease.start();
     }
   }
 
@@ -461,7 +432,7 @@ export class RoomEngine implements ConnectionHost {
       };
       connection.send(welcome);
       entry.hub.activate(connection, record, connection.id, user.userId);
-      this.cancelAway(roomId, user.userId);
+      this.away.cancel(roomId, user.userId);
     } catch (error) {
       this.release(roomId, connection);
       throw error;
@@ -598,7 +569,7 @@ export class RoomEngine implements ConnectionHost {
       (room, ctx) => (present ? voiceJoined(room, user, ctx) : voiceLeft(room, user.userId, ctx)),
       { actorId: user.userId, acceptedAt: perfNow() },
     );
-    if (present) this.cancelAway(roomId, user.userId);
+    if (present) this.away.cancel(roomId, user.userId);
   }
 
   /**
@@ -772,20 +743,21 @@ export class RoomEngine implements ConnectionHost {
 
   /** Graceful shutdown: every socket closes with 1012 (clients reconnect elsewhere); members turn away. */
   async shutdown(): Promise<void> {
-    this.closing = true;
+    // Members turn away: no grace runs out here, and no other instance is swept from here.
+    this.away.close();
+    this.lease?.stop();
     for (const connection of [...this.connections]) connection.closeFor('serviceRestart');
     await this.idle();
   }
 
   async close(): Promise<void> {
-    this.closing = true;
+    this.away.close();
+    this.lease?.stop();
     // The rooms held here are current up to this instant in their copies (a clean shutdown loses nothing).
     if (this.options.archive) {
       this.options.archive.vouch([...this.hubs.keys()]);
       await this.options.archive.flush();
     }
-    for (const timer of this.awayTimers.values()) this.clock.clearTimeout(timer);
-    this.awayTimers.clear();
     const hubs = [...this.hubs.values()];
     this.hubs.clear();
     await Promise.allSettled(hubs.map(({ hub }) => hub.close()));
@@ -861,31 +833,6 @@ export class RoomEngine implements ConnectionHost {
         actorId: user.userId,
       }).catch((error: unknown) => this.log.warn({ err: error, roomId }, 'could not rejoin a connection'));
     }
-  }
-
-  private scheduleAway(roomId: string, userId: string, awaySince: number) {
-    const key = `${roomId}\n${userId}`;
-    this.cancelAway(roomId, userId);
-    if (this.closing) return;
-    const delay = Math.max(0, awaySince + this.tuning.awayGraceMs - this.clock.now());
-    const timer = this.clock.setTimeout(() => {
-      this.awayTimers.delete(key);
-      // The sweep inside every write removes members whose grace is over.
-      void this.track(
-        this.transact(roomId, () => ({ kind: 'unchanged' })).catch((error: unknown) =>
-          this.log.warn({ err: error, roomId }, 'away sweep failed'),
-        ),
-      );
-    }, delay);
-    this.awayTimers.set(key, timer);
-  }
-
-  private cancelAway(roomId: string, userId: string) {
-    const key = `${roomId}\n${userId}`;
-    const timer = this.awayTimers.get(key);
-    if (timer === undefined) return;
-    this.clock.clearTimeout(timer);
-    this.awayTimers.delete(key);
   }
 
   /**
@@ -1047,7 +994,7 @@ export class RoomEngine implements ConnectionHost {
     for (const member of after.members) {
       const was = before?.members.find((m) => m.userId === member.userId);
       if (member.awaySince !== null && member.connections.length === 0 && was?.awaySince !== member.awaySince) {
-        this.scheduleAway(roomId, member.userId, member.awaySince);
+        this.away.schedule(roomId, member.userId, member.awaySince);
       }
     }
     if (before && before.members.length > 0 && after.members.length === 0) {
