@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { BotSearchResponse, RoomResponse } from '@dpp/shared';
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../../../tests/support/wait.ts';
 import { watchSessions } from '../../src/db/schema.ts';
-import { libraryLookup } from '../../src/rooms/library-lookup.ts';
 import { type App, buildTestApp, signIn } from '../library/support/test-app.ts';
+import { raceRetries } from './support/race-retries.ts';
 
 const BOT_TOKEN = randomBytes(24).toString('base64url');
 const GUILD = '100000000000000001';
@@ -129,42 +129,13 @@ describe('/api/bot/*', () => {
     const roomId = newRoom();
     const key = { 'idempotency-key': '900000000000000002:queue.add' };
     expect((await command(roomId, ALICE, { op: 'load', itemId })).statusCode).toBe(200);
-    // The first try is held in the library lookup until the retry has come in too.
-    const library = libraryLookup(app.library);
-    let lookups = 0;
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const claims: boolean[] = [];
-    const setIfAbsent = app.cache.setIfAbsent.bind(app.cache);
-    const claim = vi.spyOn(app.cache, 'setIfAbsent').mockImplementation(async (...args) => {
-      const claimed = await setIfAbsent(...args);
-      claims.push(claimed);
-      return claimed;
-    });
-    app.rooms.setItemLookup(async (id, room) => {
-      lookups += 1;
-      await held;
-      return library(id, room);
-    });
-    try {
-      const first = command(roomId, ALICE, { op: 'queue.add', itemId }, key);
-      const retry = command(roomId, ALICE, { op: 'queue.add', itemId }, key);
-      // Either the retry found the key taken, or (were it not atomic) it went on to apply the command too.
-      await waitFor(() => claims.length === 2 || lookups === 2, { what: 'the retry to reach the key' });
-      release();
-      const [a, b] = await Promise.all([first, retry]);
-      expect(lookups).toBe(1);
-      expect([a.statusCode, b.statusCode]).toEqual([200, 200]);
-      expect(b.json()).toEqual(a.json());
-      expect(a.json<RoomResponse>().snapshot.queue).toHaveLength(2);
-      expect((await snapshot(roomId)).queue).toHaveLength(2);
-    } finally {
-      release();
-      claim.mockRestore();
-      app.rooms.setItemLookup(library);
-    }
+    const { answers, lookups } = await raceRetries(app, () => command(roomId, ALICE, { op: 'queue.add', itemId }, key));
+    const [first, retry] = answers;
+    expect(lookups).toBe(1);
+    expect([first!.statusCode, retry!.statusCode]).toEqual([200, 200]);
+    expect(retry!.json()).toEqual(first!.json());
+    expect(first!.json<RoomResponse>().snapshot.queue).toHaveLength(2);
+    expect((await snapshot(roomId)).queue).toHaveLength(2);
   });
 
   it('applies a retry afresh when the first try failed', async () => {
