@@ -846,8 +846,9 @@ export class RoomEngine implements ConnectionHost {
   ): Promise<Transaction> {
     let last: Transaction = { outcome: { kind: 'unchanged' }, record: undefined, wrote: false };
     let effects: { before: RoomRecord | undefined; after: RoomRecord; restoredFrom?: RoomRecord } | undefined;
-    // Read once the store turns out to have no record of a room to create.
-    let opening: Opening | undefined;
+    // Read once the store turns out to have no record of a room to create (nothing to read without the ports).
+    let opening: Opening | undefined =
+      this.options.archive || this.options.roomDefaults ? undefined : { archived: null, control: undefined };
     let needsOpening = false;
     const change = (versioned: { value: unknown } | undefined) => {
       const ctx: Context = { now: this.clock.now(), tuning: this.tuning };
