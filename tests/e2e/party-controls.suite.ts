@@ -247,6 +247,12 @@ export function partyControlsSuite(getBrowser: () => Browser): void {
           'room.member.remove',
         ]),
       );
+
+      // The room is ended (the bot's /stop): the others are told the party was ended, not that it failed.
+      expect(await server.app.rooms.end(roomId)).toEqual({ ok: true, ended: true });
+      for (const viewer of [ana, cy]) await viewer.page.getByTestId('ended-banner').waitFor();
+      expect(await ana.page.getByTestId('failed-banner').count()).toBe(0);
+      expect(await ana.page.evaluate(() => window.__dpp?.connectionStatus())).toBe('ended');
     }, 120_000);
   });
 }

@@ -81,7 +81,8 @@ const envelope = { type: true, id: true } as const;
  * becomes its host); other ops on a missing room answer 404 `no_room`. Answers `roomResponseSchema`
  * (the snapshot after the command), or an error with the room protocol's code (`not_allowed` 403,
  * `no_item`, `unknown_item`, `queue_full`, … 4xx) and a message for the user. `Idempotency-Key`
- * (interaction id + op) lets the server apply a retried command once.
+ * (interaction id + op) lets the server apply a retried command once: the key is claimed atomically,
+ * so a retry sent while the first is still being applied waits for it, and both get its answer.
  */
 export const botRoomCommandSchema = z.discriminatedUnion('op', [
   commandSchemas.play.omit(envelope),

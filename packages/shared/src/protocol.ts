@@ -362,6 +362,8 @@ export const CLOSE_CODES = {
   rateLimited: { code: 4005, reconnect: true },
   /** The server could not join the room (its storage is unreachable). */
   unavailable: { code: 4006, reconnect: true },
+  /** The room was ended (the bot's /stop): the party is over, not an error; reconnecting would start a new one. */
+  roomEnded: { code: 4007, reconnect: false },
 } as const;
 export type CloseReason = keyof typeof CLOSE_CODES;
 

@@ -16,7 +16,8 @@ import {
 } from '@dpp/shared';
 import type { ClockPort } from '../sync/sync-controller.ts';
 
-export type ConnectionStatus = 'connecting' | 'open' | 'reconnecting' | 'failed' | 'closed';
+/** `ended`: the server ended the room (close 4007): the party is over, nothing to retry. */
+export type ConnectionStatus = 'connecting' | 'open' | 'reconnecting' | 'failed' | 'ended' | 'closed';
 
 export interface SocketHandlers {
   open(): void;
@@ -357,6 +358,10 @@ export class RoomSocketClient implements ClockPort {
         () => this.connect(),
         () => this.setStatus('failed', { code, reason: 'Your session expired. Reload to sign in again.', attempt: 0 }),
       );
+      return;
+    }
+    if (code === CLOSE_CODES.roomEnded.code) {
+      this.setStatus('ended', { code, reason: reason || undefined, attempt: this.attempt });
       return;
     }
     if (!mayReconnect(code)) {

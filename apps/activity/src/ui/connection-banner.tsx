@@ -1,10 +1,12 @@
 import { useApp } from '../room/store.ts';
 import { OfflineIcon } from './icons.tsx';
 
-const RESTORED_TEXT = 'The party was restored after a server restart — press play to go on';
+export const RESTORED_TEXT = 'The party was restored after a server restart — press play to go on';
+export const ENDED_TEXT = 'The party was ended';
 
 /**
- * Shown while the room connection is down: reconnecting (with attempts), or given up; and, once
+ * Shown while the room connection is down: reconnecting (with attempts), or given up; after the
+ * room was ended (not an error: the party is over); and, once
  * connected, while the room holds paused after the server restored it.
  */
 export function ConnectionBanner() {
@@ -18,6 +20,16 @@ export function ConnectionBanner() {
     );
   }
   if (connection.status === 'open' || connection.status === 'closed') return null;
+  if (connection.status === 'ended') {
+    return (
+      <div className="banner info" role="status" aria-live="polite" data-testid="ended-banner">
+        <span>{ENDED_TEXT}.</span>
+        <button type="button" className="btn small" onClick={() => window.location.reload()}>
+          Start again
+        </button>
+      </div>
+    );
+  }
   if (connection.status === 'connecting' && !connection.everOpen) return null;
   if (connection.status === 'failed') {
     return (

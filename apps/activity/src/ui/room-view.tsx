@@ -24,7 +24,7 @@ import { PeoplePanel } from './people-panel.tsx';
 import { PlexDialog } from './plex-dialog.tsx';
 import { QueuePanel } from './queue-panel.tsx';
 import { ReactionLayer } from './reactions.tsx';
-import { FatalScreen, LoadingScreen } from './screens.tsx';
+import { EndedScreen, FatalScreen, LoadingScreen } from './screens.tsx';
 import { SpeedMenu } from './speed-menu.tsx';
 import { StageOverlay } from './stage-overlay.tsx';
 import { TopBar } from './top-bar.tsx';
@@ -179,6 +179,9 @@ export function RoomView({
   }, [compact, sheetOpen]);
 
   if (!hasSnapshot) {
+    if (connection.status === 'ended') {
+      return <EndedScreen onStartAgain={() => window.location.reload()} />;
+    }
     if (connection.status === 'failed') {
       return (
         <FatalScreen

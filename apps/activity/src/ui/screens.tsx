@@ -37,3 +37,18 @@ export function FatalScreen({
     </div>
   );
 }
+
+/** The room was ended (the bot's /stop): the party is over, which is no error. */
+export function EndedScreen({ onStartAgain }: { onStartAgain: () => void }) {
+  return (
+    <div className="screen" role="status" data-testid="ended-screen">
+      <div className="brand-mark" aria-hidden="true" />
+      <h1 className="screen-title">The party was ended</h1>
+      <div className="screen-actions">
+        <button type="button" className="btn primary" onClick={onStartAgain}>
+          Start again
+        </button>
+      </div>
+    </div>
+  );
+}

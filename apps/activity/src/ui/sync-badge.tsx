@@ -53,7 +53,12 @@ export function SyncBadge({ dotOnly = false }: { dotOnly?: boolean }) {
   const roomRate = useApp((s) => s.snapshot?.playback.rate ?? 1);
   if (!hasItem) return null;
   if (connection !== 'open') {
-    const label = connection === 'failed' ? 'Offline: disconnected from the room' : 'Offline: reconnecting to the room';
+    const label =
+      connection === 'ended'
+        ? 'Offline: the party was ended'
+        : connection === 'failed'
+          ? 'Offline: disconnected from the room'
+          : 'Offline: reconnecting to the room';
     return (
       <output
         className={`sync-badge tone-offline${dotOnly ? ' dot-only' : ''}`}

@@ -28,8 +28,10 @@ import { users } from '../db/schema.ts';
 import { HttpError } from '../lib/errors.ts';
 import type { MediaItem, MediaSource } from '../media/media-source.ts';
 import { guildHistory } from '../rooms/guild-history.ts';
+import { grantsHostPowers } from '../rooms/guild-powers.ts';
 import { progressScope } from '../rooms/play-progress.ts';
 import { hasManageGuild, requireBot } from './guild-rules.ts';
+import { applyOnce, idempotencyKey } from './idempotency.ts';
 import { botPlexRoutes } from './plex-routes.ts';
 import { botRoomEventRoutes } from './room-events.ts';
 
@@ -64,13 +66,11 @@ const COMMAND_MESSAGES: Partial<Record<ErrorCode, string>> = {
   unavailable: 'The watch party service is busy or restarting; try again in a moment.',
 };
 
-/** Retried requests (same Idempotency-Key from the bot) are applied once within this window. */
-const IDEMPOTENCY_TTL_MS = 10 * 60_000;
-
-function idempotencyKey(request: FastifyRequest, roomId: string): string | undefined {
-  const key = header(request, BOT_API_HEADERS.idempotencyKey);
-  if (!key || key.length > 200) return undefined;
-  return `botidem:${request.session.discordId}:${roomId}:${key}`;
+/** A refused room command as the bot's answer: no room, or the status and a message for the user. */
+function commandError(code: ErrorCode, message: string): HttpError {
+  if (code === 'not_joined') return new HttpError(404, BOT_API_ERRORS.noRoom, NO_ROOM);
+  return new HttpError(COMMAND_STATUS[code] ?? 400, code, COMMAND_MESSAGES[code] ?? message);
+}
 }
 
 function header(request: FastifyRequest, name: string): string | undefined {
@@ -85,12 +85,15 @@ function actingRoles(request: FastifyRequest): string[] {
     .filter(Boolean);
 }
 
-/** Host powers the guild grants the acting user: Manage Server, or the guild's DJ role. */
-async function guildPrivileged(app: FastifyInstance, request: FastifyRequest, guildId: string | undefined) {
-  if (hasManageGuild(request)) return true;
-  if (!guildId) return false;
-  const { djRoleId } = await readGuildSettings(app.database.db, guildId);
-  return djRoleId !== null && actingRoles(request).includes(djRoleId);
+/** The acting user, and the host powers their guild grants them as the bot read them off the interaction. */
+function actingFor(app: FastifyInstance, request: FastifyRequest, roomId: string) {
+  const { userId, name, avatar } = request.session;
+  const guildId = guildOfRoom(roomId);
+  const powers = { manageGuild: hasManageGuild(request), roles: actingRoles(request) };
+  return {
+    actor: { userId, name, avatar },
+    privileged: async () => guildId !== undefined && grantsHostPowers(app.database.db, guildId, powers),
+  };
 }
 
 function requireManageGuild(request: FastifyRequest) {
@@ -105,6 +108,16 @@ function itemDto(app: FastifyInstance, source: MediaSource, item: MediaItem): Li
     thumb: app.library.artUrl(source, item.thumb, item.type === 'episode' ? 'thumb' : 'poster'),
     art: app.library.artUrl(source, item.art, 'backdrop'),
   };
+}
+
+/** The room user of someone the bot saw in a voice channel (recorded, or updated, as a user). */
+async function roomUser(app: FastifyInstance, person: { userId: string; name?: string | null; avatar: string | null }) {
+  const user = await upsertUser(app.database.db, {
+    discordId: person.userId,
+    name: person.name ?? undefined,
+    avatar: person.avatar,
+  });
+  return { userId: user.id, name: user.name, avatar: user.avatar };
 }
 
 /**
@@ -145,46 +158,17 @@ const botApiRoutes: FastifyPluginAsyncZod = async (app) => {
   };
 
   /**
-   * Runs one room command for the acting user; `load` and `queue.add` create the room. Answers the
-   * room exactly as the command left it. Refusals become HTTP errors with messages for the user.
+   * Runs one room command for the acting user and answers the room exactly as it left it. `load` and
+   * `queue.add` open the room, with the caller present in its voice channel (/play needs them in it).
+   * Refusals become HTTP errors with messages for the user.
    */
   const runCommand = async (request: FastifyRequest, roomId: string, intent: BotRoomCommand) => {
-    const creates = intent.op === 'load' || intent.op === 'queue.add';
-    const existed = (await app.rooms.snapshot(roomId)) !== undefined;
-    if (!existed && !creates) throw new HttpError(404, BOT_API_ERRORS.noRoom, NO_ROOM);
-    const { userId, name, avatar } = request.session;
-    const guildId = guildOfRoom(roomId);
-    let privileged: Promise<boolean> | undefined;
-    const check = () => {
-      privileged ??= guildPrivileged(app, request, guildId);
-      return privileged;
-    };
-    const result = await app.rooms.command(roomId, { userId, name, avatar }, intent, undefined, check);
-    if (!result.ok) {
-      const status = COMMAND_STATUS[result.code] ?? 400;
-      throw new HttpError(status, result.code, COMMAND_MESSAGES[result.code] ?? result.message);
-    }
-    if (!existed) {
-      // The bot creates a room for the caller's voice channel (/play needs them in it): present.
-      await app.rooms.voice(roomId, { userId, name, avatar }, true);
-    }
-    if (!existed && guildId) {
-      // A room the bot just created starts with the guild's control mode.
-      const { control } = await readGuildSettings(app.database.db, guildId);
-      if (control !== 'everyone') {
-        await app.rooms.command(
-          roomId,
-          { userId, name, avatar },
-          { op: 'settings', control },
-          undefined,
-          async () => true,
-        );
-      }
-    }
+    const { actor, privileged } = actingFor(app, request, roomId);
+    const opens = intent.op === 'load' || intent.op === 'queue.add' ? 'voice' : false;
+    const result = await app.rooms.command(roomId, actor, intent, { privileged, opens });
+    if (!result.ok) throw commandError(result.code, result.message);
     if (!result.snapshot) throw new HttpError(404, BOT_API_ERRORS.noRoom, NO_ROOM);
-    // `written`: the room as the command left it; `latest`: after the set-up of a new room too.
-    const latest = existed ? result.snapshot : ((await app.rooms.snapshot(roomId)) ?? result.snapshot);
-    return { written: result.snapshot, latest };
+    return result.snapshot;
   };
 
   app.get(
@@ -239,12 +223,11 @@ const botApiRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request) => {
       const { roomId } = request.params;
-      // A retry of a command already applied answers the room as it is now, without applying it again.
-      const idempotency = idempotencyKey(request, roomId);
-      if (idempotency && (await app.cache.get<boolean>(idempotency))) return roomAnswer(roomId);
-      await runCommand(request, roomId, await withRoomUserId(app, request.body));
-      if (idempotency) await app.cache.set(idempotency, true, IDEMPOTENCY_TTL_MS);
-      return roomAnswer(roomId);
+      // A retry of a command (applied, or being applied) gets the first answer, without applying it again.
+      return applyOnce(app.cache, idempotencyKey(request, roomId, 'command'), async () => {
+        await runCommand(request, roomId, await withRoomUserId(app, request.body));
+        return roomAnswer(roomId);
+      });
     },
   );
 
@@ -264,30 +247,26 @@ const botApiRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request) => {
       const { roomId } = request.params;
       const { itemId } = request.body;
-      // Kept apart from the command route's keys: this one stores the whole answer.
-      const key = idempotencyKey(request, roomId);
-      const idempotency = key && `${key}:play`;
-      const done = idempotency ? await app.cache.get<BotPlayResponse>(idempotency) : undefined;
-      if (done) return done;
-      // queue.add is the atomic form of /play: with nothing current it starts the item, else it appends.
-      const { written, latest } = await runCommand(request, roomId, { op: 'queue.add', itemId });
-      const entry = written.queue.at(-1);
-      if (!entry || entry.itemId !== itemId) throw new Error('queue.add left no entry for its item');
-      const started = written.queue.length === 1 && written.playback.itemId === itemId;
-      // Started afresh on something the guild left part-way: it goes on from there.
-      const resumed = started ? await resumePointOf(roomId, itemId) : undefined;
-      const after = resumed
-        ? (await runCommand(request, roomId, { op: 'seek', positionMs: resumed.positionMs })).latest
-        : latest;
-      const answer: BotPlayResponse = {
-        serverTime: Date.now(),
-        snapshot: after,
-        outcome: started ? 'started' : 'queued',
-        entryId: entry.entryId,
-        ...(resumed ? { resumedFromMs: resumed.positionMs } : {}),
-      };
-      if (idempotency) await app.cache.set(idempotency, answer, IDEMPOTENCY_TTL_MS);
-      return answer;
+      return applyOnce(app.cache, idempotencyKey(request, roomId, 'play'), async () => {
+        // queue.add is the atomic form of /play: with nothing current it starts the item, else it appends.
+        const written = await runCommand(request, roomId, { op: 'queue.add', itemId });
+        const entry = written.queue.at(-1);
+        if (!entry || entry.itemId !== itemId) throw new Error('queue.add left no entry for its item');
+        const started = written.queue.length === 1 && written.playback.itemId === itemId;
+        // Started afresh on something the guild left part-way: it goes on from there.
+        const resumed = started ? await resumePointOf(roomId, itemId) : undefined;
+        const after = resumed
+          ? await runCommand(request, roomId, { op: 'seek', positionMs: resumed.positionMs })
+          : written;
+        const answer: BotPlayResponse = {
+          serverTime: Date.now(),
+          snapshot: after,
+          outcome: started ? 'started' : 'queued',
+          entryId: entry.entryId,
+          ...(resumed ? { resumedFromMs: resumed.positionMs } : {}),
+        };
+        return answer;
+      });
     },
   );
 
@@ -306,17 +285,13 @@ const botApiRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request) => {
       const { roomId } = request.params;
-      if (request.body.reason === 'stop') {
-        const snapshot = await app.rooms.snapshot(roomId);
-        if (!snapshot) return { ended: false };
-        const member = snapshot.members.find((m) => m.userId === request.session.userId);
-        const allowed =
-          snapshot.settings.control === 'everyone' ||
-          member?.role === 'host' ||
-          (await guildPrivileged(app, request, guildOfRoom(roomId)));
-        if (!allowed) throw new HttpError(403, BOT_API_ERRORS.notAllowed, COMMAND_MESSAGES.not_allowed!);
-      }
-      return { ended: await app.rooms.end(roomId) };
+      // /stop is for whoever may control the room; the bot ends a room whose channel stayed empty.
+      const result = await app.rooms.end(
+        roomId,
+        request.body.reason === 'stop' ? actingFor(app, request, roomId) : undefined,
+      );
+      if (!result.ok) throw commandError(result.code, result.message);
+      return { ended: result.ended };
     },
   );
 
@@ -335,14 +310,7 @@ const botApiRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request, reply) => {
       const event = request.body;
       const roomId = roomIdFor(event.guildId, event.channelId);
-      if ((await app.rooms.snapshot(roomId)) !== undefined) {
-        const user = await upsertUser(app.database.db, {
-          discordId: event.userId,
-          name: event.name ?? undefined,
-          avatar: event.avatar,
-        });
-        await app.rooms.voice(roomId, { userId: user.id, name: user.name, avatar: user.avatar }, event.kind === 'join');
-      }
+      await app.rooms.voice(roomId, () => roomUser(app, event), event.kind === 'join');
       return reply.code(204).send();
     },
   );
@@ -361,25 +329,8 @@ const botApiRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request, reply) => {
-      const { guildId } = request.params;
-      const rooms = (await app.rooms.roomIds()).filter((id) => id.startsWith(`${guildId}:`));
       const channels = new Map(request.body.channels.map((c) => [c.channelId, c.users]));
-      for (const roomId of rooms) {
-        const listed = channels.get(roomId.slice(guildId.length + 1)) ?? [];
-        const present = new Set<string>();
-        for (const person of listed) {
-          const user = await upsertUser(app.database.db, {
-            discordId: person.userId,
-            name: person.name ?? undefined,
-            avatar: person.avatar,
-          });
-          present.add(user.id);
-          await app.rooms.voice(roomId, { userId: user.id, name: user.name, avatar: user.avatar }, true);
-        }
-        for (const userId of await app.rooms.voiceMembers(roomId)) {
-          if (!present.has(userId)) await app.rooms.voice(roomId, { userId, name: '', avatar: null }, false);
-        }
-      }
+      await app.rooms.reconcileVoice(request.params.guildId, channels, (person) => roomUser(app, person));
       return reply.code(204).send();
     },
   );

@@ -3,6 +3,8 @@ export interface Cache {
   readonly kind: 'memory' | 'redis';
   get<T>(key: string): Promise<T | undefined>;
   set<T>(key: string, value: T, ttlMs: number): Promise<void>;
+  /** Sets the key only when it holds nothing, atomically (Redis `SET NX`): true when this call set it. */
+  setIfAbsent<T>(key: string, value: T, ttlMs: number): Promise<boolean>;
   getBytes(key: string): Promise<Buffer | undefined>;
   setBytes(key: string, value: Buffer, ttlMs: number): Promise<void>;
   delete(key: string): Promise<void>;
@@ -29,6 +31,7 @@ export abstract class BaseCache implements Cache {
 
   abstract get<T>(key: string): Promise<T | undefined>;
   abstract set<T>(key: string, value: T, ttlMs: number): Promise<void>;
+  abstract setIfAbsent<T>(key: string, value: T, ttlMs: number): Promise<boolean>;
   abstract getBytes(key: string): Promise<Buffer | undefined>;
   abstract setBytes(key: string, value: Buffer, ttlMs: number): Promise<void>;
   abstract delete(key: string): Promise<void>;

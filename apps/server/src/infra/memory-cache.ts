@@ -27,6 +27,12 @@ export class MemoryCache extends BaseCache {
     this.lru.set(key, { json: JSON.stringify(value) }, { ttl: ttlMs });
   }
 
+  async setIfAbsent<T>(key: string, value: T, ttlMs: number): Promise<boolean> {
+    if (this.lru.has(key)) return false;
+    this.lru.set(key, { json: JSON.stringify(value) }, { ttl: ttlMs });
+    return true;
+  }
+
   async getBytes(key: string): Promise<Buffer | undefined> {
     const entry = this.lru.get(key);
     return entry && 'bytes' in entry ? entry.bytes : undefined;

@@ -24,6 +24,11 @@ export class RedisCache extends BaseCache {
     await this.redis.set(this.prefix + key, JSON.stringify(value), 'PX', Math.max(1, Math.round(ttlMs)));
   }
 
+  async setIfAbsent<T>(key: string, value: T, ttlMs: number): Promise<boolean> {
+    const ttl = Math.max(1, Math.round(ttlMs));
+    return (await this.redis.set(this.prefix + key, JSON.stringify(value), 'PX', ttl, 'NX')) === 'OK';
+  }
+
   async getBytes(key: string): Promise<Buffer | undefined> {
     return (await this.redis.getBuffer(this.prefix + key)) ?? undefined;
   }

@@ -2,16 +2,18 @@ import {
   CLOSE_CODES,
   type ClientMessage,
   type CloseReason,
+  type CommandIntent,
   clientMessageSchema,
   ERROR_REASONS,
   type ErrorCode,
   type ErrorMessage,
+  type Hello,
   PROTOCOL_LIMITS,
   PROTOCOL_VERSION,
+  type Report,
   type ServerMessage,
 } from '@dpp/shared';
-import type { RoomSocket, TimerHandle } from './ports.ts';
-import type { HelloVouch, RoomEngine, RoomUser } from './room-engine.ts';
+import type { Clock, HelloVouch, RoomObserver, RoomSocket, RoomUser, TimerHandle } from './ports.ts';
 import { TokenBucket } from './token-bucket.ts';
 
 export interface ConnectionLimits {
@@ -38,6 +40,30 @@ export const DEFAULT_LIMITS: ConnectionLimits = {
   badFrameAllowance: 10,
   badFrameRefillPerSecond: 0.2,
 };
+
+/**
+ * What a connection asks of its room engine (`RoomEngine` is one): declared here, so the engine
+ * depends on its connections and not the other way round.
+ */
+export interface ConnectionHost {
+  readonly clock: Clock;
+  readonly limits: ConnectionLimits;
+  readonly observer: RoomObserver;
+  authenticate(token: string): RoomUser | undefined;
+  authorizeJoin(user: RoomUser, roomId: string, instanceId: string | undefined): Promise<boolean>;
+  join(connection: RoomConnection, user: RoomUser, hello: Hello): Promise<void>;
+  leave(connection: RoomConnection, roomId: string, userId: string, intentional: boolean): Promise<void>;
+  command(
+    roomId: string,
+    actor: RoomUser,
+    intent: CommandIntent,
+    options: { commandId: string },
+  ): Promise<{ ok: true } | { ok: false; code: ErrorCode; message: string }>;
+  report(connection: RoomConnection, roomId: string, userId: string, report: Report): Promise<void>;
+  observeRtt(roomId: string, userId: string, rttMs: number): Promise<void>;
+  track<T>(promise: Promise<T>): Promise<T>;
+  forget(connection: RoomConnection): void;
+}
 
 type Phase = 'awaiting-hello' | 'joining' | 'joined' | 'closed';
 
@@ -68,7 +94,7 @@ export class RoomConnection {
   private latestRtt: number | undefined;
 
   constructor(
-    private readonly engine: RoomEngine,
+    private readonly engine: ConnectionHost,
     private readonly socket: RoomSocket,
     readonly id: string,
     private readonly vouch?: HelloVouch,
@@ -278,14 +304,9 @@ export class RoomConnection {
         }
         const startedAt = Date.now();
         const began = performance.now();
-        const result = await this.engine.command(
-          membership.roomId,
-          membership.user,
-          message,
-          undefined,
-          undefined,
-          message.id,
-        );
+        const result = await this.engine.command(membership.roomId, membership.user, message, {
+          commandId: message.id,
+        });
         if (result.ok) this.send({ type: 'ack', id: message.id });
         else this.sendError(result.code, result.message, message.id);
         this.engine.observer.command({

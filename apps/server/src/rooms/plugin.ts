@@ -1,10 +1,10 @@
-import { guildOfRoom } from '@dpp/shared';
+import { every, guildOfRoom } from '@dpp/shared';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { findUser } from '../auth/users.ts';
-import { readGuildSettings } from '../db/guild-settings.ts';
 import type { Metrics } from '../infra/metrics.ts';
 import type { Tracing } from '../plugins/tracing.ts';
+import { grantsHostPowers, guildRoomDefaults } from './guild-powers.ts';
 import { libraryLookup, nextEpisodeLookup } from './library-lookup.ts';
 import { PlayProgressRecorder } from './play-progress.ts';
 import { cacheLeases, type PrivilegeCheck, type RoomObserver, systemClock } from './ports.ts';
@@ -65,6 +65,8 @@ export default fp(
       // Discord mode: the activity instance named in hello must hold the user, in the room's channel,
       // and the guild grants host powers (Manage Server, the DJ role) to its activity users too.
       ...(app.discord ? { authorizeJoin: app.discord.authorizeJoin, privileges: guildPrivileges(app) } : {}),
+      // Whoever opens a guild's room (the activity or the bot), it starts with the guild's control mode.
+      roomDefaults: guildRoomDefaults(app.database.db),
       // Several instances on one Redis: a crashed instance's connections are swept out of its rooms.
       ...(app.redis ? { leases: cacheLeases(app.cache) } : {}),
       // Queue entries come from the room's library (tests swap it with `setItemLookup`).
@@ -86,20 +88,19 @@ export default fp(
         .prune(ROOM_COPY_RETENTION_MS)
         .catch((error: unknown) => app.log.warn({ err: error }, 'could not prune old room copies'));
     prune();
-    const pruning = setInterval(prune, 60 * 60_000);
-    pruning.unref();
-    const vacuuming =
+    const stopPruning = every(systemClock, 60 * 60_000, prune);
+    const stopVacuuming =
       app.database.kind === 'pglite'
-        ? setInterval(
+        ? every(
+            systemClock,
+            60_000,
             () =>
               void archive.vacuum().catch((error: unknown) => app.log.warn({ err: error }, 'could not vacuum rooms')),
-            60_000,
           )
         : undefined;
-    vacuuming?.unref();
     app.addHook('onClose', async () => {
-      clearInterval(pruning);
-      clearInterval(vacuuming);
+      stopPruning();
+      stopVacuuming?.();
       await engine.close();
       recorder.close();
       await watchLog.close();
@@ -111,9 +112,8 @@ export default fp(
 );
 
 /**
- * Host powers the guild grants an activity user (DESIGN 3, Permissions): Manage Server, or the
- * guild's DJ role. Bot commands carry the same facts from their interaction; activity users' are read
- * with the bot token. Fails closed: when Discord cannot say, the user is an ordinary member.
+ * Host powers the guild grants an activity user (`grantsHostPowers`), their roles and permissions
+ * read with the bot token. Fails closed: when Discord cannot say, the user is an ordinary member.
  */
 function guildPrivileges(app: FastifyInstance): PrivilegeCheck {
   return async (roomId, userId) => {
@@ -123,10 +123,7 @@ function guildPrivileges(app: FastifyInstance): PrivilegeCheck {
       const discordId = (await findUser(app.database.db, userId))?.discordId;
       if (!discordId) return false;
       const powers = await app.discord.powers.of(guildId, discordId);
-      if (!powers) return false;
-      if (powers.manageGuild) return true;
-      const { djRoleId } = await readGuildSettings(app.database.db, guildId);
-      return djRoleId !== null && powers.roles.includes(djRoleId);
+      return powers ? await grantsHostPowers(app.database.db, guildId, powers) : false;
     } catch (error) {
       app.log.warn(
         { roomId, err: error instanceof Error ? error.message : String(error) },

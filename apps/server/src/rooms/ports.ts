@@ -15,6 +15,19 @@ export interface RoomSocket {
 
 export { type Clock, systemClock, type TimerHandle } from '@dpp/shared';
 
+/** A signed-in user, as the rooms know them. */
+export interface RoomUser {
+  userId: string;
+  name: string;
+  avatar: string | null;
+}
+
+/**
+ * The transport's word on a hello's (valid) session token: undefined to let it in, or why not
+ * (`unauthorized`: it did not come the way this user must come; `forbidden`: it came for someone else).
+ */
+export type HelloVouch = (token: string) => { reason: 'unauthorized' | 'forbidden'; message: string } | undefined;
+
 /**
  * Title, duration and thumbnail of a library item, for queue entries. Resolves undefined for an
  * id the library does not know; rejects when the library cannot answer.

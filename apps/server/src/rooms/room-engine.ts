@@ -5,18 +5,31 @@ import {
   type CommandIntent,
   ERROR_REASONS,
   type ErrorCode,
+  every,
   type Hello,
   PROTOCOL_VERSION,
   type Report,
+  type RoomSettings,
   type RoomSnapshot,
   type StateMessage,
   type Welcome,
 } from '@dpp/shared';
 import type { EventBus } from '../infra/event-bus.ts';
 import { RoomConflictError, type RoomStore, updateRoom } from '../infra/room-store.ts';
-import { type ConnectionLimits, DEFAULT_LIMITS, RoomConnection } from './connection.ts';
+import { AwayTimers } from './away-timers.ts';
+import {
+  type Envelope,
+  EVENTS_CHANNEL,
+  envelopeSchema,
+  type RoomEventMessage,
+  roomChannel,
+  roomEventSchema,
+} from './bus-messages.ts';
+import { type ConnectionHost, type ConnectionLimits, DEFAULT_LIMITS, RoomConnection } from './connection.ts';
+import { InstanceLease, type LeaseTiming } from './instance-lease.ts';
 import {
   type Clock,
+  type HelloVouch,
   type InstanceLeases,
   type ItemLookup,
   type NextEpisodeLookup,
@@ -33,17 +46,18 @@ import {
   type RoomLogger,
   type RoomObserver,
   type RoomSocket,
+  type RoomUser,
   systemClock,
-  type TimerHandle,
   type WatchLog,
 } from './ports.ts';
-import { type Envelope, type HubHost, type HubMember, RoomHub, roomChannel, type TimerKind } from './room-hub.ts';
+import { type HubHost, type HubMember, RoomHub, type TimerKind } from './room-hub.ts';
 import {
   type Actor,
   addConnection,
   applyCommandOnce,
   applyReport,
   type Context,
+  canControl,
   DEFAULT_TUNING,
   dropConnection,
   type ItemInfo,
@@ -63,19 +77,6 @@ import { isRemoteIntent, removedUsers } from './room-remote.ts';
 import { TokenBucket } from './token-bucket.ts';
 import { creditsReached, type NextEpisode, upNextDue } from './up-next.ts';
 
-/** A signed-in user, as the engine knows them. */
-/**
- * The transport's word on a hello's (valid) session token: undefined to let it in, or why not
- * (`unauthorized`: it did not come the way this user must come; `forbidden`: it came for someone else).
- */
-export type HelloVouch = (token: string) => { reason: 'unauthorized' | 'forbidden'; message: string } | undefined;
-
-export interface RoomUser {
-  userId: string;
-  name: string;
-  avatar: string | null;
-}
-
 export type RoomEvents = {
   /** The current item changed (a new item, or nothing: itemId null). Emitted once on every instance. */
   item: [roomId: string, itemId: string | null];
@@ -84,6 +85,31 @@ export type RoomEvents = {
   /** A new room (by a join, a command or the bot). Emitted once on every instance. */
   created: [roomId: string];
 };
+
+/** How a command runs, beyond who sends what (see `RoomEngine.command`). */
+export interface CommandOptions {
+  /** When its input was accepted (performance clock, ms), for the broadcast latency histogram. */
+  acceptedAt?: number;
+  /** The client's id for it: a command sent again under its id is acknowledged, never applied twice. */
+  commandId?: string;
+  /**
+   * Host powers the caller vouches for, in place of the engine's privilege check (the bot API knows
+   * the acting user's roles and permissions from its request). Asked only when the rules need it.
+   */
+  privileged?: () => Promise<boolean>;
+  /**
+   * Whether the command may open the room when it does not exist (default: yes), and how:
+   * `voice` also counts the actor present in its voice channel (the bot acts for someone in it).
+   * A room that does not exist and may not be opened answers `not_joined`.
+   */
+  opens?: boolean | 'voice';
+}
+
+/** Ending a room: whether there was one to end, or why the actor may not. */
+export type EndResult = { ok: true; ended: boolean } | { ok: false; code: 'not_allowed'; message: string };
+
+/** What a room starts with when it is first opened (the guild's default control mode). */
+export type RoomDefaults = (roomId: string) => Promise<{ control?: RoomSettings['control'] }>;
 
 /** On success, `snapshot` is the room exactly as this command left it (later writes not included). */
 export type CommandResult =
@@ -112,12 +138,17 @@ export interface RoomEngineOptions {
   progress?: ProgressObserver;
   privileges?: PrivilegeCheck;
   /**
+   * What a new room starts with, whoever opens it (a member's join, a command, the bot): the guild's
+   * default control mode. A lookup that fails starts the room with the defaults (everyone controls).
+   */
+  roomDefaults?: RoomDefaults;
+  /**
    * Instance leases (several instances on one Redis room store): connections of an instance that
    * died without a clean shutdown are taken out of its rooms by the others. Without it, nothing is
    * swept (one instance: its connections die with it, and so does the in-process store).
    */
   leases?: InstanceLeases;
-  leasing?: { ttlMs?: number; renewMs?: number; sweepMs?: number };
+  leasing?: Partial<LeaseTiming>;
   watchLog?: WatchLog;
   /** Remote and settings changes, with who made them (the database's audit_log). */
   audit?: RoomAudit;
@@ -135,13 +166,6 @@ export interface RoomEngineOptions {
   limits?: Partial<ConnectionLimits>;
 }
 
-const EVENTS_CHANNEL = 'rooms:events';
-type RoomEventMessage =
-  | { kind: 'item'; roomId: string; itemId: string | null }
-  | { kind: 'removed'; roomId: string; userId: string }
-  | { kind: 'empty'; roomId: string }
-  | { kind: 'created'; roomId: string };
-
 const perfNow = () => performance.timeOrigin + performance.now();
 const quietLog: RoomLogger = { warn() {}, error() {} };
 
@@ -157,6 +181,12 @@ interface Transaction {
   wrote: boolean;
 }
 
+/** What a room the store does not have is opened from: its durable copy if any, and the guild's defaults. */
+interface Opening {
+  archived: { record: RoomRecord; savedAt: number } | null;
+  control: RoomSettings['control'] | undefined;
+}
+
 interface TransactOptions {
   /** Create the room when it does not exist. */
   create?: { creatorId: string | null; instanceId: string | null };
@@ -170,7 +200,7 @@ interface TransactOptions {
  * lives in the `RoomStore` (compare-and-set), and every visible change is published atomically with
  * its write, so all instances see one ordered stream with one seq per room.
  */
-export class RoomEngine {
+export class RoomEngine implements ConnectionHost {
   readonly events = new EventEmitter<RoomEvents>();
   readonly tuning: RoomTuning;
   readonly limits: ConnectionLimits;
@@ -191,10 +221,10 @@ export class RoomEngine {
   private readonly pending = new Set<Promise<unknown>>();
   /** Round trips waiting to be written, per room (see `observeRtt`). */
   private readonly rttBatches = new Map<string, { rtts: Map<string, number>; done: Promise<void> }>();
-  private readonly awayTimers = new Map<string, TimerHandle>();
+  private readonly away: AwayTimers;
   private readonly cleanups: (() => unknown)[] = [];
   private readonly hubHost: HubHost;
-  private closing = false;
+  private lease: InstanceLease | undefined;
   /** Names this instance in its connection ids (`<instance>/<uuid>`) and its lease. */
   readonly instanceId = randomUUID();
 
@@ -215,20 +245,25 @@ export class RoomEngine {
     this.log = options.log ?? quietLog;
     this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.away = new AwayTimers(
+      this.clock,
+      this.tuning.awayGraceMs,
+      (roomId) =>
+        // The sweep inside every write removes members whose grace is over.
+        void this.track(
+          this.transact(roomId, () => ({ kind: 'unchanged' })).catch((error: unknown) =>
+            this.log.warn({ err: error, roomId }, 'away sweep failed'),
+          ),
+        ),
+    );
     this.hubHost = {
-      now: () => this.clock.now(),
-      setTimer: (callback, ms) => this.clock.setTimeout(callback, ms),
-      clearTimer: (handle) => this.clock.clearTimeout(handle),
+      clock: this.clock,
+      bus: this.bus,
+      observer: this.observer,
+      log: this.log,
       readRoom: (roomId) => this.readRecord(roomId),
-      subscribe: (channel, handler) => this.bus.subscribe(channel, handler),
-      itemTimer: (roomId, rev) => void this.track(this.onTimer(roomId, 'item', rev)),
-      waitTimer: (roomId, rev) => void this.track(this.onTimer(roomId, 'wait', rev)),
-      creditsTimer: (roomId, rev) => void this.track(this.onTimer(roomId, 'credits', rev)),
-      upNextTimer: (roomId) => void this.track(this.onTimer(roomId, 'upnext', 0)),
+      fired: (roomId, kind, rev) => void this.track(this.onTimer(roomId, kind, rev)),
       rejoin: (roomId, members) => void this.track(this.rejoin(roomId, members)),
-      observeBroadcast: (latencyMs) => this.observer.broadcast(latencyMs),
-      countSent: (type, count) => this.observer.socketMessage('out', type, count),
-      reportError: (error, message) => this.log.warn({ err: error }, message),
     };
   }
 
@@ -236,7 +271,12 @@ export class RoomEngine {
   async start(): Promise<void> {
     this.cleanups.push(
       await this.bus.subscribe(EVENTS_CHANNEL, (message) => {
-        const event = message as RoomEventMessage;
+        const parsed = roomEventSchema.safeParse(message);
+        if (!parsed.success) {
+          this.log.warn({ err: parsed.error }, 'dropped a malformed room event');
+          return;
+        }
+        const event = parsed.data;
         switch (event.kind) {
           case 'item':
             this.events.emit('item', event.roomId, event.itemId);
@@ -260,8 +300,10 @@ export class RoomEngine {
           case 'created':
             this.events.emit('created', event.roomId);
             break;
-          default:
-            break;
+          default: {
+            const never: never = event;
+            throw new Error(`unknown room event ${JSON.stringify(never)}`);
+          }
         }
       }),
     );
@@ -278,77 +320,35 @@ export class RoomEngine {
       let ticks = 0;
       const vouchMs = this.options.vouchMs ?? 300;
       const everyone = Math.max(1, Math.round((10 * 60_000) / vouchMs));
-      const vouch = setInterval(() => {
-        const all = ticks++ % everyone === 0;
-        const held = [...this.hubs].filter(([, { hub }]) => all || hub.mirror?.playback.status === 'playing');
-        archive.vouch(held.map(([roomId]) => roomId));
-      }, vouchMs);
-      vouch.unref();
-      this.cleanups.push(() => clearInterval(vouch));
+      this.cleanups.push(
+        every(this.clock, vouchMs, () => {
+          const all = ticks++ % everyone === 0;
+          const held = [...this.hubs].filter(([, { hub }]) => all || hub.mirror?.playback.status === 'playing');
+          archive.vouch(held.map(([roomId]) => roomId));
+        }),
+      );
     }
-    if (this.options.leases) {
-      const { renewMs = 10_000, sweepMs = 15_000 } = this.options.leasing ?? {};
-      await this.renewLease();
-      const renew = setInterval(() => void this.track(this.renewLease()), renewMs);
-      const sweep = setInterval(() => void this.track(this.sweepDeadInstances()), sweepMs);
-      renew.unref();
-      sweep.unref();
-      this.cleanups.push(() => {
-        clearInterval(renew);
-        clearInterval(sweep);
+    const leases = this.options.leases;
+    if (leases) {
+      this.lease = new InstanceLease({
+        leases,
+        instanceId: this.instanceId,
+        clock: this.clock,
+        ...(this.options.leasing ? { timing: this.options.leasing } : {}),
+        store: this.store,
+        read: asRecord,
+        lapsed: () => {
+          for (const { hub } of this.hubs.values()) hub.refresh();
+        },
+        drop: async (roomId, userId, connectionId) => {
+          await this.transact(roomId, (room, ctx) => dropConnection(room, userId, connectionId, false, ctx), {
+            actorId: userId,
+          });
+        },
+        track: (promise) => this.track(promise),
+        log: this.log,
       });
-    }
-  }
-
-  /** Renews this instance's lease; after a lapse (taken for dead) every local room re-reads and rejoins. */
-  async renewLease(): Promise<void> {
-    const leases = this.options.leases;
-    if (!leases || this.closing) return;
-    try {
-      const held = await leases.renew(this.instanceId, this.options.leasing?.ttlMs ?? 30_000);
-      if (!held) for (const { hub } of this.hubs.values()) hub.refresh();
-    } catch (error) {
-      this.log.warn({ err: error }, 'could not renew the instance lease');
-    }
-  }
-
-  /**
-   * Takes the connections of instances whose lease has lapsed out of every room: their members turn
-   * away (and leave after the grace period), so a crashed instance leaves no ghosts behind. A lease
-   * that cannot be read is not taken for lapsed.
-   */
-  async sweepDeadInstances(): Promise<void> {
-    const leases = this.options.leases;
-    if (!leases || this.closing) return;
-    const verdicts = new Map<string, boolean>();
-    const dead = async (owner: string) => {
-      if (owner === this.instanceId) return false;
-      if (!verdicts.has(owner)) verdicts.set(owner, !(await leases.alive(owner).catch(() => true)));
-      return verdicts.get(owner) === true;
-    };
-    let roomIds: string[];
-    try {
-      roomIds = await this.store.list();
-    } catch (error) {
-      this.log.warn({ err: error }, 'could not list rooms to sweep');
-      return;
-    }
-    for (const roomId of roomIds) {
-      try {
-        const found = await this.store.get(roomId);
-        if (!found) continue;
-        for (const member of asRecord(found.value).members) {
-          for (const connectionId of member.connections) {
-            const slash = connectionId.indexOf('/');
-            if (slash <= 0 || !(await dead(connectionId.slice(0, slash)))) continue;
-            await this.transact(roomId, (room, ctx) => dropConnection(room, member.userId, connectionId, false, ctx), {
-              actorId: member.userId,
-            });
-          }
-        }
-      } catch (error) {
-        this.log.warn({ err: error, roomId }, 'could not sweep a room');
-      }
+      await this.lease.start();
     }
   }
 
@@ -432,7 +432,7 @@ export class RoomEngine {
       };
       connection.send(welcome);
       entry.hub.activate(connection, record, connection.id, user.userId);
-      this.cancelAway(roomId, user.userId);
+      this.away.cancel(roomId, user.userId);
     } catch (error) {
       this.release(roomId, connection);
       throw error;
@@ -452,18 +452,12 @@ export class RoomEngine {
     }
   }
 
-  /**
-   * Runs a command for an actor (a member's connection, or the bot acting for a Discord user).
-   * `privileged` replaces the engine's privilege check for this call (the bot API knows the
-   * acting user's roles and permissions from its request).
-   */
+  /** Runs a command for an actor (a member's connection, or the bot acting for a Discord user). */
   async command(
     roomId: string,
     actor: RoomUser,
     intent: CommandIntent,
-    acceptedAt = perfNow(),
-    privileged?: () => Promise<boolean>,
-    commandId?: string,
+    { acceptedAt = perfNow(), commandId, privileged, opens = true }: CommandOptions = {},
   ): Promise<CommandResult> {
     const fail = (code: ErrorCode, message: string = ERROR_REASONS[code]): CommandResult => ({
       ok: false,
@@ -487,16 +481,22 @@ export class RoomEngine {
     // A command sent again under its id (the client's retry) is acknowledged, never applied twice.
     const once = commandId === undefined ? undefined : `${actor.userId}/${commandId}`;
     const attempt = (privileged: boolean) =>
-      this.transact(roomId, (room, ctx) => applyCommandOnce(room, once, who, privileged, intent, item, ctx), {
-        create: { creatorId: actor.userId, instanceId: null },
-        actorId: actor.userId,
-        acceptedAt,
-      });
+      this.transact(
+        roomId,
+        (room, ctx, opened) => {
+          if (opened && opens === 'voice') voiceJoined(room, actor, ctx);
+          return applyCommandOnce(room, once, who, privileged, intent, item, ctx);
+        },
+        {
+          ...(opens ? { create: { creatorId: actor.userId, instanceId: null } } : {}),
+          actorId: actor.userId,
+          acceptedAt,
+        },
+      );
     try {
       let result = await attempt(false);
       if (result.outcome.kind === 'rejected' && result.outcome.code === 'not_allowed') {
-        const check = privileged ?? (() => this.privileges(roomId, actor.userId));
-        if (await check()) result = await attempt(true);
+        if (await this.isPrivileged(roomId, actor, privileged)) result = await attempt(true);
       }
       const { outcome } = result;
       if (outcome.kind === 'changed') this.afterCommand(roomId, actor.userId, intent);
@@ -531,6 +531,11 @@ export class RoomEngine {
     }
   }
 
+  /** Host powers from outside the room: what the caller vouches for, or else the guild's word. */
+  private isPrivileged(roomId: string, actor: RoomUser, vouched?: () => Promise<boolean>): Promise<boolean> {
+    return vouched ? vouched() : this.privileges(roomId, actor.userId);
+  }
+
   private reactionBucket(roomId: string, userId: string): TokenBucket {
     const key = `${roomId}\n${userId}`;
     let bucket = this.reactionBuckets.get(key);
@@ -555,13 +560,40 @@ export class RoomEngine {
    * Voice presence from the bot: a user joined (present) or left (away, removed after the grace
    * period unless they come back) the room's voice channel. Only touches a room that exists.
    */
-  async voice(roomId: string, user: RoomUser, present: boolean): Promise<void> {
+  async voice(roomId: string, who: RoomUser | (() => Promise<RoomUser>), present: boolean): Promise<void> {
+    // Who they are is resolved only for a room that exists (most voice traffic is elsewhere).
+    if (typeof who === 'function' && !(await this.store.get(roomId))) return;
+    const user = typeof who === 'function' ? await who() : who;
     await this.transact(
       roomId,
       (room, ctx) => (present ? voiceJoined(room, user, ctx) : voiceLeft(room, user.userId, ctx)),
       { actorId: user.userId, acceptedAt: perfNow() },
     );
-    if (present) this.cancelAway(roomId, user.userId);
+    if (present) this.away.cancel(roomId, user.userId);
+  }
+
+  /**
+   * Voice presence for a whole guild (the bot's reconciliation after it reconnects): in each of the
+   * guild's rooms, whoever is listed in its channel is present and whoever else the room counts in
+   * voice has left. `channels` maps channel ids to the people in them; `resolve` makes room users.
+   */
+  async reconcileVoice<P>(
+    guildId: string,
+    channels: ReadonlyMap<string, readonly P[]>,
+    resolve: (person: P) => Promise<RoomUser>,
+  ): Promise<void> {
+    const prefix = `${guildId}:`;
+    for (const roomId of (await this.roomIds()).filter((id) => id.startsWith(prefix))) {
+      const present = new Set<string>();
+      for (const person of channels.get(roomId.slice(prefix.length)) ?? []) {
+        const user = await resolve(person);
+        present.add(user.userId);
+        await this.voice(roomId, user, true);
+      }
+      for (const userId of await this.voiceMembers(roomId)) {
+        if (!present.has(userId)) await this.voice(roomId, { userId, name: '', avatar: null }, false);
+      }
+    }
   }
 
   /** Users (ids) the room counts as in its voice channel. */
@@ -579,8 +611,8 @@ export class RoomEngine {
    */
   async follow(roomId: string, follower: RoomFollower): Promise<() => Promise<void>> {
     const unsubscribe = await this.bus.subscribe(roomChannel(roomId), (message) => {
-      const { epoch, frame } = (message ?? {}) as Partial<Envelope>;
-      if (typeof epoch === 'string' && frame?.type === 'state') follower.state(frame, epoch);
+      const parsed = envelopeSchema.safeParse(message);
+      if (parsed.success) follower.state(parsed.data.frame, parsed.data.epoch);
     });
     const stopResync = this.bus.onReconnect(() => follower.resync());
     return async () => {
@@ -609,14 +641,22 @@ export class RoomEngine {
 
   /**
    * Ends the room at once (the bot's /stop, or its voice channel stayed empty): deletes it, emits
-   * 'empty', records the end of its watch session and closes this instance's connections to it.
-   * False when there was no room.
+   * 'empty', records the end of its watch session and closes this instance's connections to it with
+   * `roomEnded`. `by`: who asks (/stop), who must be allowed to control the room; `privileged` as
+   * for a command. `ended` is false when there was no room.
    */
-  async end(roomId: string): Promise<boolean> {
+  async end(roomId: string, by?: { actor: RoomUser; privileged?: () => Promise<boolean> }): Promise<EndResult> {
+    let checked = false;
     for (let attempt = 0; attempt < 32; attempt++) {
       const found = await this.store.get(roomId);
-      if (!found) return false;
+      if (!found) return { ok: true, ended: false };
       const record = asRecord(found.value);
+      if (by && !checked && !canControl(record, by.actor, false)) {
+        if (!(await this.isPrivileged(roomId, by.actor, by.privileged))) {
+          return { ok: false, code: 'not_allowed', message: ERROR_REASONS.not_allowed };
+        }
+        checked = true;
+      }
       if (!(await this.store.delete(roomId, found.version))) continue;
       this.options.archive?.remove(roomId, record.epoch);
       this.publishEvent({ kind: 'empty', roomId });
@@ -624,9 +664,9 @@ export class RoomEngine {
       // Stopped: where the room left its item.
       this.options.progress?.observe(record, undefined, this.clock.now());
       for (const connection of [...this.connections]) {
-        if (connection.membership?.roomId === roomId) connection.closeFor('forbidden', 'The watch party has ended.');
+        if (connection.membership?.roomId === roomId) connection.closeFor('roomEnded', 'The watch party has ended.');
       }
-      return true;
+      return { ok: true, ended: true };
     }
     throw new RoomConflictError(`room ${roomId}: too many concurrent updates`);
   }
@@ -703,20 +743,21 @@ export class RoomEngine {
 
   /** Graceful shutdown: every socket closes with 1012 (clients reconnect elsewhere); members turn away. */
   async shutdown(): Promise<void> {
-    this.closing = true;
+    // Members turn away: no grace runs out here, and no other instance is swept from here.
+    this.away.close();
+    this.lease?.stop();
     for (const connection of [...this.connections]) connection.closeFor('serviceRestart');
     await this.idle();
   }
 
   async close(): Promise<void> {
-    this.closing = true;
+    this.away.close();
+    this.lease?.stop();
     // The rooms held here are current up to this instant in their copies (a clean shutdown loses nothing).
     if (this.options.archive) {
       this.options.archive.vouch([...this.hubs.keys()]);
       await this.options.archive.flush();
     }
-    for (const timer of this.awayTimers.values()) this.clock.clearTimeout(timer);
-    this.awayTimers.clear();
     const hubs = [...this.hubs.values()];
     this.hubs.clear();
     await Promise.allSettled(hubs.map(({ hub }) => hub.close()));
@@ -794,45 +835,21 @@ export class RoomEngine {
     }
   }
 
-  private scheduleAway(roomId: string, userId: string, awaySince: number) {
-    const key = `${roomId}\n${userId}`;
-    this.cancelAway(roomId, userId);
-    if (this.closing) return;
-    const delay = Math.max(0, awaySince + this.tuning.awayGraceMs - this.clock.now());
-    const timer = this.clock.setTimeout(() => {
-      this.awayTimers.delete(key);
-      // The sweep inside every write removes members whose grace is over.
-      void this.track(
-        this.transact(roomId, () => ({ kind: 'unchanged' })).catch((error: unknown) =>
-          this.log.warn({ err: error, roomId }, 'away sweep failed'),
-        ),
-      );
-    }, delay);
-    this.awayTimers.set(key, timer);
-  }
-
-  private cancelAway(roomId: string, userId: string) {
-    const key = `${roomId}\n${userId}`;
-    const timer = this.awayTimers.get(key);
-    if (timer === undefined) return;
-    this.clock.clearTimeout(timer);
-    this.awayTimers.delete(key);
-  }
-
   /**
    * One read-modify-write of a room: sweep expired members, apply `step`, settle, and write with
    * compare-and-set. A visible change bumps seq and goes out on the room channel in the same write.
    */
   private async transact(
     roomId: string,
-    step: (room: RoomRecord, ctx: Context) => Outcome,
+    step: (room: RoomRecord, ctx: Context, opened: boolean) => Outcome,
     options: TransactOptions = {},
   ): Promise<Transaction> {
     let last: Transaction = { outcome: { kind: 'unchanged' }, record: undefined, wrote: false };
     let effects: { before: RoomRecord | undefined; after: RoomRecord; restoredFrom?: RoomRecord } | undefined;
-    // The room's durable copy, read once the store turns out to have no record of a room to create.
-    let archived: { record: RoomRecord; savedAt: number } | null | undefined = this.options.archive ? undefined : null;
-    let lookInArchive = false;
+    // Read once the store turns out to have no record of a room to create (nothing to read without the ports).
+    let opening: Opening | undefined =
+      this.options.archive || this.options.roomDefaults ? undefined : { archived: null, control: undefined };
+    let needsOpening = false;
     const change = (versioned: { value: unknown } | undefined) => {
       const ctx: Context = { now: this.clock.now(), tuning: this.tuning };
       const current = versioned && asRecord(versioned.value);
@@ -841,21 +858,28 @@ export class RoomEngine {
         last = { outcome: { kind: 'rejected', code: 'not_joined' }, record: undefined, wrote: false };
         return undefined;
       }
-      if (!current && archived === undefined) {
-        lookInArchive = true;
+      if (!current && !opening) {
+        needsOpening = true;
         return undefined;
       }
-      const restored =
-        !current && archived
-          ? restoreRoom(archived.record, { ...archived, now: ctx.now, epoch: randomUUID() })
-          : undefined;
+      const archived = current ? null : (opening?.archived ?? null);
+      const restored = archived
+        ? restoreRoom(archived.record, { ...archived, now: ctx.now, epoch: randomUUID() })
+        : undefined;
       const draft =
         current !== undefined
           ? structuredClone(current)
           : (restored ??
-            newRoom({ roomId, epoch: randomUUID(), sessionId: randomUUID(), now: ctx.now, ...options.create! }));
+            newRoom({
+              roomId,
+              epoch: randomUUID(),
+              sessionId: randomUUID(),
+              now: ctx.now,
+              ...options.create!,
+              ...(opening?.control ? { control: opening.control } : {}),
+            }));
       const removed = sweepAway(draft, ctx);
-      const outcome = step(draft, ctx);
+      const outcome = step(draft, ctx, !current);
       last = { outcome, record: current, wrote: false };
       if (outcome.kind === 'rejected' || outcome.kind === 'early') return undefined;
       if (!current && !restored && outcome.kind === 'unchanged') return undefined;
@@ -888,9 +912,8 @@ export class RoomEngine {
       return { next: draft, announce, result: undefined };
     };
     let written = await updateRoom(this.store, roomId, change);
-    if (lookInArchive) {
-      archived = await this.readArchive(roomId);
-      if (archived) this.log.warn({ roomId, seq: archived.record.seq }, 'room restored from its durable copy');
+    if (needsOpening) {
+      opening = await this.opening(roomId);
       written = await updateRoom(this.store, roomId, change);
     }
     if (!written) return last;
@@ -928,13 +951,23 @@ export class RoomEngine {
     }
   }
 
-  private async readArchive(roomId: string) {
-    try {
-      return (await this.options.archive?.load(roomId)) ?? null;
-    } catch (error) {
-      this.log.warn({ err: error, roomId }, "could not read the room's durable copy; starting it afresh");
-      return null;
-    }
+  /** What a room to create starts from. Neither lookup keeps a party from starting when it fails. */
+  private async opening(roomId: string): Promise<Opening> {
+    const [archived, defaults] = await Promise.all([
+      this.options.archive?.load(roomId).then(
+        (found) => found ?? null,
+        (error: unknown) => {
+          this.log.warn({ err: error, roomId }, "could not read the room's durable copy; starting it afresh");
+          return null;
+        },
+      ) ?? null,
+      this.options.roomDefaults?.(roomId).catch((error: unknown) => {
+        this.log.warn({ err: error, roomId }, "could not read the guild's room defaults; everyone controls");
+        return undefined;
+      }),
+    ]);
+    if (archived) this.log.warn({ roomId, seq: archived.record.seq }, 'room restored from its durable copy');
+    return { archived, control: defaults?.control };
   }
 
   /** Side effects of a write that must not hold the room: events, watch history, timers, closing. */
@@ -962,7 +995,7 @@ export class RoomEngine {
     for (const member of after.members) {
       const was = before?.members.find((m) => m.userId === member.userId);
       if (member.awaySince !== null && member.connections.length === 0 && was?.awaySince !== member.awaySince) {
-        this.scheduleAway(roomId, member.userId, member.awaySince);
+        this.away.schedule(roomId, member.userId, member.awaySince);
       }
     }
     if (before && before.members.length > 0 && after.members.length === 0) {

@@ -1,19 +1,11 @@
-import { applyState, type RoomSnapshot, type StateMessage } from '@dpp/shared';
-import type { TimerHandle } from './ports.ts';
+import { applyState, type RoomSnapshot } from '@dpp/shared';
+import type { EventBus } from '../infra/event-bus.ts';
+import { type Envelope, envelopeSchema, roomChannel } from './bus-messages.ts';
+import type { Clock, RoomLogger, RoomObserver, TimerHandle } from './ports.ts';
 import { itemEndsAt } from './room-logic.ts';
 import type { RoomRecord } from './room-record.ts';
 import { toSnapshot } from './room-record.ts';
 import { creditsStartAt } from './up-next.ts';
-
-/** What travels on the room's bus channel with every write that changes what clients see. */
-export interface Envelope {
-  epoch: string;
-  frame: StateMessage;
-  /** When the input that caused it was accepted (performance clock, ms), for the latency histogram. */
-  acceptedAt: number;
-}
-
-export const roomChannel = (roomId: string) => `room:${roomId}`;
 
 /** A connection as the hub sees it: somewhere to send text. */
 export interface HubMember {
@@ -26,23 +18,18 @@ export type TimerKind = 'item' | 'wait' | 'credits' | 'upnext';
 
 /** What the hub needs from its engine. */
 export interface HubHost {
-  readonly now: () => number;
-  setTimer(callback: () => void, ms: number): TimerHandle;
-  clearTimer(handle: TimerHandle): void;
+  readonly clock: Clock;
+  readonly bus: Pick<EventBus, 'subscribe'>;
+  readonly observer: Pick<RoomObserver, 'broadcast' | 'socketMessage'>;
+  readonly log: RoomLogger;
   readRoom(roomId: string): Promise<RoomRecord | undefined>;
-  subscribe(channel: string, handler: (message: unknown) => void): Promise<() => Promise<void>>;
-  /** Timers: the engine re-checks against the store; a duplicate from another instance is a no-op. */
-  itemTimer(roomId: string, rev: number): void;
-  waitTimer(roomId: string, rev: number): void;
-  /** The playing item reached its credits. */
-  creditsTimer(roomId: string, rev: number): void;
-  /** The "Up next" countdown ran out. */
-  upNextTimer(roomId: string): void;
+  /**
+   * A room timer ran out (`rev`: the playback it was armed for; 0 for "Up next"): the engine re-checks
+   * against the store, so a duplicate from another instance is a no-op.
+   */
+  fired(roomId: string, kind: TimerKind, rev: number): void;
   /** Local connections whose member the store no longer has (the store lost data): join them again. */
-  rejoin(roomId: string, members: HubMember[], record: RoomRecord | undefined): void;
-  observeBroadcast(latencyMs: number): void;
-  countSent(type: 'state' | 'snapshot', count: number): void;
-  reportError(error: unknown, message: string): void;
+  rejoin(roomId: string, members: HubMember[]): void;
 }
 
 type Position =
@@ -50,12 +37,6 @@ type Position =
   | { kind: 'active'; epoch: string; seq: number; connectionId: string; userId: string };
 
 const perfNow = () => performance.timeOrigin + performance.now();
-
-function isEnvelope(value: unknown): value is Envelope {
-  if (typeof value !== 'object' || value === null) return false;
-  const { epoch, frame } = value as Partial<Envelope>;
-  return typeof epoch === 'string' && frame?.type === 'state' && typeof frame.seq === 'number';
-}
 
 /**
  * The room on this instance: one bus subscription, a mirror of the public state, and the local
@@ -90,7 +71,7 @@ export class RoomHub {
   }
 
   async open(): Promise<void> {
-    this.unsubscribe = await this.host.subscribe(roomChannel(this.roomId), (message) => this.receive(message));
+    this.unsubscribe = await this.host.bus.subscribe(roomChannel(this.roomId), (message) => this.receive(message));
     await this.resync();
   }
 
@@ -126,12 +107,18 @@ export class RoomHub {
   }
 
   private receive(message: unknown) {
-    if (this.closed || !isEnvelope(message)) return;
-    if (this.resyncing) {
-      this.buffered.push(message);
+    if (this.closed) return;
+    const parsed = envelopeSchema.safeParse(message);
+    if (!parsed.success) {
+      this.host.log.warn({ roomId: this.roomId, err: parsed.error }, 'dropped a malformed room broadcast');
       return;
     }
-    this.apply(message);
+    const envelope = parsed.data;
+    if (this.resyncing) {
+      this.buffered.push(envelope);
+      return;
+    }
+    this.apply(envelope);
   }
 
   private apply(envelope: Envelope) {
@@ -159,8 +146,8 @@ export class RoomHub {
         if (member.sendText(text)) sent += 1;
       }
     }
-    if (sent > 0) this.host.countSent('state', sent);
-    this.host.observeBroadcast(perfNow() - envelope.acceptedAt);
+    if (sent > 0) this.host.observer.socketMessage('out', 'state', sent);
+    this.host.observer.broadcast(perfNow() - envelope.acceptedAt);
     this.schedule();
   }
 
@@ -170,7 +157,7 @@ export class RoomHub {
     position.epoch = this.epoch;
     position.seq = this.mirror.seq;
     if (member.sendText(JSON.stringify({ type: 'snapshot', reason, snapshot: this.mirror }))) {
-      this.host.countSent('snapshot', 1);
+      this.host.observer.socketMessage('out', 'snapshot', 1);
     }
   }
 
@@ -210,7 +197,7 @@ export class RoomHub {
       record = await this.host.readRoom(this.roomId);
     } catch (error) {
       // The store is unreachable: keep what we have; the next message or reconnect tries again.
-      this.host.reportError(error, 'room resync failed');
+      this.host.log.warn({ err: error, roomId: this.roomId }, 'room resync failed');
       return;
     }
     if (this.closed) return;
@@ -231,16 +218,16 @@ export class RoomHub {
         p.kind === 'active' &&
         !record?.members.some((m) => m.userId === p.userId && m.connections.includes(p.connectionId)),
     );
-    if (orphans.length > 0)
+    if (orphans.length > 0) {
       this.host.rejoin(
         this.roomId,
         orphans.map(([member]) => member),
-        record,
       );
+    }
   }
 
   private clearTimers() {
-    for (const timer of this.timers) this.host.clearTimer(timer);
+    for (const timer of this.timers) this.host.clock.clearTimeout(timer);
     this.timers = [];
   }
 
@@ -249,26 +236,30 @@ export class RoomHub {
     this.clearTimers();
     const room = this.mirror;
     if (this.closed || !room) return;
-    const now = this.host.now();
+    const now = this.host.clock.now();
     const { rev } = room.playback;
     const creditsAt = creditsStartAt(room);
     // Once per playback rev: a broadcast that re-arms the timers does not announce twice.
     if (creditsAt !== undefined && !room.upNext && this.creditsFiredRev !== rev) {
       const inMs = retry?.kind === 'credits' ? retry.inMs : creditsAt - now;
-      this.timers.push(this.host.setTimer(() => this.host.creditsTimer(this.roomId, rev), Math.max(0, inMs)));
+      this.arm('credits', rev, inMs);
     }
     if (room.upNext) {
       const inMs = retry?.kind === 'upnext' ? retry.inMs : room.upNext.startsAt - now;
-      this.timers.push(this.host.setTimer(() => this.host.upNextTimer(this.roomId), Math.max(0, inMs)));
+      this.arm('upnext', 0, inMs);
     }
     const endsAt = itemEndsAt(room);
     if (endsAt !== undefined) {
       const inMs = retry?.kind === 'item' ? retry.inMs : endsAt - now;
-      this.timers.push(this.host.setTimer(() => this.host.itemTimer(this.roomId, rev), Math.max(0, inMs)));
+      this.arm('item', rev, inMs);
     }
     if (room.playback.status === 'waiting' && room.playback.waitUntil !== null) {
       const inMs = retry?.kind === 'wait' ? retry.inMs : room.playback.waitUntil - now;
-      this.timers.push(this.host.setTimer(() => this.host.waitTimer(this.roomId, rev), Math.max(0, inMs)));
+      this.arm('wait', rev, inMs);
     }
+  }
+
+  private arm(kind: TimerKind, rev: number, inMs: number) {
+    this.timers.push(this.host.clock.setTimeout(() => this.host.fired(this.roomId, kind, rev), Math.max(0, inMs)));
   }
 }

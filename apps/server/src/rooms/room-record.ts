@@ -70,6 +70,8 @@ export function newRoom(options: {
   creatorId: string | null;
   instanceId: string | null;
   now: number;
+  /** Who may control it at first (the guild's default); everyone when unsaid. */
+  control?: RoomSettings['control'];
 }): RoomRecord {
   return {
     schema: 1,
@@ -91,7 +93,7 @@ export function newRoom(options: {
     },
     queue: [],
     members: [],
-    settings: { control: 'everyone' },
+    settings: { control: options.control ?? 'everyone' },
     nextEntry: 1,
   };
 }

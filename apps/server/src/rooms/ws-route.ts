@@ -7,8 +7,7 @@ import { DiscordProxyVerifier } from '../auth/discord-proxy.ts';
 import type { Config } from '../config.ts';
 import { AddressCaps } from './address-caps.ts';
 import { Heartbeat } from './heartbeat.ts';
-import type { RoomSocket } from './ports.ts';
-import type { HelloVouch } from './room-engine.ts';
+import type { HelloVouch, RoomSocket } from './ports.ts';
 
 export const HEARTBEAT_INTERVAL_MS = 15_000;
 /** How long shutdown waits for clients to answer the 1012 close before cutting them off. */

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../../../tests/support/wait.ts';
 import { watchSessions } from '../../src/db/schema.ts';
 import { type App, buildTestApp, signIn } from '../library/support/test-app.ts';
+import { raceRetries } from './support/race-retries.ts';
 
 const BOT_TOKEN = randomBytes(24).toString('base64url');
 const GUILD = '100000000000000001';
@@ -122,6 +123,30 @@ describe('/api/bot/*', () => {
     expect(retry.json<RoomResponse>().snapshot.queue).toHaveLength(2);
     const other = await command(roomId, ALICE, { op: 'queue.add', itemId }, { 'idempotency-key': 'another' });
     expect(other.json<RoomResponse>().snapshot.queue).toHaveLength(3);
+  });
+
+  it('applies two concurrent retries of one command (same Idempotency-Key) once, with one answer for both', async () => {
+    const roomId = newRoom();
+    const key = { 'idempotency-key': '900000000000000002:queue.add' };
+    expect((await command(roomId, ALICE, { op: 'load', itemId })).statusCode).toBe(200);
+    const { answers, lookups } = await raceRetries(app, () => command(roomId, ALICE, { op: 'queue.add', itemId }, key));
+    const [first, retry] = answers;
+    expect(lookups).toBe(1);
+    expect([first!.statusCode, retry!.statusCode]).toEqual([200, 200]);
+    expect(retry!.json()).toEqual(first!.json());
+    expect(first!.json<RoomResponse>().snapshot.queue).toHaveLength(2);
+    expect((await snapshot(roomId)).queue).toHaveLength(2);
+  });
+
+  it('applies a retry afresh when the first try failed', async () => {
+    const roomId = newRoom();
+    const key = { 'idempotency-key': '900000000000000003:play' };
+    const refused = await command(roomId, ALICE, { op: 'play' }, key);
+    expect(refused.json().error.code).toBe('no_room');
+    expect((await command(roomId, ALICE, { op: 'load', itemId })).statusCode).toBe(200);
+    const retry = await command(roomId, ALICE, { op: 'play' }, key);
+    expect(retry.statusCode).toBe(200);
+    expect(retry.json<RoomResponse>().snapshot.playback.status).toBe('playing');
   });
 
   it('in hosts mode refuses a non-host without the DJ role, and lets DJ-role and Manage Server members control', async () => {

@@ -75,23 +75,103 @@ describe('room engine, bot side', () => {
     await engine.command(ROOM, user('ada'), { op: 'load', itemId: 'm1' });
     await engine.command(ROOM, user('ada'), { op: 'settings', control: 'hosts' });
     expect(await engine.command(ROOM, user('bob'), { op: 'pause' })).toMatchObject({ ok: false, code: 'not_allowed' });
-    expect(await engine.command(ROOM, user('bob'), { op: 'pause' }, undefined, async () => true)).toMatchObject({
-      ok: true,
-    });
+    const privileged = async () => true;
+    expect(await engine.command(ROOM, user('bob'), { op: 'pause' }, { privileged })).toMatchObject({ ok: true });
   });
 
   it('end deletes the room, emits empty, records the end and closes its connections', async () => {
-    expect(await engine.end(ROOM)).toBe(false);
+    expect(await engine.end(ROOM)).toEqual({ ok: true, ended: false });
     await engine.command(ROOM, user('ada'), { op: 'load', itemId: 'm1' });
     const client = new TestClient(engine, 'bob');
     client.hello(ROOM, 'bob');
     await client.flush();
-    expect(await engine.end(ROOM)).toBe(true);
+    expect(await engine.end(ROOM)).toEqual({ ok: true, ended: true });
     await engine.idle();
     expect(await engine.snapshot(ROOM)).toBeUndefined();
     expect(events).toEqual([`empty ${ROOM}`]);
     expect(watch.filter((w) => w.startsWith('ended'))).toEqual([`ended ${ROOM}`]);
-    expect(client.closeCode).toBe(CLOSE_CODES.forbidden.code);
-    expect(await engine.end(ROOM)).toBe(false);
+    expect(client.closeCode).toBe(CLOSE_CODES.roomEnded.code);
+    expect(await engine.end(ROOM)).toEqual({ ok: true, ended: false });
+  });
+
+  it('a command that may not open the room answers not_joined; one that opens it for voice counts its actor present', async () => {
+    expect(await engine.command(ROOM, user('ada'), { op: 'pause' }, { opens: false })).toMatchObject({
+      ok: false,
+      code: 'not_joined',
+    });
+    expect(await engine.command(ROOM, user('ada'), { op: 'load', itemId: 'm1' }, { opens: 'voice' })).toMatchObject({
+      ok: true,
+      snapshot: { members: [{ userId: 'ada', role: 'host', state: 'ready' }], playback: { itemId: 'm1' } },
+    });
+    expect(await engine.voiceMembers(ROOM)).toEqual(['ada']);
+  });
+
+  it('ends a room only for someone who may control it: in hosts mode a host, or whoever the guild empowers', async () => {
+    await engine.command(ROOM, user('ada'), { op: 'load', itemId: 'm1' });
+    await engine.command(ROOM, user('ada'), { op: 'settings', control: 'hosts' });
+    expect(await engine.end(ROOM, { actor: user('bob') })).toEqual({
+      ok: false,
+      code: 'not_allowed',
+      message: expect.any(String),
+    });
+    expect(await engine.end(ROOM, { actor: user('bob'), privileged: async () => false })).toMatchObject({ ok: false });
+    expect(await engine.snapshot(ROOM)).toBeDefined();
+    expect(await engine.end(ROOM, { actor: user('bob'), privileged: async () => true })).toEqual({
+      ok: true,
+      ended: true,
+    });
+
+    await engine.command(ROOM, user('ada'), { op: 'load', itemId: 'm1' });
+    await engine.command(ROOM, user('ada'), { op: 'settings', control: 'hosts' });
+    expect(await engine.end(ROOM, { actor: user('ada') })).toEqual({ ok: true, ended: true });
+  });
+
+  it("reconciles a guild's voice presence: listed people present, everyone else in voice away", async () => {
+    const other = '100000000000000001:200000000000000002';
+    await engine.command(ROOM, user('ada'), { op: 'load', itemId: 'm1' }, { opens: 'voice' });
+    await engine.command(other, user('cy'), { op: 'load', itemId: 'm1' }, { opens: 'voice' });
+    const resolved: string[] = [];
+    const channels = new Map([['200000000000000001', ['bob']]]);
+    await engine.reconcileVoice('100000000000000001', channels, async (id) => {
+      resolved.push(id);
+      return user(id);
+    });
+    expect(resolved).toEqual(['bob']);
+    expect(await engine.voiceMembers(ROOM)).toEqual(['bob']);
+    expect((await engine.snapshot(ROOM))!.members.find((m) => m.userId === 'ada')?.state).toBe('away');
+    expect(await engine.voiceMembers(other)).toEqual([]);
+  });
+});
+
+describe('room engine, a room opened in a guild', () => {
+  const defaults = new Map<string, 'everyone' | 'hosts'>([['100000000000000001', 'hosts']]);
+  const roomDefaults = async (roomId: string) => {
+    if (roomId.startsWith('broken:')) throw new Error('database down');
+    return { control: defaults.get(roomId.split(':')[0]!) ?? 'everyone' };
+  };
+  let engine: RoomEngine;
+  beforeEach(async () => {
+    engine = await startEngine({ clock: new ManualClock(), roomDefaults });
+  });
+  afterEach(() => engine.close());
+
+  it("starts with the guild's control mode whoever opens it: a member of the activity, or a command", async () => {
+    const client = new TestClient(engine, 'ada');
+    client.hello(ROOM, 'ada');
+    await client.flush();
+    expect((await engine.snapshot(ROOM))!.settings.control).toBe('hosts');
+    expect(await engine.command(ROOM, user('bob'), { op: 'load', itemId: 'm1' })).toMatchObject({
+      ok: false,
+      code: 'not_allowed',
+    });
+
+    const elsewhere = '100000000000000009:200000000000000001';
+    await engine.command(elsewhere, user('bob'), { op: 'load', itemId: 'm1' });
+    expect((await engine.snapshot(elsewhere))!.settings.control).toBe('everyone');
+  });
+
+  it('starts as everyone when the defaults cannot be read', async () => {
+    await engine.command('broken:room', user('ada'), { op: 'load', itemId: 'm1' });
+    expect((await engine.snapshot('broken:room'))!.settings.control).toBe('everyone');
   });
 });

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { BotPlayResponse, BotSearchResponse } from '@dpp/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, buildTestApp } from '../library/support/test-app.ts';
+import { raceRetries } from './support/race-retries.ts';
 
 const BOT_TOKEN = randomBytes(24).toString('base64url');
 const GUILD = '100000000000000003';
@@ -56,6 +57,16 @@ describe('/play on the server', () => {
     const first = await play(roomId, USERS[0]!, items[0]!, 'interaction-1:play');
     const retry = await play(roomId, USERS[0]!, items[0]!, 'interaction-1:play');
     expect(retry.json<BotPlayResponse>().entryId).toBe(first.json<BotPlayResponse>().entryId);
+    expect((await app.rooms.snapshot(roomId))?.queue).toHaveLength(1);
+  });
+
+  it('applies two concurrent retries of one /play once, answering both alike', async () => {
+    const roomId = `${GUILD}:200000000000000034`;
+    const { answers, lookups } = await raceRetries(app, () => play(roomId, USERS[0]!, items[0]!, 'interaction-2:play'));
+    const [first, retry] = answers;
+    expect(lookups).toBe(1);
+    expect(retry!.json()).toEqual(first!.json());
+    expect(first!.json<BotPlayResponse>().outcome).toBe('started');
     expect((await app.rooms.snapshot(roomId))?.queue).toHaveLength(1);
   });
 

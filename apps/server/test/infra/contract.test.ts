@@ -108,6 +108,16 @@ for (const { name, make, available } of implementations)
         expect(await b.cache.getBytes('seg:1')).toBeUndefined();
       });
 
+      it('sets a key that holds nothing for exactly one of many concurrent callers, across instances', async () => {
+        const claims = await Promise.all(
+          Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).cache.setIfAbsent('claim:1', { by: i }, 10_000)),
+        );
+        expect(claims.filter(Boolean)).toHaveLength(1);
+        expect(await a.cache.get('claim:1')).toEqual({ by: claims.indexOf(true) });
+        await b.cache.delete('claim:1');
+        expect(await a.cache.setIfAbsent('claim:1', { by: 'again' }, 10_000)).toBe(true);
+      });
+
       it('makes one load for 50 concurrent misses of one key', async () => {
         let loads = 0;
         let release!: () => void;

@@ -159,7 +159,7 @@ describe('durable rooms', () => {
     await ada.flush();
     await archive.flush();
     expect(await row()).toBeDefined();
-    expect(await engine.end(ROOM)).toBe(true);
+    expect(await engine.end(ROOM)).toEqual({ ok: true, ended: true });
     await archive.flush();
     expect(await row()).toBeUndefined();
 

@@ -1,6 +1,8 @@
 import { CLOSE_CODES } from '@dpp/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { WatchLog } from '../../src/rooms/ports.ts';
+import { MemoryCache } from '../../src/infra/memory-cache.ts';
+import { EVENTS_CHANNEL, roomChannel } from '../../src/rooms/bus-messages.ts';
+import { cacheLeases, type WatchLog } from '../../src/rooms/ports.ts';
 import type { RoomEngine } from '../../src/rooms/room-engine.ts';
 import { ManualClock, memoryBackend, startEngine, TestClient } from './support/harness.ts';
 
@@ -631,6 +633,65 @@ describe('room engine', () => {
       } finally {
         await a.close();
         await b.close();
+      }
+    });
+
+    it("takes a crashed instance's connections out of its rooms, and lets it back in if it was alive after all", async () => {
+      const backend = memoryBackend();
+      const cache = new MemoryCache();
+      const leases = cacheLeases(cache);
+      // Each sweeps before it renews, so a lapsed lease is seen by the other instance first.
+      const leasing = { ttlMs: 60_000, renewMs: 20_000, sweepMs: 5_000 };
+      const a = await startEngine({ clock, leases, leasing }, backend);
+      const b = await startEngine({ clock, leases, leasing }, backend);
+      const settleBoth = async () => {
+        await a.idle();
+        await b.idle();
+      };
+      try {
+        const ada = await join('ada', ROOM, a);
+        const bob = await join('bob', ROOM, b);
+        await settleBoth();
+        const state = (name: string) => bob.snapshot?.members.find((m) => m.userId === name)?.state;
+        expect([state('ada'), state('bob')]).toEqual(['buffering', 'buffering']);
+
+        // Instance a's lease lapses (as when it dies without a clean shutdown): b's next sweep takes Ada out.
+        await cache.delete(`roomlease:${a.instanceId}`);
+        await clock.advance(5_000, settleBoth);
+        expect([state('ada'), state('bob')]).toEqual(['away', 'buffering']);
+
+        // Instance a was alive after all: at its next renewal it finds its lease lapsed and rejoins Ada.
+        await clock.advance(15_000, settleBoth);
+        expect(state('ada')).not.toBe('away');
+        expect(ada.snapshot?.members.find((m) => m.userId === 'ada')?.state).not.toBe('away');
+
+        // Sweeps now find every lease alive and change nothing.
+        const seq = bob.snapshot?.seq;
+        await clock.advance(10_000, settleBoth);
+        expect(bob.snapshot?.seq).toBe(seq);
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    });
+
+    it('drops malformed bus messages: a room and its members go on as before', async () => {
+      const backend = memoryBackend();
+      const warnings: string[] = [];
+      const log = { warn: (_: object, message: string) => warnings.push(message), error() {} };
+      const a = await startEngine({ clock, log }, backend);
+      try {
+        const ada = await join('ada', ROOM, a);
+        await backend.bus.publish(roomChannel(ROOM), { epoch: 'x', frame: { type: 'state', seq: 'two' } });
+        await backend.bus.publish(EVENTS_CHANNEL, { kind: 'removed', roomId: ROOM });
+        await a.idle();
+        expect(warnings).toEqual(['dropped a malformed room broadcast', 'dropped a malformed room event']);
+        expect(ada.closeCode).toBeUndefined();
+        ada.command({ op: 'queue.add', itemId: 'm1' });
+        await ada.flush();
+        expect(ada.snapshot?.queue.map((e) => e.itemId)).toEqual(['m1']);
+      } finally {
+        await a.close();
       }
     });
 

@@ -10,8 +10,8 @@ import { MemoryEventBus } from '../../../src/infra/memory-event-bus.ts';
 import { MemoryRoomStore } from '../../../src/infra/memory-room-store.ts';
 import type { RoomStore } from '../../../src/infra/room-store.ts';
 import type { RoomConnection } from '../../../src/rooms/connection.ts';
-import type { Clock, ItemLookup, RoomSocket } from '../../../src/rooms/ports.ts';
-import { RoomEngine, type RoomEngineOptions, type RoomUser } from '../../../src/rooms/room-engine.ts';
+import type { Clock, ItemLookup, RoomSocket, RoomUser } from '../../../src/rooms/ports.ts';
+import { RoomEngine, type RoomEngineOptions } from '../../../src/rooms/room-engine.ts';
 import type { ItemInfo } from '../../../src/rooms/room-logic.ts';
 
 export { ManualClock } from '@dpp/shared/testing';
