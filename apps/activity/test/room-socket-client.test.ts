@@ -199,14 +199,14 @@ describe('RoomSocketClient', () => {
     expect(h.sockets).toHaveLength(1);
   });
 
-  it('says the party was ended, not failed, when the room ends, and does not reconnect', () => {
+  it('says the party was ended, not failed, when the room ends, and does not reconnect', async () => {
     const h = harness();
     h.connection.start();
     h.last().handlers.open();
     h.last().welcome();
     h.last().handlers.close(CLOSE_CODES.roomEnded.code, 'The watch party has ended.');
     expect(h.statuses.at(-1)).toBe('ended');
-    h.timers.advance(60_000);
+    await h.clock.advance(60_000);
     expect(h.sockets).toHaveLength(1);
   });
 

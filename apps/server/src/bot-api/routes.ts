@@ -71,7 +71,6 @@ function commandError(code: ErrorCode, message: string): HttpError {
   if (code === 'not_joined') return new HttpError(404, BOT_API_ERRORS.noRoom, NO_ROOM);
   return new HttpError(COMMAND_STATUS[code] ?? 400, code, COMMAND_MESSAGES[code] ?? message);
 }
-}
 
 function header(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];

@@ -1,6 +1,6 @@
+import { guildOfRoom } from '@dpp/shared';
 import type { Db } from '../db/database.ts';
 import { readGuildSettings } from '../db/guild-settings.ts';
-import { guildOfRoom } from '../library/plugin.ts';
 import type { RoomDefaults } from './room-engine.ts';
 
 /** What Discord says of a member of a guild: the Manage Server permission and their roles. */
