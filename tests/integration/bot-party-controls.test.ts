@@ -5,8 +5,8 @@
 import { InteractionResponseType } from 'discord.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type FakeDiscord, isEphemeral, messageText, startFakeDiscord } from '../fakes/discord/index.ts';
+import { type App, type Bot, startBot, startServer } from '../support/bot-and-server.ts';
 import { waitFor } from '../support/wait.ts';
-import { type App, type Bot, startBot, startServer } from './support/bot-and-server.ts';
 
 const buttons = (message: { components?: unknown[] } | undefined) =>
   JSON.parse(JSON.stringify(message?.components ?? [])).flatMap(
@@ -22,7 +22,7 @@ describe('the remote, the queue and history through the bot, against the real se
     const server = await startServer();
     app = server.app;
     fake = await startFakeDiscord();
-    bot = await startBot(fake, server, { emptyGraceMs: 60_000 });
+    bot = await startBot(fake, server, { tuning: { emptyGraceMs: 60_000 } });
   });
   afterAll(async () => {
     await bot?.stop();
