@@ -109,7 +109,8 @@ export async function startBot(
     ...(errors ? { errors } : {}),
   });
   await bot.start();
-  return bot;
+  // Its own error reporting (with SENTRY_DSN) stops with it, as in its own process.
+  return { ...bot, stop: () => bot.stop().then(() => errors?.close()) };
 }
 
 /** Puts a user in a voice channel (or out of voice with null) and waits until the bot has seen it. */
