@@ -29,7 +29,17 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     projects: [
-      { extends: true, test: { name: 'unit', include: unit, setupFiles: ['tests/support/unit-guard.ts'] } },
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: unit,
+          setupFiles: ['tests/support/unit-guard.ts'],
+          // Pure tests share the loaded modules: most of a fresh worker's time is importing them.
+          pool: 'threads',
+          isolate: false,
+        },
+      },
       {
         extends: true,
         test: {

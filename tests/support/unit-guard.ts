@@ -19,17 +19,23 @@ for (const name of ['spawn', 'spawnSync', 'exec', 'execSync', 'execFile', 'execF
 }
 syncBuiltinESMExports();
 
-const connect = net.Socket.prototype.connect as (...args: unknown[]) => net.Socket;
-net.Socket.prototype.connect = function guarded(this: net.Socket, ...args: unknown[]) {
-  const [first, second] = args;
-  const options = (typeof first === 'object' && first !== null ? first : { port: first, host: second }) as {
-    port?: number | string;
-    host?: string;
-    path?: string;
-  };
-  if (options.path === undefined) {
-    if (SERVICE_PORTS.has(Number(options.port))) refuse(`a connection to port ${options.port}`);
-    if (!LOOPBACK.has(options.host)) refuse(`a connection to ${options.host}`);
-  }
-  return connect.apply(this, args);
-} as typeof net.Socket.prototype.connect;
+// The unit project shares its workers between files: guard once.
+const connect = net.Socket.prototype.connect as ((...args: unknown[]) => net.Socket) & { guarded?: true };
+if (!connect.guarded)
+  net.Socket.prototype.connect = Object.assign(
+    function guarded(this: net.Socket, ...args: unknown[]) {
+      // net.connect() passes its normalised [options, callback] as one array.
+      const [first, second] = Array.isArray(args[0]) ? (args[0] as unknown[]) : args;
+      const options = (typeof first === 'object' && first !== null ? first : { port: first, host: second }) as {
+        port?: number | string;
+        host?: string;
+        path?: string;
+      };
+      if (options.path === undefined) {
+        if (SERVICE_PORTS.has(Number(options.port))) refuse(`a connection to port ${options.port}`);
+        if (!LOOPBACK.has(options.host)) refuse(`a connection to ${options.host}`);
+      }
+      return connect.apply(this, args);
+    },
+    { guarded: true as const },
+  ) as typeof net.Socket.prototype.connect;
