@@ -5,14 +5,7 @@
 import { InteractionResponseType } from 'discord.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type FakeDiscord, isEphemeral, messageText, startFakeDiscord } from '../fakes/discord/index.ts';
-import {
-  type App,
-  type Bot,
-  roomCommand,
-  startBot,
-  startServer,
-  type TestServer,
-} from '../support/bot-and-server.ts';
+import { type App, type Bot, roomCommand, startBot, startServer, type TestServer } from '../support/bot-and-server.ts';
 import { waitFor } from '../support/wait.ts';
 
 const buttons = (message: { components?: unknown[] } | undefined) =>
