@@ -5,8 +5,8 @@
 import { InteractionResponseType } from 'discord.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type FakeDiscord, isEphemeral, messageText, startFakeDiscord } from '../fakes/discord/index.ts';
+import { type App, type Bot, roomCommand, startBot, startServer, type TestServer } from '../support/bot-and-server.ts';
 import { waitFor } from '../support/wait.ts';
-import { type App, type Bot, startBot, startServer } from './support/bot-and-server.ts';
 
 const buttons = (message: { components?: unknown[] } | undefined) =>
   JSON.parse(JSON.stringify(message?.components ?? [])).flatMap(
@@ -17,12 +17,13 @@ describe('the remote, the queue and history through the bot, against the real se
   let app: App;
   let fake: FakeDiscord;
   let bot: Bot;
+  let server: TestServer;
 
   beforeAll(async () => {
-    const server = await startServer();
+    server = await startServer();
     app = server.app;
     fake = await startFakeDiscord();
-    bot = await startBot(fake, server, { emptyGraceMs: 60_000 });
+    bot = await startBot(fake, server, { tuning: { emptyGraceMs: 60_000 } });
   });
   afterAll(async () => {
     await bot?.stop();
@@ -55,12 +56,8 @@ describe('the remote, the queue and history through the bot, against the real se
       'Green Room Countdown',
     ]);
 
-    // Hosts only: Bob's press is refused privately and the queue stays.
-    await app.rooms.command(
-      roomId,
-      { userId: queued!.members.find((m) => m.role === 'host')!.userId, name: 'Alice', avatar: null },
-      { op: 'settings', control: 'hosts' },
-    );
+    // Hosts only (Alice, the host, says so): Bob's press is refused privately and the queue stays.
+    await roomCommand(server, roomId, alice, { op: 'settings', control: 'hosts' });
     const shown = await (await fake.command('queue', {}, { user: alice })).settled();
     const removeBlue = buttons(shown).find((b) => b.label === 'Remove 1. Deep Blue Timecode')!;
     const refused = await fake.press(removeBlue.custom_id!, { user: bob, message: shown });

@@ -5,9 +5,17 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type FakeDiscord, messageText, startFakeDiscord } from '../fakes/discord/index.ts';
+import {
+  type App,
+  type Bot,
+  inVoice as botSees,
+  roomCommand as serverCommand,
+  startBot,
+  startServer,
+  type TestServer,
+} from '../support/bot-and-server.ts';
 import { devSignIn, PartyClient } from '../support/party-client.ts';
 import { waitFor } from '../support/wait.ts';
-import { type App, type Bot, startBot, startServer } from './support/bot-and-server.ts';
 
 describe('the bot on a series night', () => {
   let app: App;
@@ -15,11 +23,13 @@ describe('the bot on a series night', () => {
   let token: string;
   let bot: Bot;
   let fake: FakeDiscord;
+  let server: TestServer;
 
   beforeAll(async () => {
-    ({ app, serverUrl, token } = await startServer());
+    server = await startServer();
+    ({ app, serverUrl, token } = server);
     fake = await startFakeDiscord();
-    bot = await startBot(fake, { serverUrl, token }, { emptyGraceMs: 60_000 });
+    bot = await startBot(fake, { serverUrl, token }, { tuning: { emptyGraceMs: 60_000 } });
   });
   afterAll(async () => {
     await bot?.stop();
@@ -27,24 +37,8 @@ describe('the bot on a series night', () => {
     await app?.close();
   });
 
-  async function inVoice(userId: string, channelId: string) {
-    await fake.dispatchVoiceState({ userId, channelId });
-    await waitFor(
-      () => bot.client.guilds.cache.get(fake.guild.id)?.voiceStates.cache.get(userId)?.channelId === channelId,
-      { what: 'the bot to see the voice state' },
-    );
-  }
-
-  async function roomCommand(roomId: string, userId: string, body: object) {
-    const response = await app.inject({
-      method: 'POST',
-      url: `/api/bot/rooms/${roomId}/commands`,
-      headers: { authorization: `Bearer ${token}`, 'x-acting-user': userId },
-      payload: body,
-    });
-    expect(response.statusCode, response.body).toBe(200);
-    return response.json() as { snapshot: { seq: number } };
-  }
+  const inVoice = (userId: string, channelId: string) => botSees(bot, fake, userId, channelId);
+  const roomCommand = (roomId: string, userId: string, body: object) => serverCommand(server, roomId, userId, body);
 
   async function episodes() {
     const source = await app.library.sourceFor(fake.guild.id);

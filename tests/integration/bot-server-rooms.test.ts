@@ -8,8 +8,17 @@ import type { APIMessage } from 'discord.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { BotTuning } from '../../apps/bot/src/context.ts';
 import { type FakeDiscord, messageText, startFakeDiscord } from '../fakes/discord/index.ts';
+import {
+  type App,
+  type Bot,
+  inVoice,
+  libraryItemId,
+  roomCommand as serverCommand,
+  startBot,
+  startServer,
+  type TestServer,
+} from '../support/bot-and-server.ts';
 import { waitFor } from '../support/wait.ts';
-import { type App, type Bot, startBot, startServer } from './support/bot-and-server.ts';
 
 const buttonLabels = (message: APIMessage | undefined) =>
   (JSON.parse(JSON.stringify(message?.components ?? [])) as { components: { label?: string }[] }[]).flatMap((row) =>
@@ -18,12 +27,13 @@ const buttonLabels = (message: APIMessage | undefined) =>
 
 describe('the bot and the real server, room by room', () => {
   let app: App;
-  let serverUrl: string;
   let token: string;
+  let server: TestServer;
   const started: { bot: Bot; fake: FakeDiscord }[] = [];
 
   beforeAll(async () => {
-    ({ app, serverUrl, token } = await startServer());
+    server = await startServer();
+    ({ app, token } = server);
   });
   afterAll(async () => {
     for (const { bot, fake } of started) {
@@ -40,41 +50,14 @@ describe('the bot and the real server, room by room', () => {
   ) {
     const fake = await startFakeDiscord();
     await seed(fake);
-    const bot = await startBot(fake, { serverUrl, token }, { emptyGraceMs: 60_000, ...tuning });
+    const bot = await startBot(fake, server, { tuning: { emptyGraceMs: 60_000, ...tuning } });
     started.push({ bot, fake });
     return { bot, fake };
   }
 
   /** Someone else acting on the room through the server's API (as the activity or another bot call would). */
-  async function roomCommand(roomId: string, userId: string, body: object) {
-    const response = await app.inject({
-      method: 'POST',
-      url: `/api/bot/rooms/${roomId}/commands`,
-      headers: { authorization: `Bearer ${token}`, 'x-acting-user': userId },
-      payload: body,
-    });
-    expect(response.statusCode, response.body).toBe(200);
-    return response.json() as { snapshot: { seq: number } };
-  }
-
-  async function demoItem(guildId: string, q: string): Promise<string> {
-    const response = await app.inject({
-      method: 'GET',
-      url: `/api/bot/search?guildId=${guildId}&q=${encodeURIComponent(q)}`,
-      headers: { authorization: `Bearer ${token}`, 'x-acting-user': guildId },
-    });
-    const id = (response.json() as { items: { id: string }[] }).items[0]?.id;
-    if (!id) throw new Error(`no demo item matches ${q}`);
-    return id;
-  }
-
-  async function inVoice(bot: Bot, fake: FakeDiscord, userId: string, channelId: string) {
-    await fake.dispatchVoiceState({ userId, channelId });
-    await waitFor(
-      () => bot.client.guilds.cache.get(fake.guild.id)?.voiceStates.cache.get(userId)?.channelId === channelId,
-      { what: 'the bot to see the voice state' },
-    );
-  }
+  const roomCommand = (roomId: string, userId: string, body: object) => serverCommand(server, roomId, userId, body);
+  const demoItem = (guildId: string, q: string) => libraryItemId(server, guildId, q);
 
   const memberNames = async (roomId: string) =>
     ((await app.rooms.snapshot(roomId))?.members ?? []).filter((m) => m.state !== 'away').map((m) => m.name);

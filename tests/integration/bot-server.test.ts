@@ -5,8 +5,8 @@
 import { InteractionResponseType } from 'discord.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type FakeDiscord, isEphemeral, messageText, startFakeDiscord } from '../fakes/discord/index.ts';
+import { type App, type Bot, inVoice, playSuggested, startBot, startServer } from '../support/bot-and-server.ts';
 import { waitFor } from '../support/wait.ts';
-import { type App, type Bot, startBot, startServer } from './support/bot-and-server.ts';
 
 const buttons = (message: { components?: unknown[] } | undefined) =>
   JSON.parse(JSON.stringify(message?.components ?? [])).flatMap(
@@ -23,7 +23,7 @@ describe('the bot against the real server', () => {
     const server = await startServer();
     ({ app, token } = server);
     fake = await startFakeDiscord();
-    bot = await startBot(fake, server, { emptyGraceMs: 30 });
+    bot = await startBot(fake, server, { tuning: { emptyGraceMs: 30 } });
   });
   afterAll(async () => {
     await bot?.stop();
@@ -49,16 +49,8 @@ describe('the bot against the real server', () => {
     });
     expect(settings.statusCode).toBe(200);
 
-    await fake.dispatchVoiceState({ userId: alice, channelId });
-    await waitFor(
-      () => bot.client.guilds.cache.get(fake.guild.id)?.voiceStates.cache.get(alice)?.channelId === channelId,
-    );
-
-    const suggestions = await fake.autocomplete('play', { query: 'sunrise' }, 'query', { user: alice });
-    expect(suggestions.choices.length).toBeGreaterThan(0);
-    const message = await (
-      await fake.command('play', { query: String(suggestions.choices[0]!.value) }, { user: alice })
-    ).settled();
+    await inVoice(bot, fake, alice, channelId);
+    const message = await playSuggested(fake, alice, 'sunrise');
     expect(messageText(message)).toContain('Now playing: Sunrise Sync Check');
 
     const snapshot = await app.rooms.snapshot(roomId);

@@ -7,46 +7,30 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { loadCommands } from '../../apps/bot/src/loader.ts';
-import { registerCommands } from '../../apps/bot/src/register.ts';
 import { buildApp } from '../../apps/server/src/app.ts';
 import { ConfigError, loadConfig } from '../../apps/server/src/config.ts';
 import { type FakeDiscord, messageText, startFakeDiscord } from '../fakes/discord/index.ts';
-import { waitFor } from '../support/wait.ts';
+import { type App, buildTestApp, inVoice, playSuggested, registerOn } from '../support/bot-and-server.ts';
 
 /** The real app in embedded mode, signed in to the fake Discord with its application's credentials. */
 function embeddedApp(fake: FakeDiscord, env: Record<string, string> = {}) {
-  return buildApp({
-    config: loadConfig({
-      DATA_DIR: mkdtempSync(path.join(tmpdir(), 'dpp-embedded-')),
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'silent',
-      DATABASE_URL: 'memory://',
-      BOT_MODE: 'embedded',
-      DISCORD_CLIENT_ID: fake.applicationId,
-      DISCORD_CLIENT_SECRET: 'embedded-test-client-secret',
-      DISCORD_BOT_TOKEN: fake.botToken,
-      DISCORD_API_URL: fake.apiUrl,
-      ...env,
-    }),
-    logger: false,
-    activityRoot: '/nonexistent',
+  return buildTestApp({
+    BOT_MODE: 'embedded',
+    DISCORD_CLIENT_ID: fake.applicationId,
+    DISCORD_CLIENT_SECRET: 'embedded-test-client-secret',
+    DISCORD_BOT_TOKEN: fake.botToken,
+    DISCORD_API_URL: fake.apiUrl,
+    ...env,
   });
 }
 
 describe('BOT_MODE=embedded', () => {
   let fake: FakeDiscord;
-  let app: Awaited<ReturnType<typeof buildApp>>;
+  let app: App;
 
   beforeAll(async () => {
     fake = await startFakeDiscord();
-    await registerCommands({
-      token: fake.botToken,
-      applicationId: fake.applicationId,
-      apiUrl: fake.apiUrl,
-      guildId: fake.guild.id,
-      commands: await loadCommands(),
-    });
+    await registerOn(fake);
     app = await embeddedApp(fake, { BOT_API_TOKEN: randomBytes(24).toString('base64url') });
     await app.listen({ port: 0, host: '127.0.0.1' });
   });
@@ -62,16 +46,8 @@ describe('BOT_MODE=embedded', () => {
 
     const { alice } = fake.guild.users;
     const channelId = fake.guild.channels.movieNight;
-    await fake.dispatchVoiceState({ userId: alice, channelId });
-    await waitFor(
-      () => bot.client.guilds.cache.get(fake.guild.id)?.voiceStates.cache.get(alice)?.channelId === channelId,
-    );
-
-    const suggestions = await fake.autocomplete('play', { query: 'sunrise' }, 'query', { user: alice });
-    expect(suggestions.choices.length).toBeGreaterThan(0);
-    const message = await (
-      await fake.command('play', { query: String(suggestions.choices[0]!.value) }, { user: alice })
-    ).settled();
+    await inVoice(bot, fake, alice, channelId);
+    const message = await playSuggested(fake, alice, 'sunrise');
     expect(messageText(message)).toContain('Now playing: Sunrise Sync Check');
 
     // The room exists in this very app: the bot talked to the server it is embedded in.

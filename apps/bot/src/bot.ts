@@ -2,7 +2,7 @@
  * Builds the bot: the discord.js client (intents Guilds and GuildVoiceStates only), the server API
  * client, the search cache, voice presence and invites, wired to the command and event modules.
  * Everything can be swapped through options, which is how the tests run it against the fake Discord
- * and a stub server.
+ * and the real server in process.
  */
 
 import { type Clock, type ErrorReporter, systemClock } from '@dpp/shared';

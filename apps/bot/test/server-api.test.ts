@@ -1,24 +1,40 @@
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { pino } from 'pino';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { type FakePlex, startFakePlex } from '../../../tests/fakes/plex/index.ts';
+import { type BotApiTap, tapBotApi } from '../../../tests/support/bot-api-tap.ts';
 import { PlexUnavailableError, ServerApiError, ServerUnreachableError } from '../src/errors.ts';
 import { ServerApi, type ServerApiOptions } from '../src/server-api.ts';
-import { type StubServer, startStubServer } from './support/stub-server.ts';
+import { serverForThisFile } from './support/harness.ts';
 
+/** The client against the real server's bot API (its plex.tv a fake), through a tap that records each call. */
 const log = pino({ level: 'silent' });
 const ALICE = { id: '111111111111111111', name: 'Zoë ☕', roles: ['222222222222222222'], permissions: 32n };
-const ROOM = '333333333333333333:444444444444444444';
+const GUILD = '333333333333333333';
+let rooms = 0;
+/** A voice channel of the guild no test used before (the server is shared by the file). */
+const newRoom = () => {
+  rooms += 1;
+  return `${GUILD}:4444444444444${String(rooms).padStart(5, '0')}`;
+};
 
-let stub: StubServer;
-beforeEach(async () => {
-  stub = await startStubServer();
+let plex: FakePlex | undefined;
+const server = serverForThisFile(async () => {
+  plex = await startFakePlex();
+  return { PLEX_TV_URL: plex.plexTvUrl, SECRET_KEY: randomBytes(32).toString('base64') };
 });
-afterEach(() => stub.close());
+afterAll(() => plex?.close());
+let tap: BotApiTap;
+beforeEach(async () => {
+  tap = await tapBotApi(server().serverUrl);
+});
+afterEach(() => tap.close());
 
 const client = (options: Partial<ServerApiOptions> = {}) =>
   new ServerApi({
-    baseUrl: stub.url,
-    token: stub.token,
+    baseUrl: tap.url,
+    token: server().token,
     log,
     retry: { retries: 2, initialDelayMs: 1, maxDelayMs: 5 },
     breaker: { consecutiveFailures: 3, halfOpenAfterMs: 60_000 },
@@ -37,12 +53,13 @@ async function closedPort(): Promise<number> {
 describe('the server API client', () => {
   test('acts for the user: bot token, acting user, URI-encoded name, roles, permissions and an idempotency key', async () => {
     const api = client();
-    const room = await api.command(ALICE, ROOM, { op: 'load', itemId: 'demo-1' }, 'interaction-1:load');
-    expect(room.snapshot.playback.itemId).toBe('demo-1');
-    const [call] = stub.calls;
-    expect(call).toMatchObject({ route: 'roomCommand', params: { roomId: ROOM }, invalid: undefined, status: 200 });
+    const ROOM = newRoom();
+    const room = await api.command(ALICE, ROOM, { op: 'load', itemId: 'demo-sunrise-sync' }, 'interaction-1:load');
+    expect(room.snapshot.playback.itemId).toBe('demo-sunrise-sync');
+    const [call] = tap.calls;
+    expect(call).toMatchObject({ route: 'roomCommand', params: { roomId: ROOM }, status: 200 });
     expect(call?.headers).toMatchObject({
-      authorization: `Bearer ${stub.token}`,
+      authorization: `Bearer ${server().token}`,
       'x-acting-user': ALICE.id,
       'x-acting-user-name': encodeURIComponent('Zoë ☕'),
       'x-acting-user-roles': '222222222222222222',
@@ -54,8 +71,9 @@ describe('the server API client', () => {
 
   test('a room that does not exist is null; a refusal is a typed error carrying the message for the user', async () => {
     const api = client();
+    const ROOM = newRoom();
     expect(await api.room(ALICE, ROOM)).toBeNull();
-    stub.on('roomCommand', () => ({
+    tap.on('roomCommand', () => ({
       status: 403,
       body: { error: { code: 'not_allowed', message: 'Only hosts may do that in this room.' } },
     }));
@@ -66,32 +84,33 @@ describe('the server API client', () => {
       code: 'not_allowed',
       message: 'Only hosts may do that in this room.',
     });
-    expect(stub.callsTo('roomCommand')).toHaveLength(1); // refusals are not retried
+    expect(tap.callsTo('roomCommand')).toHaveLength(1); // refusals are not retried
   });
 
   test('retries a briefly unavailable server with backoff, then succeeds', async () => {
     let failures = 2;
-    stub.on('search', () =>
+    tap.on('search', () =>
       failures-- > 0 ? { status: 503, body: { error: { code: 'unavailable', message: 'Starting.' } } } : undefined,
     );
-    const result = await client().search(ALICE, '333333333333333333', 'sintel', 25);
-    expect(result.items.map((i) => i.title)).toEqual(['Sintel']);
-    expect(stub.callsTo('search').map((c) => c.status)).toEqual([503, 503, 200]);
+    const result = await client().search(ALICE, GUILD, 'deep blue', 25);
+    expect(result.items.map((i) => i.title)).toEqual(['Deep Blue Timecode']);
+    expect(tap.callsTo('search').map((c) => c.status)).toEqual([503, 503, 200]);
   });
 
   test('Plex unreachable is its own error, and is not retried (the server already tried Plex)', async () => {
-    stub.on('search', () => ({
+    tap.on('search', () => ({
       status: 503,
       body: { error: { code: 'plex_unavailable', message: 'Plex did not answer.' } },
     }));
-    await expect(client().search(ALICE, '333333333333333333', 'x', 5)).rejects.toBeInstanceOf(PlexUnavailableError);
-    expect(stub.callsTo('search')).toHaveLength(1);
+    await expect(client().search(ALICE, GUILD, 'x', 5)).rejects.toBeInstanceOf(PlexUnavailableError);
+    expect(tap.callsTo('search')).toHaveLength(1);
   });
 
   test('an unreachable server: retried, then ServerUnreachableError; the breaker opens and later calls fail at once', async () => {
     const api = client({ baseUrl: `http://127.0.0.1:${await closedPort()}` });
     const downs: string[] = [];
     api.events.on('down', () => downs.push('down'));
+    const ROOM = newRoom();
     const first = await api.room(ALICE, ROOM).catch((error: unknown) => error);
     expect(first).toBeInstanceOf(ServerUnreachableError);
     expect(api.reachable).toBe(false); // three consecutive failures opened the breaker
@@ -102,18 +121,20 @@ describe('the server API client', () => {
   });
 
   test('an answer that breaks the contract is an error, not data', async () => {
-    stub.on('guildSettings', () => ({ status: 200, body: { djRoleId: 42, control: 'anyone' } }));
+    tap.on('guildSettings', () => ({ status: 200, body: { djRoleId: 42, control: 'anyone' } }));
     const failure = await client()
-      .guildSettings(ALICE, '333333333333333333')
+      .guildSettings(ALICE, GUILD)
       .catch((error: unknown) => error);
     expect(failure).toMatchObject({ code: 'bad_response', status: 502 });
   });
 
-  test('every request the client builds satisfies the contract the stub checks', async () => {
+  test("every request the client builds satisfies the contract the server's routes check", async () => {
     const api = client();
-    const guildId = '333333333333333333';
-    await api.search(ALICE, guildId, 'big', 25);
-    await api.command(ALICE, ROOM, { op: 'load', itemId: 'demo-1' }, 'a');
+    const guildId = GUILD;
+    const ROOM = newRoom();
+    const channelId = ROOM.split(':')[1]!;
+    await api.search(ALICE, guildId, 'sunrise', 25);
+    await api.command(ALICE, ROOM, { op: 'load', itemId: 'demo-sunrise-sync' }, 'a');
     await api.command(ALICE, ROOM, { op: 'seek', positionMs: 1000 }, 'b');
     await api.command(ALICE, ROOM, { op: 'settings', control: 'hosts' }, 'c');
     await api.room(ALICE, ROOM);
@@ -121,13 +142,13 @@ describe('the server API client', () => {
     await api.voiceEvent({
       kind: 'join',
       guildId,
-      channelId: '444444444444444444',
+      channelId,
       userId: ALICE.id,
       name: 'Zoë',
       avatar: null,
     });
     await api.voiceSync(ALICE, guildId, {
-      channels: [{ channelId: '444444444444444444', users: [{ userId: ALICE.id, name: null, avatar: null }] }],
+      channels: [{ channelId, users: [{ userId: ALICE.id, name: null, avatar: null }] }],
     });
     await api.plexStatus(ALICE, guildId);
     const pin = await api.plexLink(ALICE, guildId);
@@ -135,7 +156,7 @@ describe('the server API client', () => {
     await api.plexUnlink(ALICE, guildId);
     await api.guildSettings(ALICE, guildId);
     await api.updateGuildSettings(ALICE, guildId, { djRoleId: '555555555555555555' });
-    expect(stub.calls.filter((c) => c.invalid !== undefined || c.status >= 400)).toEqual([]);
-    expect(new Set(stub.calls.map((c) => c.route)).size).toBe(12);
+    expect(tap.calls.filter((c) => c.status >= 400)).toEqual([]);
+    expect(new Set(tap.calls.map((c) => c.route)).size).toBe(12);
   });
 });

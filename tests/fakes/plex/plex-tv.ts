@@ -108,9 +108,14 @@ function plexTvError(ctx: RequestContext, status: number, code: number, message:
   return ctx.json({ errors: [{ code, message, status }] }, status);
 }
 
-function refused(ctx: RequestContext, error: unknown) {
-  if (error instanceof PlexTvRefusal) return plexTvError(ctx, error.status, error.code, error.message);
-  throw error;
+/** Runs a step of the JWT sign-in; a JWT or key that plex.tv refuses becomes its error answer. */
+async function refusing(ctx: RequestContext, step: () => Promise<void>): Promise<void> {
+  try {
+    return await step();
+  } catch (error) {
+    if (error instanceof PlexTvRefusal) return plexTvError(ctx, error.status, error.code, error.message);
+    throw error;
+  }
 }
 
 function pinJson(pin: FakePin, authToken = pin.jwk ? null : pin.authToken) {
@@ -150,6 +155,17 @@ export function plexTvRoutes(state: PlexTvState, pins: PinStore): Route<PlexTvRo
     else await plexTvError(ctx, 401, 1001, 'User could not be authenticated');
     return false;
   };
+  /**
+   * plex.tv's guards on its sign-in and JWT routes: without X-Plex-Client-Identifier it answers 400
+   * (the nonce route 422), and a JWT it refuses (PlexTvRefusal) is its error answer.
+   */
+  const forClient =
+    (missingStatus: 400 | 422, handle: (ctx: RequestContext, clientIdentifier: string) => Promise<void>) =>
+    (ctx: RequestContext): Promise<void> => {
+      const clientIdentifier = ctx.plex('X-Plex-Client-Identifier');
+      if (!clientIdentifier) return plexTvError(ctx, missingStatus, 1000, 'X-Plex-Client-Identifier is missing');
+      return refusing(ctx, () => handle(ctx, clientIdentifier));
+    };
   const createdAt = new Date(Date.UTC(2023, 10, 14, 22, 13, 20)).toISOString();
 
   return [
@@ -159,10 +175,8 @@ export function plexTvRoutes(state: PlexTvState, pins: PinStore): Route<PlexTvRo
       pattern: /^\/api\/v2\/pins\/?$/,
       auth: false,
       body: true,
-      handle: async (ctx) => {
+      handle: forClient(400, async (ctx, clientIdentifier) => {
         const body = ((await ctx.jsonBody()) ?? {}) as { jwk?: unknown; strong?: unknown };
-        const clientIdentifier = ctx.plex('X-Plex-Client-Identifier');
-        if (!clientIdentifier) return plexTvError(ctx, 400, 1000, 'X-Plex-Client-Identifier is missing');
         const product = ctx.plex('X-Plex-Product') ?? 'Plex Web';
         const strong = body.strong === true || ['true', '1'].includes(ctx.query('strong') ?? '');
         if (body.jwk !== undefined) {
@@ -174,7 +188,7 @@ export function plexTvRoutes(state: PlexTvState, pins: PinStore): Route<PlexTvRo
         const pin = pins.create(clientIdentifier, product, strong, state.pinTtlSeconds, body.jwk);
         state.onPinCreated?.(pin);
         return ctx.json(pinJson(pin), 201);
-      },
+      }),
     },
     {
       name: 'pinGet',
@@ -190,14 +204,12 @@ export function plexTvRoutes(state: PlexTvState, pins: PinStore): Route<PlexTvRo
         // A PIN made with a device key hands out a Plex JWT, to a device JWT signed with that key.
         const deviceJwt = ctx.query('deviceJWT');
         if (!pin.jwk || !pin.authToken || !deviceJwt) return ctx.json(pinJson(pin));
-        try {
+        return refusing(ctx, async () => {
           const jwk = pin.jwk as DeviceJwk;
           await state.auth.verifyDeviceJwt(deviceJwt, { jwk, clientIdentifier: pin.clientIdentifier });
           state.auth.register(pin.jwk, pin.clientIdentifier, state.auth.account);
           return ctx.json(pinJson(pin, await state.auth.issue(state.auth.account)));
-        } catch (error) {
-          return refused(ctx, error);
-        }
+        });
       },
     },
     {
@@ -362,30 +374,19 @@ export function plexTvRoutes(state: PlexTvState, pins: PinStore): Route<PlexTvRo
       pattern: /^\/api\/v2\/auth\/jwk\/?$/,
       auth: false,
       body: true,
-      handle: async (ctx) => {
+      handle: forClient(400, async (ctx, clientIdentifier) => {
         const body = (await ctx.jsonBody()) as { jwk?: unknown } | undefined;
-        const clientIdentifier = ctx.plex('X-Plex-Client-Identifier');
-        if (!clientIdentifier) return plexTvError(ctx, 400, 1000, 'X-Plex-Client-Identifier is missing');
         if (!(await authorize(ctx))) return;
-        try {
-          state.auth.register(body?.jwk, clientIdentifier, state.auth.account);
-          return ctx.send(204, '');
-        } catch (error) {
-          return refused(ctx, error);
-        }
-      },
+        state.auth.register(body?.jwk, clientIdentifier, state.auth.account);
+        return ctx.send(204, '');
+      }),
     },
     {
       name: 'authNonce',
       methods: ['GET'],
       pattern: /^\/api\/v2\/auth\/nonce\/?$/,
       auth: false,
-      handle: async (ctx) => {
-        if (!ctx.plex('X-Plex-Client-Identifier')) {
-          return plexTvError(ctx, 422, 1000, 'X-Plex-Client-Identifier is missing');
-        }
-        return ctx.json({ nonce: state.auth.nonce() });
-      },
+      handle: forClient(422, (ctx) => ctx.json({ nonce: state.auth.nonce() })),
     },
     {
       name: 'authToken',
@@ -393,18 +394,11 @@ export function plexTvRoutes(state: PlexTvState, pins: PinStore): Route<PlexTvRo
       pattern: /^\/api\/v2\/auth\/token\/?$/,
       auth: false,
       body: true,
-      handle: async (ctx) => {
+      handle: forClient(400, async (ctx) => {
         const body = (await ctx.jsonBody()) as { jwt?: unknown } | undefined;
-        if (!ctx.plex('X-Plex-Client-Identifier')) {
-          return plexTvError(ctx, 400, 1000, 'X-Plex-Client-Identifier is missing');
-        }
         if (typeof body?.jwt !== 'string') return plexTvError(ctx, 400, 1000, 'jwt is missing');
-        try {
-          return ctx.json({ auth_token: await state.auth.exchange(body.jwt) });
-        } catch (error) {
-          return refused(ctx, error);
-        }
-      },
+        return ctx.json({ auth_token: await state.auth.exchange(body.jwt) });
+      }),
     },
     {
       name: 'authKeys',

@@ -1,84 +1,63 @@
 /**
  * The bot as it runs in production (real discord.js client, real command and event modules, real
- * server API client) against the fake Discord and the stub server.
+ * server API client) against the fake Discord and the REAL server (demo library, throwaway PGlite),
+ * through a tap that records each bot API call and lets a test play a failing server.
  */
-import type { Clock } from '@dpp/shared';
-import { pino } from 'pino';
+import { afterAll, beforeAll } from 'vitest';
 import { type FakeDiscordOptions, startFakeDiscord } from '../../../../tests/fakes/discord/index.ts';
-import { createBot } from '../../src/bot.ts';
-import type { BotConfig } from '../../src/config.ts';
-import type { BotTuning } from '../../src/context.ts';
-import { startBotErrorReporting } from '../../src/error-reporting.ts';
-import { loadCommands } from '../../src/loader.ts';
-import { registerCommands } from '../../src/register.ts';
-import { ServerApi, type ServerApiOptions } from '../../src/server-api.ts';
-import { startStubServer } from './stub-server.ts';
+import { type BotOptions, startBot, startServer, type TestServer } from '../../../../tests/support/bot-and-server.ts';
+import { tapBotApi } from '../../../../tests/support/bot-api-tap.ts';
 
-export interface HarnessOptions {
-  tuning?: Partial<BotTuning>;
-  api?: Partial<Omit<ServerApiOptions, 'log'>>;
+export interface HarnessOptions extends BotOptions {
   fake?: FakeDiscordOptions;
-  /** SENTRY_DSN and SENTRY_ENVIRONMENT: the bot reports its bugs there, as its own process does. */
-  sentry?: BotConfig['sentry'];
-  /** The bot's time and timers (default: the system's). */
-  clock?: Clock;
 }
 
-export async function startBotHarness(options: HarnessOptions = {}) {
-  const fake = await startFakeDiscord(options.fake);
-  const stub = await startStubServer();
-  const log = pino({ level: process.env.BOT_TEST_LOG ?? 'silent' });
-  const config: BotConfig = {
-    botToken: fake.botToken,
-    applicationId: fake.applicationId,
-    discordApiUrl: fake.apiUrl,
-    serverUrl: stub.url,
-    botApiToken: stub.token,
-    publicUrl: undefined,
-    logLevel: 'silent',
-    ...(options.sentry ? { sentry: options.sentry } : {}),
+/**
+ * One real server for the calling test file, started before its tests and closed after them. Each
+ * test's bot gets a fake Discord of its own, with a guild of its own, so its rooms are its own.
+ */
+export function serverForThisFile(env: () => Record<string, string> | Promise<Record<string, string>> = () => ({})) {
+  let server: TestServer | undefined;
+  beforeAll(async () => {
+    server = await startServer(await env());
+  });
+  afterAll(async () => {
+    await server?.app.close();
+  });
+  return () => {
+    if (!server) throw new Error('the server starts before the tests');
+    return server;
   };
-  const errors = await startBotErrorReporting(config);
-  const commands = await loadCommands();
-  await registerCommands({
-    token: fake.botToken,
-    applicationId: fake.applicationId,
-    apiUrl: fake.apiUrl,
-    guildId: fake.guild.id,
-    commands,
-  });
-  const api = new ServerApi({
-    baseUrl: stub.url,
-    token: stub.token,
-    log,
-    retry: { retries: 2, initialDelayMs: 5, maxDelayMs: 20 },
-    breaker: { consecutiveFailures: 5, halfOpenAfterMs: 60_000 },
-    ...options.api,
-  });
-  const bot = await createBot({
-    config,
-    log,
-    api,
-    commands,
-    tuning: { emptyGraceMs: 30, plexPollIntervalMs: 5, ...options.tuning },
-    ...(errors ? { errors } : {}),
-    ...(options.clock ? { clock: options.clock } : {}),
-  });
-  await bot.start();
+}
+
+export async function startBotHarness(server: TestServer, options: HarnessOptions = {}) {
+  const fake = await startFakeDiscord(options.fake);
+  const tap = await tapBotApi(server.serverUrl);
+  const bot = await startBot(
+    fake,
+    { serverUrl: tap.url, token: server.token },
+    {
+      ...options,
+      tuning: { emptyGraceMs: 30, ...options.tuning },
+    },
+  );
+  const { alice } = fake.guild.users;
+  const roomId = `${fake.guild.id}:${fake.guild.channels.movieNight}`;
   return {
     fake,
-    stub,
+    tap,
+    server,
     bot,
-    config,
-    errors,
+    /** The Movie Night room of this test's guild. */
+    roomId,
+    alice,
     /** Puts a user in a voice channel (or out of voice with null), as Discord would tell the bot. */
     async voice(userId: string, channelId: string | null) {
       await fake.dispatchVoiceState({ userId, channelId });
     },
     async close() {
       await bot.stop();
-      await errors?.close();
-      await stub.close();
+      await tap.close();
       await fake.close();
     },
   };
