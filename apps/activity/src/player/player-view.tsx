@@ -139,8 +139,8 @@ export default function PlayerView({ session }: { session: RoomSession }) {
     });
     const controller = new SyncController({
       media,
-      clock: session.connection,
-      timers: browserTimers,
+      serverClock: session.connection,
+      clock: browserTimers,
       report: (report) => session.connection.report(report),
       onStatus: (sync) => {
         useApp.setState({ sync });

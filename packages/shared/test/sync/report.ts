@@ -23,8 +23,14 @@ const settleTimes = (results: readonly SimResult[], kind?: string) =>
     )
     .sort((a, b) => a - b);
 
-function summarize(title: string, worlds: readonly SimParams[], tuning: SyncTuning = SYNC, settling = true): void {
-  const results: SimResult[] = worlds.map((world) => simulate({ ...world, tuning }));
+async function summarize(
+  title: string,
+  worlds: readonly SimParams[],
+  tuning: SyncTuning = SYNC,
+  settling = true,
+): Promise<void> {
+  const results: SimResult[] = [];
+  for (const world of worlds) results.push(await simulate({ ...world, tuning }));
   const steady = driftStats(
     results.flatMap((r) => r.segments.flatMap((seg) => seg.steady)),
     tuning.targetBandMs,
@@ -79,14 +85,14 @@ const started = performance.now();
 
 print(`## Simulation figures (WORLD_SEED ${WORLD_SEED}, virtual time, 310 s per run)`);
 print();
-summarize('The chosen policy (SYNC)', worlds);
-summarize('The typical world alone', [TYPICAL]);
+await summarize('The chosen policy (SYNC)', worlds);
+await summarize('The typical world alone', [TYPICAL]);
 // Seek-only players rarely get within ±20 ms at all (a seek lands where it lands): no settling table.
-summarize('Players that cannot nudge their rate (seeks only)', seekOnly, SYNC, false);
+await summarize('Players that cannot nudge their rate (seeks only)', seekOnly, SYNC, false);
 // The activity's client: pause for each seek, aim past it, hold the frame until the group arrives.
 const holding = (world: SimParams): SimParams => ({ ...world, hold: true });
-summarize('The holding client (the activity’s loop)', worlds.map(holding));
-summarize('Holding players that cannot nudge their rate', seekOnly.map(holding), SYNC, false);
+await summarize('The holding client (the activity’s loop)', worlds.map(holding));
+await summarize('Holding players that cannot nudge their rate', seekOnly.map(holding), SYNC, false);
 
 interface Variant {
   name: string;
@@ -109,7 +115,8 @@ print(
 print('|---|---|---|---|---|---|---|---|---|');
 for (const variant of variants) {
   const tuning = { ...SYNC, ...variant.tuning };
-  const results = worlds.map((world) => simulate({ ...world, tuning, clockOptions: variant.clockOptions }));
+  const results: SimResult[] = [];
+  for (const world of worlds) results.push(await simulate({ ...world, tuning, clockOptions: variant.clockOptions }));
   const steady = driftStats(
     results.flatMap((r) => r.segments.flatMap((seg) => seg.steady)),
     tuning.targetBandMs,
