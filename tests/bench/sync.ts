@@ -1,9 +1,10 @@
 /**
  * `pnpm bench:sync`: how closely real Chromium pages play together. For 3 and then 6 pages in one
  * standalone room on the real server, one page starts a demo clip (through the stream proxy) and
- * drives the room for 60 s: seek, pause, play, seek. Every page samples its <video> every 20 ms in
- * the page itself; the samples are aligned on one clock (every page and the server run on this
- * machine) and compared between pages. Also reports the built activity's initial JavaScript.
+ * drives the room for 60 s: seek, pause, play, seek. Every page reads its <video> in the page
+ * itself on one 20 ms grid of the clock every page and the server share (this machine); the spread
+ * between pages (largest minus smallest position at one instant), the pairwise drift and each
+ * command's convergence come from those reads. Also reports the built activity's initial JavaScript.
  *
  * Options: --pages 3,6   --quality auto|original|1080p|720p|480p   --no-write (skip docs/benchmarks.md)
  *          --trace (the aligned samples, to tests/artifacts/bench-sync-<pages>.json)
@@ -436,7 +437,7 @@ function writeReport(
   );
   lines.push('');
   lines.push(
-    'Each party is N headless Chromium pages (separate browser contexts, one browser process) in one standalone room on the real server, in this process (a fresh server for each party). One page drives the room through the real WebSocket commands for 60 s from the moment the clip starts: seek to 0:01 at 15 s, pause at 30 s, play at 34 s, seek to 0:02 at 46 s. Every page samples its `<video>` (`currentTime`, paused, seeking, rate) every 20 ms from inside the page; samples are aligned on one clock (all pages and the server share this machine) by extrapolating each page to a 20 ms grid.',
+    "Each party is N headless Chromium pages (separate browser contexts, one browser process) in one standalone room on the real server, in this process (a fresh server for each party). One page drives the room through the real WebSocket commands for 60 s from the moment the clip starts: seek to 0:01 at 15 s, pause at 30 s, play at 34 s, seek to 0:02 at 46 s. Every page reads its `<video>` (`currentTime`, paused, seeking, rate) from inside the page on the same 20 ms grid of the clock all pages and the server share (this machine); each page's read nearest a grid instant is moved along by its rate to that instant (a ms or two).",
   );
   lines.push('');
   lines.push(
