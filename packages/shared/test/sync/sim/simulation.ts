@@ -229,14 +229,15 @@ export async function simulate(params: SimParams, script: readonly ScriptEvent[]
   };
   const leads: number[] = [];
 
-  // Client.
+  // Client: its clock estimate and its player, whichever client steers it.
   const clock = new ClockSync(params.clockOptions);
-  const seekLatency = new SeekLatencyEstimator();
   const player = new SimulatedPlayer(params.player, random);
-  let clientPlayback: PlaybackTiming | undefined;
-  let appliedRate = 1;
   let nextPingLocal = local(0);
   let pingsSent = 0;
+  // The bare client's own state: the playback it last received, its seek latency, the rate it set.
+  let clientPlayback: PlaybackTiming | undefined;
+  const seekLatency = new SeekLatencyEstimator();
+  let appliedRate = 1;
   let nextTickLocal = local(0);
 
   const broadcast = (now: number) => {
@@ -315,6 +316,7 @@ export async function simulate(params: SimParams, script: readonly ScriptEvent[]
   };
   let wasStalled = false;
 
+  /** The bare client's evaluation: play or pause by isAdvancing, then decideCorrection without a hold. */
   function tick(now: number): void {
     if (!clock.ready || clientPlayback === undefined) return;
     if (player.seeking || player.stalled(now)) return;
