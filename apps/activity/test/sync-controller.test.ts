@@ -13,8 +13,8 @@ function world(options: { canNudgeRate?: boolean } = {}) {
   const reports: OutgoingReport[] = [];
   const controller = new SyncController({
     media,
-    clock,
-    timers,
+    serverClock: clock,
+    clock: timers,
     report: (r) => reports.push(r),
     canNudgeRate: options.canNudgeRate,
     stallGraceMs: 600,

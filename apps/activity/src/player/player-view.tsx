@@ -149,13 +149,8 @@ export default function PlayerView({ session }: { session: RoomSession }) {
     });
     const controller = new SyncController({
       media,
-      clock: session.connection,
-      // The sync controller still takes its own Timers port (intervals too): the page's clock plus intervals.
-      timers: {
-        ...browserClock,
-        setInterval: (run, ms) => window.setInterval(run, ms),
-        clearInterval: (handle) => window.clearInterval(handle as number | undefined),
-      },
+      serverClock: session.connection,
+      clock: browserClock,
       report: (report) => session.connection.report(report),
       onStatus: (sync) => {
         setSyncStatus(sync);

@@ -1,14 +1,17 @@
-import type { ClockPort, MediaPort, Timers } from '../../src/sync/sync-controller.ts';
+import type { Clock } from '@dpp/shared';
+import type { ClockPort, MediaPort } from '../../src/sync/sync-controller.ts';
 
 interface Task {
   id: number;
   at: number;
-  every?: number;
   run: () => void;
 }
 
-/** Timers on a virtual clock that tests advance by hand. */
-export class VirtualTimers implements Timers {
+/**
+ * The shared `Clock` in 1 ms steps, with things that move with time (a playing video) stepped before
+ * timers fire: what a media test needs beyond `ManualClock`.
+ */
+export class VirtualTimers implements Clock {
   private time = 0;
   private nextId = 1;
   private tasks: Task[] = [];
@@ -29,16 +32,6 @@ export class VirtualTimers implements Timers {
     this.tasks = this.tasks.filter((t) => t.id !== handle);
   }
 
-  setInterval(run: () => void, ms: number): unknown {
-    const id = this.nextId++;
-    this.tasks.push({ id, at: this.time + ms, every: ms, run });
-    return id;
-  }
-
-  clearInterval(handle: unknown): void {
-    this.clearTimeout(handle);
-  }
-
   /** Moves time forward in 1 ms steps, running whatever falls due. */
   advance(ms: number): void {
     const end = this.time + ms;
@@ -48,8 +41,7 @@ export class VirtualTimers implements Timers {
       for (;;) {
         const due = this.tasks.filter((t) => t.at <= this.time).sort((a, b) => a.at - b.at)[0];
         if (!due) break;
-        if (due.every !== undefined) due.at += due.every;
-        else this.tasks = this.tasks.filter((t) => t !== due);
+        this.tasks = this.tasks.filter((t) => t !== due);
         due.run();
       }
     }

@@ -1,7 +1,9 @@
 /**
  * Prints the simulation's figures for docs/sync-algorithm.md:
  *   npx tsx packages/shared/test/sync/report.ts [worlds=100]
- * Same worlds as the tests (WORLD_SEED), more of them; deterministic, virtual time, ~40 s.
+ * Same worlds as the tests (WORLD_SEED), more of them; deterministic, virtual time, a few minutes.
+ * The client is the activity's SyncController (`hold: true`); the bare policy (decideCorrection
+ * without a hold) is printed beside it for comparison.
  */
 import fc from 'fast-check';
 import { type ClockSyncOptions, SYNC, type SyncTuning } from '../../src/sync/index.ts';
@@ -23,8 +25,14 @@ const settleTimes = (results: readonly SimResult[], kind?: string) =>
     )
     .sort((a, b) => a - b);
 
-function summarize(title: string, worlds: readonly SimParams[], tuning: SyncTuning = SYNC, settling = true): void {
-  const results: SimResult[] = worlds.map((world) => simulate({ ...world, tuning }));
+async function summarize(
+  title: string,
+  worlds: readonly SimParams[],
+  tuning: SyncTuning = SYNC,
+  settling = true,
+): Promise<void> {
+  const results: SimResult[] = [];
+  for (const world of worlds) results.push(await simulate({ ...world, tuning }));
   const steady = driftStats(
     results.flatMap((r) => r.segments.flatMap((seg) => seg.steady)),
     tuning.targetBandMs,
@@ -79,14 +87,20 @@ const started = performance.now();
 
 print(`## Simulation figures (WORLD_SEED ${WORLD_SEED}, virtual time, 310 s per run)`);
 print();
-summarize('The chosen policy (SYNC)', worlds);
-summarize('The typical world alone', [TYPICAL]);
+// The activity's client: the SyncController (pause for each seek, aim past it, hold the frame).
+const controller = (world: SimParams): SimParams => ({ ...world, hold: true });
+await summarize('The activity’s client (SyncController), chosen numbers (SYNC)', worlds.map(controller));
+await summarize('The typical world alone (SyncController)', [controller(TYPICAL)]);
 // Seek-only players rarely get within ±20 ms at all (a seek lands where it lands): no settling table.
-summarize('Players that cannot nudge their rate (seeks only)', seekOnly, SYNC, false);
-// The activity's client: pause for each seek, aim past it, hold the frame until the group arrives.
-const holding = (world: SimParams): SimParams => ({ ...world, hold: true });
-summarize('The holding client (the activity’s loop)', worlds.map(holding));
-summarize('Holding players that cannot nudge their rate', seekOnly.map(holding), SYNC, false);
+await summarize(
+  'SyncController on players that cannot nudge their rate (seeks only)',
+  seekOnly.map(controller),
+  SYNC,
+  false,
+);
+// For comparison: the bare policy, decideCorrection on every tick with no hold.
+await summarize('The bare policy (decideCorrection, no hold)', worlds);
+await summarize('The bare policy on players that cannot nudge their rate', seekOnly, SYNC, false);
 
 interface Variant {
   name: string;
@@ -101,7 +115,7 @@ const variants: Variant[] = [
   { name: 'pings every 3 s', tuning: { clockPingIntervalMs: 3_000 } },
   { name: 'clock window 16', clockOptions: { window: 16 } },
 ];
-print(`### One number changed at a time (same ${worlds.length} worlds)`);
+print(`### One number changed at a time (SyncController, same ${worlds.length} worlds)`);
 print();
 print(
   '| policy | p95 once settled | worst run p95 | runs over 20 ms | max once settled | p99 incl. recoveries | stall settling p95 / max | slowest settling | rate writes per run |',
@@ -109,7 +123,10 @@ print(
 print('|---|---|---|---|---|---|---|---|---|');
 for (const variant of variants) {
   const tuning = { ...SYNC, ...variant.tuning };
-  const results = worlds.map((world) => simulate({ ...world, tuning, clockOptions: variant.clockOptions }));
+  const results: SimResult[] = [];
+  for (const world of worlds) {
+    results.push(await simulate({ ...controller(world), tuning, clockOptions: variant.clockOptions }));
+  }
   const steady = driftStats(
     results.flatMap((r) => r.segments.flatMap((seg) => seg.steady)),
     tuning.targetBandMs,

@@ -35,8 +35,8 @@ function expectSeekOnlyHolds(result: SimResult): void {
 }
 
 describe('a simulated viewer (virtual time)', () => {
-  it('joins a playing room and follows pause, play, seek, a stall and a 1.5× rate in a typical world', () => {
-    const result = simulate(TYPICAL);
+  it('joins a playing room and follows pause, play, seek, a stall and a 1.5× rate in a typical world', async () => {
+    const result = await simulate(TYPICAL);
     expectInSync(result);
     expect(result.segments.map((s) => s.kind)).toEqual(['join', 'pause', 'play', 'seek', 'stall', 'rate', 'seek']);
     // The scheduled play and the seeks went out with a lead of the client's RTT + margin.
@@ -54,40 +54,40 @@ describe('a simulated viewer (virtual time)', () => {
     { at: 200_000, kind: 'end' },
   ];
 
-  it('holds sync at 1.5×: converges after the change, a seek, a stall and a pause, and stays in the band', () => {
-    const result = simulate(TYPICAL, atSpeed(1.5));
+  it('holds sync at 1.5×: converges after the change, a seek, a stall and a pause, and stays in the band', async () => {
+    const result = await simulate(TYPICAL, atSpeed(1.5));
     expect(result.segments.map((s) => s.kind)).toEqual(['join', 'rate', 'seek', 'stall', 'pause', 'play']);
     expectInSync(result);
   });
 
-  it.each(PLAYBACK_RATES.filter((r) => r !== 1.5))('holds sync at every speed of the menu: %s×', (rate) => {
-    expectInSync(simulate(TYPICAL, atSpeed(rate)));
+  it.each(PLAYBACK_RATES.filter((r) => r !== 1.5))('holds sync at every speed of the menu: %s×', async (rate) => {
+    expectInSync(await simulate(TYPICAL, atSpeed(rate)));
   });
 
-  it('holds sync at 1.5× whatever the clocks, link and player', () => {
-    fc.assert(
-      fc.property(worldArbitrary(), (world) => expectInSync(simulate(world, atSpeed(1.5)))),
+  it('holds sync at 1.5× whatever the clocks, link and player', async () => {
+    await fc.assert(
+      fc.asyncProperty(worldArbitrary(), async (world) => expectInSync(await simulate(world, atSpeed(1.5)))),
       { seed: WORLD_SEED, numRuns: 10 },
     );
   });
 
-  it('replays a world exactly from its seed', () => {
-    const a = simulate(TYPICAL);
-    const b = simulate(TYPICAL);
+  it('replays a world exactly from its seed', async () => {
+    const a = await simulate(TYPICAL);
+    const b = await simulate(TYPICAL);
     expect(b.steady).toEqual(a.steady);
     expect(b.seeks).toBe(a.seeks);
-    expect(simulate({ ...TYPICAL, seed: 2 }).steady).not.toEqual(a.steady);
+    expect((await simulate({ ...TYPICAL, seed: 2 })).steady).not.toEqual(a.steady);
   });
 
-  it('converges after every command and stays in the band, whatever the clocks, link and player', () => {
-    fc.assert(
-      fc.property(worldArbitrary(), (world) => expectInSync(simulate(world))),
+  it('converges after every command and stays in the band, whatever the clocks, link and player', async () => {
+    await fc.assert(
+      fc.asyncProperty(worldArbitrary(), async (world) => expectInSync(await simulate(world))),
       { seed: WORLD_SEED, numRuns: 25 },
     );
   });
 
   describe('pinned worlds', () => {
-    it('a −200 ppm clock on a link with 20 ms of jitter each way (once past the band with a 20 ms dead band)', () => {
+    it('a −200 ppm clock on a link with 20 ms of jitter each way (once past the band with a 20 ms dead band)', async () => {
       const world: SimParams = {
         seed: 1_074_009_880,
         clockSkewPpm: -200,
@@ -107,10 +107,10 @@ describe('a simulated viewer (virtual time)', () => {
           canNudgeRate: true,
         },
       };
-      expectInSync(simulate(world));
+      expectInSync(await simulate(world));
     });
 
-    it('a fixed 8 ms path asymmetry on a 15 ms link is not held against the client', () => {
+    it('a fixed 8 ms path asymmetry on a 15 ms link is not held against the client', async () => {
       const world: SimParams = {
         seed: 26,
         clockSkewPpm: -7,
@@ -130,11 +130,11 @@ describe('a simulated viewer (virtual time)', () => {
           canNudgeRate: true,
         },
       };
-      expectInSync(simulate(world));
+      expectInSync(await simulate(world));
     });
 
-    it('a slow, erratic seeker (0.3–1.5 s) still settles: the nudge absorbs what its seeks miss by', () => {
-      expectInSync(simulate({ ...TYPICAL, player: { ...TYPICAL.player, seekMinMs: 300, seekMaxMs: 1_500 } }));
+    it('a slow, erratic seeker (0.3–1.5 s) still settles: the nudge absorbs what its seeks miss by', async () => {
+      expectInSync(await simulate({ ...TYPICAL, player: { ...TYPICAL.player, seekMinMs: 300, seekMaxMs: 1_500 } }));
     });
   });
 
@@ -145,14 +145,14 @@ describe('a simulated viewer (virtual time)', () => {
         .filter((s) => s.kind === 'seek')
         .map((s) => s.afterEffectMs);
 
-    it('converges after every command and stays in the band, whatever the clocks, link and player', () => {
-      fc.assert(
-        fc.property(worldArbitrary(), (world) => expectInSync(simulate({ ...world, hold: true }))),
+    it('converges after every command and stays in the band, whatever the clocks, link and player', async () => {
+      await fc.assert(
+        fc.asyncProperty(worldArbitrary(), async (world) => expectInSync(await simulate({ ...world, hold: true }))),
         { seed: WORLD_SEED, numRuns: 25 },
       );
     });
 
-    it('settles at once the seek the nudging client took 10.8 s over (its slowest in 100 worlds)', () => {
+    it('settles at once the seek the nudging client took 10.8 s over (its slowest in 100 worlds)', async () => {
       // docs/sync-algorithm.md: at 1.5× its clock estimate is 7 ms off, so the nudging client
       // believes it is inside its dead band while 23–25 ms off, until a better ping sample comes.
       // The holding client lands ahead, waits, and starts on the group's frame.
@@ -175,13 +175,13 @@ describe('a simulated viewer (virtual time)', () => {
           canNudgeRate: true,
         },
       };
-      expect(Math.max(...seekSettling(simulate(world)))).toBeGreaterThan(5_000);
-      for (const ms of seekSettling(simulate({ ...world, hold: true }))) expect(ms).toBeLessThanOrEqual(500);
+      expect(Math.max(...seekSettling(await simulate(world)))).toBeGreaterThan(5_000);
+      for (const ms of seekSettling(await simulate({ ...world, hold: true }))) expect(ms).toBeLessThanOrEqual(500);
     });
 
-    it('a slow, erratic seeker (0.3–1.5 s) holds without seeking in a loop', () => {
+    it('a slow, erratic seeker (0.3–1.5 s) holds without seeking in a loop', async () => {
       for (const seed of [1, 2, 3]) {
-        const result = simulate({
+        const result = await simulate({
           ...TYPICAL,
           seed,
           hold: true,
@@ -191,23 +191,25 @@ describe('a simulated viewer (virtual time)', () => {
       }
     });
 
-    it('that cannot nudge, seeks without a loop and lands closer than one that does not hold', () => {
-      fc.assert(
-        fc.property(worldArbitrary(false), (world) => expectSeekOnlyHolds(simulate({ ...world, hold: true }))),
+    it('that cannot nudge, seeks without a loop and lands closer than one that does not hold', async () => {
+      await fc.assert(
+        fc.asyncProperty(worldArbitrary(false), async (world) =>
+          expectSeekOnlyHolds(await simulate({ ...world, hold: true })),
+        ),
         { seed: WORLD_SEED, numRuns: 10 },
       );
     });
   });
 
   describe('players that cannot nudge their rate', () => {
-    it('only seek, never in a loop, and stay within what their seeks can do', () => {
-      fc.assert(
-        fc.property(worldArbitrary(false), (world) => expectSeekOnlyHolds(simulate(world))),
+    it('only seek, never in a loop, and stay within what their seeks can do', async () => {
+      await fc.assert(
+        fc.asyncProperty(worldArbitrary(false), async (world) => expectSeekOnlyHolds(await simulate(world))),
         { seed: WORLD_SEED, numRuns: 10 },
       );
     });
 
-    it('take the room rate instead of seeking after it (once a seek storm after the 1.5× change)', () => {
+    it('take the room rate instead of seeking after it (once a seek storm after the 1.5× change)', async () => {
       const world: SimParams = {
         seed: 1_736_161_709,
         clockSkewPpm: 3,
@@ -227,12 +229,12 @@ describe('a simulated viewer (virtual time)', () => {
           canNudgeRate: false,
         },
       };
-      expectSeekOnlyHolds(simulate(world));
+      expectSeekOnlyHolds(await simulate(world));
     });
 
-    it('with slow, erratic seeks (0.3–1.5 s) do not seek in a loop (once 18–64 seeks a run)', () => {
+    it('with slow, erratic seeks (0.3–1.5 s) do not seek in a loop (once 18–64 seeks a run)', async () => {
       for (const seed of [1, 2, 3]) {
-        const result = simulate({
+        const result = await simulate({
           ...TYPICAL,
           seed,
           player: { ...TYPICAL.player, seekMinMs: 300, seekMaxMs: 1_500, canNudgeRate: false },

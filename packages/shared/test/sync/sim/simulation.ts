@@ -1,25 +1,31 @@
+import type { Playback } from '../../../src/protocol.ts';
 import {
   ClockSync,
   type ClockSyncOptions,
   decideCorrection,
   expectedPosition,
   isAdvancing,
+  type MediaPort,
   type PlaybackTiming,
   SeekLatencyEstimator,
   SYNC,
+  SyncController,
   type SyncTuning,
   schedulingLead,
 } from '../../../src/sync/index.ts';
+import { ManualClock } from '../../../src/testing.ts';
 import { Random } from './random.ts';
 import { type PlayerBehaviour, SimulatedPlayer } from './simulated-player.ts';
 
 /**
  * A deterministic world of one server and one client, stepped in virtual time: the client's clock
  * runs fast or slow and is offset by seconds, every message crosses a jittery, asymmetric, in-order
- * link, and the player obeys late. The client runs the loop docs/sync-algorithm.md prescribes: ClockSync from
- * ping/pong, and on every tick, state broadcast and seek completion, play/pause by isAdvancing and
- * then decideCorrection; with `hold`, the activity's loop instead (pause for a seek, hold, start
- * early by the measured start latency).
+ * link, and the player obeys late. The client estimates the server clock with ClockSync from
+ * ping/pong. With `hold` it is the activity's client: the real SyncController
+ * (packages/shared/src/sync/sync-controller.ts) steers the simulated player, on a ManualClock that
+ * reads the client's local time. Without it, a plain client applies decideCorrection alone on every
+ * tick, state broadcast and seek completion (play/pause by isAdvancing, no hold): the policy by
+ * itself, for comparison.
  */
 export interface SimParams {
   seed: number;
@@ -47,9 +53,10 @@ export interface SimParams {
   /** Called at every drift sample, for debugging and plots. */
   trace?: (sample: TraceSample) => void;
   /**
-   * The client holds, as the activity does (docs/sync-algorithm.md, "Seek ahead and hold"): it
+   * The client is the activity's SyncController (docs/sync-algorithm.md, "Seek ahead and hold"): it
    * pauses for each seek, aims past its seek and start latencies by a margin, keeps the frame until
-   * the group reaches it and starts early by the start latency it measures. Default: it does not.
+   * the group reaches it and starts early by the start latency it measures. Default: the plain
+   * decideCorrection client.
    */
   hold?: boolean;
 }
@@ -89,8 +96,7 @@ const DURATION_MS = 7_200_000;
 const STEP_MS = 5;
 const SAMPLE_EVERY_MS = 20;
 export const HOLD_MS = 1_000;
-/** The holding client measures a start this long after play(), as the activity does. */
-const START_MEASURE_AFTER_MS = 150;
+const ITEM_ID = 'sim-item';
 
 export interface SegmentResult {
   kind: EventKind;
@@ -192,7 +198,7 @@ function assertNever(value: never): never {
   throw new Error(`unexpected correction ${JSON.stringify(value)}`);
 }
 
-export function simulate(params: SimParams, script: readonly ScriptEvent[] = SCRIPT): SimResult {
+export async function simulate(params: SimParams, script: readonly ScriptEvent[] = SCRIPT): Promise<SimResult> {
   const tuning = params.tuning ?? SYNC;
   const random = new Random(params.seed);
   const skew = params.clockSkewPpm / 1e6;
@@ -212,24 +218,34 @@ export function simulate(params: SimParams, script: readonly ScriptEvent[] = SCR
   };
 
   // Server.
-  let roomPlayback: PlaybackTiming = { status: 'playing', positionMs: 120_000, atServerMs: 0, rate: 1 };
+  let roomPlayback: Playback = {
+    rev: 1,
+    itemId: ITEM_ID,
+    status: 'playing',
+    positionMs: 120_000,
+    atServerMs: 0,
+    rate: 1,
+    waitUntil: null,
+  };
   const leads: number[] = [];
 
-  // Client.
+  // Client: its clock estimate and its player, whichever client steers it.
   const clock = new ClockSync(params.clockOptions);
-  const seekLatency = new SeekLatencyEstimator();
   const player = new SimulatedPlayer(params.player, random);
-  let clientPlayback: PlaybackTiming | undefined;
-  let appliedRate = 1;
   let nextPingLocal = local(0);
   let pingsSent = 0;
+  // The bare client's own state: the playback it last received, its seek latency, the rate it set.
+  let clientPlayback: PlaybackTiming | undefined;
+  const seekLatency = new SeekLatencyEstimator();
+  let appliedRate = 1;
   let nextTickLocal = local(0);
 
   const broadcast = (now: number) => {
     const state = { ...roomPlayback };
     send(down, now, fixedDown, (arriveAt) => {
       clientPlayback = state;
-      tick(arriveAt);
+      if (controller) controller.setPlayback(state, DURATION_MS);
+      else tick(arriveAt);
     });
   };
 
@@ -243,98 +259,67 @@ export function simulate(params: SimParams, script: readonly ScriptEvent[] = SCR
     });
   };
 
-  // The holding client's state: its start latency (measured 150 ms after each start, as the
-  // activity does), the start being measured, a pre-roll's end and a hold's wake-up (server time).
-  let startLatencyMs: number = tuning.startLatencyInitialMs;
-  let startsMeasured = 0;
-  let pendingStart: { localAt: number; fromMs: number; rate: number } | undefined;
-  let preRollUntil: number | undefined;
-  let wakeAtServerMs: number | undefined;
-  const startPlayer = (now: number) => {
-    player.play(now);
-    pendingStart = { localAt: local(now), fromMs: player.readPositionMs(), rate: appliedRate };
+  // The activity's client: the real SyncController on the client's local clock. Its timers fire
+  // at 5 ms steps of true time; the player's promises settle before time moves on.
+  let trueNow = 0;
+  let seeked = false;
+  const localClock = new ManualClock(local(0));
+  const media: MediaPort = {
+    get positionMs() {
+      return player.readPositionMs();
+    },
+    get paused() {
+      return player.paused;
+    },
+    get seeking() {
+      return player.seeking;
+    },
+    get canPlay() {
+      return !player.stalled(trueNow);
+    },
+    // Nothing is buffered ahead: the simulated seeks (200–600 ms) are network seeks, never cheap.
+    bufferedAheadMs: () => 0,
+    play: () => {
+      player.play(trueNow);
+      playPending = true;
+      return Promise.resolve('playing');
+    },
+    pause: () => player.pause(),
+    seek: (toMs) =>
+      player.seek(trueNow, local(trueNow), toMs, () => {
+        seeked = true;
+      }),
+    setRate: (rate) => player.setRate(trueNow, rate),
   };
-  const measureStart = (localNow: number) => {
-    if (!pendingStart) return;
-    if (player.paused || appliedRate !== pendingStart.rate) {
-      pendingStart = undefined;
-      return;
-    }
-    const elapsed = localNow - pendingStart.localAt;
-    if (elapsed < START_MEASURE_AFTER_MS) return;
-    const latency = Math.max(0, elapsed - (player.readPositionMs() - pendingStart.fromMs) / pendingStart.rate);
-    pendingStart = undefined;
-    if (latency > 250) return;
-    startLatencyMs = startsMeasured === 0 ? latency : startLatencyMs + 0.3 * (latency - startLatencyMs);
-    startsMeasured += 1;
+  const controller =
+    params.hold === true
+      ? new SyncController({
+          media,
+          serverClock: {
+            get ready() {
+              return clock.ready;
+            },
+            serverNow: () => clock.serverNow(localClock.now()),
+          },
+          clock: localClock,
+          report: () => undefined,
+          canNudgeRate: params.player.canNudgeRate,
+          tuning,
+        })
+      : undefined;
+  // Lets a play() promise's callbacks run (the controller ticks again once play() has settled).
+  let playPending = false;
+  const settle = async () => {
+    if (!playPending) return;
+    playPending = false;
+    for (let i = 0; i < 5; i += 1) await Promise.resolve();
   };
+  let wasStalled = false;
 
-  function holdingTick(now: number, playback: PlaybackTiming): void {
-    const localNow = local(now);
-    const serverNowMs = clock.serverNow(localNow);
-    const advancing = isAdvancing(playback, serverNowMs);
-    measureStart(localNow);
-    if (preRollUntil !== undefined && !player.paused && serverNowMs < preRollUntil) return;
-    preRollUntil = undefined;
-    if (pendingStart && advancing && localNow - pendingStart.localAt < START_MEASURE_AFTER_MS) return;
-    const correction = decideCorrection(
-      {
-        playback,
-        serverNowMs,
-        playerPositionMs: player.readPositionMs(),
-        playerRate: appliedRate,
-        seekLatencyMs: seekLatency.estimateMs,
-        seekLatencyDeviationMs: seekLatency.deviationMs,
-        canNudgeRate: params.player.canNudgeRate,
-        durationMs: DURATION_MS,
-        canHold: true,
-        playerPaused: player.paused,
-        startLatencyMs,
-      },
-      tuning,
-    );
-    switch (correction.kind) {
-      case 'none':
-        break;
-      case 'rate':
-        appliedRate = correction.rate;
-        player.setRate(now, correction.rate);
-        break;
-      case 'seek':
-        if (!player.paused) player.pause();
-        player.seek(now, localNow, correction.toMs, (latency) => {
-          seekLatency.observe(latency);
-          tick(now + latency);
-        });
-        return;
-      case 'hold': {
-        if (appliedRate !== playback.rate) {
-          appliedRate = playback.rate;
-          player.setRate(now, playback.rate);
-        }
-        const startAt = correction.untilServerMs - startLatencyMs;
-        if (serverNowMs < startAt) {
-          wakeAtServerMs = startAt;
-          return;
-        }
-        startPlayer(now);
-        if (serverNowMs < correction.untilServerMs) preRollUntil = correction.untilServerMs;
-        return;
-      }
-      default:
-        assertNever(correction);
-    }
-    if (advancing && player.paused) startPlayer(now);
-    if (!advancing && !player.paused) player.pause();
-  }
-
+  /** The bare client's evaluation: play or pause by isAdvancing, then decideCorrection without a hold. */
   function tick(now: number): void {
     if (!clock.ready || clientPlayback === undefined) return;
     if (player.seeking || player.stalled(now)) return;
-    if (params.hold === true) {
-      holdingTick(now, clientPlayback);
-      return;
-    }
     const localNow = local(now);
     const serverNowMs = clock.serverNow(localNow);
     const advancing = isAdvancing(clientPlayback, serverNowMs);
@@ -401,9 +386,63 @@ export function simulate(params: SimParams, script: readonly ScriptEvent[] = SCR
       default:
         assertNever(event.kind);
     }
+    roomPlayback = { ...roomPlayback, rev: roomPlayback.rev + 1 };
     broadcast(now);
     return roomPlayback.atServerMs;
   };
+
+  /** Delivers what has arrived by `now`; true if anything did. */
+  const deliver = (now: number): boolean => {
+    let any = false;
+    for (const queue of [up, down]) {
+      while (queue.length > 0 && queue[0]!.arriveAt <= now) {
+        const message = queue.shift()!;
+        message.deliver(message.arriveAt);
+        any = true;
+      }
+    }
+    return any;
+  };
+
+  /** The plain client: ticks on its local clock, and at once when the group starts moving. */
+  const plainStep = (now: number, localNow: number) => {
+    const wasSeeking = player.seeking;
+    player.advance(now, STEP_MS, localNow, STEP_MS * (1 + skew));
+    const serverNow = clock.serverNow(localNow);
+    const due = clientPlayback !== undefined && player.paused && !wasSeeking && isAdvancing(clientPlayback, serverNow);
+    if (localNow >= nextTickLocal || due) {
+      tick(now);
+      if (localNow >= nextTickLocal) nextTickLocal += tuning.tickIntervalMs;
+    }
+  };
+
+  /**
+   * The controller's client: the player moves to `now`, the controller's timers due by then fire
+   * (its ticks, holds, pre-rolls, start measurements), then what arrived and what the player did
+   * (a seek completed, a stall began or ended) reach it, as events do in the browser.
+   */
+  const controllerStep = async (now: number, localNow: number) => {
+    if (!controller) return;
+    trueNow = now;
+    player.advance(now, STEP_MS, localNow, STEP_MS * (1 + skew));
+    await localClock.advance(Math.max(0, localNow - localClock.now()), settle);
+    const arrived = deliver(now);
+    const stalled = player.stalled(now);
+    const events = arrived || seeked || stalled !== wasStalled;
+    if (seeked) {
+      seeked = false;
+      controller.onSeeked();
+    }
+    if (stalled && !wasStalled && !player.paused) controller.onWaiting();
+    if (!stalled && wasStalled) controller.onCanPlay();
+    wasStalled = stalled;
+    // What those events set for now (a timer of 0 ms) runs now, as the browser's next task would.
+    if (events) await localClock.advance(0, settle);
+  };
+  if (controller) {
+    controller.setSource({ itemId: ITEM_ID, phase: 'loaded' });
+    controller.start();
+  }
 
   const segments: SegmentResult[] = [];
   const clockErrors: number[] = [];
@@ -428,27 +467,12 @@ export function simulate(params: SimParams, script: readonly ScriptEvent[] = SCR
       pingsSent += 1;
       nextPingLocal += pingsSent < tuning.clockBurstSamples ? tuning.clockBurstIntervalMs : tuning.clockPingIntervalMs;
     }
-    for (const queue of [up, down]) {
-      while (queue.length > 0 && queue[0]!.arriveAt <= now) {
-        const message = queue.shift()!;
-        message.deliver(message.arriveAt);
-      }
+    if (controller) {
+      await controllerStep(now, localNow);
+    } else {
+      deliver(now);
+      plainStep(now, localNow);
     }
-
-    const wasSeeking = player.seeking;
-    player.advance(now, STEP_MS, localNow, STEP_MS * (1 + skew));
-    // A timer at the scheduled instant starts the player on time, not at the next tick.
-    const serverNow = clock.serverNow(localNow);
-    const due =
-      (clientPlayback !== undefined && player.paused && !wasSeeking && isAdvancing(clientPlayback, serverNow)) ||
-      (wakeAtServerMs !== undefined && serverNow >= wakeAtServerMs) ||
-      (preRollUntil !== undefined && serverNow >= preRollUntil);
-    if (wakeAtServerMs !== undefined && serverNow >= wakeAtServerMs) wakeAtServerMs = undefined;
-    if (localNow >= nextTickLocal || due) {
-      tick(now);
-      if (localNow >= nextTickLocal) nextTickLocal += tuning.tickIntervalMs;
-    }
-
     if (open && now % SAMPLE_EVERY_MS === 0) {
       const signed = player.truePositionMs - expectedPosition(roomPlayback, now, DURATION_MS);
       // A fixed path asymmetry a shifts every clock estimate by a/2, so the best any client can do is
@@ -460,7 +484,7 @@ export function simulate(params: SimParams, script: readonly ScriptEvent[] = SCR
         driftMs: signed - bias,
         trueDriftMs: signed,
         clockErrorMs: clock.ready ? clock.offset - trueOffset(now) : Number.NaN,
-        playerRate: appliedRate,
+        playerRate: controller ? controller.currentStatus.rate : appliedRate,
         seeking: player.seeking,
       });
       drifts.push(drift);
@@ -468,6 +492,7 @@ export function simulate(params: SimParams, script: readonly ScriptEvent[] = SCR
     }
   }
   if (open) segments.push(segmentResult(open.kind, open.startMs, open.effectiveMs, drifts, tuning.targetBandMs));
+  controller?.stop();
 
   clockErrors.sort((a, b) => a - b);
   return {
