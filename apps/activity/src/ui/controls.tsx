@@ -3,7 +3,6 @@ import { type RefObject, useEffect, useRef } from 'react';
 import { CAPTION_BACKGROUNDS, CAPTION_SIZES, qualityChoices } from '../room/app-state.ts';
 import type { RoomSession } from '../room/session.ts';
 import {
-  openSheet,
   setPrefs,
   setVolume,
   unmute,
@@ -17,7 +16,6 @@ import { toggleFullscreen, togglePlay } from './actions.ts';
 import {
   FullscreenIcon,
   GearIcon,
-  MoreIcon,
   MuteIcon,
   NextIcon,
   PauseIcon,
@@ -29,6 +27,7 @@ import { libraryApi } from './library-api.ts';
 import { Menu, MenuItem, MenuLabel } from './menu.tsx';
 import { ReactionMenu } from './reactions.tsx';
 import { SeekBar } from './seek-bar.tsx';
+import { SheetOpener } from './sheet-opener.tsx';
 import { SpeedMenu } from './speed-menu.tsx';
 import { SyncBadge } from './sync-badge.tsx';
 import { useAsync } from './use-async.ts';
@@ -112,15 +111,7 @@ export function Controls({
           <span className="grow" />
           <ReactionMenu session={session} />
           <SyncBadge dotOnly />
-          <button
-            type="button"
-            className="icon-btn"
-            aria-label="Panels and settings"
-            data-testid="open-sheet"
-            onClick={() => openSheet()}
-          >
-            <MoreIcon />
-          </button>
+          <SheetOpener />
         </div>
       </div>
     );

@@ -12,12 +12,12 @@ import {
 import type { Platform } from '../platform/platform.ts';
 import type { Panel } from '../room/app-state.ts';
 import type { RoomSession } from '../room/session.ts';
-import { closeSheet, openSheet, reloadStream, showPanel, useApp, useHasItem } from '../room/store.ts';
+import { closeSheet, reloadStream, showPanel, useApp, useHasItem } from '../room/store.ts';
 import { Captions } from './captions.tsx';
 import { ConnectionBanner } from './connection-banner.tsx';
 import { Controls, PlayerMenus } from './controls.tsx';
 import { EpisodeOverlays } from './episode-overlays.tsx';
-import { CloseIcon, LibraryIcon, MoreIcon, PeopleIcon, QueueIcon } from './icons.tsx';
+import { CloseIcon, LibraryIcon, PeopleIcon, QueueIcon } from './icons.tsx';
 import { LibraryPanel } from './library-panel.tsx';
 import { Notices } from './notices.tsx';
 import { PeoplePanel } from './people-panel.tsx';
@@ -25,6 +25,7 @@ import { PlexDialog } from './plex-dialog.tsx';
 import { QueuePanel } from './queue-panel.tsx';
 import { ReactionLayer } from './reactions.tsx';
 import { EndedScreen, FatalScreen, LoadingScreen } from './screens.tsx';
+import { SheetOpener } from './sheet-opener.tsx';
 import { SpeedMenu } from './speed-menu.tsx';
 import { StageOverlay } from './stage-overlay.tsx';
 import { TopBar } from './top-bar.tsx';
@@ -227,17 +228,7 @@ export function RoomView({
             <StageOverlay onRetry={reloadStream} />
             <EpisodeOverlays session={session} positionMs={positionMs} />
             {hasItem && <Controls session={session} stageRef={stageRef} positionMs={positionMs} compact={compact} />}
-            {compact && !hasItem && (
-              <button
-                type="button"
-                className="icon-btn sheet-opener"
-                aria-label="Panels and settings"
-                data-testid="open-sheet"
-                onClick={() => openSheet()}
-              >
-                <MoreIcon />
-              </button>
-            )}
+            {compact && !hasItem && <SheetOpener className="sheet-opener" />}
             {compact && <Notices />}
           </div>
         </section>
