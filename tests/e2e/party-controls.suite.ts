@@ -253,6 +253,15 @@ export function partyControlsSuite(getBrowser: () => Browser): void {
       for (const viewer of [ana, cy]) await viewer.page.getByTestId('ended-banner').waitFor();
       expect(await ana.page.getByTestId('failed-banner').count()).toBe(0);
       expect(await ana.page.evaluate(() => window.__dpp?.connectionStatus())).toBe('ended');
+      await ana.screenshot('party-ended-wide');
+      for (const [size, width, height] of [
+        ['compact', 480, 270],
+        ['phone', 390, 844],
+      ] as const) {
+        await ana.page.setViewportSize({ width, height });
+        expect(await ana.page.getByTestId('ended-banner').isVisible()).toBe(true);
+        await ana.screenshot(`party-ended-${size}`);
+      }
     }, 120_000);
   });
 }

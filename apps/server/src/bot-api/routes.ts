@@ -29,7 +29,6 @@ import { HttpError } from '../lib/errors.ts';
 import type { MediaItem, MediaSource } from '../media/media-source.ts';
 import { guildHistory } from '../rooms/guild-history.ts';
 import { grantsHostPowers } from '../rooms/guild-powers.ts';
-import { progressScope } from '../rooms/play-progress.ts';
 import { hasManageGuild, requireBot } from './guild-rules.ts';
 import { applyOnce, idempotencyKey } from './idempotency.ts';
 import { botPlexRoutes } from './plex-routes.ts';
@@ -140,16 +139,6 @@ const botApiRoutes: FastifyPluginAsyncZod = async (app) => {
 
   const preHandler = [app.requireSession, requireBot];
 
-  /** Where the room's guild left an item; a database that cannot answer means starting from the top. */
-  const resumePointOf = async (roomId: string, itemId: string) => {
-    try {
-      return await app.progress.resumePoint(progressScope(roomId), itemId);
-    } catch (error) {
-      app.log.warn({ err: error, roomId }, 'could not read where the guild left an item');
-      return undefined;
-    }
-  };
-
   const roomAnswer = async (roomId: string) => {
     const snapshot = await app.rooms.snapshot(roomId);
     if (!snapshot) throw new HttpError(404, BOT_API_ERRORS.noRoom, NO_ROOM);
@@ -247,22 +236,15 @@ const botApiRoutes: FastifyPluginAsyncZod = async (app) => {
       const { roomId } = request.params;
       const { itemId } = request.body;
       return applyOnce(app.cache, idempotencyKey(request, roomId, 'play'), async () => {
-        // queue.add is the atomic form of /play: with nothing current it starts the item, else it appends.
-        const written = await runCommand(request, roomId, { op: 'queue.add', itemId });
-        const entry = written.queue.at(-1);
-        if (!entry || entry.itemId !== itemId) throw new Error('queue.add left no entry for its item');
-        const started = written.queue.length === 1 && written.playback.itemId === itemId;
-        // Started afresh on something the guild left part-way: it goes on from there.
-        const resumed = started ? await resumePointOf(roomId, itemId) : undefined;
-        const after = resumed
-          ? await runCommand(request, roomId, { op: 'seek', positionMs: resumed.positionMs })
-          : written;
+        const { actor, privileged } = actingFor(app, request, roomId);
+        const result = await app.rooms.play(roomId, actor, itemId, { privileged });
+        if (!result.ok) throw commandError(result.code, result.message);
         const answer: BotPlayResponse = {
           serverTime: Date.now(),
-          snapshot: after,
-          outcome: started ? 'started' : 'queued',
-          entryId: entry.entryId,
-          ...(resumed ? { resumedFromMs: resumed.positionMs } : {}),
+          snapshot: result.snapshot,
+          outcome: result.outcome,
+          entryId: result.entryId,
+          ...(result.resumedFromMs !== undefined ? { resumedFromMs: result.resumedFromMs } : {}),
         };
         return answer;
       });

@@ -6,7 +6,7 @@ import type { Metrics } from '../infra/metrics.ts';
 import type { Tracing } from '../plugins/tracing.ts';
 import { grantsHostPowers, guildRoomDefaults } from './guild-powers.ts';
 import { libraryLookup, nextEpisodeLookup } from './library-lookup.ts';
-import { PlayProgressRecorder } from './play-progress.ts';
+import { PlayProgressRecorder, progressScope } from './play-progress.ts';
 import { cacheLeases, type PrivilegeCheck, type RoomObserver, systemClock } from './ports.ts';
 import { DatabaseProgressStore } from './progress-store.ts';
 import { DatabaseRoomArchive } from './room-archive.ts';
@@ -73,6 +73,8 @@ export default fp(
       lookup: libraryLookup(app.library),
       nextEpisode: nextEpisodeLookup(app.library),
       progress: recorder,
+      // /play goes on from where the guild left an item (read when the room starts it).
+      resumePoint: (roomId, itemId) => progress.resumePoint(progressScope(roomId), itemId),
       watchLog,
       audit,
       archive,

@@ -116,6 +116,17 @@ export type CommandResult =
   | { ok: true; snapshot: RoomSnapshot | undefined }
   | { ok: false; code: ErrorCode; message: string };
 
+/** What `play` did: started the item (from where the guild left it, when it did) or queued it. */
+export type PlayResult =
+  | {
+      ok: true;
+      snapshot: RoomSnapshot;
+      outcome: 'started' | 'queued';
+      entryId: string;
+      resumedFromMs: number | undefined;
+    }
+  | { ok: false; code: ErrorCode; message: string };
+
 /** A follower of one room from outside it (the bot's event feed): see `RoomEngine.follow`. */
 export interface RoomFollower {
   /** A broadcast of the room: the state frame every member got, in publish order. */
@@ -150,6 +161,11 @@ export interface RoomEngineOptions {
   leases?: InstanceLeases;
   leasing?: Partial<LeaseTiming>;
   watchLog?: WatchLog;
+  /**
+   * Where the room's guild left an item (play_progress), for `play`: an item started afresh goes on
+   * from there. Without it, or when it cannot answer, items start from the top.
+   */
+  resumePoint?: (roomId: string, itemId: string) => Promise<{ positionMs: number } | undefined>;
   /** Remote and settings changes, with who made them (the database's audit_log). */
   audit?: RoomAudit;
   /**
@@ -645,6 +661,46 @@ export class RoomEngine implements ConnectionHost {
    * `roomEnded`. `by`: who asks (/stop), who must be allowed to control the room; `privileged` as
    * for a command. `ended` is false when there was no room.
    */
+  /**
+   * /play: starts the item when nothing is current, else queues it (one `queue.add`, which opens the
+   * room with the actor present in its voice channel); an item started afresh that the guild left
+   * part-way goes on from where it was left.
+   */
+  async play(roomId: string, actor: RoomUser, itemId: string, options: Pick<CommandOptions, 'privileged'> = {}) {
+    const added = await this.command(roomId, actor, { op: 'queue.add', itemId }, { ...options, opens: 'voice' });
+    if (!added.ok) return added;
+    const written = added.snapshot;
+    const entry = written?.queue.at(-1);
+    if (!written || !entry || entry.itemId !== itemId) {
+      return { ok: false, code: 'not_joined', message: ERROR_REASONS.not_joined } satisfies PlayResult;
+    }
+    const started = written.queue.length === 1 && written.playback.itemId === itemId;
+    const resumed = started ? await this.resumePointOf(roomId, itemId) : undefined;
+    let snapshot = written;
+    if (resumed) {
+      const seek = await this.command(roomId, actor, { op: 'seek', positionMs: resumed.positionMs }, options);
+      if (!seek.ok) return seek;
+      snapshot = seek.snapshot ?? written;
+    }
+    return {
+      ok: true,
+      snapshot,
+      outcome: started ? 'started' : 'queued',
+      entryId: entry.entryId,
+      resumedFromMs: resumed?.positionMs,
+    } satisfies PlayResult;
+  }
+
+  /** Where the room's guild left an item; a store that cannot answer means starting from the top. */
+  private async resumePointOf(roomId: string, itemId: string) {
+    try {
+      return await this.options.resumePoint?.(roomId, itemId);
+    } catch (error) {
+      this.log.warn({ err: error, roomId }, 'could not read where the guild left an item');
+      return undefined;
+    }
+  }
+
   async end(roomId: string, by?: { actor: RoomUser; privileged?: () => Promise<boolean> }): Promise<EndResult> {
     let checked = false;
     for (let attempt = 0; attempt < 32; attempt++) {

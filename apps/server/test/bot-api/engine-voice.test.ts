@@ -175,3 +175,54 @@ describe('room engine, a room opened in a guild', () => {
     expect((await engine.snapshot('broken:room'))!.settings.control).toBe('everyone');
   });
 });
+
+describe('room engine, /play', () => {
+  let clock: ManualClock;
+  let engine: RoomEngine | undefined;
+  afterEach(async () => {
+    await engine?.close();
+    engine = undefined;
+  });
+
+  it('starts an item the guild left part-way from where it was left, and queues behind what plays', async () => {
+    clock = new ManualClock();
+    const asked: string[] = [];
+    engine = await startEngine({
+      clock,
+      resumePoint: async (roomId, itemId) => {
+        asked.push(`${roomId} ${itemId}`);
+        return itemId === 'm1' ? { positionMs: 6_000 } : undefined;
+      },
+    });
+    const started = await engine.play(ROOM, user('ada'), 'm1');
+    expect(started).toMatchObject({ ok: true, outcome: 'started', resumedFromMs: 6_000 });
+    if (!started.ok) throw new Error('play refused');
+    expect(started.snapshot.playback).toMatchObject({ itemId: 'm1', positionMs: 6_000 });
+    expect(started.snapshot.queue.map((e) => e.entryId)).toEqual([started.entryId]);
+    // The actor is counted present in the room's voice channel (the bot acts for someone in it).
+    expect(started.snapshot.members.map((m) => m.userId)).toEqual(['ada']);
+
+    const queued = await engine.play(ROOM, user('ada'), 'm2');
+    expect(queued).toMatchObject({ ok: true, outcome: 'queued', resumedFromMs: undefined });
+    if (!queued.ok) throw new Error('play refused');
+    expect(queued.snapshot.playback).toMatchObject({ itemId: 'm1', positionMs: 6_000 });
+    expect(queued.snapshot.queue.at(-1)).toMatchObject({ itemId: 'm2', entryId: queued.entryId });
+    // Only an item the room starts asks where it was left.
+    expect(asked).toEqual([`${ROOM} m1`]);
+  });
+
+  it('starts from the top when the progress store cannot answer, and refuses an unknown item', async () => {
+    clock = new ManualClock();
+    engine = await startEngine({
+      clock,
+      resumePoint: async () => {
+        throw new Error('database unreachable');
+      },
+    });
+    const started = await engine.play(ROOM, user('ada'), 'm1');
+    expect(started).toMatchObject({ ok: true, outcome: 'started', resumedFromMs: undefined });
+    if (!started.ok) throw new Error('play refused');
+    expect(started.snapshot.playback).toMatchObject({ itemId: 'm1', positionMs: 0 });
+    expect(await engine.play(ROOM, user('ada'), 'nope')).toMatchObject({ ok: false, code: 'unknown_item' });
+  });
+});
