@@ -423,6 +423,8 @@ export function applyCommand(
     case 'pause':
       if (!current) return rejected('no_item');
       if (playback.status === 'paused') return unchanged;
+      // A pause holds the party, so the countdown stops too; it is offered afresh when play goes on.
+      room.upNext = null;
       setPlayback(room, {
         status: 'paused',
         positionMs: positionAt(room, ctx.now),

@@ -122,6 +122,27 @@ describe('up next', () => {
     expect(ada.replyTo(again)).toMatchObject({ type: 'error', code: 'no_up_next' });
   });
 
+  it('stops the countdown when the room pauses, and offers it afresh when play goes on', async () => {
+    const ada = await join('ada');
+    await play('e1', ada);
+    await advance(50_000);
+    expect(ada.snapshot?.upNext).toMatchObject({ itemId: 'e2' });
+    await advance(2_000);
+    ada.command({ op: 'pause' });
+    await ada.flush();
+    expect(ada.snapshot?.upNext).toBeNull();
+    // Paused well past the countdown: nothing starts behind the party's back.
+    await advance(3 * UP_NEXT_COUNTDOWN_MS);
+    expect(ada.snapshot?.playback).toMatchObject({ itemId: 'e1', status: 'paused', positionMs: 52_000 });
+
+    ada.command({ op: 'play' });
+    await ada.flush();
+    await advance(Math.max(0, (ada.snapshot?.playback.atServerMs ?? 0) - clock.now()));
+    expect(ada.snapshot?.upNext).toMatchObject({ itemId: 'e2', startsAt: clock.now() + UP_NEXT_COUNTDOWN_MS });
+    await advance(UP_NEXT_COUNTDOWN_MS);
+    expect(ada.snapshot?.playback.itemId).toBe('e2');
+  });
+
   it('starts the next episode at once with play now', async () => {
     const ada = await join('ada');
     await play('e1', ada);
