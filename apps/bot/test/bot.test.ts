@@ -392,4 +392,21 @@ describe('/watch, /plex and /settings', () => {
     expect(tap.callsTo('updateGuildSettings').map((c) => c.body)).toEqual([{ control: 'hosts' }, { djRoleId: dj }]);
     expect(tap.callsTo('updateGuildSettings')[0]?.headers['x-acting-user-permissions']).toMatch(/^\d+$/);
   });
+
+  test("/settings upnext turns Up next off and on in the caller's room, and says when there is none", async () => {
+    const { fake, voice } = await start();
+    const { owner } = fake.guild.users;
+    const roomId = `${fake.guild.id}:${fake.guild.channels.movieNight}`;
+    await voice(owner, fake.guild.channels.movieNight);
+    const none = await (await fake.command('settings upnext', { on: false }, { user: owner })).settled();
+    expect(messageText(none)).toContain('There is no watch party in 🔊 Movie Night');
+
+    await (await fake.command('play', { query: 'item:demo-sunrise-sync' }, { user: owner })).settled();
+    const off = await (await fake.command('settings upnext', { on: false }, { user: owner })).settled();
+    expect(isEphemeral(off)).toBe(true);
+    expect(messageText(off)).toContain('Up next is off in 🔊 Movie Night');
+    expect((await roomOf(server(), roomId))?.settings.autoplayNext).toBe(false);
+    await (await fake.command('settings upnext', { on: true }, { user: owner })).settled();
+    expect((await roomOf(server(), roomId))?.settings.autoplayNext).toBe(true);
+  });
 });

@@ -35,6 +35,29 @@ async function control(interaction: ChatInputCommandInteraction<'cached'>, ctx: 
   );
 }
 
+/** Up next in the caller's room: a room setting (the activity's menu has the same switch). */
+async function upNext(interaction: ChatInputCommandInteraction<'cached'>, ctx: BotContext) {
+  const on = interaction.options.getBoolean('on', true);
+  await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+  const channel = callerVoiceChannel(interaction);
+  if (!channel) {
+    await interaction.editReply('Join the voice channel of the watch party first: Up next is a setting of its room.');
+    return;
+  }
+  const actor = actorOf(interaction);
+  const roomId = roomIdFor(interaction.guildId, channel.id);
+  if (!(await ctx.api.room(actor, roomId))) {
+    await interaction.editReply(`There is no watch party in 🔊 ${channel.name} yet. Start one with /play.`);
+    return;
+  }
+  await ctx.api.command(actor, roomId, { op: 'settings', autoplayNext: on }, intentKey(interaction, 'settings'));
+  await interaction.editReply(
+    on
+      ? `⏭️ Up next is on in 🔊 ${channel.name}: at an episode's credits the next one starts after a 10 s countdown.`
+      : `⏹️ Up next is off in 🔊 ${channel.name}: episodes stop at their end.`,
+  );
+}
+
 async function djRole(interaction: ChatInputCommandInteraction<'cached'>, ctx: BotContext) {
   const role = interaction.options.getRole('role');
   await interaction.deferReply({ flags: MessageFlags.Ephemeral });
@@ -49,7 +72,7 @@ async function djRole(interaction: ChatInputCommandInteraction<'cached'>, ctx: B
 export default {
   data: {
     name: 'settings',
-    description: 'Who controls playback in watch parties (Manage Server)',
+    description: 'Who controls playback in watch parties, and Up next (Manage Server)',
     default_member_permissions: String(PermissionFlagsBits.ManageGuild),
     contexts: [InteractionContextType.Guild],
     integration_types: [ApplicationIntegrationType.GuildInstall],
@@ -73,6 +96,19 @@ export default {
       },
       {
         type: ApplicationCommandOptionType.Subcommand,
+        name: 'upnext',
+        description: "Turn Up next (the next episode after a countdown) on or off in your voice channel's party",
+        options: [
+          {
+            type: ApplicationCommandOptionType.Boolean,
+            name: 'on',
+            description: 'On: the next episode starts after the credits countdown',
+            required: true,
+          },
+        ],
+      },
+      {
+        type: ApplicationCommandOptionType.Subcommand,
         name: 'dj-role',
         description: 'Members with this role are hosts; leave empty to clear',
         options: [{ type: ApplicationCommandOptionType.Role, name: 'role', description: 'The DJ role' }],
@@ -80,7 +116,9 @@ export default {
     ],
   },
   async execute(interaction, ctx) {
-    if (interaction.options.getSubcommand(true) === 'control') await control(interaction, ctx);
+    const subcommand = interaction.options.getSubcommand(true);
+    if (subcommand === 'control') await control(interaction, ctx);
+    else if (subcommand === 'upnext') await upNext(interaction, ctx);
     else await djRole(interaction, ctx);
   },
 } satisfies Command;
