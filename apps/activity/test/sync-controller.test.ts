@@ -1,6 +1,5 @@
-import { type Playback, SYNC } from '@dpp/shared';
+import { type OutgoingReport, type Playback, SYNC, SyncController } from '@dpp/shared';
 import { describe, expect, it } from 'vitest';
-import { type OutgoingReport, SyncController } from '../src/sync/sync-controller.ts';
 import { FakeMedia, FixedClock, flush, VirtualTimers } from './support/virtual-time.ts';
 
 const OFFSET = 50_000; // the server clock runs 50 s ahead of the page's

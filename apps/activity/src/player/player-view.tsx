@@ -1,5 +1,6 @@
 import 'video.js/dist/video-js.css';
 import type { Playback } from '@dpp/shared';
+import { SyncController } from '@dpp/shared';
 import { useEffect, useRef } from 'react';
 import videojs from 'video.js';
 import { ApiError, describeError } from '../lib/api.ts';
@@ -19,7 +20,6 @@ import {
   startedMuted,
   watchApp,
 } from '../room/store.ts';
-import { SyncController } from '../sync/sync-controller.ts';
 import { setGestureHandler } from './bridge.ts';
 import { fetchStream } from './stream.ts';
 import { VideoJsMedia } from './video-media.ts';

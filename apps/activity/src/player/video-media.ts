@@ -1,4 +1,4 @@
-import type { MediaPort } from '../sync/sync-controller.ts';
+import type { MediaPort } from '@dpp/shared';
 
 /** What the adapter needs from video.js (kept narrow so the adapter does not depend on its types). */
 export interface VideoJsLike {

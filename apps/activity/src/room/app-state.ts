@@ -1,5 +1,4 @@
-import type { Member, RoomSnapshot, SessionUser, Welcome } from '@dpp/shared';
-import type { SyncStatus } from '../sync/sync-controller.ts';
+import type { Member, RoomSnapshot, SessionUser, SyncStatus, Welcome } from '@dpp/shared';
 import type { ConnectionStatus } from './room-socket-client.ts';
 
 export type Quality = 'auto' | 'original' | '1080p' | '720p' | '480p' | '360p' | '240p';

@@ -1,3 +1,4 @@
+import type { ServerClock } from '@dpp/shared';
 import {
   CLOSE_CODES,
   type Clock,
@@ -14,7 +15,6 @@ import {
   serverMessageSchema,
   type Welcome,
 } from '@dpp/shared';
-import type { ClockPort } from '../sync/sync-controller.ts';
 
 /** `ended`: the server ended the room (close 4007): the party is over, nothing to retry. */
 export type ConnectionStatus = 'connecting' | 'open' | 'reconnecting' | 'failed' | 'ended' | 'closed';
@@ -87,7 +87,7 @@ const WS_OPEN_TIMEOUT_MS = 10_000;
  * (a ping burst at every join, then periodic pings), matches command acks and errors to their
  * promises, and treats a gap in `seq` or a silent socket as a dropped connection.
  */
-export class RoomSocketClient implements ClockPort {
+export class RoomSocketClient implements ServerClock {
   readonly clockSync = new ClockSync();
   private socket: SocketLike | null = null;
   private state: ConnectionStatus = 'connecting';
@@ -122,14 +122,14 @@ export class RoomSocketClient implements ClockPort {
   }
 
   /**
-   * ClockPort: the join burst of pings is in. The estimate outlives a dropped connection, so the
+   * ServerClock: the join burst of pings is in. The estimate outlives a dropped connection, so the
    * player stays in step with the last known playback while the app reconnects.
    */
   get ready(): boolean {
     return this.clockSync.ready;
   }
 
-  /** ClockPort: the server clock now; a coarse offset from the welcome until pings answer. */
+  /** ServerClock: the server clock now; a coarse offset from the welcome until pings answer. */
   serverNow(): number {
     const local = this.options.clock.now();
     if (this.clockSync.sampleCount > 0) return this.clockSync.serverNow(local);

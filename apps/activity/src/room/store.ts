@@ -3,6 +3,8 @@
  * hooks below in components, `readApp()` / `watchApp()` elsewhere, and the named actions for every
  * change. The store itself is not exported, so no module writes to it behind the actions' back.
  */
+
+import type { SyncStatus } from '@dpp/shared';
 import {
   applyState,
   type Clock,
@@ -15,7 +17,6 @@ import {
 } from '@dpp/shared';
 import { create } from 'zustand';
 import { browserClock } from '../lib/browser-clock.ts';
-import type { SyncStatus } from '../sync/sync-controller.ts';
 import {
   type AppState,
   type DiscordLayoutMode,

@@ -1,7 +1,7 @@
+import type { SyncPhase } from '@dpp/shared';
 import { SYNC } from '@dpp/shared';
 import { formatDrift } from '../lib/format.ts';
 import { useApp, useHasItem } from '../room/store.ts';
-import type { SyncPhase } from '../sync/sync-controller.ts';
 import { formatRate } from './speed-menu.tsx';
 
 const LABELS: Record<SyncPhase, string> = {

@@ -1,5 +1,4 @@
-import type { Clock } from '@dpp/shared';
-import type { ClockPort, MediaPort } from '../../src/sync/sync-controller.ts';
+import type { Clock, MediaPort, ServerClock } from '@dpp/shared';
 
 interface Task {
   id: number;
@@ -49,7 +48,7 @@ export class VirtualTimers implements Clock {
 }
 
 /** A server clock `offsetMs` ahead of the virtual local clock. */
-export class FixedClock implements ClockPort {
+export class FixedClock implements ServerClock {
   ready = true;
   constructor(
     private readonly timers: VirtualTimers,
